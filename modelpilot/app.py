@@ -1,0 +1,94 @@
+"""create_app(settings) -> Litestar: the whole server, wired from its domains."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator
+
+from litestar import Litestar, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+
+from modelpilot import __version__
+from modelpilot.auth import routes as auth_routes
+from modelpilot.auth.service import AuthLimits
+from modelpilot.auth.context import SESSION_COOKIE, provide_access, provide_principal, provide_user
+from modelpilot.core.csrf import csrf_middleware_factory
+from modelpilot.core.db import Database
+from modelpilot.core.errors import EXCEPTION_HANDLERS
+from modelpilot.core.migrate import apply_migrations
+from modelpilot.settings import Settings
+from modelpilot.workspaces import routes as workspace_routes
+
+log = logging.getLogger("modelpilot.app")
+
+# Paths whose unsafe requests carry no cookie authority (public widget, Stripe's webhook).
+CSRF_EXEMPT = ("/api/v1/widget/", "/api/v1/billing/stripe/webhook")
+
+
+@get("/healthz", tags=["public"])
+async def healthz(db: Database) -> dict:
+    async with db.read() as conn:
+        await conn.execute("SELECT 1")
+    return {"status": "ok", "version": __version__, "db": "ok"}
+
+
+def _lifespan(settings: Settings):
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        apply_migrations(settings.db_path)
+        db = Database(settings.db_path, readers=settings.db_readers)
+        await db.open()
+        app.state["db"] = db
+        app.state["auth_limits"] = AuthLimits()
+        try:
+            yield
+        finally:
+            await db.close()
+            log.info("database closed cleanly")
+
+    return lifespan
+
+
+def _provide_state(key: str):
+    def provider(state: State) -> Any:
+        return state[key]
+
+    return Provide(provider, sync_to_thread=False)
+
+
+def create_app(settings: Settings) -> Litestar:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    route_handlers = [
+        healthz,
+        *auth_routes.ROUTES,
+        *workspace_routes.ROUTES,
+    ]
+    app = Litestar(
+        route_handlers=route_handlers,
+        lifespan=[_lifespan(settings)],
+        dependencies={
+            "db": _provide_state("db"),
+            "settings": _provide_state("settings"),
+            "principal": Provide(provide_principal),
+            "user": Provide(provide_user),
+            "access": Provide(provide_access),
+        },
+        middleware=[csrf_middleware_factory(SESSION_COOKIE, settings.public_url, CSRF_EXEMPT)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="ModelPilot API",
+            version=__version__,
+            path="/schema",
+            # JSON only: the HTML viewers load scripts from a CDN, and nothing here may.
+            render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
+        ),
+        logging_config=None,  # cli.configure_logging owns the log format
+        debug=False,
+    )
+    app.state["settings"] = settings
+    return app

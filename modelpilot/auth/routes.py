@@ -1,0 +1,113 @@
+"""Account routes: first-run setup, signup, login, logout, me, accepting invitations."""
+
+from __future__ import annotations
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import Cookie
+
+from modelpilot.auth import service
+from modelpilot.auth.context import SESSION_COOKIE, Principal, optional_principal
+from modelpilot.auth.schemas import AcceptInvitationBody, LoginBody, SetupBody
+from modelpilot.core.clientip import client_ip
+from modelpilot.core.db import Database
+from modelpilot.core.errors import ApiError
+from modelpilot.settings import Settings
+from modelpilot.workspaces import service as workspaces
+
+
+def session_cookie(settings: Settings, token: str) -> Cookie:
+    return Cookie(key=SESSION_COOKIE, value=token, httponly=True, samesite="lax", path="/",
+                  secure=settings.secure_cookies, max_age=service.session_seconds(settings))
+
+
+def cleared_cookie(settings: Settings) -> Cookie:
+    return Cookie(key=SESSION_COOKIE, value="", httponly=True, samesite="lax", path="/",
+                  secure=settings.secure_cookies, max_age=0)
+
+
+def _limits(request: Request) -> service.AuthLimits:
+    return request.app.state["auth_limits"]
+
+
+def _ip(request: Request, settings: Settings) -> str:
+    return client_ip(request, settings.trusted_proxies)
+
+
+async def _logged_in(db: Database, settings: Settings, user: dict, token: str, status: int = 200) -> Response:
+    body = await service.me(db, user["id"])
+    return Response(body, status_code=status, cookies=[session_cookie(settings, token)])
+
+
+async def _account_then_login(request: Request, db: Database, settings: Settings, data: SetupBody,
+                              first_run: bool) -> Response:
+    account = service.NewAccount(data.email, data.password, data.name, data.workspace_name)
+    user = await service.create_account(db, account, first_run=first_run, ip=_ip(request, settings))
+    async with db.write() as conn:
+        token = await service.start_session_in(conn, settings, user["id"], request.headers.get("user-agent", ""))
+    return await _logged_in(db, settings, user, token, status=201)
+
+
+@get("/api/v1/auth/setup", tags=["accounts"])
+async def setup_status(db: Database) -> dict:
+    return {"needed": await service.setup_needed(db)}
+
+
+@post("/api/v1/auth/setup", tags=["accounts"])
+async def setup(request: Request, db: Database, settings: Settings, data: SetupBody) -> Response:
+    return await _account_then_login(request, db, settings, data, first_run=True)
+
+
+@post("/api/v1/auth/signup", tags=["accounts"])
+async def signup(request: Request, db: Database, settings: Settings, data: SetupBody) -> Response:
+    if not settings.open_signup:
+        raise ApiError(403, "signup_closed", "Sign-up is closed on this instance; ask an admin for an invitation.")
+    wait = _limits(request).signups_per_ip.take(_ip(request, settings))
+    if wait:
+        raise service.too_many(wait, "sign-ups from this address")
+    return await _account_then_login(request, db, settings, data, first_run=False)
+
+
+@post("/api/v1/auth/login", tags=["accounts"])
+async def login(request: Request, db: Database, settings: Settings, data: LoginBody) -> Response:
+    user, token = await service.login(db, settings, _limits(request), data.email, data.password,
+                                      _ip(request, settings), request.headers.get("user-agent", ""))
+    return await _logged_in(db, settings, user, token)
+
+
+@post("/api/v1/auth/logout", tags=["accounts"], status_code=200)
+async def logout(request: Request, db: Database, settings: Settings) -> Response:
+    principal = await optional_principal(request)
+    if principal is not None:
+        await service.logout(db, principal)
+    return Response({"ok": True}, cookies=[cleared_cookie(settings)])
+
+
+@get("/api/v1/auth/me", tags=["accounts"])
+async def me(db: Database, user: Principal) -> dict:
+    return await service.me(db, user.user_id)
+
+
+@get("/api/v1/invitations/{token:str}", tags=["accounts"])
+async def invitation_info(db: Database, token: str) -> dict:
+    return await workspaces.describe_invitation(db, token)
+
+
+@post("/api/v1/invitations/{token:str}/accept", tags=["accounts"], status_code=200)
+async def accept_invitation(request: Request, db: Database, settings: Settings, token: str,
+                            data: AcceptInvitationBody | None = None) -> Response:
+    principal = await optional_principal(request)
+    ip = _ip(request, settings)
+    if principal is not None and principal.is_user:
+        await workspaces.accept_invitation(db, token, principal.user_id, ip=ip)
+        return Response(await service.me(db, principal.user_id))
+    data = data or AcceptInvitationBody()
+    if not data.email or not data.password:
+        raise ApiError(401, "unauthorized", "Log in, or send email, password and name to create an account.",
+                       [{"field": "email", "message": "required when not logged in"}])
+    user = await service.accept_invitation_as_new_user(db, token, data.email, data.password, data.name or "", ip)
+    async with db.write() as conn:
+        session = await service.start_session_in(conn, settings, user["id"], request.headers.get("user-agent", ""))
+    return await _logged_in(db, settings, user, session, status=201)
+
+
+ROUTES = [setup_status, setup, signup, login, logout, me, invitation_info, accept_invitation]

@@ -1,0 +1,139 @@
+"""`modelpilot serve|migrate|create-admin|...` — the command line, from source and from the binary."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import socket
+import sys
+from dataclasses import replace
+from typing import Callable
+
+from modelpilot import __version__
+from modelpilot.settings import Settings, SettingsError, add_setting_flags, settings_from_args
+
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable]] = {}
+
+
+def command(name: str, help: str, configure: Callable[[argparse.ArgumentParser], None] = lambda p: None):
+    def register(func: Callable) -> Callable:
+        COMMANDS[name] = (help, configure, func)
+        return func
+
+    return register
+
+
+def _bind(settings: Settings) -> tuple[socket.socket, Settings]:
+    """Bind the listening socket ourselves so that port 0 becomes a known, printed port."""
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((settings.host, settings.port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock, replace(settings, port=sock.getsockname()[1])
+
+
+@command("serve", "Start the server (the default when no command is given).")
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from modelpilot.app import create_app
+    from modelpilot.core.logs import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        sock, settings = _bind(settings)
+    except OSError as exc:
+        print(f"modelpilot: cannot listen on {settings.host}:{settings.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app, log_level=settings.log_level, access_log=False, server_header=False, proxy_headers=False,
+        http="httptools", loop="auto", lifespan="on", timeout_graceful_shutdown=10,
+    )
+    print(f"ModelPilot {__version__} on {settings.base_url}  (data in {settings.data_dir})", flush=True)
+    if _setup_waiting(settings):
+        print(f"First start: open {settings.base_url}/ in your browser to create the admin account.", flush=True)
+    uvicorn.Server(config).run(sockets=[sock])
+    return 0
+
+
+def _setup_waiting(settings: Settings) -> bool:
+    from modelpilot.core.db import connect_sync
+    from modelpilot.core.migrate import apply_migrations
+
+    apply_migrations(settings.db_path)
+    conn = connect_sync(settings.db_path)
+    try:
+        return conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0
+    finally:
+        conn.close()
+
+
+@command("migrate", "Apply database migrations and exit.")
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from modelpilot.core.migrate import apply_migrations
+
+    applied = apply_migrations(settings.db_path)
+    print("applied: " + ", ".join(applied) if applied else "database is up to date")
+    return 0
+
+
+def _configure_create_admin(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--email", required=True, help="the admin's email (login name)")
+    parser.add_argument("--name", default="", help="display name (default: the email's local part)")
+    parser.add_argument("--workspace-name", default="My workspace", help="name of the first workspace")
+    parser.add_argument("--password-stdin", action="store_true",
+                        help="read the password from standard input instead of prompting "
+                             "(or set MODELPILOT_ADMIN_PASSWORD)")
+
+
+@command("create-admin", "Create the instance owner and a first workspace (headless installs).",
+         _configure_create_admin)
+def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
+    from modelpilot.auth.service import create_owner_headless
+    from modelpilot.core.errors import ApiError
+
+    password = os.environ.get("MODELPILOT_ADMIN_PASSWORD", "")
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif not password:
+        password = getpass.getpass("Password for the new admin: ")
+    try:
+        user = asyncio.run(create_owner_headless(settings, args.email, args.name, password, args.workspace_name))
+    except ApiError as exc:
+        print(f"modelpilot: {exc.message}", file=sys.stderr)
+        return 1
+    print(f"created admin {user['email']} with workspace {args.workspace_name!r}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="modelpilot",
+        description="ModelPilot: self-hosted AI chatbots in one executable. "
+                    "Without a command, starts the server.",
+    )
+    parser.add_argument("--version", action="version", version=f"modelpilot {__version__}")
+    add_setting_flags(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (help_text, configure, _) in COMMANDS.items():
+        child = sub.add_parser(name, help=help_text, description=help_text)
+        add_setting_flags(child)
+        configure(child)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = settings_from_args(args)
+    except SettingsError as exc:
+        print(f"modelpilot: {exc}", file=sys.stderr)
+        return 2
+    name = args.command or "serve"
+    return COMMANDS[name][2](settings, args)

@@ -1,0 +1,1 @@
+"""Kernel: database, migrations, crypto, passwords, tokens, errors. Imports no domain."""

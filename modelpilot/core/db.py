@@ -1,0 +1,143 @@
+"""SQLite access: one writer behind a lock, a small pool of readers, sqlite-vec on every connection.
+
+The stdlib sqlite3 may be built without extension loading, so connections come from sqlean.py
+(its own SQLite) under aiosqlite. Catch the exception classes re-exported here: aiosqlite's
+names are the stdlib ones and do not match sqlean's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, AsyncIterator, Iterable, Sequence
+
+import aiosqlite
+import sqlean
+import sqlite_vec
+
+DatabaseError = sqlean.DatabaseError
+IntegrityError = sqlean.IntegrityError
+OperationalError = sqlean.OperationalError
+
+Connection = aiosqlite.Connection
+log = logging.getLogger("modelpilot.db")
+
+# busy_timeout comes first so that switching to WAL waits for other processes instead of failing.
+PRAGMAS = (
+    "PRAGMA busy_timeout = 10000",
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA temp_store = MEMORY",
+    "PRAGMA cache_size = -65536",
+)
+
+
+def connect_sync(path: Path | str, *, readonly: bool = False) -> sqlean.Connection:
+    """A plain (blocking) connection with sqlite-vec loaded and the house pragmas set."""
+    conn = sqlean.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.enable_load_extension(True)
+    try:
+        sqlite_vec.load(conn)
+    finally:
+        conn.enable_load_extension(False)
+    for pragma in PRAGMAS:
+        conn.execute(pragma)
+    if readonly:
+        conn.execute("PRAGMA query_only = ON")
+    conn.row_factory = sqlean.Row
+    return conn
+
+
+async def open_connection(path: Path | str, *, readonly: bool = False) -> Connection:
+    conn = aiosqlite.Connection(lambda: connect_sync(path, readonly=readonly), iter_chunk_size=64)
+    conn.daemon = True  # a forgotten connection must not keep the process alive
+    return await conn
+
+
+class Database:
+    """One writer connection (serialised by an asyncio lock) and a pool of reader connections."""
+
+    def __init__(self, path: Path | str, readers: int = 4) -> None:
+        self.path = Path(path)
+        self._reader_count = readers
+        self._readers: asyncio.Queue[Connection] = asyncio.Queue()
+        self._all_readers: list[Connection] = []
+        self._writer: Connection | None = None
+        self._write_lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await open_connection(self.path)
+        for _ in range(self._reader_count):
+            reader = await open_connection(self.path, readonly=True)
+            self._all_readers.append(reader)
+            self._readers.put_nowait(reader)
+
+    async def close(self) -> None:
+        for reader in self._all_readers:
+            await reader.close()
+        self._all_readers.clear()
+        if self._writer is not None:
+            async with self._write_lock:
+                # Fold the WAL back into the main file so a stopped instance is one file.
+                await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                await self._writer.close()
+            self._writer = None
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Connection]:
+        conn = await self._readers.get()
+        try:
+            yield conn
+        finally:
+            self._readers.put_nowait(conn)
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[Connection]:
+        """A write transaction (BEGIN IMMEDIATE). Do not nest: the lock is not re-entrant."""
+        assert self._writer is not None, "database is not open"
+        async with self._write_lock:
+            conn = self._writer
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            else:
+                await conn.execute("COMMIT")
+
+
+def _as_dict(row: Any) -> dict[str, Any]:
+    return {key: row[key] for key in row.keys()}
+
+
+async def fetch_one(conn: Connection, sql: str, params: Sequence[Any] | dict = ()) -> dict[str, Any] | None:
+    async with conn.execute(sql, params) as cursor:
+        row = await cursor.fetchone()
+    return _as_dict(row) if row is not None else None
+
+
+async def fetch_all(conn: Connection, sql: str, params: Sequence[Any] | dict = ()) -> list[dict[str, Any]]:
+    async with conn.execute(sql, params) as cursor:
+        rows = await cursor.fetchall()
+    return [_as_dict(row) for row in rows]
+
+
+async def fetch_value(conn: Connection, sql: str, params: Sequence[Any] | dict = ()) -> Any:
+    async with conn.execute(sql, params) as cursor:
+        row = await cursor.fetchone()
+    return row[0] if row is not None else None
+
+
+async def execute(conn: Connection, sql: str, params: Sequence[Any] | dict = ()) -> int:
+    """Run one statement; returns the number of rows changed."""
+    async with conn.execute(sql, params) as cursor:
+        return cursor.rowcount
+
+
+async def execute_many(conn: Connection, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+    await conn.executemany(sql, rows)

@@ -1,0 +1,80 @@
+"""Plain-SQL migrations: NNNN_name.sql files applied in order, each in one transaction."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from modelpilot.core.db import connect_sync
+from modelpilot.paths import package_resource
+
+log = logging.getLogger("modelpilot.migrate")
+_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def available_migrations(directory: Path | None = None) -> list[Migration]:
+    directory = directory or package_resource("migrations")
+    found = []
+    for path in sorted(directory.glob("*.sql")):
+        match = _NAME.match(path.name)
+        if not match:
+            raise RuntimeError(f"migration file name not of the form NNNN_name.sql: {path.name}")
+        found.append(Migration(int(match.group(1)), match.group(2), path.read_text(encoding="utf-8")))
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise RuntimeError(f"two migrations share a version number: {versions}")
+    return found
+
+
+def current_version(conn) -> int:
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version ("
+        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    row = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()
+    return int(row[0])
+
+
+def apply_migrations(db_path: Path, directory: Path | None = None) -> list[str]:
+    """Bring the database at db_path up to date; returns the names applied now."""
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    conn = connect_sync(db_path)
+    applied: list[str] = []
+    try:
+        version = current_version(conn)
+        for migration in available_migrations(directory):
+            if migration.version <= version:
+                continue
+            _apply_one(conn, migration)
+            applied.append(f"{migration.version:04d}_{migration.name}")
+            log.info("applied migration %04d_%s", migration.version, migration.name)
+    finally:
+        conn.close()
+    return applied
+
+
+def _apply_one(conn, migration: Migration) -> None:
+    # executescript runs the statements as written; the explicit BEGIN/COMMIT makes the whole
+    # file, and its schema_version row, one transaction.
+    script = (
+        "BEGIN IMMEDIATE;\n"
+        f"{migration.sql}\n;\n"
+        "INSERT INTO schema_version (version, name, applied_at) "
+        f"VALUES ({migration.version}, '{migration.name}', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));\n"
+        "COMMIT;"
+    )
+    try:
+        conn.executescript(script)
+    except Exception:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise

@@ -1,0 +1,159 @@
+"""All configuration, read once from MODELPILOT_* environment variables and CLI flags.
+
+Each setting is one dataclass field; its metadata gives the help text and the parser, so the
+environment, the CLI flags and `--help` all come from this one list.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import sys
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit
+
+ENV_PREFIX = "MODELPILOT_"
+
+
+class SettingsError(ValueError):
+    """An invalid setting; the message is one line naming the variable."""
+
+
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("expected true/false")
+
+
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value <= 65535:
+        raise ValueError("expected a port number 0-65535")
+    return value
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError("expected a positive whole number")
+    return value
+
+
+def _url_or_empty(raw: str) -> str:
+    raw = raw.strip().rstrip("/")
+    if not raw:
+        return ""
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError("expected an http(s) URL such as https://chat.example.com")
+    return raw
+
+
+def _networks(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    items = [item.strip() for item in raw.split(",") if item.strip()]
+    return tuple(ipaddress.ip_network(item, strict=False) for item in items)
+
+
+def _log_level(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in {"debug", "info", "warning", "error"}:
+        raise ValueError("expected debug, info, warning or error")
+    return value
+
+
+def _log_format(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in {"text", "json"}:
+        raise ValueError("expected text or json")
+    return value
+
+
+def setting(default: Any, help: str, parse: Callable[[str], Any] = str, flag: bool = True) -> Any:
+    return field(default=default, metadata={"help": help, "parse": parse, "flag": flag})
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = setting("127.0.0.1", "Address to listen on.")
+    port: int = setting(8000, "Port to listen on (0 picks a free one).", _port)
+    data_dir: Path = setting(Path("modelpilot-data" if getattr(sys, "frozen", False) else "data"),
+                             "Directory for the database, key file and backups.", Path)
+    secret_key: str = setting("", "Key that seals provider API keys (base64, 32 bytes). "
+                              "If unset, one is generated into DATA_DIR/secret.key (mode 0600).")
+    public_url: str = setting("", "Public base URL as users reach it, e.g. https://chat.example.com. "
+                              "Sets Secure cookies on https and the origin allowed for the dashboard.", _url_or_empty)
+    open_signup: bool = setting(False, "Let anyone create an account and workspace.", _bool)
+    trusted_proxies: tuple = setting((), "Comma-separated proxy addresses/CIDRs whose "
+                                     "X-Forwarded-For is believed.", _networks)
+    log_level: str = setting("info", "Log level: debug, info, warning, error.", _log_level)
+    log_format: str = setting("text", "Log format: text or json.", _log_format)
+    max_body_bytes: int = setting(26_214_400, "Largest request body in bytes.", _positive_int)
+    session_idle_hours: int = setting(168, "A session ends after this many hours without use.", _positive_int)
+    session_max_hours: int = setting(720, "A session ends this many hours after login, used or not.", _positive_int)
+    db_readers: int = setting(4, "Read connections in the database pool.", _positive_int)
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "modelpilot.db"
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url
+        host = "127.0.0.1" if self.host in {"0.0.0.0", "::"} else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_url.startswith("https://")
+
+
+def _parse(name: str, raw: str) -> Any:
+    spec = {f.name: f for f in fields(Settings)}[name]
+    try:
+        return spec.metadata["parse"](raw)
+    except (ValueError, TypeError) as exc:
+        env = ENV_PREFIX + name.upper()
+        raise SettingsError(f"{env} / --{name.replace('_', '-')}: invalid value {raw!r} ({exc})") from None
+
+
+def load_settings(env: Mapping[str, str] | None = None, overrides: Mapping[str, str | None] | None = None) -> Settings:
+    """Defaults, then MODELPILOT_* variables, then CLI flags (raw strings) win."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    for spec in fields(Settings):
+        raw = env.get(ENV_PREFIX + spec.name.upper())
+        if overrides and overrides.get(spec.name) is not None:
+            raw = overrides[spec.name]
+        if raw is not None:
+            values[spec.name] = _parse(spec.name, str(raw))
+    settings = Settings(**values)
+    return replace(settings, data_dir=Path(settings.data_dir).expanduser().resolve())
+
+
+def add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    """One --flag per setting, on the main parser and on each command."""
+    group = parser.add_argument_group("settings (each also MODELPILOT_<NAME>)")
+    for spec in fields(Settings):
+        if not spec.metadata.get("flag", True):
+            continue
+        default = spec.default
+        shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+        group.add_argument(
+            f"--{spec.name.replace('_', '-')}",
+            dest=spec.name,
+            metavar=spec.name.upper(),
+            default=argparse.SUPPRESS,  # absent flags leave the environment's value alone
+            help=f"{spec.metadata['help']} [env {ENV_PREFIX}{spec.name.upper()}; default {shown!s}]",
+        )
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    overrides = {spec.name: getattr(args, spec.name, None) for spec in fields(Settings)}
+    return load_settings(overrides=overrides)

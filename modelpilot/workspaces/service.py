@@ -1,0 +1,271 @@
+"""Workspaces, members, invitations and API tokens."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Awaitable, Callable
+
+import msgspec
+
+from modelpilot.auth.context import WorkspaceAccess
+from modelpilot.core import audit
+from modelpilot.core.db import Connection, Database
+from modelpilot.core.errors import ApiError, not_found
+from modelpilot.core.ids import iso_from_epoch, new_id, utc_now_iso
+from modelpilot.core.tokens import hash_token, new_api_token, new_secret
+from modelpilot.core.validate import clean_email, clean_text
+from modelpilot.workspaces import repo
+from modelpilot.workspaces.schemas import UpdateWorkspaceBody, WorkspaceSettings
+
+INVITATION_DAYS = 7
+TOKEN_TOUCH_SECONDS = 60
+
+# Other domains register clean-up that must run before a workspace's rows go (for example
+# vectors in virtual tables, which foreign keys cannot cascade into).
+WorkspaceHook = Callable[[Connection, str], Awaitable[None]]
+_before_delete: list[WorkspaceHook] = []
+
+
+def on_workspace_delete(hook: WorkspaceHook) -> WorkspaceHook:
+    if hook not in _before_delete:
+        _before_delete.append(hook)
+    return hook
+
+
+def _audit_actor(access: WorkspaceAccess) -> dict:
+    return {"actor_user_id": access.user_id, "actor_token_id": access.token_id}
+
+
+def public_workspace(row: dict, role: str | None = None) -> dict:
+    out = {"id": row["id"], "name": row["name"], "settings": json.loads(row["settings"]),
+           "created_at": row["created_at"], "updated_at": row["updated_at"]}
+    if role:
+        out["role"] = role
+    return out
+
+
+async def member_role(db: Database, workspace_id: str, user_id: str | None) -> str | None:
+    if not user_id:
+        return None
+    async with db.read() as conn:
+        return await repo.member_role(conn, workspace_id, user_id)
+
+
+async def list_for_user(db: Database, user_id: str) -> list[dict]:
+    async with db.read() as conn:
+        return await repo.workspaces_of_user(conn, user_id)
+
+
+async def create_workspace_in(conn: Connection, user_id: str, name: str) -> dict:
+    workspace_id, now = new_id(), utc_now_iso()
+    await repo.insert_workspace(conn, workspace_id, name, now)
+    await repo.upsert_member(conn, workspace_id, user_id, "admin", now)
+    await audit.record(conn, workspace_id, "workspace.created", actor_user_id=user_id,
+                       target_type="workspace", target_id=workspace_id)
+    return public_workspace(await repo.get_workspace(conn, workspace_id), "admin")
+
+
+async def create_workspace(db: Database, user_id: str, name: str) -> dict:
+    name = clean_text(name, "name", max_length=100)
+    async with db.write() as conn:
+        return await create_workspace_in(conn, user_id, name)
+
+
+async def get_workspace(db: Database, access: WorkspaceAccess) -> dict:
+    async with db.read() as conn:
+        row = await repo.get_workspace(conn, access.workspace_id)
+    if row is None:
+        raise not_found("workspace")
+    return public_workspace(row, access.role)
+
+
+async def workspace_settings(db: Database, workspace_id: str) -> dict:
+    """The settings object of a workspace, for other domains (retention, plan, ...)."""
+    async with db.read() as conn:
+        row = await repo.get_workspace(conn, workspace_id)
+    return json.loads(row["settings"]) if row else {}
+
+
+async def update_workspace(db: Database, access: WorkspaceAccess, body: UpdateWorkspaceBody) -> dict:
+    access.require("admin")
+    async with db.write() as conn:
+        row = await repo.get_workspace(conn, access.workspace_id)
+        name = row["name"] if body.name is msgspec.UNSET else clean_text(body.name, "name", max_length=100)
+        settings = json.loads(row["settings"])
+        if body.settings is not msgspec.UNSET:
+            settings.update(msgspec.to_builtins(body.settings))
+            if body.settings.retention_days is None:
+                settings.pop("retention_days", None)
+        await repo.update_workspace(conn, access.workspace_id, name, json.dumps(settings), utc_now_iso())
+        await audit.record(conn, access.workspace_id, "workspace.updated", **_audit_actor(access),
+                           target_type="workspace", target_id=access.workspace_id,
+                           details={"name": name, "settings": settings})
+        return public_workspace(await repo.get_workspace(conn, access.workspace_id), access.role)
+
+
+async def delete_workspace(db: Database, access: WorkspaceAccess) -> None:
+    access.require("admin")
+    async with db.write() as conn:
+        for hook in _before_delete:
+            await hook(conn, access.workspace_id)
+        await repo.delete_workspace(conn, access.workspace_id)
+        await audit.record(conn, None, "workspace.deleted", **_audit_actor(access),
+                           target_type="workspace", target_id=access.workspace_id)
+
+
+async def list_members(db: Database, access: WorkspaceAccess) -> list[dict]:
+    async with db.read() as conn:
+        return await repo.list_members(conn, access.workspace_id)
+
+
+async def _guard_last_admin(conn: Connection, workspace_id: str, user_id: str, new_role: str | None) -> str:
+    current = await repo.member_role(conn, workspace_id, user_id)
+    if current is None:
+        raise not_found("member")
+    if current == "admin" and new_role != "admin" and await repo.count_members(conn, workspace_id, "admin") <= 1:
+        raise ApiError(409, "last_admin", "A workspace needs at least one admin; promote someone else first.")
+    return current
+
+
+async def change_member_role(db: Database, access: WorkspaceAccess, user_id: str, role: str) -> dict:
+    access.require("admin")
+    async with db.write() as conn:
+        old = await _guard_last_admin(conn, access.workspace_id, user_id, role)
+        await repo.set_member_role(conn, access.workspace_id, user_id, role)
+        await audit.record(conn, access.workspace_id, "member.role_changed", **_audit_actor(access),
+                           target_type="user", target_id=user_id, details={"from": old, "to": role})
+        members = await repo.list_members(conn, access.workspace_id)
+    return next(m for m in members if m["user_id"] == user_id)
+
+
+async def remove_member(db: Database, access: WorkspaceAccess, user_id: str) -> None:
+    access.require("admin")
+    async with db.write() as conn:
+        await _guard_last_admin(conn, access.workspace_id, user_id, None)
+        await repo.delete_member(conn, access.workspace_id, user_id)
+        await audit.record(conn, access.workspace_id, "member.removed", **_audit_actor(access),
+                           target_type="user", target_id=user_id)
+
+
+async def count_members(db: Database, workspace_id: str) -> int:
+    async with db.read() as conn:
+        return await repo.count_members(conn, workspace_id)
+
+
+async def create_invitation(db: Database, access: WorkspaceAccess, email: str, role: str, base_url: str) -> dict:
+    access.require("admin")
+    email = clean_email(email)
+    token = new_secret(32)
+    row = {"id": new_id(), "email": email, "role": role, "token_hash": hash_token(token),
+           "invited_by": access.user_id, "created_at": utc_now_iso(),
+           "expires_at": iso_from_epoch(time.time() + INVITATION_DAYS * 86400)}
+    async with db.write() as conn:
+        await repo.insert_invitation(conn, access.workspace_id, row)
+        await audit.record(conn, access.workspace_id, "invitation.created", **_audit_actor(access),
+                           target_type="invitation", target_id=row["id"], details={"email": email, "role": role})
+    return {"id": row["id"], "email": email, "role": role, "expires_at": row["expires_at"],
+            "accept_url": f"{base_url}/#/invite/{token}"}
+
+
+async def list_invitations(db: Database, access: WorkspaceAccess) -> list[dict]:
+    access.require("admin")
+    async with db.read() as conn:
+        return await repo.list_invitations(conn, access.workspace_id)
+
+
+async def revoke_invitation(db: Database, access: WorkspaceAccess, invitation_id: str) -> None:
+    access.require("admin")
+    async with db.write() as conn:
+        if not await repo.delete_invitation(conn, access.workspace_id, invitation_id):
+            raise not_found("invitation")
+        await audit.record(conn, access.workspace_id, "invitation.revoked", **_audit_actor(access),
+                           target_type="invitation", target_id=invitation_id)
+
+
+async def open_invitation_in(conn: Connection, token: str) -> dict:
+    """The invitation behind a token, if it can still be accepted."""
+    row = await repo.find_invitation_by_hash(conn, hash_token(token))
+    if row is None:
+        raise not_found("invitation")
+    if row["accepted_at"]:
+        raise ApiError(410, "invitation_used", "This invitation has already been accepted.")
+    if row["expires_at"] < utc_now_iso():
+        raise ApiError(410, "invitation_expired", "This invitation has expired; ask for a new one.")
+    return row
+
+
+async def describe_invitation(db: Database, token: str) -> dict:
+    async with db.read() as conn:
+        row = await open_invitation_in(conn, token)
+    return {"workspace_name": row["workspace_name"], "email": row["email"], "role": row["role"],
+            "expires_at": row["expires_at"]}
+
+
+async def join_in(conn: Connection, invitation: dict, user_id: str, ip: str = "") -> None:
+    ws = invitation["workspace_id"]
+    existing = await repo.member_role(conn, ws, user_id)
+    # Accepting never lowers a role someone already has.
+    if existing is None or _rank(invitation["role"]) > _rank(existing):
+        await repo.upsert_member(conn, ws, user_id, invitation["role"], utc_now_iso())
+    await repo.mark_invitation_accepted(conn, ws, invitation["id"], user_id, utc_now_iso())
+    await audit.record(conn, ws, "invitation.accepted", actor_user_id=user_id, target_type="invitation",
+                       target_id=invitation["id"], ip=ip)
+
+
+def _rank(role: str) -> int:
+    return {"viewer": 1, "editor": 2, "admin": 3}[role]
+
+
+async def accept_invitation(db: Database, token: str, user_id: str, ip: str = "") -> None:
+    async with db.write() as conn:
+        invitation = await open_invitation_in(conn, token)
+        await join_in(conn, invitation, user_id, ip)
+
+
+async def create_api_token(db: Database, access: WorkspaceAccess, name: str, role: str) -> dict:
+    access.require("admin")
+    name = clean_text(name, "name", max_length=100)
+    secret = new_api_token()
+    row = {"id": new_id(), "name": name, "role": role, "token_hash": hash_token(secret),
+           "prefix": secret[:7], "created_by": access.user_id, "created_at": utc_now_iso()}
+    async with db.write() as conn:
+        await repo.insert_api_token(conn, access.workspace_id, row)
+        await audit.record(conn, access.workspace_id, "api_token.created", **_audit_actor(access),
+                           target_type="api_token", target_id=row["id"], details={"name": name, "role": role})
+    return {"id": row["id"], "name": name, "role": role, "prefix": row["prefix"],
+            "created_at": row["created_at"], "token": secret}
+
+
+async def list_api_tokens(db: Database, access: WorkspaceAccess) -> list[dict]:
+    access.require("admin")
+    async with db.read() as conn:
+        return await repo.list_api_tokens(conn, access.workspace_id)
+
+
+async def revoke_api_token(db: Database, access: WorkspaceAccess, token_id: str) -> None:
+    access.require("admin")
+    async with db.write() as conn:
+        if await repo.get_api_token(conn, access.workspace_id, token_id) is None:
+            raise not_found("API token")
+        await repo.revoke_api_token(conn, access.workspace_id, token_id, utc_now_iso())
+        await audit.record(conn, access.workspace_id, "api_token.revoked", **_audit_actor(access),
+                           target_type="api_token", target_id=token_id)
+
+
+async def find_api_token(db: Database, token_hash: str) -> dict | None:
+    async with db.read() as conn:
+        row = await repo.find_api_token_by_hash(conn, token_hash)
+    if row is None:
+        return None
+    now = utc_now_iso()
+    if not row["last_used_at"] or row["last_used_at"] < iso_from_epoch(time.time() - TOKEN_TOUCH_SECONDS):
+        async with db.write() as conn:
+            await repo.touch_api_token(conn, row["workspace_id"], row["id"], now)
+    return row
+
+
+async def audit_log(db: Database, access: WorkspaceAccess, before: str | None, limit: int) -> list[dict]:
+    access.require("admin")
+    async with db.read() as conn:
+        return await audit.list_entries(conn, access.workspace_id, limit=limit, before=before)

@@ -1,0 +1,70 @@
+"""Fixtures: a fresh SQLite file and a real server on 127.0.0.1 for each test that needs one."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("LITELLM_OFFLINE_MODE", "true")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+from tests.support import Api, LiveServer, make_settings, start_server
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture
+def server_factory(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
+    """Start servers with settings overrides; each gets its own data dir under tmp_path."""
+    started: list[LiveServer] = []
+
+    def start(**overrides) -> LiveServer:
+        data_dir = tmp_path / f"data{len(started)}"
+        live = start_server(make_settings(data_dir, **overrides))
+        started.append(live)
+        return live
+
+    yield start
+    for live in started:
+        live.stop()
+
+
+@pytest.fixture
+def server(server_factory) -> LiveServer:
+    return server_factory()
+
+
+@pytest.fixture
+def client_factory(server: LiveServer) -> Iterator[Callable[[], Api]]:
+    clients: list[Api] = []
+
+    def make() -> Api:
+        client = Api(server.url)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def api(client_factory) -> Api:
+    return client_factory()
+
+
+@pytest.fixture
+def owner(api: Api) -> Api:
+    """A client logged in as the instance owner, admin of workspace 'Acme'."""
+    api.setup_owner()
+    return api
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

@@ -1,0 +1,105 @@
+"""Test support: a real server on 127.0.0.1 in a thread, and an HTTP client that speaks to it."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from modelpilot.app import create_app
+from modelpilot.settings import Settings, load_settings
+
+PASSWORD = "a long enough passphrase"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    base = load_settings(env={}, overrides={"data_dir": str(data_dir)})
+    return replace(base, **{"host": "127.0.0.1", "port": 0, **overrides})
+
+
+@dataclass
+class LiveServer:
+    settings: Settings
+    url: str
+    app: Any
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+
+
+def start_server(settings: Settings) -> LiveServer:
+    """create_app on a bound socket, served by uvicorn in a thread; returns once it answers."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", settings.port))
+    sock.listen(512)
+    settings = replace(settings, port=sock.getsockname()[1])
+    app = create_app(settings)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", http="httptools",
+                            timeout_graceful_shutdown=5)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("test server did not start")
+        time.sleep(0.01)
+    return LiveServer(settings, settings.base_url, app, server, thread)
+
+
+class Api(httpx.Client):
+    """An httpx client with its own cookie jar, plus short-cuts for common set-up."""
+
+    def __init__(self, base_url: str, **kwargs: Any) -> None:
+        super().__init__(base_url=base_url, timeout=30, **kwargs)
+        self.user: dict | None = None
+        self.workspaces: list[dict] = []
+
+    @property
+    def ws(self) -> str:
+        return self.workspaces[0]["id"]
+
+    def ok(self, method: str, path: str, status: int | tuple[int, ...] = (200, 201, 204), **kwargs: Any) -> Any:
+        response = self.request(method, path, **kwargs)
+        expected = (status,) if isinstance(status, int) else status
+        assert response.status_code in expected, f"{method} {path} -> {response.status_code}: {response.text}"
+        return response.json() if response.content and "json" in response.headers.get("content-type", "") else None
+
+    def remember(self, body: dict) -> dict:
+        self.user, self.workspaces = body["user"], body["workspaces"]
+        return body
+
+    def setup_owner(self, email: str = "owner@example.com", workspace_name: str = "Acme") -> dict:
+        body = {"email": email, "password": PASSWORD, "name": "Owner", "workspace_name": workspace_name}
+        return self.remember(self.ok("POST", "/api/v1/auth/setup", json=body))
+
+    def signup(self, email: str, workspace_name: str = "Other") -> dict:
+        body = {"email": email, "password": PASSWORD, "name": email.split("@")[0], "workspace_name": workspace_name}
+        return self.remember(self.ok("POST", "/api/v1/auth/signup", json=body))
+
+    def login(self, email: str, password: str = PASSWORD) -> dict:
+        return self.remember(self.ok("POST", "/api/v1/auth/login", json={"email": email, "password": password}))
+
+    def invite_and_join(self, other: "Api", email: str, role: str, ws: str | None = None) -> dict:
+        """As self (an admin), invite `email` into ws with `role`; `other` accepts as a new user."""
+        ws = ws or self.ws
+        invitation = self.ok("POST", f"/api/v1/workspaces/{ws}/invitations", json={"email": email, "role": role})
+        token = invitation["accept_url"].rsplit("/", 1)[1]
+        body = {"email": email, "password": PASSWORD, "name": email.split("@")[0]}
+        return other.remember(other.ok("POST", f"/api/v1/invitations/{token}/accept", json=body))
