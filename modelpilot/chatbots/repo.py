@@ -1,0 +1,43 @@
+"""Chatbot rows. Every query names its workspace."""
+
+from __future__ import annotations
+
+import json
+
+from modelpilot.core.db import Connection, execute, fetch_all, fetch_one
+
+COLUMNS = (
+    "id, workspace_id, name, system_prompt, model, temperature, max_tokens, greeting, accent_color, position,"
+    " starter_questions, allowed_origins, published, top_k, score_threshold, created_at, updated_at"
+)
+JSON_FIELDS = ("starter_questions", "allowed_origins")
+
+
+def _decode(row: dict | None) -> dict | None:
+    if row is None:
+        return None
+    for name in JSON_FIELDS:
+        row[name] = json.loads(row[name])
+    row["published"] = bool(row["published"])
+    return row
+
+
+async def insert_bot(conn: Connection, workspace_id: str, bot: dict) -> None:
+    values = {**bot, "workspace_id": workspace_id}
+    for name in JSON_FIELDS:
+        values[name] = json.dumps(values[name])
+    values["published"] = int(values["published"])
+    names = [c.strip() for c in COLUMNS.split(",")]
+    await execute(conn, f"INSERT INTO chatbots ({COLUMNS}) VALUES ({','.join('?' * len(names))})",
+                  [values[n] for n in names])
+
+
+async def get_bot(conn: Connection, workspace_id: str, bot_id: str) -> dict | None:
+    return _decode(await fetch_one(conn, f"SELECT {COLUMNS} FROM chatbots WHERE workspace_id = ? AND id = ?",
+                                   (workspace_id, bot_id)))
+
+
+async def list_bots(conn: Connection, workspace_id: str) -> list[dict]:
+    rows = await fetch_all(conn, f"SELECT {COLUMNS} FROM chatbots WHERE workspace_id = ? ORDER BY created_at, id",
+                           (workspace_id,))
+    return [_decode(row) for row in rows]
