@@ -1,0 +1,92 @@
+"""The one-file binary: size, cold start to a healthy /healthz, idle RSS.
+
+Goals on this machine (issue 8): <= 150 MB, <= 3 s to healthy on later starts, <= 400 MB idle
+RSS with the embedding model loaded. The first run after the build also creates the database;
+every one-file start unpacks the bundle to a temporary directory, so "later" starts pay the
+unpacking as well, with the file in the page cache.
+
+Run after ./scripts/build-binary:  ./scripts/bench binary
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import rss_mb, write_results
+
+from tests.binary.runner import BINARY, RunningBinary
+from tests.support import Api
+
+LATER_STARTS = 3
+
+
+def start_once(cwd: Path) -> float:
+    with RunningBinary(cwd) as running:
+        seconds = running.wait_healthy()
+        assert running.terminate() in (0, -15), running.output
+    return seconds
+
+
+def load_the_model(api: Api) -> bool:
+    """Index one FAQ so the embedding model is loaded; False while the knowledge API is absent."""
+    bot = api.request("POST", f"/api/v1/workspaces/{api.ws}/chatbots", json={"name": "Bench"})
+    if bot.status_code != 201:
+        return False
+    faq = {"question": "What are your opening hours?", "answer": "Nine to five, Monday to Friday."}
+    added = api.request("POST", f"/api/v1/workspaces/{api.ws}/chatbots/{bot.json()['id']}/faqs", json=faq)
+    if added.status_code not in (200, 201):
+        return False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        docs = api.get(f"/api/v1/workspaces/{api.ws}/chatbots/{bot.json()['id']}/documents").json()
+        items = docs.get("items", docs) if isinstance(docs, dict) else docs
+        if items and all(doc.get("status") == "indexed" for doc in items):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def idle_rss(cwd: Path) -> dict:
+    """RSS of the bootloader plus the Python process, idle after start and after indexing one FAQ."""
+    with RunningBinary(cwd) as running:
+        running.wait_healthy()
+        time.sleep(2)
+        started = sum(rss_mb(pid) for pid in running.pids())
+        with Api(running.url) as api:
+            api.setup_owner()
+            model_loaded = load_the_model(api)
+        time.sleep(2)
+        after = sum(rss_mb(pid) for pid in running.pids())
+        assert running.terminate() in (0, -15), running.output
+    return {"idle_rss_after_start_mb": round(started, 1),
+            "idle_rss_with_model_mb": round(after, 1) if model_loaded else None,
+            "model_loaded": model_loaded}
+
+
+def main() -> int:
+    if not BINARY.exists():
+        print(f"{BINARY} not built: run ./scripts/build-binary first", file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory(prefix="mp-bench-binary-") as tmp:
+        cwd = Path(tmp)
+        first = start_once(cwd)
+        later = [start_once(cwd) for _ in range(LATER_STARTS)]
+        memory = idle_rss(Path(tempfile.mkdtemp(dir=tmp)))
+    results = {
+        "binary_size_mb": round(BINARY.stat().st_size / 1e6, 1),
+        "first_start_to_healthy_s": round(first, 2),
+        "later_start_to_healthy_s_median": round(statistics.median(later), 2),
+        "later_start_to_healthy_s_all": [round(s, 2) for s in later],
+        **memory,
+        "goals": {"size_mb": 150, "later_start_s": 3, "idle_rss_with_model_mb": 400},
+    }
+    write_results("binary", results)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,130 @@
+"""Run the built executable (dist/modelpilot) as a user would, for the smoke test and bench/binary.py.
+
+The binary runs in a child process with a clean environment whose proxy variables point at a
+closed local port: anything it tried to fetch from the internet would fail, so a passing run
+shows nothing reaches the network. 127.0.0.1 stays direct (NO_PROXY) for the fake LLM server.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+BINARY = ROOT / "dist" / ("modelpilot.exe" if sys.platform == "win32" else "modelpilot")
+URL_LINE = re.compile(r" on (http://\S+)")
+
+
+def closed_port() -> int:
+    """A local port nobody listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def offline_env(**extra: str) -> dict[str, str]:
+    """The child's environment: no MODELPILOT_* from the caller, proxies pointing nowhere."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("MODELPILOT_") and k.upper() not in {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"}}
+    nowhere = f"http://127.0.0.1:{closed_port()}"
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        env[name] = env[name.lower()] = nowhere
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    # The binary must not depend on these being set by the caller (tests/conftest.py sets them).
+    env.pop("LITELLM_OFFLINE_MODE", None)
+    env.pop("HF_HUB_OFFLINE", None)
+    env.update(extra)
+    return env
+
+
+def run_command(args: list[str], cwd: Path, stdin: str = "", timeout: float = 120, **env: str) -> subprocess.CompletedProcess:
+    """One CLI command of the binary, to completion."""
+    return subprocess.run([str(BINARY), *args], cwd=cwd, input=stdin, capture_output=True, text=True,
+                          timeout=timeout, env=offline_env(**env))
+
+
+class RunningBinary:
+    """`dist/modelpilot [args]` serving in the background; output is collected as it comes."""
+
+    def __init__(self, cwd: Path, args: list[str] | None = None, **env: str) -> None:
+        self.started_at = time.monotonic()
+        self.process = subprocess.Popen(
+            [str(BINARY), *(args if args is not None else ["--port", "0"])], cwd=cwd, env=offline_env(**env),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+        )
+        self.lines: list[str] = []
+        self._url_seen = threading.Event()
+        self.url = ""
+        threading.Thread(target=self._collect_output, daemon=True).start()
+
+    def _collect_output(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+            match = URL_LINE.search(line)
+            if match and not self.url:
+                self.url = match.group(1)
+                self._url_seen.set()
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    def wait_healthy(self, timeout: float = 90) -> float:
+        """Seconds from launch until /healthz answers ok."""
+        deadline = self.started_at + timeout
+        if not self._url_seen.wait(timeout):
+            raise AssertionError(f"binary printed no URL within {timeout}s:\n{self.output}")
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"binary exited with {self.process.returncode}:\n{self.output}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=2, trust_env=False).status_code == 200:
+                    return time.monotonic() - self.started_at
+            except httpx.TransportError:
+                pass
+            time.sleep(0.02)
+        raise AssertionError(f"/healthz not ok within {timeout}s:\n{self.output}")
+
+    def terminate(self, timeout: float = 30) -> int:
+        """SIGTERM (what service managers send) and wait for the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f"binary ignored SIGTERM for {timeout}s:\n{self.output}") from None
+
+    def pids(self) -> list[int]:
+        """The bootloader and the Python process it unpacks and starts (one-file mode)."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        found = [self.process.pid]
+        if children.exists():
+            found += [int(pid) for pid in children.read_text().split()]
+        return found
+
+    def __enter__(self) -> "RunningBinary":
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL the Python child as well: the bootloader cannot forward a SIGKILL."""
+        for pid in reversed(self.pids()):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.process.wait(10)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process.poll() is None:
+            self.kill()
