@@ -6,6 +6,7 @@ import logging
 import re
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
@@ -98,7 +99,16 @@ _HTTP_CODES = {
 }
 
 
-def _http_handler(_: Request, exc: HTTPException) -> Response:
+def _http_handler(request: Request, exc: HTTPException) -> Response:
+    if exc.status_code >= 500 and isinstance(exc.__cause__, msgspec.ValidationError):
+        # Litestar reports some nested-body decode errors (unknown field inside a nested object
+        # of a union type) as a 500; they are the client's input, so answer like any other.
+        message = str(exc.__cause__).split(" - ", 1)[0]
+        field = _field_of(None, str(exc.__cause__)).removeprefix("data.")
+        return Response(error_body("validation_error", f"{field}: {message}", [{"field": field, "message": message}]),
+                        status_code=400)
+    if exc.status_code >= 500:
+        return _unexpected_handler(request, exc)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     if exc.status_code == 400 and "JSON" in (exc.detail or ""):
         detail = exc.detail or "malformed JSON"
