@@ -15,13 +15,8 @@ from pathlib import Path
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
-def is_frozen() -> bool:
-    """True inside the PyInstaller binary."""
-    return bool(getattr(sys, "frozen", False))
-
-
 def bundle_root() -> Path:
-    """The directory that holds `modelpilot/` and `web/`.
+    """The directory that holds `modelpilot/`, `web/` and `widget/`.
 
     Frozen, PyInstaller unpacks data files under sys._MEIPASS; from source it is the repo root.
     """
@@ -40,17 +35,3 @@ def package_resource(*parts: str) -> Path:
     """A file inside the modelpilot package, e.g. package_resource("migrations")."""
     return bundle_root().joinpath("modelpilot", *parts)
 
-
-def web_dir() -> Path:
-    """The static dashboard (served at /)."""
-    return resource("web")
-
-
-def widget_bundle() -> Path:
-    """The minified widget built by `python -m modelpilot.widget.build` (served at /widget.js)."""
-    return package_resource("static", "widget", "widget.min.js")
-
-
-def tokenizer_dir() -> Path:
-    """The embedding model's tokenizer files (tokenizer.json, config.json, ...)."""
-    return package_resource("rag", "tokenizer")

@@ -105,6 +105,15 @@ class RunningBinary:
             self.kill()
             raise AssertionError(f"binary ignored SIGTERM for {timeout}s:\n{self.output}") from None
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the bootloader and the Python process have used so far."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in self.pids():
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / ticks
+
     def pids(self) -> list[int]:
         """The bootloader and the Python process it unpacks and starts (one-file mode)."""
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
