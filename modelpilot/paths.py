@@ -34,4 +34,3 @@ def resource(*parts: str) -> Path:
 def package_resource(*parts: str) -> Path:
     """A file inside the modelpilot package, e.g. package_resource("migrations")."""
     return bundle_root().joinpath("modelpilot", *parts)
-
