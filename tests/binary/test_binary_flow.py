@@ -109,27 +109,32 @@ def stream_during_shutdown(api: Api, running: RunningBinary, bot_id: str) -> lis
 
 def test_whole_flow_from_the_binary_offline(tmp_path: Path, fake_llm, make_pdf) -> None:
     data_dir = tmp_path / "modelpilot-data"
-    with RunningBinary(tmp_path) as running, Api(running.url) as owner:
+    with RunningBinary(tmp_path) as running:
         running.wait_healthy()
-        owner.setup_owner()
-        owner.add_provider(owner.ws, "openai", "sk-good-0123456789abcdef", fake_llm.url)
-        bot = owner.create_bot(owner.ws, model="gpt-4o-mini", system_prompt="You are Acme's helper.")
-        ids = add_knowledge(owner, bot["id"], make_pdf)
-
-        answer, done = ask(owner, bot["id"], "Are batteries covered by the warranty?")
-        assert answer and done["cost"] > 0
-        assert ids["pdf"] in [source["document_id"] for source in done["sources"]]
-        prompt = str(fake_llm.requests[-1]["messages"])
-        assert "Batteries are consumables" in prompt  # retrieval with the bundled model fed the prompt
-
-        _, done = ask(owner, bot["id"], "Do you ship to Norway?")
-        assert ids["faq"] in [source["document_id"] for source in done["sources"]]
-
-        check_static_assets(running.url, running.output)
-        events = stream_during_shutdown(owner, running, bot["id"])
-        assert events and events[-1].get("done") is True, events  # the answer finished before exit
+        with Api(running.url) as owner:
+            run_the_flow(owner, running, fake_llm, make_pdf)
         assert_closed_cleanly(running, data_dir)
 
     rows = read_db(data_dir, "SELECT role, status FROM messages")
     assert len(rows) == 6 and all(status == "complete" for _, status in rows), rows
     assert read_db(data_dir, "PRAGMA integrity_check") == [("ok",)]
+
+
+def run_the_flow(owner: Api, running: RunningBinary, fake_llm, make_pdf) -> None:
+    owner.setup_owner()
+    owner.add_provider(owner.ws, "openai", "sk-good-0123456789abcdef", fake_llm.url)
+    bot = owner.create_bot(owner.ws, model="gpt-4o-mini", system_prompt="You are Acme's helper.")
+    ids = add_knowledge(owner, bot["id"], make_pdf)
+
+    answer, done = ask(owner, bot["id"], "Are batteries covered by the warranty?")
+    assert answer and done["cost"] > 0
+    assert ids["pdf"] in [source["document_id"] for source in done["sources"]]
+    prompt = str(fake_llm.requests[-1]["messages"])
+    assert "Batteries are consumables" in prompt  # retrieval with the bundled model fed the prompt
+
+    _, done = ask(owner, bot["id"], "Do you ship to Norway?")
+    assert ids["faq"] in [source["document_id"] for source in done["sources"]]
+
+    check_static_assets(running.url, running.output)
+    events = stream_during_shutdown(owner, running, bot["id"])
+    assert events and events[-1].get("done") is True, events  # the answer finished before exit
