@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import sqlean
 
+from modelpilot.cli import COMMANDS
 from tests.binary.runner import BINARY, RunningBinary, run_command
 from tests.support import PASSWORD, Api
 
@@ -46,9 +47,11 @@ def test_cli_commands_work_from_the_binary(tmp_path: Path) -> None:
     assert version.returncode == 0 and version.stdout.startswith("modelpilot ")
 
     usage = run_command(["--help"], tmp_path)
-    assert usage.returncode == 0
-    for name in ("serve", "migrate", "create-admin", "MODELPILOT_DATA_DIR"):
+    assert usage.returncode == 0 and "MODELPILOT_DATA_DIR" in usage.stdout
+    for name in COMMANDS:  # every command of the source tree is in the binary
         assert name in usage.stdout
+        helped = run_command([name, "--help"], tmp_path)
+        assert helped.returncode == 0 and helped.stdout.startswith("usage: modelpilot " + name), helped.stderr
 
     data = tmp_path / "data"
     migrated = run_command(["migrate", "--data-dir", str(data)], tmp_path)
