@@ -80,8 +80,9 @@ async def stream_reply(db: Database, settings: Settings, *, workspace_id: str, b
     messages = build_messages(bot, history, chunks, turn.message)
     stream = open_model_stream(turn.resolved, bot, settings, messages, chunks, turn.message)
     outcome = TurnOutcome(sources=sources_of(chunks), messages=messages)
+    pieces = stream.__aiter__()
     try:
-        async for piece in stream:
+        async for piece in pieces:
             outcome.add(piece)
             yield {"text": piece}
         outcome.finish("complete", stream.usage)
@@ -94,6 +95,7 @@ async def stream_reply(db: Database, settings: Settings, *, workspace_id: str, b
         if outcome.status is None:
             outcome.cut_short(turn.resolved.route.litellm_model)  # the client went away
         with anyio.CancelScope(shield=True):
+            await pieces.aclose()  # releases the upstream connection now, not at garbage collection
             ids = await save_turn(db, turn, outcome, channel, visitor_ip_hash)
     if outcome.status == "error":
         yield {"error": {"code": outcome.error_code, "message": outcome.error}}

@@ -99,16 +99,21 @@ class ModelStream:
         litellm = await load_litellm()
         upstream = await _open_stream(litellm, self.call)
         produced: list[str] = []
-        loop = asyncio.get_running_loop()
+        chunks = upstream.__aiter__()
         try:
-            async with asyncio.timeout(self.call.idle_timeout) as idle:
-                async for chunk in upstream:
-                    idle.reschedule(loop.time() + self.call.idle_timeout)
-                    self._take_usage(chunk)
-                    text = _chunk_text(chunk)
-                    if text:
-                        produced.append(text)
-                        yield text
+            while True:
+                # The clock runs only while waiting on the provider, not while our consumer
+                # (a slow client) holds a piece.
+                async with asyncio.timeout(self.call.idle_timeout):
+                    try:
+                        chunk = await chunks.__anext__()
+                    except StopAsyncIteration:
+                        break
+                self._take_usage(chunk)
+                text = _chunk_text(chunk)
+                if text:
+                    produced.append(text)
+                    yield text
         except TimeoutError:
             raise LLMError("provider_timeout", f"The model sent nothing for {self.call.idle_timeout:g} s; "
                                                "the answer was cut off.") from None
