@@ -184,8 +184,10 @@ def start_fake_llm(port: int = 0) -> RunningFakeLLM:
     return RunningFakeLLM(f"http://127.0.0.1:{sock.getsockname()[1]}/v1", app, server, thread)
 
 
-if __name__ == "__main__":
-    running = start_fake_llm(int(__import__("sys").argv[1]) if len(__import__("sys").argv) > 1 else 0)
+if __name__ == "__main__":  # `python -m tests.fakes.llm [port]`: prints its base URL, serves until killed
+    import sys
+
+    running = start_fake_llm(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
     print(running.url, flush=True)
     try:
         running.thread.join()
