@@ -41,3 +41,10 @@ async def list_bots(conn: Connection, workspace_id: str) -> list[dict]:
     rows = await fetch_all(conn, f"SELECT {COLUMNS} FROM chatbots WHERE workspace_id = ? ORDER BY created_at, id",
                            (workspace_id,))
     return [_decode(row) for row in rows]
+
+
+async def workspace_of_bot(conn: Connection, bot_id: str) -> str | None:
+    """The one lookup by bot id alone: a public widget call names only its bot. The answer
+    scopes every later query to that workspace."""
+    row = await fetch_one(conn, "SELECT workspace_id FROM chatbots WHERE id = ?", (bot_id,))
+    return row["workspace_id"] if row else None

@@ -1,0 +1,108 @@
+"""Public widget routes: /widget.js, its lazily loaded chat module, and /api/v1/widget/{bot_id}/*.
+
+No session or token here: the bot id and the page's Origin (checked against the bot's allowed
+origins) are the authority, and rate limits and the daily cap bound what a visitor can spend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from litestar import Request, Response, Router, get, route
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.enums import HttpMethod
+
+from modelpilot.core.clientip import client_ip
+from modelpilot.core.db import Database
+from modelpilot.core.errors import ApiError, error_body
+from modelpilot.settings import Settings
+from modelpilot.widget import guard, service
+from modelpilot.widget.assets import WidgetAssets, asset_response
+from modelpilot.widget.build import CHAT_FILE, LOADER_FILE
+
+BOT = "/{bot_id:str}"
+
+
+class WidgetRuntime:
+    """Per-process widget state: built files, rate-limit windows, the visitor-address hasher."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.assets = WidgetAssets()
+        self.limits = guard.WidgetLimits(settings)
+        self.hasher = guard.VisitorHasher()
+
+
+def provide_runtime(state: State) -> WidgetRuntime:
+    runtime = state.get("widget_runtime")
+    if runtime is None:
+        runtime = state["widget_runtime"] = WidgetRuntime(state["settings"])
+    return runtime
+
+
+@dataclass
+class Visit:
+    """A widget request that passed the bot and origin checks."""
+
+    bot: dict
+    address: str
+    cors: dict[str, str]
+
+
+async def admit(request: Request, db: Database, settings: Settings, bot_id: str) -> Visit:
+    """Published bot, allowed Origin; from here on errors carry the CORS grant (see below)."""
+    bot = await service.find_public_bot(db, bot_id)
+    origin = request.headers.get("origin", "")
+    if not guard.origin_allowed(origin, bot["allowed_origins"]):
+        raise guard.origin_refused()
+    cors = guard.cors_headers(origin)
+    request.state.widget_cors = cors
+    return Visit(bot=bot, address=client_ip(request, settings.trusted_proxies), cors=cors)
+
+
+def widget_error(request: Request, exc: ApiError) -> Response:
+    # An allowed page must be able to read a 400/413/429 to show its message; a refused
+    # origin or unknown bot gets no grant, so the browser hides even the status from it.
+    headers = {**exc.headers, **(request.state.get("widget_cors") or {})}
+    return Response(error_body(exc.code, exc.message, exc.details), status_code=exc.status, headers=headers)
+
+
+@get("/widget.js", tags=["widget"], include_in_schema=True)
+async def widget_js(request: Request, widget_runtime: WidgetRuntime) -> Response:
+    return asset_response(request, widget_runtime.assets.get(LOADER_FILE))
+
+
+@get("/widget-chat.js", tags=["widget"])
+async def widget_chat_js(request: Request, widget_runtime: WidgetRuntime) -> Response:
+    return asset_response(request, widget_runtime.assets.get(CHAT_FILE))
+
+
+@route([BOT + "/config", BOT + "/chat", BOT + "/history", BOT + "/feedback"],
+       http_method=[HttpMethod.OPTIONS], tags=["widget"], include_in_schema=False)
+async def preflight(request: Request, db: Database, settings: Settings, bot_id: str,
+                    widget_runtime: WidgetRuntime) -> Response:
+    visit = await admit(request, db, settings, bot_id)
+    widget_runtime.limits.check_request(visit.address)
+    return Response(content=b"", status_code=204, headers={**visit.cors, **guard.PREFLIGHT_HEADERS})
+
+
+@get(BOT + "/config", tags=["widget"])
+async def widget_config(request: Request, db: Database, settings: Settings, bot_id: str,
+                        widget_runtime: WidgetRuntime) -> Response:
+    visit = await admit(request, db, settings, bot_id)
+    widget_runtime.limits.check_request(visit.address)
+    headers = {**visit.cors, "Cache-Control": "no-cache"}
+    return Response(service.public_config(visit.bot, settings), headers=headers)
+
+
+WIDGET_API = Router(
+    path="/api/v1/widget",
+    route_handlers=[preflight, widget_config],
+    exception_handlers={ApiError: widget_error},
+)
+
+DEPENDENCIES = {"widget_runtime": Provide(provide_runtime, sync_to_thread=False)}
+
+ROUTES = [
+    Router(path="/", route_handlers=[widget_js, widget_chat_js, WIDGET_API], dependencies=DEPENDENCIES),
+]
