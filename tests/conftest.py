@@ -64,6 +64,14 @@ def owner(api: Api) -> Api:
     return api
 
 
+@pytest.fixture(scope="session", autouse=True)
+def built_widget() -> None:
+    """The minified widget, built from widget/ as ./scripts/serve does, before any server starts."""
+    from modelpilot.widget.build import write_build
+
+    write_build()
+
+
 @pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
