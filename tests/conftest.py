@@ -12,6 +12,7 @@ from typing import Callable, Iterator
 
 import pytest
 
+from tests.fakes.llm import RunningFakeLLM, start_fake_llm
 from tests.support import Api, LiveServer, make_settings, start_server
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -76,3 +77,12 @@ def built_widget() -> None:
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def fake_llm() -> Iterator[RunningFakeLLM]:
+    """An OpenAI-compatible server on 127.0.0.1 (see tests/fakes/llm.py for its magic words);
+    use `fake_llm.url` as a provider's api_base."""
+    running = start_fake_llm()
+    yield running
+    running.stop()

@@ -43,6 +43,22 @@ async def list_bots(conn: Connection, workspace_id: str) -> list[dict]:
     return [_decode(row) for row in rows]
 
 
+async def update_bot(conn: Connection, workspace_id: str, bot_id: str, changes: dict) -> None:
+    values = dict(changes)
+    for name in JSON_FIELDS:
+        if name in values:
+            values[name] = json.dumps(values[name])
+    if "published" in values:
+        values["published"] = int(values["published"])
+    assignments = ", ".join(f"{name} = ?" for name in values)  # names come from the schema, not the client
+    await execute(conn, f"UPDATE chatbots SET {assignments} WHERE workspace_id = ? AND id = ?",
+                  [*values.values(), workspace_id, bot_id])
+
+
+async def delete_bot(conn: Connection, workspace_id: str, bot_id: str) -> bool:
+    return await execute(conn, "DELETE FROM chatbots WHERE workspace_id = ? AND id = ?", (workspace_id, bot_id)) > 0
+
+
 async def workspace_of_bot(conn: Connection, bot_id: str) -> str | None:
     """The one lookup by bot id alone: a public widget call names only its bot. The answer
     scopes every later query to that workspace."""
