@@ -16,7 +16,7 @@ def config_path(bot: dict) -> str:
 
 
 def test_config_of_a_published_bot_has_its_look_and_nothing_private(server, owner) -> None:
-    bot = make_bot(server, owner.ws, name="Acme Help", starter_questions=["Prices?", "Hours?"])
+    bot = make_bot(owner, name="Acme Help", starter_questions=["Prices?", "Hours?"])
     response = owner.get(config_path(bot), headers=from_page())
     assert response.status_code == 200
     assert response.json() == {
@@ -29,7 +29,7 @@ def test_config_of_a_published_bot_has_its_look_and_nothing_private(server, owne
 
 @pytest.mark.parametrize("bot_id", ["unpublished", "no-such-bot", "x" * 200])
 def test_config_is_404_unless_the_bot_exists_and_is_published(server, owner, bot_id) -> None:
-    hidden = make_bot(server, owner.ws, published=False)
+    hidden = make_bot(owner, published=False)
     path = config_path(hidden) if bot_id == "unpublished" else f"/api/v1/widget/{bot_id}/config"
     response = owner.get(path, headers=from_page())
     assert response.status_code == 404
@@ -46,7 +46,7 @@ def test_config_is_404_unless_the_bot_exists_and_is_published(server, owner, bot
     ("null", False),
 ])
 def test_allowed_origins_decide_who_may_embed(server, owner, origin, allowed) -> None:
-    bot = make_bot(server, owner.ws, allowed_origins=["https://shop.example.com"])
+    bot = make_bot(owner, allowed_origins=["https://shop.example.com"])
     response = owner.get(config_path(bot), headers=from_page(origin))
     if allowed:
         assert response.status_code == 200
@@ -58,7 +58,7 @@ def test_allowed_origins_decide_who_may_embed(server, owner, origin, allowed) ->
 
 
 def test_a_bot_without_allowed_origins_works_from_any_site(server, owner) -> None:
-    bot = make_bot(server, owner.ws, allowed_origins=[])
+    bot = make_bot(owner, allowed_origins=[])
     for origin in ("https://a.example", "http://127.0.0.1:9999"):
         response = owner.get(config_path(bot), headers=from_page(origin))
         assert response.status_code == 200
@@ -68,7 +68,7 @@ def test_a_bot_without_allowed_origins_works_from_any_site(server, owner) -> Non
 
 @pytest.mark.parametrize("action", ["config", "chat", "history", "feedback"])
 def test_preflight_grants_only_allowed_origins(server, owner, action) -> None:
-    bot = make_bot(server, owner.ws, allowed_origins=["https://shop.example.com"])
+    bot = make_bot(owner, allowed_origins=["https://shop.example.com"])
     path = f"/api/v1/widget/{bot['id']}/{action}"
     asked = {"access-control-request-method": "POST", "access-control-request-headers": "content-type"}
     granted = owner.options(path, headers=from_page(**asked))
@@ -82,7 +82,7 @@ def test_preflight_grants_only_allowed_origins(server, owner, action) -> None:
 
 
 def test_preflight_for_an_unpublished_bot_is_404(server, owner) -> None:
-    bot = make_bot(server, owner.ws, published=False)
+    bot = make_bot(owner, published=False)
     response = owner.options(f"/api/v1/widget/{bot['id']}/chat", headers=from_page())
     assert response.status_code == 404
 
@@ -93,7 +93,7 @@ def test_config_requests_are_rate_limited_per_address_with_a_readable_429(server
 
     owner = Api(live.url)
     owner.setup_owner()
-    bot = make_bot(live, owner.ws)
+    bot = make_bot(owner)
     statuses = [owner.get(config_path(bot), headers=from_page()).status_code for _ in range(3)]
     limited = owner.get(config_path(bot), headers=from_page())
     owner.close()

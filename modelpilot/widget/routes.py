@@ -8,16 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from litestar import Request, Response, Router, get, route
+from litestar import Request, Response, Router, get, post, route
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.enums import HttpMethod
+from litestar.response import Stream
 
+from modelpilot.chat.sse import sse_response
 from modelpilot.core.clientip import client_ip
 from modelpilot.core.db import Database
 from modelpilot.core.errors import ApiError, error_body
 from modelpilot.settings import Settings
 from modelpilot.widget import guard, service
+from modelpilot.widget.schemas import ChatBody, FeedbackBody, check_session_id, decode_body
 from modelpilot.widget.assets import WidgetAssets, asset_response
 from modelpilot.widget.build import CHAT_FILE, LOADER_FILE
 
@@ -95,9 +98,43 @@ async def widget_config(request: Request, db: Database, settings: Settings, bot_
     return Response(service.public_config(visit.bot, settings), headers=headers)
 
 
+@post(BOT + "/chat", tags=["widget"], status_code=200)
+async def widget_chat(request: Request, db: Database, settings: Settings, bot_id: str,
+                      widget_runtime: WidgetRuntime) -> Stream:
+    visit = await admit(request, db, settings, bot_id)
+    body = decode_body(await request.body(), ChatBody)  # any `history` a client sends is ignored
+    session_id = check_session_id(body.session_id)
+    message = service.check_message(body.message, settings)
+    widget_runtime.limits.check_message(visit.address, bot_id, session_id)
+    await service.count_daily_message(db, visit.bot, settings.widget_daily_messages)
+    visitor = widget_runtime.hasher.hash(visit.address)
+    stream = await sse_response(service.reply(db, settings, visit.bot, session_id, message, visitor))
+    stream.headers.update(visit.cors)
+    return stream
+
+
+@get(BOT + "/history", tags=["widget"])
+async def widget_history(request: Request, db: Database, settings: Settings, bot_id: str,
+                         widget_runtime: WidgetRuntime, session_id: str | None = None) -> Response:
+    visit = await admit(request, db, settings, bot_id)
+    widget_runtime.limits.check_request(visit.address)
+    messages = await service.history(db, visit.bot, check_session_id(session_id))
+    return Response({"messages": messages}, headers={**visit.cors, "Cache-Control": "no-store"})
+
+
+@post(BOT + "/feedback", tags=["widget"], status_code=204)
+async def widget_feedback(request: Request, db: Database, settings: Settings, bot_id: str,
+                          widget_runtime: WidgetRuntime) -> Response[None]:
+    visit = await admit(request, db, settings, bot_id)
+    widget_runtime.limits.check_request(visit.address)
+    body = decode_body(await request.body(), FeedbackBody)
+    await service.feedback(db, visit.bot, check_session_id(body.session_id), body.message_id, body.rating)
+    return Response(content=b"", status_code=204, headers=visit.cors)
+
+
 WIDGET_API = Router(
     path="/api/v1/widget",
-    route_handlers=[preflight, widget_config],
+    route_handlers=[preflight, widget_config, widget_chat, widget_history, widget_feedback],
     exception_handlers={ApiError: widget_error},
 )
 

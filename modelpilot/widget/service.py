@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from modelpilot.chatbots import repo as chatbots_repo
+from typing import AsyncIterator
+
+from modelpilot.chat import service as chat_service
+from modelpilot.chatbots import service as chatbots
 from modelpilot.core.db import Database
-from modelpilot.core.errors import ApiError, not_found
+from modelpilot.core.errors import ApiError, invalid, not_found
 from modelpilot.settings import Settings
 from modelpilot.widget import repo
 
@@ -21,10 +24,11 @@ async def find_public_bot(db: Database, bot_id: str) -> dict:
     """The bot behind a widget call; 404 unless it exists and is published."""
     if not bot_id or len(bot_id) > MAX_BOT_ID_CHARS:
         raise not_found("chatbot")
-    async with db.read() as conn:
-        workspace_id = await chatbots_repo.workspace_of_bot(conn, bot_id)
-        bot = await chatbots_repo.get_bot(conn, workspace_id, bot_id) if workspace_id else None
-    if not bot or not bot["published"]:
+    workspace_id = await chatbots.workspace_of_bot(db, bot_id)
+    if workspace_id is None:
+        raise not_found("chatbot")
+    bot = await chatbots.get_bot(db, workspace_id, bot_id)
+    if not bot["published"]:
         raise not_found("chatbot")
     return bot
 
@@ -65,3 +69,33 @@ async def count_daily_message(db: Database, bot: dict, cap: int) -> None:
 async def messages_today(db: Database, bot: dict) -> int:
     async with db.read() as conn:
         return await repo.messages_on(conn, bot["workspace_id"], bot["id"], _utc_now().strftime("%Y-%m-%d"))
+
+
+def check_message(text: str, settings: Settings) -> str:
+    message = text.strip()
+    if not message:
+        raise invalid("message", "must not be empty")
+    if len(message) > settings.widget_max_message_chars:
+        limit = settings.widget_max_message_chars
+        raise ApiError(413, "message_too_long", f"message: must be at most {limit} characters",
+                       [{"field": "message", "message": f"must be at most {limit} characters"}])
+    return message
+
+
+def reply(db: Database, settings: Settings, bot: dict, session_id: str, message: str,
+          visitor_ip_hash: str) -> AsyncIterator[dict]:
+    """The answer's SSE events, from the chat domain, saved as a widget conversation."""
+    return chat_service.stream_reply(db, settings, workspace_id=bot["workspace_id"], bot=bot, session_id=session_id,
+                                     message=message, channel="widget", visitor_ip_hash=visitor_ip_hash)
+
+
+HISTORY_FIELDS = ("id", "role", "content", "sources", "feedback", "created_at")
+
+
+async def history(db: Database, bot: dict, session_id: str) -> list[dict]:
+    messages = await chat_service.session_history(db, bot["workspace_id"], bot["id"], session_id)
+    return [{name: message.get(name) for name in HISTORY_FIELDS} for message in messages]
+
+
+async def feedback(db: Database, bot: dict, session_id: str, message_id: str, rating: int) -> None:
+    await chat_service.set_feedback(db, bot["workspace_id"], bot["id"], session_id, message_id, rating)

@@ -21,6 +21,9 @@ PUBLIC = {
     "GET /widget.js": "static widget script",
     "GET /widget-chat.js": "static widget script (chat window)",
     "GET /api/v1/widget/{bot_id}/config": REASON,
+    "POST /api/v1/widget/{bot_id}/chat": REASON,
+    "GET /api/v1/widget/{bot_id}/history": REASON + "; plus the visitor's own session id",
+    "POST /api/v1/widget/{bot_id}/feedback": REASON + "; plus the visitor's own session id",
 }
 
 SCENARIOS: dict = {}
