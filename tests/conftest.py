@@ -12,6 +12,7 @@ from typing import Callable, Iterator
 
 import pytest
 
+from tests.browser_support import chromium, host_site, knowledge, tab  # noqa: F401 (browser fixtures)
 from tests.fakes.llm import RunningFakeLLM, start_fake_llm
 from tests.support import Api, LiveServer, make_settings, start_server
 

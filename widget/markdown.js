@@ -1,11 +1,12 @@
 /*
  * A safe markdown subset for model text, built with DOM APIs only: model text is never
- * parsed as HTML. Paragraphs, **bold**, *italics*, `code`, fenced code, lists, [links](url)
+ * parsed as HTML. Paragraphs, **bold**, *italics* (not _x_: snake_case and URLs are full of
+ * underscores), `code`, fenced code, lists, [links](url)
  * with http(s) URLs only, bare http(s) URLs, and [n] citations pointing at the answer's sources.
  * (Concatenated into chat.js by the build; shares its module scope.)
  */
 
-var INLINE = /(`[^`\n]+`)|(\*\*[^*\n]+\*\*)|(\*[^*\s][^*\n]*\*|_[^_\s][^_\n]*_)|(\[[^\]\n]+\]\([^)\s]+\))|(\[\d{1,2}\])|(https?:\/\/[^\s<>()]+[^\s<>().,;:!?'"])/;
+var INLINE = /(`[^`\n]+`)|(\*\*[^*\n]+\*\*)|(\*[^*\s][^*\n]*\*)|(\[[^\]\n]+\]\([^)\s]+\))|(\[\d{1,2}\])|(https?:\/\/[^\s<>()"'[\]{}]+[^\s<>().,;:!?"'[\]{}])/;
 
 function el(tag, className, text) {
   var node = document.createElement(tag);
