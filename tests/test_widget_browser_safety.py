@@ -156,3 +156,15 @@ def test_inline_mode_renders_into_the_given_container(server, bot, host_site, ta
     assert box and frame and (box["x"], box["y"], box["width"]) == (frame["x"], frame["y"], frame["width"])
     ask(tab, "inline hello")
     wait_for_answer(tab)
+
+
+@pytest.mark.parametrize("refusal", ["foreign origin", "unpublished"])
+def test_nothing_stays_on_a_page_the_bot_refuses(server, owner, fake_llm, host_site, tab, refusal) -> None:
+    if refusal == "foreign origin":
+        bot = make_bot(owner, fake_llm, allowed_origins=["https://only-this-shop.example"])
+    else:
+        bot = make_bot(owner, fake_llm, allowed_origins=[host_site.origin], published=False)
+    tab.goto(embed(server, host_site, bot))
+    tab.wait_for_load_state("networkidle")
+    tab.locator("modelpilot-widget").wait_for(state="detached")
+    assert tab.evaluate("localStorage.length") == 0

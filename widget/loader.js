@@ -95,38 +95,77 @@
     return import(url).then(function (module) { return module.default; });
   }
 
-  function start(options, config) {
+  function configKey(options) {
+    return 'modelpilot:' + options.botId + ':config';
+  }
+
+  function rememberedConfig(options) {
+    try {
+      return JSON.parse(window.localStorage.getItem(configKey(options)) || 'null');
+    } catch (error) {
+      return null; // storage blocked or damaged: draw with the defaults
+    }
+  }
+
+  function remember(options, config) {
+    try {
+      if (config) window.localStorage.setItem(configKey(options), JSON.stringify(config));
+      else window.localStorage.removeItem(configKey(options));
+    } catch (error) {
+      // storage blocked: the next visit simply starts from the defaults again
+    }
+  }
+
+  function fetchConfig(options) {
+    var url = options.apiBase + '/api/v1/widget/' + encodeURIComponent(options.botId) + '/config';
+    return fetch(url).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).then(function (config) {
+      remember(options, config);
+      if (!config) console.warn('ModelPilot: this chatbot is not available on this site.');
+      return config;
+    }, function (error) {
+      console.warn('ModelPilot: could not reach the chat server.', error);
+      return null;
+    });
+  }
+
+  function start(options, request) {
     var parts = createHost(options);
-    applyLook(parts.frame, config, options);
-    var ctx = { options: options, config: config, root: parts.root, frame: parts.frame, launcher: null };
+    var ctx = { options: options, config: null, root: parts.root, frame: parts.frame, launcher: null };
     var chat = null;
     function openChat() {
       if (!chat) {
-        chat = loadChat(options).then(function (mount) { return mount(ctx); });
+        chat = request.then(function (config) {
+          if (!config) throw new Error('ModelPilot: chatbot unavailable');
+          return loadChat(options);
+        }).then(function (mount) { return mount(ctx); });
         chat.catch(function () { chat = null; });
       }
-      return chat.then(function (api) { api.toggle(); return api; });
+      return chat.then(function (api) { api.toggle(); });
     }
-    if (parts.inline) {
-      loadChat(options).then(function (mount) { mount(ctx); });
-      return;
+    // The launcher is drawn at once, in the look remembered from the last visit (or the
+    // data-* options): it never waits for the network. The fresh config then restyles it,
+    // or removes everything when the bot is unpublished or refuses this site.
+    applyLook(parts.frame, rememberedConfig(options) || {}, options);
+    if (!parts.inline) {
+      ctx.launcher = createLauncher(parts.frame, options.strings.openLabel || 'Open chat');
+      ctx.launcher.addEventListener('click', openChat);
+      // Fetch the chat window while the pointer is on its way to the button.
+      ctx.launcher.addEventListener('pointerenter', function () { loadChat(options).catch(function () {}); });
     }
-    ctx.launcher = createLauncher(parts.frame, (options.strings.openLabel) || 'Open chat');
-    ctx.launcher.addEventListener('click', openChat);
-    if (isTrue(options.open)) openChat();
+    request.then(function (config) {
+      if (!config) return parts.host.remove();
+      ctx.config = config;
+      applyLook(parts.frame, config, options);
+      if (parts.inline) loadChat(options).then(function (mount) { mount(ctx); });
+      else if (isTrue(options.open)) openChat();
+    });
   }
 
   function boot() {
     var options = readOptions(findScript());
-    if (!options.botId || !options.apiBase) return;
-    // Nothing is drawn for a bot that is unknown, unpublished or refuses this site.
-    fetch(options.apiBase + '/api/v1/widget/' + encodeURIComponent(options.botId) + '/config')
-      .then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (config) {
-        if (config) start(options, config);
-        else console.warn('ModelPilot: this bot is not available on this site.');
-      })
-      .catch(function (error) { console.warn('ModelPilot: could not load the chat.', error); });
+    if (options.botId && options.apiBase) start(options, fetchConfig(options));
   }
 
   if (document.body) boot();
