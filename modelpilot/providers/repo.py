@@ -33,3 +33,9 @@ async def upsert_provider(conn: Connection, workspace_id: str, provider: str, se
 async def delete_provider(conn: Connection, workspace_id: str, provider: str) -> bool:
     return await execute(conn, "DELETE FROM providers WHERE workspace_id = ? AND provider = ?",
                          (workspace_id, provider)) > 0
+
+
+async def providers_with_keys(conn: Connection, workspace_id: str) -> dict[str, dict]:
+    rows = await fetch_all(conn, f"SELECT {PUBLIC_COLUMNS}, sealed_key FROM providers WHERE workspace_id = ?",
+                           (workspace_id,))
+    return {row["provider"]: row for row in rows}

@@ -98,9 +98,8 @@ async def delete_provider(db: Database, access: WorkspaceAccess, provider: str) 
                            target_type="provider", target_id=provider)
 
 
-async def _credentials(db: Database, settings: Settings, workspace_id: str, route: ModelRoute) -> ResolvedModel:
-    async with db.read() as conn:
-        row = await repo.get_provider(conn, workspace_id, route.provider)
+def _credentials(settings: Settings, workspace_id: str, route: ModelRoute, rows: dict[str, dict]) -> ResolvedModel:
+    row = rows.get(route.provider)
     if row is None:
         raise ApiError(409, "provider_not_configured",
                        f"This bot's model needs the '{route.provider}' provider, which this workspace has not "
@@ -110,18 +109,20 @@ async def _credentials(db: Database, settings: Settings, workspace_id: str, rout
 
 
 async def resolve_model(db: Database, settings: Settings, workspace_id: str, model: str) -> ResolvedModel:
-    """The provider, key and base for a model name; 409 if the workspace lacks that provider."""
+    """The provider, key and base for a model name; 409 if the workspace lacks that provider.
+    One database read: this runs before every chat message."""
     route = route_by_prefix(model)
+    if route is not None and route.provider == "builtin":
+        return ResolvedModel(route)
+    async with db.read() as conn:
+        rows = await repo.providers_with_keys(conn, workspace_id)
     if route is None:
-        configured = await configured_provider_names(db, workspace_id)
         prefix = model.partition("/")[0]
-        if "/" in model and PREFIX_ALIASES.get(prefix, prefix) in configured:
+        if "/" in model and PREFIX_ALIASES.get(prefix, prefix) in rows:
             route = ModelRoute(PREFIX_ALIASES.get(prefix, prefix), model)
         else:
             route = await _route_by_litellm(model)
-    if route.provider == "builtin":
-        return ResolvedModel(route)
-    return await _credentials(db, settings, workspace_id, route)
+    return _credentials(settings, workspace_id, route, rows)
 
 
 async def _route_by_litellm(model: str) -> ModelRoute:
@@ -147,15 +148,16 @@ async def test_provider(db: Database, settings: Settings, access: WorkspaceAcces
                         model: str | None) -> dict:
     access.require("admin")
     async with db.read() as conn:
-        if await repo.get_provider(conn, access.workspace_id, provider) is None:
-            raise not_found("provider")
+        rows = await repo.providers_with_keys(conn, access.workspace_id)
+    if provider not in rows:
+        raise not_found("provider")
     model = model or default_model_for(provider)
     if model == BUILTIN_EXTRACTIVE:
         raise invalid("model", "name a model of this provider to test with")
     route = route_by_prefix(model) or ModelRoute(provider, model)
     if route.provider != provider:
         route = ModelRoute(provider, model)
-    resolved = await _credentials(db, settings, access.workspace_id, route)
+    resolved = _credentials(settings, access.workspace_id, route, rows)
     call = LLMCall(route.litellm_model, [{"role": "user", "content": "Say OK."}], resolved.api_key,
                    resolved.api_base, connect_timeout=settings.llm_connect_timeout,
                    idle_timeout=settings.llm_idle_timeout)
