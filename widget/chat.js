@@ -390,3 +390,6 @@ export default function mount(ctx) {
     toggle: function () { setOpen(w, !w.isOpen); }
   };
 }
+
+// For the browser tests, which check these two against split streams and hostile text.
+export { createSseParser, renderMarkdown };
