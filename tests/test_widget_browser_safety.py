@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from modelpilot.rag import retrieve as rag
 from tests.browser_support import LAUNCHER, SOURCE, WINDOW, HostSite, embed_page, open_widget, shadow_eval
 from tests.support import Api
 from tests.widget_support import make_bot
@@ -168,3 +169,40 @@ def test_nothing_stays_on_a_page_the_bot_refuses(server, owner, fake_llm, host_s
     tab.wait_for_load_state("networkidle")
     tab.locator("modelpilot-widget").wait_for(state="detached")
     assert tab.evaluate("localStorage.length") == 0
+
+
+def test_an_upstream_failure_shows_a_message_and_retry_sends_again(server, bot, host_site, tab, fake_llm) -> None:
+    tab.goto(embed(server, host_site, bot))
+    open_widget(tab)
+    ask(tab, "Break please [[fail500]]")
+    status = tab.locator("modelpilot-widget .mp-status")
+    status.wait_for(state="visible")
+    assert status.text_content().strip() != ""
+    calls = len(fake_llm.requests)
+    tab.locator("modelpilot-widget .mp-retry").click()
+    status.wait_for(state="visible")
+    assert len(fake_llm.requests) > calls  # the retry asked again
+    assert tab.locator("modelpilot-widget .mp-user").count() == 1  # without a second copy of the question
+
+
+def test_strings_theme_and_pdf_citations_follow_the_page_options(server, bot, host_site, tab, monkeypatch) -> None:
+    manual = rag.RetrievedChunk(chunk_id="c2", document_id="d2", title="Handbuch.pdf", score=0.8,
+                                text="Seite vier.", url=None, page=4)
+
+    async def retrieve(db, workspace_id, bot, query, *, top_k=None):
+        return [manual]
+
+    monkeypatch.setattr(rag, "retrieve", retrieve)
+    config = ("<script>window.ModelPilotConfig = {theme: 'dark', strings: {openLabel: 'Chat öffnen',"
+              " placeholder: 'Ihre Nachricht', page: 'Seite', helpful: 'Hilfreich'}};</script>")
+    tab.goto(embed(server, host_site, bot, head=config))
+    assert tab.locator(LAUNCHER).get_attribute("aria-label") == "Chat öffnen"
+    open_widget(tab)
+    assert tab.locator("modelpilot-widget .mp-input").get_attribute("placeholder") == "Ihre Nachricht"
+    assert shadow_eval(tab, "getComputedStyle(root.querySelector('.mp-window')).backgroundColor") == "rgb(22, 26, 34)"
+    ask(tab, "Wo steht das?")
+    wait_for_answer(tab)
+    source = tab.locator("modelpilot-widget .mp-sources li").first
+    assert source.text_content() == "Handbuch.pdf, Seite 4"
+    assert source.locator("a").count() == 0  # no URL: named, not linked
+    assert tab.locator("modelpilot-widget .mp-up").get_attribute("aria-label") == "Hilfreich"
