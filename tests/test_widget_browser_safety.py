@@ -185,7 +185,7 @@ def test_an_upstream_failure_shows_a_message_and_retry_sends_again(server, bot, 
     assert tab.locator("modelpilot-widget .mp-user").count() == 1  # without a second copy of the question
 
 
-def test_strings_theme_and_pdf_citations_follow_the_page_options(server, bot, host_site, tab, monkeypatch) -> None:
+def test_strings_theme_colour_and_pdf_citations_follow_the_page_options(server, bot, host_site, tab, monkeypatch) -> None:
     manual = rag.RetrievedChunk(chunk_id="c2", document_id="d2", title="Handbuch.pdf", score=0.8,
                                 text="Seite vier.", url=None, page=4)
 
@@ -195,8 +195,11 @@ def test_strings_theme_and_pdf_citations_follow_the_page_options(server, bot, ho
     monkeypatch.setattr(rag, "retrieve", retrieve)
     config = ("<script>window.ModelPilotConfig = {theme: 'dark', strings: {openLabel: 'Chat öffnen',"
               " placeholder: 'Ihre Nachricht', page: 'Seite', helpful: 'Hilfreich'}};</script>")
-    tab.goto(embed(server, host_site, bot, head=config))
+    tab.goto(embed(server, host_site, bot, head=config, attrs="data-accent-color='#ffeb3b'"))
     assert tab.locator(LAUNCHER).get_attribute("aria-label") == "Chat öffnen"
+    launcher = shadow_eval(tab, "[getComputedStyle(root.querySelector('.mp-launcher')).backgroundColor,"
+                                " getComputedStyle(root.querySelector('.mp-launcher')).color]")
+    assert launcher == ["rgb(255, 235, 59)", "rgb(17, 24, 39)"]  # the tag's colour; dark icon on yellow
     open_widget(tab)
     assert tab.locator("modelpilot-widget .mp-input").get_attribute("placeholder") == "Ihre Nachricht"
     assert shadow_eval(tab, "getComputedStyle(root.querySelector('.mp-window')).backgroundColor") == "rgb(22, 26, 34)"

@@ -62,9 +62,19 @@
     return { host: host, root: root, frame: frame, inline: !!container };
   }
 
+  function textOn(color) {
+    // Dark text on a light accent (a yellow brand colour), white on anything darker.
+    var hex = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(color);
+    if (!hex) return '#fff';
+    var digits = hex[1].length === 3 ? hex[1].replace(/./g, '$&$&') : hex[1];
+    var n = parseInt(digits, 16);
+    return 0.299 * (n >> 16) + 0.587 * (n >> 8 & 255) + 0.114 * (n & 255) > 165 ? '#111827' : '#fff';
+  }
+
   function applyLook(frame, config, options) {
     var accent = safeColor(options.accentColor) || safeColor(config.accentColor) || '#4f46e5';
     frame.style.setProperty('--mp-accent', accent);
+    frame.style.setProperty('--mp-on-accent', textOn(accent));
     var position = options.position || config.position || 'bottom-right';
     frame.setAttribute('data-position', position === 'bottom-left' ? 'left' : 'right');
     var theme = options.theme || config.theme || 'auto';
