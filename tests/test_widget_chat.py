@@ -165,3 +165,12 @@ def test_daily_cap_per_bot(server_factory, fake_llm) -> None:
     assert capped.json()["error"]["code"] == "daily_limit_reached"
     assert 1 <= int(capped.headers["retry-after"]) <= 86400
     assert other_bot.status_code == 200
+
+
+def test_a_body_over_the_server_limit_is_a_readable_413(server_factory, fake_llm) -> None:
+    live, owner, bot = limited_server(server_factory, fake_llm, max_body_bytes=1000)
+    response = owner.post(f"/api/v1/widget/{bot['id']}/chat", headers=from_page(),
+                          json={"session_id": SESSION, "message": "x" * 5000})
+    owner.close()
+    assert response.status_code == 413
+    assert response.headers["access-control-allow-origin"] == HOST_PAGE_ORIGIN

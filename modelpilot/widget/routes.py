@@ -12,12 +12,13 @@ from litestar import Request, Response, Router, get, post, route
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.enums import HttpMethod
+from litestar.exceptions import HTTPException
 from litestar.response import Stream
 
 from modelpilot.chat.sse import sse_response
 from modelpilot.core.clientip import client_ip
 from modelpilot.core.db import Database
-from modelpilot.core.errors import ApiError, error_body
+from modelpilot.core.errors import EXCEPTION_HANDLERS, ApiError
 from modelpilot.settings import Settings
 from modelpilot.widget import guard, service
 from modelpilot.widget.schemas import ChatBody, FeedbackBody, check_session_id, decode_body
@@ -63,14 +64,21 @@ async def admit(request: Request, db: Database, settings: Settings, bot_id: str)
     return Visit(bot=bot, address=client_ip(request, settings.trusted_proxies), cors=cors)
 
 
-def widget_error(request: Request, exc: ApiError) -> Response:
-    # An allowed page must be able to read a 400/413/429 to show its message; a refused
-    # origin or unknown bot gets no grant, so the browser hides even the status from it.
-    headers = {**exc.headers, **(request.state.get("widget_cors") or {})}
-    return Response(error_body(exc.code, exc.message, exc.details), status_code=exc.status, headers=headers)
+def with_cors_grant(handler):
+    """The project's error handler, plus the CORS grant of an admitted request.
+
+    An allowed page must be able to read a 400/413/429 to show its message; a refused origin
+    or an unknown bot gets no grant, so the browser hides even the status from that page.
+    """
+    def handle(request: Request, exc: Exception) -> Response:
+        response = handler(request, exc)
+        response.headers.update(request.state.get("widget_cors") or {})
+        return response
+
+    return handle
 
 
-@get("/widget.js", tags=["widget"], include_in_schema=True)
+@get("/widget.js", tags=["widget"])
 async def widget_js(request: Request, widget_runtime: WidgetRuntime) -> Response:
     return asset_response(request, widget_runtime.assets.get(LOADER_FILE))
 
@@ -135,7 +143,7 @@ async def widget_feedback(request: Request, db: Database, settings: Settings, bo
 WIDGET_API = Router(
     path="/api/v1/widget",
     route_handlers=[preflight, widget_config, widget_chat, widget_history, widget_feedback],
-    exception_handlers={ApiError: widget_error},
+    exception_handlers={kind: with_cors_grant(EXCEPTION_HANDLERS[kind]) for kind in (ApiError, HTTPException)},
 )
 
 DEPENDENCIES = {"widget_runtime": Provide(provide_runtime, sync_to_thread=False)}
