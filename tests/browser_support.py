@@ -13,8 +13,6 @@ from typing import Iterator
 
 import pytest
 
-from modelpilot.rag import retrieve as rag
-
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -92,18 +90,26 @@ def host_site() -> Iterator[HostSite]:
 
 LAUNCHER = "modelpilot-widget .mp-launcher"
 WINDOW = "modelpilot-widget .mp-window"
-SOURCE = rag.RetrievedChunk(chunk_id="c1", document_id="d1", title="Opening hours", score=0.9,
-                            text="We open at 9 and close at 17 on weekdays.", url="https://shop.example.com/hours")
+SOURCE_URL = "https://shop.example.com/hours"
+
+
+def retrieval_finds(monkeypatch, **chunk: object) -> None:
+    """Make the chat's retrieval seam return one chunk. The knowledge index is another issue's
+    work and the seam returns nothing until it lands, so this stands in for an indexed page."""
+    from modelpilot.rag import retrieve as rag
+
+    found = rag.RetrievedChunk(**{"chunk_id": "c1", "document_id": "d1", "title": "Opening hours", "score": 0.9,
+                                  "text": "We open at 9 and close at 17 on weekdays.", "url": SOURCE_URL, **chunk})
+
+    async def retrieve(db, workspace_id, bot, query, *, top_k=None):
+        return [found]
+
+    monkeypatch.setattr(rag, "retrieve", retrieve)
 
 
 @pytest.fixture
-def knowledge(monkeypatch):
-    """Retrieval finds one source. The knowledge index is another issue's work and the seam
-    returns nothing until it lands, so this stands in for an indexed page."""
-    async def retrieve(db, workspace_id, bot, query, *, top_k=None):
-        return [SOURCE]
-
-    monkeypatch.setattr(rag, "retrieve", retrieve)
+def knowledge(monkeypatch) -> None:
+    retrieval_finds(monkeypatch)
 
 
 @pytest.fixture

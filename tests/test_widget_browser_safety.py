@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from modelpilot.rag import retrieve as rag
-from tests.browser_support import LAUNCHER, SOURCE, WINDOW, HostSite, embed_page, open_widget, shadow_eval
+from tests.browser_support import (LAUNCHER, SOURCE_URL, WINDOW, HostSite, embed_page, open_widget,
+                                   retrieval_finds, shadow_eval)
 from tests.support import Api
 from tests.widget_support import make_bot
 
@@ -91,7 +91,7 @@ def test_html_and_script_links_in_bot_and_model_text_render_as_harmless_text(ser
     for href, rel, _ in links:
         assert href.startswith(("https://", "http://")) and rel == "noopener noreferrer"
     assert ["https://example.com/page", "noopener noreferrer", ""] in links
-    assert [SOURCE.url, "noopener noreferrer", "mp-cite"] in links  # [1] became a citation
+    assert [SOURCE_URL, "noopener noreferrer", "mp-cite"] in links  # [1] became a citation
     assert answer.locator("strong", has_text="bold").count() == 1
 
 
@@ -186,13 +186,7 @@ def test_an_upstream_failure_shows_a_message_and_retry_sends_again(server, bot, 
 
 
 def test_strings_theme_colour_and_pdf_citations_follow_the_page_options(server, bot, host_site, tab, monkeypatch) -> None:
-    manual = rag.RetrievedChunk(chunk_id="c2", document_id="d2", title="Handbuch.pdf", score=0.8,
-                                text="Seite vier.", url=None, page=4)
-
-    async def retrieve(db, workspace_id, bot, query, *, top_k=None):
-        return [manual]
-
-    monkeypatch.setattr(rag, "retrieve", retrieve)
+    retrieval_finds(monkeypatch, document_id="d2", title="Handbuch.pdf", text="Seite vier.", url=None, page=4)
     config = ("<script>window.ModelPilotConfig = {theme: 'dark', strings: {openLabel: 'Chat öffnen',"
               " placeholder: 'Ihre Nachricht', page: 'Seite', helpful: 'Hilfreich'}};</script>")
     tab.goto(embed(server, host_site, bot, head=config, attrs="data-accent-color='#ffeb3b'"))
