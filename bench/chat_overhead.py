@@ -24,6 +24,13 @@ ROOT = Path(__file__).resolve().parent.parent
 ROUNDS = {1: 40, 50: 4}  # concurrency -> rounds of that many simultaneous streams
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (load-independent, unlike latency here)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def start_process(args: list[str], marker: str, env: dict | None = None) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                             env={**os.environ, **(env or {})})
@@ -68,12 +75,15 @@ def setup_workspace(base: str, fake_url: str) -> tuple[str, str]:
         auth = {"Authorization": f"Bearer {token}"}
         api.put(f"/api/v1/workspaces/{ws}/providers/openai", json={"api_key": "sk-bench-0123456789",
                                                                    "api_base": fake_url}, headers=auth)
-        bot = api.post(f"/api/v1/workspaces/{ws}/chatbots", json={"name": "Bench", "model": "gpt-4o-mini"},
-                       headers=auth).json()
-    return f"{base}/api/v1/workspaces/{ws}/chatbots/{bot['id']}/chat", token
+        urls = []
+        for model in ("gpt-4o-mini", "builtin/extractive"):
+            bot = api.post(f"/api/v1/workspaces/{ws}/chatbots", json={"name": "Bench", "model": model},
+                           headers=auth).json()
+            urls.append(f"{base}/api/v1/workspaces/{ws}/chatbots/{bot['id']}/chat")
+    return urls[0], urls[1], token
 
 
-async def run(fake_url: str, chat_url: str, token: str) -> dict:
+async def run(fake_url: str, chat_url: str, builtin_url: str, token: str, server_pid: int) -> dict:
     raw_url = f"{fake_url}/chat/completions"
     raw_body = {"model": "gpt-4o-mini", "stream": True, "stream_options": {"include_usage": True},
                 "messages": [{"role": "system", "content": "You are a bench."},
@@ -87,13 +97,21 @@ async def run(fake_url: str, chat_url: str, token: str) -> dict:
             await ttfb(client, chat_url, {"message": "warm up"}, mp_headers)
         for concurrency in ROUNDS:
             raw = await measure(client, raw_url, raw_body, raw_headers, concurrency)
+            cpu_before = cpu_seconds(server_pid)
             through = await measure(client, chat_url, {"message": "What do you sell?"}, mp_headers, concurrency)
+            cpu_per_chat = (cpu_seconds(server_pid) - cpu_before) / len(through["_firsts"])
             out[f"concurrency_{concurrency}"] = {
                 "raw_fake": {k: v for k, v in raw.items() if not k.startswith("_")},
                 "modelpilot": {k: v for k, v in through.items() if not k.startswith("_")},
                 "overhead_p50_ms": round((percentile(through["_firsts"], 50) - percentile(raw["_firsts"], 50)) * 1000, 2),
                 "overhead_p95_ms": round((percentile(through["_firsts"], 95) - percentile(raw["_firsts"], 95)) * 1000, 2),
+                "server_cpu_ms_per_chat": round(cpu_per_chat * 1000, 2),
             }
+        # The same chat path without LiteLLM (the built-in model): what the rest of ModelPilot costs.
+        cpu_before = cpu_seconds(server_pid)
+        builtin = await measure(client, builtin_url, {"message": "What do you sell?"}, mp_headers, 1)
+        out["builtin_model_cpu_ms_per_chat"] = round((cpu_seconds(server_pid) - cpu_before) * 1000 / ROUNDS[1], 2)
+        out["builtin_model_ttfb"] = builtin["ttfb"]
     return out
 
 
@@ -106,8 +124,9 @@ def main() -> None:
                                   "--log-level", "warning"], "ModelPilot")
     base = line.split(" on ", 1)[1].split()[0]
     try:
-        chat_url, token = setup_workspace(base, fake_url)
-        results = asyncio.run(run(fake_url, chat_url, token))
+        chat_url, builtin_url, token = setup_workspace(base, fake_url)
+        results = asyncio.run(run(fake_url, chat_url, builtin_url, token, server.pid))
+        results["load_average"] = os.getloadavg()
         results["server_rss_mb"] = round(rss_mb(server.pid), 1)
         results["goal"] = "overhead at 50 concurrent: p50 < 15 ms, p95 < 50 ms"
         write_results("chat_overhead", results)
