@@ -27,6 +27,7 @@ from modelpilot.core.migrate import apply_migrations
 from modelpilot.providers import routes as provider_routes
 from modelpilot.providers.llm import preload_litellm
 from modelpilot.settings import Settings
+from modelpilot.widget import routes as widget_routes
 from modelpilot.workspaces import routes as workspace_routes
 
 log = logging.getLogger("modelpilot.app")
@@ -79,6 +80,7 @@ def create_app(settings: Settings) -> Litestar:
         *chatbot_routes.ROUTES,
         *chat_routes.ROUTES,
         *analytics_routes.ROUTES,
+        *widget_routes.ROUTES,
     ]
     app = Litestar(
         route_handlers=route_handlers,

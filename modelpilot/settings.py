@@ -113,6 +113,14 @@ class Settings:
     chat_history_tokens: int = setting(3000, "Token budget (roughly) for earlier turns sent with "
                                        "each chat message.", _positive_int)
     chat_max_message_chars: int = setting(4000, "Longest chat message accepted, in characters.", _positive_int)
+    widget_ip_messages_per_minute: int = setting(20, "Widget chat messages one visitor address may send "
+                                                 "per minute (all bots).", _positive_int)
+    widget_session_messages_per_minute: int = setting(8, "Widget chat messages one visitor session may send "
+                                                      "per minute.", _positive_int)
+    widget_ip_requests_per_minute: int = setting(120, "Other widget API calls (config, history, feedback) "
+                                                 "one visitor address may make per minute.", _positive_int)
+    widget_daily_messages: int = setting(5000, "Widget chat messages one bot accepts per UTC day.", _positive_int)
+    widget_max_message_chars: int = setting(2000, "Longest widget chat message, in characters.", _positive_int)
 
     @property
     def db_path(self) -> Path:

@@ -12,6 +12,7 @@ from typing import Callable, Iterator
 
 import pytest
 
+from tests.browser_support import chromium, host_site, knowledge, tab  # noqa: F401 (browser fixtures)
 from tests.fakes.llm import RunningFakeLLM, start_fake_llm
 from tests.support import Api, LiveServer, make_settings, start_server
 
@@ -63,6 +64,14 @@ def owner(api: Api) -> Api:
     """A client logged in as the instance owner, admin of workspace 'Acme'."""
     api.setup_owner()
     return api
+
+
+@pytest.fixture(scope="session", autouse=True)
+def built_widget() -> None:
+    """The minified widget, built from widget/ as ./scripts/serve does, before any server starts."""
+    from modelpilot.widget.build import write_build
+
+    write_build()
 
 
 @pytest.fixture(scope="session")

@@ -57,3 +57,10 @@ async def update_bot(conn: Connection, workspace_id: str, bot_id: str, changes: 
 
 async def delete_bot(conn: Connection, workspace_id: str, bot_id: str) -> bool:
     return await execute(conn, "DELETE FROM chatbots WHERE workspace_id = ? AND id = ?", (workspace_id, bot_id)) > 0
+
+
+async def workspace_of_bot(conn: Connection, bot_id: str) -> str | None:
+    """The one lookup by bot id alone: a public widget call names only its bot. The answer
+    scopes every later query to that workspace."""
+    row = await fetch_one(conn, "SELECT workspace_id FROM chatbots WHERE id = ?", (bot_id,))
+    return row["workspace_id"] if row else None

@@ -109,3 +109,10 @@ async def delete_bot(db: Database, access: WorkspaceAccess, bot_id: str) -> None
             raise not_found("chatbot")
         await audit.record(conn, access.workspace_id, "chatbot.deleted", **_actor(access),
                            target_type="chatbot", target_id=bot_id)
+
+
+async def workspace_of_bot(db: Database, bot_id: str) -> str | None:
+    """The workspace a bot belongs to, looked up by id alone. Only for the public widget, whose
+    requests name nothing but the bot; everything after this is scoped to the answer."""
+    async with db.read() as conn:
+        return await repo.workspace_of_bot(conn, bot_id)
