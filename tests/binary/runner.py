@@ -24,6 +24,20 @@ BINARY = ROOT / "dist" / ("modelpilot.exe" if sys.platform == "win32" else "mode
 URL_LINE = re.compile(r" on (http://\S+)")
 
 
+def why_not_testable() -> str | None:
+    """Why the binary tests must skip (not built, or older than the source it was built from), or
+    None. A stale binary would fail them for reasons that say nothing about the code at hand."""
+    if not BINARY.exists():
+        return f"dist/{BINARY.name} not built: run ./scripts/build-binary (CI does)"
+    built = BINARY.stat().st_mtime
+    for folder in ("modelpilot", "web", "widget", "packaging"):
+        for path in (ROOT / folder).rglob("*"):
+            if path.is_file() and "__pycache__" not in path.parts and path.stat().st_mtime > built \
+                    and not path.is_relative_to(ROOT / "modelpilot" / "static"):
+                return f"dist/{BINARY.name} is older than {path.relative_to(ROOT)}: run ./scripts/build-binary"
+    return None
+
+
 def closed_port() -> int:
     """A local port nobody listens on (bound, then released)."""
     with socket.socket() as sock:

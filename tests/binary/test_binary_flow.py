@@ -15,12 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.binary.runner import BINARY, RunningBinary
+from tests.binary.runner import RunningBinary, why_not_testable
 from tests.binary.test_binary_smoke import assert_closed_cleanly, read_db
 
-pytestmark = pytest.mark.skipif(
-    not BINARY.exists(), reason=f"{BINARY.relative_to(BINARY.parents[1])} not built: run ./scripts/build-binary"
-)
+pytestmark = pytest.mark.skipif(why_not_testable() is not None, reason=str(why_not_testable()))
 # The fake LLM server and the chat helpers of tests/support.py arrive with the chat branch.
 fake_llm_server = pytest.importorskip("tests.fakes.llm", reason="needs tests/fakes/llm.py (chat branch)")
 

@@ -13,12 +13,10 @@ import pytest
 import sqlean
 
 from modelpilot.cli import COMMANDS
-from tests.binary.runner import BINARY, RunningBinary, run_command
+from tests.binary.runner import RunningBinary, run_command, why_not_testable
 from tests.support import PASSWORD, Api
 
-pytestmark = pytest.mark.skipif(
-    not BINARY.exists(), reason=f"{BINARY.relative_to(BINARY.parents[1])} not built: run ./scripts/build-binary"
-)
+pytestmark = pytest.mark.skipif(why_not_testable() is not None, reason=str(why_not_testable()))
 
 
 def read_db(data_dir: Path, sql: str) -> list[tuple]:
