@@ -38,6 +38,17 @@ def why_not_testable() -> str | None:
     return None
 
 
+def skip_unless_testable():
+    """The pytest mark for binary tests. With MP_REQUIRE_BINARY set (.ci/run, right after the
+    build) a reason to skip is an error instead: CI must never pass without testing the binary."""
+    import pytest
+
+    reason = why_not_testable()
+    if reason and os.environ.get("MP_REQUIRE_BINARY"):
+        raise RuntimeError(reason)
+    return pytest.mark.skipif(reason is not None, reason=str(reason))
+
+
 def closed_port() -> int:
     """A local port nobody listens on (bound, then released)."""
     with socket.socket() as sock:

@@ -2,7 +2,7 @@
 model, a streamed answer with a citation, the widget and the dashboard, then SIGTERM while an
 answer is still streaming, with nothing lost.
 
-Skipped when dist/modelpilot has not been built. The child's proxies point at a closed port and
+Skipped when dist/modelpilot has not been built (or is older than the source). The child's proxies point at a closed port and
 only 127.0.0.1 (the fake LLM) is reachable directly: the run passing shows no network is needed.
 """
 
@@ -15,14 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.binary.runner import RunningBinary, why_not_testable
+from tests.binary.runner import RunningBinary, skip_unless_testable
 from tests.binary.test_binary_smoke import assert_closed_cleanly, read_db
+from tests.fakes.llm import start_fake_llm
+from tests.support import Api, parse_sse
 
-pytestmark = pytest.mark.skipif(why_not_testable() is not None, reason=str(why_not_testable()))
-# The fake LLM server and the chat helpers of tests/support.py arrive with the chat branch.
-fake_llm_server = pytest.importorskip("tests.fakes.llm", reason="needs tests/fakes/llm.py (chat branch)")
-
-from tests.support import Api, parse_sse  # noqa: E402
+pytestmark = skip_unless_testable()
 
 FAQ = [{"question": "Do you ship to Norway?", "answer": "Yes, Norway orders arrive in 4 to 6 days."}]
 PDF_PAGES = ["The warranty covers manufacturing defects for two years.",
@@ -31,7 +29,7 @@ PDF_PAGES = ["The warranty covers manufacturing defects for two years.",
 
 @pytest.fixture
 def fake_llm():
-    running = fake_llm_server.start_fake_llm()
+    running = start_fake_llm()
     yield running
     running.stop()
 

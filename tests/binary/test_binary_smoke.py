@@ -13,10 +13,10 @@ import pytest
 import sqlean
 
 from modelpilot.cli import COMMANDS
-from tests.binary.runner import RunningBinary, run_command, why_not_testable
+from tests.binary.runner import RunningBinary, run_command, skip_unless_testable
 from tests.support import PASSWORD, Api
 
-pytestmark = pytest.mark.skipif(why_not_testable() is not None, reason=str(why_not_testable()))
+pytestmark = skip_unless_testable()
 
 
 def read_db(data_dir: Path, sql: str) -> list[tuple]:
