@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.binary.runner import RunningBinary, skip_unless_testable
+from tests.binary.runner import ROOT, RunningBinary, skip_unless_testable
 from tests.binary.test_binary_smoke import assert_closed_cleanly, read_db
 from tests.fakes.llm import start_fake_llm
 from tests.support import Api, parse_sse
@@ -38,6 +38,24 @@ def fake_llm():
 def make_pdf():
     fixtures = pytest.importorskip("tests.knowledge.fixtures", reason="PDF fixtures arrive with the knowledge branch")
     return fixtures.make_pdf
+
+
+@pytest.fixture
+def dashboard_built() -> None:
+    if not (ROOT / "web" / "index.html").exists():
+        pytest.skip("the dashboard (web/) arrives with the dashboard branch")
+
+
+@pytest.fixture
+def appliance(tmp_path: Path, fake_llm):
+    """The binary serving from tmp_path with an owner, a provider on the fake LLM and a bot."""
+    with RunningBinary(tmp_path) as running:
+        running.wait_healthy()
+        with Api(running.url) as owner:
+            owner.setup_owner()
+            owner.add_provider(owner.ws, "openai", "sk-good-0123456789abcdef", fake_llm.url)
+            bot = owner.create_bot(owner.ws, model="gpt-4o-mini", system_prompt="You are Acme's helper.")
+            yield running, owner, bot
 
 
 def wait_indexed(api: Api, docs: str, doc_id: str, timeout: float = 120) -> dict:
@@ -68,16 +86,20 @@ def ask(api: Api, bot_id: str, message: str) -> tuple[str, dict]:
     return "".join(e.get("text", "") for e in events[:-1]), done
 
 
-def check_static_assets(url: str, output: str) -> None:
+def check_widget(url: str, output: str) -> None:
     with Api(url) as anonymous:
         widget = anonymous.get("/widget.js")
-        assert widget.status_code == 200 and "javascript" in widget.headers["content-type"]
-        assert len(widget.content) > 1000
+    assert widget.status_code == 200 and "javascript" in widget.headers["content-type"]
+    assert len(widget.content) > 1000
+    assert "widget build missing" not in output  # the bundled minified widget was found
+
+
+def check_dashboard(url: str) -> None:
+    with Api(url) as anonymous:
         page = anonymous.get("/")
         assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
         assert '<script type="module"' in page.text
         assert anonymous.get("/js/main.js").status_code == 200
-    assert "widget build missing" not in output  # the bundled minified widget was found
 
 
 def stream_during_shutdown(api: Api, running: RunningBinary, bot_id: str) -> list[dict]:
@@ -103,34 +125,36 @@ def stream_during_shutdown(api: Api, running: RunningBinary, bot_id: str) -> lis
     return events
 
 
-def test_whole_flow_from_the_binary_offline(tmp_path: Path, fake_llm, make_pdf) -> None:
-    data_dir = tmp_path / "modelpilot-data"
-    with RunningBinary(tmp_path) as running:
-        running.wait_healthy()
-        with Api(running.url) as owner:
-            run_the_flow(owner, running, fake_llm, make_pdf)
-        assert_closed_cleanly(running, data_dir)
-
+def assert_nothing_lost(data_dir: Path, turns: int) -> None:
     rows = read_db(data_dir, "SELECT role, status FROM messages")
-    assert len(rows) == 6 and all(status == "complete" for _, status in rows), rows
+    assert len(rows) == 2 * turns and all(status == "complete" for _, status in rows), rows
     assert read_db(data_dir, "PRAGMA integrity_check") == [("ok",)]
 
 
-def run_the_flow(owner: Api, running: RunningBinary, fake_llm, make_pdf) -> None:
-    owner.setup_owner()
-    owner.add_provider(owner.ws, "openai", "sk-good-0123456789abcdef", fake_llm.url)
-    bot = owner.create_bot(owner.ws, model="gpt-4o-mini", system_prompt="You are Acme's helper.")
+def test_streamed_answer_widget_and_sigterm_mid_answer(tmp_path: Path, appliance, fake_llm) -> None:
+    running, owner, bot = appliance
+    answer, done = ask(owner, bot["id"], "Hello, who are you?")
+    assert answer and done["cost"] > 0 and done["sources"] == []
+    assert fake_llm.requests[-1]["messages"][0]["content"].startswith("You are Acme's helper.")
+    check_widget(running.url, running.output)
+
+    events = stream_during_shutdown(owner, running, bot["id"])
+    assert events and events[-1].get("done") is True, events  # the answer finished before exit
+    assert_closed_cleanly(running, tmp_path / "modelpilot-data")
+    assert_nothing_lost(tmp_path / "modelpilot-data", turns=2)
+
+
+def test_knowledge_indexed_by_the_bundled_model_cited_answers_and_dashboard(
+        tmp_path: Path, appliance, fake_llm, make_pdf, dashboard_built) -> None:
+    running, owner, bot = appliance
     ids = add_knowledge(owner, bot["id"], make_pdf)
 
     answer, done = ask(owner, bot["id"], "Are batteries covered by the warranty?")
-    assert answer and done["cost"] > 0
-    assert ids["pdf"] in [source["document_id"] for source in done["sources"]]
-    prompt = str(fake_llm.requests[-1]["messages"])
-    assert "Batteries are consumables" in prompt  # retrieval with the bundled model fed the prompt
-
+    assert answer and ids["pdf"] in [source["document_id"] for source in done["sources"]]
+    assert "Batteries are consumables" in str(fake_llm.requests[-1]["messages"])  # retrieval fed the prompt
     _, done = ask(owner, bot["id"], "Do you ship to Norway?")
     assert ids["faq"] in [source["document_id"] for source in done["sources"]]
 
-    check_static_assets(running.url, running.output)
-    events = stream_during_shutdown(owner, running, bot["id"])
-    assert events and events[-1].get("done") is True, events  # the answer finished before exit
+    check_dashboard(running.url)
+    assert_closed_cleanly(running, tmp_path / "modelpilot-data")
+    assert_nothing_lost(tmp_path / "modelpilot-data", turns=2)
