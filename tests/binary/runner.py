@@ -1,8 +1,9 @@
 """Run the built executable (dist/modelpilot) as a user would, for the smoke test and bench/binary.py.
 
 The binary runs in a child process with a clean environment whose proxy variables point at a
-closed local port: anything it tried to fetch from the internet would fail, so a passing run
-shows nothing reaches the network. 127.0.0.1 stays direct (NO_PROXY) for the fake LLM server.
+local port that drops every connection at once (as a closed port would) and counts them: a
+fetch from the internet fails there, and even a fetch whose failure the code tolerates (a
+price map with a local fallback) is seen. 127.0.0.1 stays direct (NO_PROXY) for the fake LLM.
 """
 
 from __future__ import annotations
@@ -49,20 +50,36 @@ def skip_unless_testable():
     return pytest.mark.skipif(reason is not None, reason=str(reason))
 
 
-def closed_port() -> int:
-    """A local port nobody listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+class ProxyTrap:
+    """Stands in for every proxy: accepts, counts and closes each connection at once."""
+
+    def __init__(self) -> None:
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(64)
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        self.attempts = 0
+        threading.Thread(target=self._refuse, daemon=True).start()
+
+    def _refuse(self) -> None:
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return  # closed
+            self.attempts += 1
+            conn.close()
+
+    def close(self) -> None:
+        self._sock.close()
 
 
-def offline_env(**extra: str) -> dict[str, str]:
-    """The child's environment: no MODELPILOT_* from the caller, proxies pointing nowhere."""
+def offline_env(proxy_url: str, **extra: str) -> dict[str, str]:
+    """The child's environment: no MODELPILOT_* from the caller, every proxy set to proxy_url."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("MODELPILOT_") and k.upper() not in {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"}}
-    nowhere = f"http://127.0.0.1:{closed_port()}"
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        env[name] = env[name.lower()] = nowhere
+        env[name] = env[name.lower()] = proxy_url
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     # The binary must not depend on these being set by the caller (tests/conftest.py sets them).
     env.pop("LITELLM_OFFLINE_MODE", None)
@@ -72,18 +89,26 @@ def offline_env(**extra: str) -> dict[str, str]:
 
 
 def run_command(args: list[str], cwd: Path, stdin: str = "", timeout: float = 120, **env: str) -> subprocess.CompletedProcess:
-    """One CLI command of the binary, to completion."""
-    return subprocess.run([str(BINARY), *args], cwd=cwd, input=stdin, capture_output=True, text=True,
-                          timeout=timeout, env=offline_env(**env))
+    """One CLI command of the binary, to completion; it must not have tried to reach the network."""
+    trap = ProxyTrap()
+    try:
+        done = subprocess.run([str(BINARY), *args], cwd=cwd, input=stdin, capture_output=True, text=True,
+                              timeout=timeout, env=offline_env(trap.url, **env))
+    finally:
+        trap.close()
+    assert trap.attempts == 0, f"`modelpilot {' '.join(args)}` tried to reach the network {trap.attempts} time(s)"
+    return done
 
 
 class RunningBinary:
     """`dist/modelpilot [args]` serving in the background; output is collected as it comes."""
 
     def __init__(self, cwd: Path, args: list[str] | None = None, **env: str) -> None:
+        self.proxy_trap = ProxyTrap()
         self.started_at = time.monotonic()
         self.process = subprocess.Popen(
-            [str(BINARY), *(args if args is not None else ["--port", "0"])], cwd=cwd, env=offline_env(**env),
+            [str(BINARY), *(args if args is not None else ["--port", "0"])], cwd=cwd,
+            env=offline_env(self.proxy_trap.url, **env),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
         )
         self.lines: list[str] = []
@@ -162,3 +187,4 @@ class RunningBinary:
     def __exit__(self, *exc: object) -> None:
         if self.process.poll() is None:
             self.kill()
+        self.proxy_trap.close()
