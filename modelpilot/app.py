@@ -20,6 +20,10 @@ from modelpilot.core.csrf import csrf_middleware_factory
 from modelpilot.core.db import Database
 from modelpilot.core.errors import EXCEPTION_HANDLERS
 from modelpilot.core.migrate import apply_migrations
+from modelpilot.knowledge import routes as knowledge_routes
+from modelpilot.knowledge.lifecycle import start_knowledge
+from modelpilot.scheduler.lifecycle import Scheduler
+from modelpilot.scheduler.worker import JobWorker
 from modelpilot.settings import Settings
 from modelpilot.workspaces import routes as workspace_routes
 
@@ -44,9 +48,18 @@ def _lifespan(settings: Settings):
         await db.open()
         app.state["db"] = db
         app.state["auth_limits"] = AuthLimits()
+        scheduler = Scheduler()
+        scheduler.start()
+        app.state["scheduler"] = scheduler
+        worker = JobWorker(db)
+        app.state["worker"] = worker
+        app.state["knowledge"] = await start_knowledge(db, settings, scheduler, worker)
+        await worker.start()
         try:
             yield
         finally:
+            await worker.stop()
+            scheduler.shutdown()
             await db.close()
             log.info("database closed cleanly")
 
@@ -66,6 +79,7 @@ def create_app(settings: Settings) -> Litestar:
         healthz,
         *auth_routes.ROUTES,
         *workspace_routes.ROUTES,
+        *knowledge_routes.ROUTES,
     ]
     app = Litestar(
         route_handlers=route_handlers,
@@ -73,6 +87,7 @@ def create_app(settings: Settings) -> Litestar:
         dependencies={
             "db": _provide_state("db"),
             "settings": _provide_state("settings"),
+            "knowledge": _provide_state("knowledge"),
             "principal": Provide(provide_principal),
             "user": Provide(provide_user),
             "access": Provide(provide_access),
