@@ -37,7 +37,7 @@ def _open(data: bytes) -> PdfReader:
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
     except PdfReadError as exc:
-        raise ExtractionError(f"This file is not a readable PDF ({exc}).", "corrupt") from None
+        raise ExtractionError(f"This PDF is damaged and could not be read ({exc}).", "corrupt") from None
     if reader.is_encrypted:
         # Many PDFs are "encrypted" with an empty user password (printing restrictions only).
         try:

@@ -37,6 +37,7 @@ class JobWorker:
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self.current_job_id: str | None = None
+        self.backoff: tuple[float, ...] = BACKOFF_SECONDS  # tests shorten it
 
     def register(self, kind: str, handler: Handler, on_give_up: FailureHook | None = None) -> None:
         self._handlers[kind] = handler
@@ -103,7 +104,7 @@ class JobWorker:
             if job["attempts"] >= MAX_ATTEMPTS:
                 await self._give_up(job, str(exc))
             else:
-                delay = BACKOFF_SECONDS[min(job["attempts"] - 1, len(BACKOFF_SECONDS) - 1)]
+                delay = self.backoff[min(job["attempts"] - 1, len(self.backoff) - 1)]
                 log.info("job %s will retry in %ss: %s", job["id"], delay, exc)
                 async with self._db.write() as conn:
                     await jobs.retry_later(conn, job["id"], delay, str(exc))

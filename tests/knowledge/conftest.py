@@ -87,3 +87,15 @@ def site() -> Iterator[Site]:
     web = Site()
     yield web
     web.close()
+
+
+@pytest.fixture
+def intranet(server_factory):
+    """A server allowed to fetch from 127.0.0.1 (as an intranet install would), with short timeouts."""
+    live = server_factory(ingest_allow_private=True, fetch_timeout_seconds=1)
+    live.app.state["worker"].backoff = (0.2,)
+    api = Api(live.url)
+    api.setup_owner()
+    bot = insert_bot_row(live.settings.db_path, api.ws)
+    yield live, api, bot
+    api.close()
