@@ -25,7 +25,7 @@ from modelpilot.rag.embedder import embed_texts, model_info
 from modelpilot.scheduler.worker import RetryableError
 
 log = logging.getLogger("modelpilot.ingest")
-EMBED_BATCH = 32  # chunks per trip to the embedding thread: progress moves, queries interleave
+EMBED_BATCH = 16  # chunks per trip to the embedding thread: progress moves, queries interleave
 _PARSE_LIMITER = anyio.CapacityLimiter(1)
 
 
