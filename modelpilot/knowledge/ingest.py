@@ -216,3 +216,4 @@ async def give_up_ingest(db: Database, job: dict, message: str) -> None:
         if doc is not None and doc["generation"] == job["payload"].get("generation", 1):
             await repo.set_state(conn, job["workspace_id"], job["ref_id"], status="error",
                                  error=f"Indexing failed: {message}")
+            await repo.set_next_refresh(conn, job["workspace_id"], job["ref_id"], _next_refresh(doc))

@@ -38,6 +38,18 @@ async def queue_due_refreshes(kb: Knowledge) -> int:
     return len(due)
 
 
+async def requeue_orphans(db: Database) -> int:
+    """A document must never stay queued or processing with nothing left to move it on."""
+    async with db.write() as conn:
+        orphans = await repo.unfinished_without_job(conn)
+        for doc in orphans:
+            await jobs.enqueue(conn, doc["workspace_id"], INGEST_JOB, doc["id"],
+                               {"generation": doc["generation"], "force": True})
+    if orphans:
+        log.warning("re-queued %d document(s) that had no job", len(orphans))
+    return len(orphans)
+
+
 async def check_embedding_model(db: Database) -> None:
     """Vectors of different models must not mix: on a model change, re-embed every document."""
     info = embedder.model_info()
@@ -65,6 +77,7 @@ async def start_knowledge(db: Database, settings: Settings, scheduler: Scheduler
     model = embedder.BUILTIN_MODEL if settings.embedding_model == "builtin" else settings.embedding_model
     embedder.configure(model)
     await check_embedding_model(db)
+    await requeue_orphans(db)
     kb = Knowledge(db=db, settings=settings, fetcher=make_fetcher(settings), worker=worker)
 
     async def handle(db_: Database, job: dict) -> None:

@@ -111,3 +111,11 @@ async def set_next_refresh(conn: Connection, workspace_id: str, document_id: str
 async def all_document_keys(conn: Connection) -> list[dict]:
     """Every document (all workspaces), for re-embedding after a model change."""
     return await fetch_all(conn, "SELECT id, workspace_id FROM documents")
+
+
+async def unfinished_without_job(conn: Connection) -> list[dict]:
+    """Documents waiting or processing with no job to finish them (all workspaces, start-up sweep)."""
+    return await fetch_all(conn, "SELECT id, workspace_id, generation FROM documents d"
+                                 " WHERE status IN ('queued', 'processing')"
+                                 " AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.ref_id = d.id"
+                                 " AND j.workspace_id = d.workspace_id AND j.status IN ('queued', 'processing'))")

@@ -125,4 +125,4 @@ async def chunks_by_rowid(conn: Connection, workspace_id: str, rowids: Sequence[
 
 async def list_document_chunks(conn: Connection, workspace_id: str, document_id: str, limit: int = 1000) -> list[dict]:
     return await fetch_all(conn, f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE workspace_id = ? AND document_id = ?"
-                                 " ORDER BY ordinal LIMIT ?", (workspace_id, document_id, limit))
+                                 " ORDER BY rowid LIMIT ?", (workspace_id, document_id, limit))

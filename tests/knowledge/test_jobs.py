@@ -55,6 +55,7 @@ def test_unfinished_jobs_resume_after_a_crash(server_factory) -> None:
     api.setup_owner()
     bot = insert_bot_row(live.settings.db_path, api.ws)
     doc = wait_done(api, bot, add_text(api, bot, "Ferry", "The ferry to the island leaves at seven.")["id"])
+    orphan = wait_done(api, bot, add_text(api, bot, "Bus", "The night bus stops at the harbour gate.")["id"])
     live.stop()
     # As if the process died mid-way: document and job left 'processing', half-written.
     conn = connect_sync(live.settings.db_path)
@@ -62,6 +63,8 @@ def test_unfinished_jobs_resume_after_a_crash(server_factory) -> None:
     conn.execute("INSERT INTO jobs (id, workspace_id, kind, ref_id, payload, status, attempts, run_after, created_at,"
                  " updated_at) VALUES ('job1', ?, 'knowledge.ingest', ?, '{\"generation\": 1, \"force\": true}',"
                  " 'processing', 1, '2000-01-01', '2000-01-01', '2000-01-01')", (api.ws, doc["id"]))
+    # And one left 'processing' whose job row is gone altogether.
+    conn.execute("UPDATE documents SET status = 'processing' WHERE id = ?", (orphan["id"],))
     conn.close()
     again = start_server(replace(live.settings, port=0))
     try:
@@ -70,7 +73,9 @@ def test_unfinished_jobs_resume_after_a_crash(server_factory) -> None:
         done = wait_done(api2, bot, doc["id"])
         assert done["status"] == "indexed" and done["chunk_count"] == doc["chunk_count"]
         assert search(api2, bot, "when does the ferry leave")[0]["document_id"] == doc["id"]
-        assert count_rows(again.settings.db_path, "SELECT count(*) FROM chunk_vectors") == doc["chunk_count"]
+        assert wait_done(api2, bot, orphan["id"])["status"] == "indexed"
+        total = doc["chunk_count"] + orphan["chunk_count"]
+        assert count_rows(again.settings.db_path, "SELECT count(*) FROM chunk_vectors") == total
         api2.close()
     finally:
         again.stop()
