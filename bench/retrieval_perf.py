@@ -24,14 +24,20 @@ DIM = 384
 BATCH = 20_000
 QUERIES = 60
 rng = np.random.default_rng(7)
-WORDS = [f"{a}{b}" for a in ("lum", "tor", "vex", "pal", "dri", "sen", "kor", "mab", "quil", "ran")
-         for b in ("ta", "bo", "ric", "sel", "man", "dor", "vin", "pek", "lor", "zu", "fen", "gar", "hil", "jot")]
-WORDS += ("invoice refund shipping password account billing warranty battery delivery order login "
-          "discount coupon return label parcel tracking subscription plan upgrade cancel").split()
+SYLLABLES = ("ka", "lo", "mi", "ne", "ru", "sa", "te", "vo", "zi", "pe", "da", "gu", "ho", "ji", "fe")
+# A Zipf-distributed vocabulary of 20k words, like natural text: a few words are everywhere,
+# most are rare. (A tiny uniform vocabulary would make every keyword match every chunk.)
+VOCABULARY = ["".join(SYLLABLES[(n // 15 ** i) % 15] for i in range(4)) for n in range(20_000)]
+ZIPF_WEIGHTS = np.cumsum(1.0 / np.arange(1, len(VOCABULARY) + 1))
+WORDS = VOCABULARY
+
+
+def zipf_words(r: random.Random, k: int) -> list[str]:
+    return r.choices(VOCABULARY, cum_weights=ZIPF_WEIGHTS, k=k)
 
 
 def fake_text(r: random.Random) -> str:
-    return " ".join(r.choices(WORDS, k=40))
+    return " ".join(zipf_words(r, 40))
 
 
 def setup_instance(path: Path) -> str:
@@ -47,7 +53,7 @@ def setup_instance(path: Path) -> str:
 
 def add_bot(path: Path, bot_id: str, count: int, seed: int) -> None:
     from modelpilot.core.db import connect_sync
-    from modelpilot.rag.store import bot_tag
+    from modelpilot.rag.store import fts_row
 
     conn = connect_sync(path)
     r = random.Random(seed)
@@ -62,9 +68,12 @@ def add_bot(path: Path, bot_id: str, count: int, seed: int) -> None:
         vectors = rng.standard_normal((n, DIM), dtype=np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         ids = range(base + start + 1, base + start + n + 1)
-        conn.executemany("INSERT INTO chunks (rowid, id, workspace_id, chatbot_id, document_id, ordinal, title, text,"
-                         " bot_tag) VALUES (?, ?, 'ws', ?, ?, ?, 'synthetic', ?, ?)",
-                         [(i, f"c{i}", bot_id, bot_id + "-doc", i, fake_text(r), bot_tag(bot_id)) for i in ids])
+        texts = [fake_text(r) for _ in ids]
+        conn.executemany("INSERT INTO chunks (rowid, id, workspace_id, chatbot_id, document_id, ordinal, title, text)"
+                         " VALUES (?, ?, 'ws', ?, ?, ?, 'synthetic', ?)",
+                         [(i, f"c{i}", bot_id, bot_id + "-doc", i, texts[j]) for j, i in enumerate(ids)])
+        conn.executemany("INSERT INTO chunk_fts (rowid, text, title, heading) VALUES (?, ?, ?, ?)",
+                         [fts_row(i, texts[j], "synthetic", None, bot_id) for j, i in enumerate(ids)])
         conn.executemany("INSERT INTO chunk_vectors (rowid, embedding, chatbot_id) VALUES (?, ?, ?)",
                          [(i, vectors[j].tobytes(), bot_id) for j, i in enumerate(ids)])
     conn.execute("COMMIT")
@@ -84,7 +93,7 @@ async def time_searches(path: Path, bot_id: str) -> dict:
             await search(db, "ws", bot, "warm up the caches")
         samples = []
         for _ in range(QUERIES):
-            query = "how do I " + " ".join(r.choices(WORDS, k=4))
+            query = "how do I " + " ".join(zipf_words(r, 4))
             started = time.perf_counter()
             hits = await search(db, "ws", bot, query)
             samples.append(time.perf_counter() - started)

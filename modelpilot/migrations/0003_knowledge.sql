@@ -56,8 +56,7 @@ CREATE TABLE chunks (
     heading         TEXT,
     text            TEXT NOT NULL,
     answer          TEXT,
-    token_count     INTEGER NOT NULL DEFAULT 0,
-    bot_tag         TEXT NOT NULL                  -- a word naming the bot, so FTS can filter by it
+    token_count     INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX chunks_document ON chunks(document_id, url);
 CREATE INDEX chunks_bot ON chunks(workspace_id, chatbot_id);
@@ -69,21 +68,20 @@ CREATE VIRTUAL TABLE chunk_vectors USING vec0(
     chunk_size=64
 );
 
+-- Full text, contentless (the text lives in chunks). Every token is written prefixed with its bot's
+-- tag (rag/store.py keyed_text), so a term's posting list holds only that bot's chunks: a keyword
+-- query reads one bot's postings however large the rest of the instance is, and BM25's term
+-- statistics are the bot's own.
 CREATE VIRTUAL TABLE chunk_fts USING fts5(
-    text, title, heading, bot_tag,
-    content='chunks', content_rowid='rowid',
+    text, title, heading,
+    content='', contentless_delete=1,
     tokenize='porter unicode61 remove_diacritics 2'
 );
 
 -- However chunks go (document delete, bot delete by cascade, workspace delete), their vectors
 -- and full-text rows go with them in the same transaction.
-CREATE TRIGGER chunks_after_insert AFTER INSERT ON chunks BEGIN
-    INSERT INTO chunk_fts(rowid, text, title, heading, bot_tag)
-    VALUES (new.rowid, new.text, new.title, coalesce(new.heading, ''), new.bot_tag);
-END;
 CREATE TRIGGER chunks_after_delete AFTER DELETE ON chunks BEGIN
-    INSERT INTO chunk_fts(chunk_fts, rowid, text, title, heading, bot_tag)
-    VALUES ('delete', old.rowid, old.text, old.title, coalesce(old.heading, ''), old.bot_tag);
+    DELETE FROM chunk_fts WHERE rowid = old.rowid;
     DELETE FROM chunk_vectors WHERE rowid = old.rowid;
 END;
 

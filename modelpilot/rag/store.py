@@ -1,8 +1,10 @@
 """The search index: chunk rows, their vectors (sqlite-vec vec0) and full text (FTS5).
 
 All three share the chunk's integer rowid. Deleting chunk rows deletes their vectors and FTS
-rows through triggers (migration 0003), so every path that removes chunks, including foreign-key
+rows through a trigger (migration 0003), so every path that removes chunks, including foreign-key
 cascades from a deleted bot or workspace, leaves nothing behind in the virtual tables.
+Full-text tokens are stored prefixed with the bot's tag (keyed_text) so keyword search stays
+inside one bot's postings, the way the vec0 partition keeps vector search inside one bot.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from typing import Sequence
 
 import numpy as np
 
-from modelpilot.core.db import Connection, execute, execute_many, fetch_all, fetch_value
+from modelpilot.core.db import Connection, execute, execute_many, fetch_all, fetch_one, fetch_value
 from modelpilot.core.ids import new_id
 
 CHUNK_COLUMNS = "rowid, id, document_id, ordinal, kind, title, url, page, heading, text, answer, token_count"
-_WORD = re.compile(r"\w+", re.UNICODE)
+# The same token boundaries as FTS5's unicode61 tokenizer: runs of letters and digits.
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # Words that match almost every chunk only make the keyword side slower and noisier.
 STOPWORDS = frozenset(
     "a an and are as at be but by can do does for from how i if in into is it its me my no not of on or "
@@ -37,8 +40,17 @@ class NewChunk:
 
 
 def bot_tag(chatbot_id: str) -> str:
-    """A single FTS token naming the bot, so a keyword query can be limited to that bot."""
-    return "bot" + re.sub(r"\W", "", chatbot_id).lower()
+    """A prefix naming the bot, glued to every full-text token of that bot."""
+    return "b" + re.sub(r"[\W_]", "", chatbot_id).lower() + "x"
+
+
+def keyed_text(text: str | None, chatbot_id: str) -> str:
+    tag = bot_tag(chatbot_id)
+    return " ".join(tag + word for word in _WORD.findall(text or ""))
+
+
+def fts_row(rowid: int, text: str, title: str, heading: str | None, chatbot_id: str) -> tuple:
+    return (rowid, keyed_text(text, chatbot_id), keyed_text(title, chatbot_id), keyed_text(heading, chatbot_id))
 
 
 def vector_bytes(vector: np.ndarray) -> bytes:
@@ -51,12 +63,13 @@ async def insert_chunks(conn: Connection, workspace_id: str, chatbot_id: str, do
     if not chunks:
         return 0
     base = await fetch_value(conn, "SELECT coalesce(max(rowid), 0) FROM chunks")
-    tag = bot_tag(chatbot_id)
     rows = [(base + i + 1, new_id(), workspace_id, chatbot_id, document_id, first_ordinal + i, c.kind, c.title,
-             c.url, c.page, c.heading, c.text, c.answer, c.token_count, tag) for i, c in enumerate(chunks)]
+             c.url, c.page, c.heading, c.text, c.answer, c.token_count) for i, c in enumerate(chunks)]
     await execute_many(conn, "INSERT INTO chunks (rowid, id, workspace_id, chatbot_id, document_id, ordinal, kind,"
-                             " title, url, page, heading, text, answer, token_count, bot_tag)"
-                             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+                             " title, url, page, heading, text, answer, token_count)"
+                             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    await execute_many(conn, "INSERT INTO chunk_fts (rowid, text, title, heading) VALUES (?, ?, ?, ?)",
+                       [fts_row(base + i + 1, c.text, c.title, c.heading, chatbot_id) for i, c in enumerate(chunks)])
     await execute_many(conn, "INSERT INTO chunk_vectors (rowid, embedding, chatbot_id) VALUES (?, ?, ?)",
                        [(base + i + 1, vector_bytes(vectors[i]), chatbot_id) for i in range(len(chunks))])
     return len(chunks)
@@ -84,34 +97,54 @@ async def vector_knn(conn: Connection, chatbot_id: str, query: np.ndarray, k: in
     return [(row["rowid"], 1.0 - float(row["distance"])) for row in rows]
 
 
-def keyword_query(text: str, chatbot_id: str) -> str | None:
-    """An FTS5 query: the bot's tag AND any of the words (quoted, so no FTS syntax leaks in)."""
+# A term in more chunks than this is treated as common: BM25 gives it almost no weight, yet
+# ranking every chunk it matches is what makes keyword search slow in a large bot.
+COMMON_TERM_CHUNKS = 3000
+
+
+def query_terms(text: str, chatbot_id: str) -> list[str]:
+    """The query's words, keyed to the bot and quoted (so no FTS syntax leaks in)."""
     words = [w.lower() for w in _WORD.findall(text)]
     terms = list(dict.fromkeys(w for w in words if w not in STOPWORDS)) or list(dict.fromkeys(words))
+    tag = bot_tag(chatbot_id)
+    return [f'"{tag}{term}"' for term in terms[:32]]
+
+
+async def _is_common(conn: Connection, term: str) -> bool:
+    count = await fetch_value(conn, "SELECT count(*) FROM (SELECT 1 FROM chunk_fts WHERE chunk_fts MATCH ? LIMIT ?)",
+                              (term, COMMON_TERM_CHUNKS))
+    return count >= COMMON_TERM_CHUNKS
+
+
+async def keyword_query(conn: Connection, text: str, chatbot_id: str) -> str | None:
+    """Any of the distinctive words; if every word is common, all of them together."""
+    terms = query_terms(text, chatbot_id)
     if not terms:
         return None
-    either = " OR ".join('"' + t.replace('"', "") + '"' for t in terms[:32])
-    return f'bot_tag:"{bot_tag(chatbot_id)}" AND ({either})'
+    rare = [t for t in terms if not await _is_common(conn, t)]
+    return " OR ".join(rare) if rare else " AND ".join(terms)
 
 
 async def keyword_search(conn: Connection, chatbot_id: str, text: str, k: int) -> list[tuple[int, float]]:
     """(rowid, bm25 score; lower is better) of the k best keyword matches in one bot."""
-    query = keyword_query(text, chatbot_id)
+    query = await keyword_query(conn, text, chatbot_id)
     if query is None:
         return []
-    rows = await fetch_all(conn, "SELECT rowid, bm25(chunk_fts, 1.0, 0.6, 0.8, 0.0) AS rank FROM chunk_fts"
+    rows = await fetch_all(conn, "SELECT rowid, bm25(chunk_fts, 1.0, 0.6, 0.8) AS rank FROM chunk_fts"
                                  " WHERE chunk_fts MATCH ? ORDER BY rank LIMIT ?", (query, k))
     return [(row["rowid"], float(row["rank"])) for row in rows]
 
 
 async def similarities(conn: Connection, rowids: Sequence[int], query: np.ndarray) -> dict[int, float]:
-    """Cosine similarity of given chunks to the query (vectors are unit length)."""
-    if not rowids:
-        return {}
-    marks = ",".join("?" * len(rowids))
-    rows = await fetch_all(conn, f"SELECT rowid, embedding FROM chunk_vectors WHERE rowid IN ({marks})", list(rowids))
+    """Cosine similarity of given chunks to the query (vectors are unit length).
+    One point lookup per rowid: vec0 answers `rowid IN (...)` with a scan of the whole table."""
     q = np.asarray(query, dtype=np.float32)
-    return {row["rowid"]: float(np.frombuffer(row["embedding"], dtype=np.float32) @ q) for row in rows}
+    out: dict[int, float] = {}
+    for rowid in rowids:
+        row = await fetch_one(conn, "SELECT embedding FROM chunk_vectors WHERE rowid = ?", (rowid,))
+        if row is not None:
+            out[rowid] = float(np.frombuffer(row["embedding"], dtype=np.float32) @ q)
+    return out
 
 
 async def chunks_by_rowid(conn: Connection, workspace_id: str, rowids: Sequence[int]) -> dict[int, dict]:

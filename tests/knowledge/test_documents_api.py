@@ -75,7 +75,7 @@ def test_delete_removes_chunks_vectors_and_fulltext(owner, bot, server) -> None:
     db = server.settings.db_path
     assert count_rows(db, "SELECT count(*) FROM chunks WHERE document_id = ?", (drop["id"],)) == 0
     assert count_rows(db, "SELECT count(*) FROM chunk_vectors") == kept
-    assert count_rows(db, "SELECT count(*) FROM chunk_fts WHERE chunk_fts MATCH 'refund'") == 0
+    assert count_rows(db, "SELECT count(*) FROM chunk_fts") == kept
     assert all(r["document_id"] == keep["id"] for r in search(owner, bot, "refund within 30 days"))
     owner.ok("GET", f"{docs_path(owner, bot)}/{drop['id']}", 404)
 
@@ -116,3 +116,25 @@ def test_viewer_can_search_but_not_add(owner, bot, client_factory) -> None:
     assert response.status_code == 403
     viewer.ok("GET", docs_path(owner, bot, owner.ws))
     viewer.ok("GET", f"/api/v1/workspaces/{owner.ws}/chatbots/{bot}/search", params={"q": "x"})
+
+
+def test_each_bot_searches_only_its_own_knowledge(owner, make_bot) -> None:
+    first, second = make_bot(owner), make_bot(owner)
+    mine = wait_done(owner, first, add_text(owner, first, "Zebra care", "Zebras need fresh hay twice a day.")["id"])
+    theirs = wait_done(owner, second, add_text(owner, second, "Zebra care", "Zebras need fresh hay twice a day.")["id"])
+    assert {r["document_id"] for r in search(owner, first, "zebras hay", k=10)} == {mine["id"]}
+    assert {r["document_id"] for r in search(owner, second, "zebras hay", k=10)} == {theirs["id"]}
+
+
+def test_keyword_search_skips_words_common_to_the_whole_bot(monkeypatch) -> None:
+    import asyncio
+
+    from modelpilot.rag import store
+
+    async def fake_common(conn, term: str) -> bool:
+        return "common" in term
+
+    monkeypatch.setattr(store, "_is_common", fake_common)
+    query = asyncio.run(store.keyword_query(None, "common rare; DROP TABLE x --", "bot1"))
+    assert query == '"bbot1xrare" OR "bbot1xdrop" OR "bbot1xtable" OR "bbot1xx"'
+    assert asyncio.run(store.keyword_query(None, "common", "bot1")) == '"bbot1xcommon"'
