@@ -4,7 +4,8 @@ keyword-only and hybrid search.
 The Python 3.11 docs (python3.11-doc) are served over 127.0.0.1 and crawled like a site by the real
 server (site mode from a start page that links the module pages below). Each question is written
 in our own words, with the page that answers it; a question counts as found at k when a chunk of
-that page is among the first k results.
+that page is among the first k results. Twenty more pages that no question is about, picked to be
+confusable with the answers, make the haystack harder.
 """
 
 from __future__ import annotations
@@ -65,7 +66,13 @@ QUESTIONS = [
     ("How do I print nested data structures in a readable, indented layout?", "pprint"),
     ("How do I split a string into words the way a Unix shell would, respecting quotes?", "shlex"),
 ]
-PAGES = list(dict.fromkeys(f"library/{module}.html" for _, module in QUESTIONS))
+# Pages no question is about, chosen to be easy to confuse with the answers (optparse and getopt
+# next to argparse, zlib/bz2/lzma next to gzip, shelve/marshal next to pickle, ...).
+DISTRACTORS = ["optparse", "getopt", "zlib", "bz2", "lzma", "tarfile", "shelve", "marshal", "hmac", "array",
+               "cmath", "operator", "contextlib", "filecmp", "fileinput", "configparser", "mimetypes", "binascii",
+               "numbers", "sched"]
+PAGES = list(dict.fromkeys([f"library/{module}.html" for _, module in QUESTIONS]
+                           + [f"library/{module}.html" for module in DISTRACTORS]))
 MODES = ("vector", "keyword", "hybrid")
 
 

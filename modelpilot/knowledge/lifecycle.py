@@ -9,7 +9,7 @@ from modelpilot.core.ids import utc_now_iso
 from modelpilot.core.safe_http import SafeFetcher
 from modelpilot.knowledge import ingest, repo
 from modelpilot.knowledge.service import INGEST_JOB, Knowledge
-from modelpilot.rag import embedder
+from modelpilot.rag import embedder, store
 from modelpilot.scheduler import jobs
 from modelpilot.scheduler.lifecycle import Scheduler
 from modelpilot.scheduler.worker import JobWorker
@@ -61,9 +61,7 @@ async def check_embedding_model(db: Database) -> None:
             log.warning("embedding model changed from %s to %s: re-embedding all documents", row["model"], info.name)
             await execute(conn, "DELETE FROM chunks")
             if row["dim"] != info.dim:
-                await execute(conn, "DROP TABLE chunk_vectors")
-                await execute(conn, f"CREATE VIRTUAL TABLE chunk_vectors USING vec0(embedding float[{int(info.dim)}]"
-                                    " distance_metric=cosine, chatbot_id text partition key, chunk_size=64)")
+                await store.recreate_vector_table(conn, info.dim)
             for doc in await repo.all_document_keys(conn):
                 generation = await repo.bump_generation(conn, doc["workspace_id"], doc["id"])
                 await jobs.enqueue(conn, doc["workspace_id"], INGEST_JOB, doc["id"],

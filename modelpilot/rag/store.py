@@ -75,6 +75,13 @@ async def insert_chunks(conn: Connection, workspace_id: str, chatbot_id: str, do
     return len(chunks)
 
 
+async def recreate_vector_table(conn: Connection, dim: int) -> None:
+    """A model with another dimension needs a new vec0 table (call with no chunks left)."""
+    await execute(conn, "DROP TABLE chunk_vectors")
+    await execute(conn, f"CREATE VIRTUAL TABLE chunk_vectors USING vec0(embedding float[{int(dim)}]"
+                        " distance_metric=cosine, chatbot_id text partition key, chunk_size=64)")
+
+
 async def delete_document_chunks(conn: Connection, workspace_id: str, document_id: str,
                                  url: str | None = None) -> int:
     if url is None:

@@ -137,3 +137,32 @@ def test_purge_chatbot_inside_a_transaction(owner, make_bot, server) -> None:
     assert count_rows(path, "SELECT count(*) FROM chunk_vectors") == keep["chunk_count"]
     assert search(owner, gone, "otters") == []
     assert search(owner, kept, "owls")[0]["document_id"] == keep["id"]
+
+
+def test_a_different_embedding_model_reembeds_everything(server_factory) -> None:
+    live = server_factory()
+    api = Api(live.url)
+    api.setup_owner()
+    bot = insert_bot_row(live.settings.db_path, api.ws)
+    doc = wait_done(api, bot, add_text(api, bot, "Tides", "High tide comes twice a day at the old pier.")["id"])
+    live.stop()
+    conn = connect_sync(live.settings.db_path)
+    conn.execute("UPDATE embedding_index SET model = 'someone/else-model'")
+    conn.execute("UPDATE documents SET embed_model = 'someone/else-model'")
+    conn.close()
+    again = start_server(replace(live.settings, port=0))
+    try:
+        api2 = Api(again.url)
+        api2.login("owner@example.com")
+        deadline = time.monotonic() + 60
+        while (current := api2.ok("GET", f"{docs_path(api2, bot)}/{doc['id']}"))["embed_model"] == "someone/else-model":
+            assert time.monotonic() < deadline, current
+            time.sleep(0.1)
+        done = wait_done(api2, bot, doc["id"])
+        assert done["status"] == "indexed" and done["embed_model"] != "someone/else-model"
+        assert count_rows(again.settings.db_path, "SELECT model FROM embedding_index") != "someone/else-model"
+        assert count_rows(again.settings.db_path, "SELECT count(*) FROM chunk_vectors") == done["chunk_count"]
+        api2.close()
+    finally:
+        again.stop()
+        api.close()
