@@ -67,6 +67,9 @@ CREATE VIRTUAL TABLE chunk_vectors USING vec0(
     chatbot_id text partition key,
     chunk_size=64
 );
+-- sqlite-vec finds a partition's chunks with `partition00 = ?` on this shadow table and ships no
+-- index for it: without one, every search scans the chunk list of the whole instance.
+CREATE INDEX chunk_vectors_chunks_partition ON chunk_vectors_chunks(partition00);
 
 -- Full text, contentless (the text lives in chunks). Every token is written prefixed with its bot's
 -- tag (rag/store.py keyed_text), so a term's posting list holds only that bot's chunks: a keyword

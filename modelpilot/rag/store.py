@@ -80,6 +80,7 @@ async def recreate_vector_table(conn: Connection, dim: int) -> None:
     await execute(conn, "DROP TABLE chunk_vectors")
     await execute(conn, f"CREATE VIRTUAL TABLE chunk_vectors USING vec0(embedding float[{int(dim)}]"
                         " distance_metric=cosine, chatbot_id text partition key, chunk_size=64)")
+    await execute(conn, "CREATE INDEX chunk_vectors_chunks_partition ON chunk_vectors_chunks(partition00)")
 
 
 async def delete_document_chunks(conn: Connection, workspace_id: str, document_id: str,
