@@ -38,7 +38,7 @@ def run_pipeline(data_dir: Path) -> tuple[dict, list[str]]:
     from modelpilot.knowledge.ingest import embed_text_of
     from modelpilot.rag import store
     from modelpilot.rag.embedder import get_embedder_sync
-    from tests.knowledge.conftest import insert_bot_row, wait_done
+    from tests.knowledge.conftest import create_bot, wait_done
     from tests.support import Api, make_settings, start_server
 
     root = require_corpus()
@@ -46,7 +46,7 @@ def run_pipeline(data_dir: Path) -> tuple[dict, list[str]]:
     live = start_server(make_settings(data_dir))
     api = Api(live.url)
     api.setup_owner()
-    bot = insert_bot_row(live.settings.db_path, api.ws)
+    bot = create_bot(api)
     stop, health = threading.Event(), []
     prober = threading.Thread(target=probe_health, args=(live.url, stop, health), daemon=True)
     prober.start()

@@ -77,7 +77,7 @@ MODES = ("vector", "keyword", "hybrid")
 
 
 def ingest_corpus(data_dir: Path) -> tuple[dict, float]:
-    from tests.knowledge.conftest import insert_bot_row, wait_done
+    from tests.knowledge.conftest import create_bot, wait_done
     from tests.support import Api, make_settings, start_server
 
     site = DocsSite(PAGES)
@@ -85,7 +85,7 @@ def ingest_corpus(data_dir: Path) -> tuple[dict, float]:
     try:
         api = Api(live.url)
         api.setup_owner()
-        bot = insert_bot_row(live.settings.db_path, api.ws, top_k=5)
+        bot = create_bot(api, top_k=5)
         started = time.perf_counter()
         doc = api.ok("POST", f"/api/v1/workspaces/{api.ws}/chatbots/{bot}/documents/url", 202,
                      json={"url": f"{site.base}/bench-start.html", "mode": "site", "max_pages": len(PAGES) + 1})

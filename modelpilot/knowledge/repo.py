@@ -44,6 +44,12 @@ async def delete_bot_documents(conn: Connection, workspace_id: str, chatbot_id: 
                          (workspace_id, chatbot_id))
 
 
+async def delete_workspace_documents(conn: Connection, workspace_id: str) -> int:
+    """Documents (pages by cascade) and their jobs."""
+    await execute(conn, "DELETE FROM jobs WHERE workspace_id = ?", (workspace_id,))
+    return await execute(conn, "DELETE FROM documents WHERE workspace_id = ?", (workspace_id,))
+
+
 async def set_state(conn: Connection, workspace_id: str, document_id: str, *, status: str,
                     progress: float | None = None, error: str | None = None) -> None:
     await execute(conn, "UPDATE documents SET status = ?, progress = coalesce(?, progress), error = ?, updated_at = ?"

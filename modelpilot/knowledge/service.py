@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from modelpilot.auth.context import WorkspaceAccess
-from modelpilot.chatbots import repo as bots_repo
-from modelpilot.core.db import Connection, Database
+from modelpilot.chatbots import service as bots
+from modelpilot.core.db import Connection, Database, IntegrityError
 from modelpilot.core.errors import ApiError, invalid, not_found
 from modelpilot.core.ids import new_id, utc_now_iso
 from modelpilot.core.safe_http import FetchError, SafeFetcher, check_url, refusal_for
@@ -48,22 +48,18 @@ def public_document(row: dict) -> dict:
         "indexed_at", "next_refresh_at")}
 
 
-async def _require_bot(conn: Connection, workspace_id: str, bot_id: str) -> dict:
-    bot = await bots_repo.get_bot(conn, workspace_id, bot_id)
-    if bot is None:
-        raise not_found("chatbot")
-    return bot
-
-
 async def _create(kb: Knowledge, access: WorkspaceAccess, bot_id: str, doc: dict) -> dict:
     access.require("editor")
+    await bots.get_bot(kb.db, access.workspace_id, bot_id)  # 404 for another workspace's bot
     now = utc_now_iso()
     doc = {**doc, "id": new_id(), "chatbot_id": bot_id, "created_at": now, "updated_at": now}
-    async with kb.db.write() as conn:
-        await _require_bot(conn, access.workspace_id, bot_id)
-        await repo.insert_document(conn, access.workspace_id, doc)
-        await jobs.enqueue(conn, access.workspace_id, INGEST_JOB, doc["id"], {"generation": 1, "force": True})
-        row = await repo.get_document(conn, access.workspace_id, doc["id"])
+    try:
+        async with kb.db.write() as conn:
+            await repo.insert_document(conn, access.workspace_id, doc)
+            await jobs.enqueue(conn, access.workspace_id, INGEST_JOB, doc["id"], {"generation": 1, "force": True})
+            row = await repo.get_document(conn, access.workspace_id, doc["id"])
+    except IntegrityError:
+        raise not_found("chatbot") from None  # deleted a moment ago
     kb.worker.wake()
     return public_document(row)
 
@@ -144,8 +140,8 @@ async def add_faq(kb: Knowledge, access: WorkspaceAccess, bot_id: str, body: Faq
 
 
 async def list_documents(db: Database, access: WorkspaceAccess, bot_id: str) -> list[dict]:
+    await bots.get_bot(db, access.workspace_id, bot_id)
     async with db.read() as conn:
-        await _require_bot(conn, access.workspace_id, bot_id)
         return [public_document(row) for row in await repo.list_documents(conn, access.workspace_id, bot_id)]
 
 
@@ -190,8 +186,7 @@ async def search(db: Database, access: WorkspaceAccess, bot_id: str, query: str,
         raise invalid("q", "must be 1 to 2000 characters")
     if k is not None and not 1 <= k <= rag_retrieve.MAX_TOP_K:
         raise invalid("k", f"must be between 1 and {rag_retrieve.MAX_TOP_K}")
-    async with db.read() as conn:
-        bot = await _require_bot(conn, access.workspace_id, bot_id)
+    bot = await bots.get_bot(db, access.workspace_id, bot_id)
     hits = await rag_retrieve.search(db, access.workspace_id, bot, query, top_k=k)
     return {"query": query, "top_k": k or bot["top_k"], "score_threshold": bot["score_threshold"],
             "results": [{"chunk_id": h.chunk.chunk_id, "document_id": h.chunk.document_id, "title": h.chunk.title,
@@ -213,6 +208,6 @@ async def purge_chatbot(conn: Connection, workspace_id: str, chatbot_id: str) ->
 
 @on_workspace_delete
 async def purge_workspace(conn: Connection, workspace_id: str) -> None:
-    """Before a workspace goes: drop every bot's knowledge so no vector outlives its tenant."""
-    for bot in await bots_repo.list_bots(conn, workspace_id):
-        await purge_chatbot(conn, workspace_id, bot["id"])
+    """Before a workspace goes: drop all its knowledge so no vector outlives its tenant."""
+    await store.delete_workspace_chunks(conn, workspace_id)
+    await repo.delete_workspace_documents(conn, workspace_id)

@@ -97,6 +97,10 @@ async def delete_bot_chunks(conn: Connection, workspace_id: str, chatbot_id: str
                          (workspace_id, chatbot_id))
 
 
+async def delete_workspace_chunks(conn: Connection, workspace_id: str) -> int:
+    return await execute(conn, "DELETE FROM chunks WHERE workspace_id = ?", (workspace_id,))
+
+
 async def vector_knn(conn: Connection, chatbot_id: str, query: np.ndarray, k: int) -> list[tuple[int, float]]:
     """(rowid, cosine similarity) of the k nearest vectors of one bot's partition."""
     rows = await fetch_all(conn, "SELECT rowid, distance FROM chunk_vectors"

@@ -2,45 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Callable, Iterator
 
 import pytest
 
-from modelpilot.chatbots import repo as bots_repo
-from modelpilot.core.db import open_connection
-from modelpilot.core.ids import new_id, utc_now_iso
 from tests.knowledge.fixtures import Site
 from tests.support import Api, LiveServer
 
 
-def insert_bot_row(db_path, workspace_id: str, **fields) -> str:
-    """Until chatbot CRUD routes exist in main, bots are made directly through the chatbots repo."""
-    now = utc_now_iso()
-    bot = {"id": new_id(), "name": "Helper", "system_prompt": "", "model": "builtin/extractive",
-           "temperature": 0.3, "max_tokens": 800, "greeting": "", "accent_color": "#4f46e5",
-           "position": "bottom-right", "starter_questions": [], "allowed_origins": [], "published": False,
-           "top_k": 5, "score_threshold": 0.0, "created_at": now, "updated_at": now, **fields}
-
-    async def run() -> None:
-        conn = await open_connection(db_path)
-        try:
-            await conn.execute("BEGIN IMMEDIATE")
-            await bots_repo.insert_bot(conn, workspace_id, bot)
-            await conn.execute("COMMIT")
-        finally:
-            await conn.close()
-
-    asyncio.run(run())
-    return bot["id"]
+def create_bot(api: Api, **fields) -> str:
+    body = {"name": "Helper", "model": "builtin/extractive", **fields}
+    return api.ok("POST", f"/api/v1/workspaces/{api.ws}/chatbots", json=body)["id"]
 
 
 @pytest.fixture
-def make_bot(server: LiveServer) -> Callable[..., str]:
-    def make(api: Api, **fields) -> str:
-        return insert_bot_row(server.settings.db_path, api.ws, **fields)
-    return make
+def make_bot() -> Callable[..., str]:
+    return create_bot
 
 
 @pytest.fixture
@@ -96,6 +74,6 @@ def intranet(server_factory):
     live.app.state["worker"].backoff = (0.2,)
     api = Api(live.url)
     api.setup_owner()
-    bot = insert_bot_row(live.settings.db_path, api.ws)
+    bot = create_bot(api)
     yield live, api, bot
     api.close()

@@ -61,13 +61,13 @@ def test_unknown_type_is_415(owner, bot, keeper) -> None:
 
 
 def test_file_over_the_size_cap_is_413(server_factory, client_factory) -> None:
-    from tests.knowledge.conftest import insert_bot_row
+    from tests.knowledge.conftest import create_bot
     from tests.support import Api
 
     live = server_factory(max_upload_bytes=1000)
     api = Api(live.url)
     api.setup_owner()
-    bot = insert_bot_row(live.settings.db_path, api.ws)
+    bot = create_bot(api)
     response = upload(api, bot, "big.txt", b"words " * 400)
     assert response.status_code == 413 and "file" in response.json()["error"]["message"]
     assert api.ok("GET", docs_path(api, bot)) == []

@@ -138,3 +138,15 @@ def test_keyword_search_skips_words_common_to_the_whole_bot(monkeypatch) -> None
     query = asyncio.run(store.keyword_query(None, "common rare; DROP TABLE x --", "bot1"))
     assert query == '"bbot1xrare" OR "bbot1xdrop" OR "bbot1xtable" OR "bbot1xx"'
     assert asyncio.run(store.keyword_query(None, "common", "bot1")) == '"bbot1xcommon"'
+
+
+def test_deleting_a_bot_removes_its_knowledge(owner, make_bot, server) -> None:
+    gone, kept = make_bot(owner), make_bot(owner)
+    wait_done(owner, gone, add_text(owner, gone, "Gone", BILLING)["id"])
+    keep = wait_done(owner, kept, add_text(owner, kept, "Kept", "Owls hunt at night over the meadow.")["id"])
+    owner.ok("DELETE", f"/api/v1/workspaces/{owner.ws}/chatbots/{gone}", 204)
+    db = server.settings.db_path
+    for table in ("chunks", "chunk_vectors", "chunk_fts"):
+        assert count_rows(db, f"SELECT count(*) FROM {table}") == keep["chunk_count"], table
+    assert count_rows(db, "SELECT count(*) FROM documents WHERE chatbot_id = ?", (gone,)) == 0
+    owner.ok("GET", docs_path(owner, gone), 404)

@@ -7,7 +7,7 @@ import time
 from dataclasses import replace
 
 from modelpilot.core.db import connect_sync
-from tests.knowledge.conftest import add_text, count_rows, docs_path, insert_bot_row, search, wait_done
+from tests.knowledge.conftest import add_text, count_rows, docs_path, create_bot, search, wait_done
 from tests.support import Api, start_server
 
 LONG = " ".join(f"Paragraph {i}: the harbour crane number {i} lifts containers of type {i % 13} at night."
@@ -53,7 +53,7 @@ def test_unfinished_jobs_resume_after_a_crash(server_factory) -> None:
     live = server_factory()
     api = Api(live.url)
     api.setup_owner()
-    bot = insert_bot_row(live.settings.db_path, api.ws)
+    bot = create_bot(api)
     doc = wait_done(api, bot, add_text(api, bot, "Ferry", "The ferry to the island leaves at seven.")["id"])
     orphan = wait_done(api, bot, add_text(api, bot, "Bus", "The night bus stops at the harbour gate.")["id"])
     live.stop()
@@ -102,8 +102,8 @@ def test_workspace_delete_leaves_no_vectors(server_factory) -> None:
     a, b = Api(live.url), Api(live.url)
     a.setup_owner()
     b.signup("b@example.com", "B")
-    bot_a = insert_bot_row(live.settings.db_path, a.ws)
-    bot_b = insert_bot_row(live.settings.db_path, b.ws)
+    bot_a = create_bot(a)
+    bot_b = create_bot(b)
     doc_a = wait_done(a, bot_a, add_text(a, bot_a, "A", "Workspace A keeps goats on the hill.")["id"])
     doc_b = wait_done(b, bot_b, add_text(b, bot_b, "B", "Workspace B keeps bees in the orchard.")["id"])
     ws_a = a.ws
@@ -143,7 +143,7 @@ def test_a_different_embedding_model_reembeds_everything(server_factory) -> None
     live = server_factory()
     api = Api(live.url)
     api.setup_owner()
-    bot = insert_bot_row(live.settings.db_path, api.ws)
+    bot = create_bot(api)
     doc = wait_done(api, bot, add_text(api, bot, "Tides", "High tide comes twice a day at the old pier.")["id"])
     live.stop()
     conn = connect_sync(live.settings.db_path)
