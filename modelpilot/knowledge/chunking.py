@@ -75,7 +75,8 @@ def _units(text: str, budget: int) -> list[tuple[str, int, bool]]:
     return units
 
 
-def _prefix(title: str, heading: str | None) -> str:
+def embed_prefix(title: str, heading: str | None) -> str:
+    """Title and heading put before a chunk's text for embedding (context the text may lack)."""
     parts = [p for p in (title, heading) if p]
     prefix = " — ".join(dict.fromkeys(parts))
     if not prefix:
@@ -94,7 +95,7 @@ def _join(units: list[tuple[str, int, bool]]) -> str:
 
 def chunk_section(section: Section, title: str, url: str | None = None,
                   target: int = TARGET_TOKENS, overlap: int = OVERLAP_TOKENS) -> list[Chunk]:
-    prefix = _prefix(title, section.heading)
+    prefix = embed_prefix(title, section.heading)
     prefix_tokens = count_tokens([prefix])[0] if prefix else 0
     # [CLS] and [SEP] take two of the model's tokens.
     budget = max(32, min(target, MAX_TOKENS - 2 - prefix_tokens))

@@ -17,7 +17,7 @@ from modelpilot.core.db import Database
 from modelpilot.core.ids import iso_from_epoch
 from modelpilot.core.safe_http import FetchError
 from modelpilot.knowledge import repo
-from modelpilot.knowledge.chunking import chunk_sections
+from modelpilot.knowledge.chunking import chunk_sections, embed_prefix
 from modelpilot.knowledge.crawler import CrawledPage, PageFailure, crawl
 from modelpilot.knowledge.extract import ExtractionError, Extracted, extract_bytes
 from modelpilot.rag import store
@@ -65,8 +65,8 @@ def text_chunks(extracted: Extracted, url: str | None = None) -> list[store.NewC
 
 
 def embed_text_of(chunk: store.NewChunk) -> str:
-    prefix = " — ".join(dict.fromkeys(p for p in (chunk.title, chunk.heading) if p and chunk.kind == "text"))
-    return f"{prefix}\n{chunk.text}" if prefix else chunk.text
+    """Exactly what the chunker budgeted for: its (token-capped) title/heading prefix, then the text."""
+    return embed_prefix(chunk.title, chunk.heading) + chunk.text if chunk.kind == "text" else chunk.text
 
 
 async def embed_chunks(db: Database, target: Target, chunks: list[store.NewChunk],

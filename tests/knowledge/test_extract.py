@@ -104,3 +104,12 @@ def test_chunks_fit_the_model_and_overlap() -> None:
 def test_one_enormous_sentence_is_cut_by_tokens() -> None:
     chunks = chunk_sections([Section("word " * 3000)], "T")
     assert len(chunks) > 10 and all(count_tokens([c.embed_text])[0] + 2 <= MAX_TOKENS for c in chunks)
+
+
+def test_what_is_embedded_fits_the_model_even_with_a_huge_title() -> None:
+    from modelpilot.knowledge.ingest import embed_text_of, text_chunks
+    from modelpilot.knowledge.extract import Extracted
+
+    extracted = Extracted("A title that goes on " * 40, "txt", [Section("Some sentence here. " * 200, "Heading " * 30)])
+    chunks = text_chunks(extracted)
+    assert all(count_tokens([embed_text_of(c)])[0] + 2 <= MAX_TOKENS for c in chunks)
