@@ -163,8 +163,10 @@ async def chunks_by_rowid(conn: Connection, workspace_id: str, rowids: Sequence[
     if not rowids:
         return {}
     marks = ",".join("?" * len(rowids))
-    rows = await fetch_all(conn, f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE workspace_id = ? AND rowid IN ({marks})",
-                           [workspace_id, *rowids])
+    # The unary + keeps SQLite on the rowid lookups: with a big workspace it otherwise picks the
+    # workspace index and walks every chunk of the tenant (measured: 2 ms -> 80 ms at 400k chunks).
+    rows = await fetch_all(conn, f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE rowid IN ({marks}) AND +workspace_id = ?",
+                           [*rowids, workspace_id])
     return {row["rowid"]: row for row in rows}
 
 
