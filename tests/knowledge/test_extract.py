@@ -113,3 +113,14 @@ def test_what_is_embedded_fits_the_model_even_with_a_huge_title() -> None:
     extracted = Extracted("A title that goes on " * 40, "txt", [Section("Some sentence here. " * 200, "Heading " * 30)])
     chunks = text_chunks(extracted)
     assert all(count_tokens([embed_text_of(c)])[0] + 2 <= MAX_TOKENS for c in chunks)
+
+
+def test_gzipped_sitemaps_are_read_and_a_gzip_bomb_is_cut_off() -> None:
+    import gzip
+
+    from modelpilot.knowledge.crawler import MAX_SITEMAP_BYTES, parse_sitemap
+
+    plain = b"<sitemapindex><sitemap><loc>https://x.example/a.xml</loc></sitemap></sitemapindex>"
+    assert parse_sitemap(gzip.compress(plain)) == (True, ["https://x.example/a.xml"])
+    bomb = gzip.compress(b"<urlset>" + b" " * (MAX_SITEMAP_BYTES * 3), 1)
+    assert parse_sitemap(bomb) == (False, [])
