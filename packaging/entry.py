@@ -12,6 +12,8 @@ import sys
 # LiteLLM fetches its price map from the internet at import unless this is exactly "true";
 # the binary must never reach the network on its own, whoever imports litellm first.
 os.environ["LITELLM_OFFLINE_MODE"] = "true"
+# onnxruntime sends usage telemetry to Microsoft when a session starts unless this is set.
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 
 if __name__ == "__main__":
     multiprocessing.freeze_support()

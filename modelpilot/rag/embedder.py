@@ -63,6 +63,9 @@ class Embedder:
 
     def __init__(self, model_name: str = BUILTIN_MODEL) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the hub at run time
+        # onnxruntime otherwise sends usage telemetry to mobile.events.data.microsoft.com when a
+        # session starts (seen by the binary smoke test); disable_telemetry_events() does not stop it.
+        os.environ["ORT_DISABLE_TELEMETRY"] = "1"
         from fastembed import TextEmbedding
 
         if model_name == BUILTIN_MODEL:

@@ -51,14 +51,15 @@ def skip_unless_testable():
 
 
 class ProxyTrap:
-    """Stands in for every proxy: accepts, counts and closes each connection at once."""
+    """Stands in for every proxy: accepts each connection, keeps the first line the client sent
+    (`CONNECT host:443 ...` or `GET http://...`: what it wanted to reach) and closes it."""
 
     def __init__(self) -> None:
         self._sock = socket.socket()
         self._sock.bind(("127.0.0.1", 0))
         self._sock.listen(64)
         self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-        self.attempts = 0
+        self.requests: list[str] = []
         threading.Thread(target=self._refuse, daemon=True).start()
 
     def _refuse(self) -> None:
@@ -67,8 +68,17 @@ class ProxyTrap:
                 conn, _ = self._sock.accept()
             except OSError:
                 return  # closed
-            self.attempts += 1
+            conn.settimeout(2)
+            try:
+                first_line = conn.recv(512).split(b"\r\n", 1)[0].decode("latin-1")
+            except OSError:
+                first_line = "(nothing sent)"
+            self.requests.append(first_line)
             conn.close()
+
+    @property
+    def attempts(self) -> int:
+        return len(self.requests)
 
     def close(self) -> None:
         self._sock.close()
@@ -96,7 +106,7 @@ def run_command(args: list[str], cwd: Path, stdin: str = "", timeout: float = 12
                               timeout=timeout, env=offline_env(trap.url, **env))
     finally:
         trap.close()
-    assert trap.attempts == 0, f"`modelpilot {' '.join(args)}` tried to reach the network {trap.attempts} time(s)"
+    assert not trap.requests, f"`modelpilot {' '.join(args)}` tried to reach the network: {trap.requests}"
     return done
 
 

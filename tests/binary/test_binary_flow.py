@@ -18,6 +18,7 @@ import pytest
 from tests.binary.runner import ROOT, RunningBinary, skip_unless_testable
 from tests.binary.test_binary_smoke import assert_closed_cleanly, read_db
 from tests.fakes.llm import start_fake_llm
+from tests.knowledge.fixtures import make_pdf
 from tests.support import Api, parse_sse
 
 pytestmark = skip_unless_testable()
@@ -32,12 +33,6 @@ def fake_llm():
     running = start_fake_llm()
     yield running
     running.stop()
-
-
-@pytest.fixture
-def make_pdf():
-    fixtures = pytest.importorskip("tests.knowledge.fixtures", reason="PDF fixtures arrive with the knowledge branch")
-    return fixtures.make_pdf
 
 
 @pytest.fixture
@@ -68,7 +63,7 @@ def wait_indexed(api: Api, docs: str, doc_id: str, timeout: float = 120) -> dict
     raise AssertionError(f"document {doc_id} not indexed within {timeout}s")
 
 
-def add_knowledge(api: Api, bot_id: str, make_pdf) -> dict[str, str]:
+def add_knowledge(api: Api, bot_id: str) -> dict[str, str]:
     docs = f"/api/v1/workspaces/{api.ws}/chatbots/{bot_id}/documents"
     faq = api.ok("POST", f"{docs}/faq", 202, json={"items": FAQ})
     pdf = make_pdf(PDF_PAGES, title="Warranty terms")
@@ -92,14 +87,6 @@ def check_widget(url: str, output: str) -> None:
     assert widget.status_code == 200 and "javascript" in widget.headers["content-type"]
     assert len(widget.content) > 1000
     assert "widget build missing" not in output  # the bundled minified widget was found
-
-
-def check_dashboard(url: str) -> None:
-    with Api(url) as anonymous:
-        page = anonymous.get("/")
-        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-        assert '<script type="module"' in page.text
-        assert anonymous.get("/js/main.js").status_code == 200
 
 
 def stream_during_shutdown(api: Api, running: RunningBinary, bot_id: str) -> list[dict]:
@@ -144,10 +131,9 @@ def test_streamed_answer_widget_and_sigterm_mid_answer(tmp_path: Path, appliance
     assert_nothing_lost(tmp_path / "modelpilot-data", turns=2)
 
 
-def test_knowledge_indexed_by_the_bundled_model_cited_answers_and_dashboard(
-        tmp_path: Path, appliance, fake_llm, make_pdf, dashboard_built) -> None:
+def test_knowledge_indexed_by_the_bundled_model_gives_cited_answers(tmp_path: Path, appliance, fake_llm) -> None:
     running, owner, bot = appliance
-    ids = add_knowledge(owner, bot["id"], make_pdf)
+    ids = add_knowledge(owner, bot["id"])
 
     answer, done = ask(owner, bot["id"], "Are batteries covered by the warranty?")
     assert answer and ids["pdf"] in [source["document_id"] for source in done["sources"]]
@@ -155,6 +141,16 @@ def test_knowledge_indexed_by_the_bundled_model_cited_answers_and_dashboard(
     _, done = ask(owner, bot["id"], "Do you ship to Norway?")
     assert ids["faq"] in [source["document_id"] for source in done["sources"]]
 
-    check_dashboard(running.url)
     assert_closed_cleanly(running, tmp_path / "modelpilot-data")
     assert_nothing_lost(tmp_path / "modelpilot-data", turns=2)
+
+
+def test_dashboard_is_served(tmp_path: Path, dashboard_built) -> None:
+    with RunningBinary(tmp_path) as running:
+        running.wait_healthy()
+        with Api(running.url) as anonymous:
+            page = anonymous.get("/")
+            assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+            assert '<script type="module"' in page.text
+            assert anonymous.get("/js/main.js").status_code == 200
+        assert_closed_cleanly(running, tmp_path / "modelpilot-data")
