@@ -25,6 +25,7 @@ from modelpilot.core.db import Database
 from modelpilot.core.errors import EXCEPTION_HANDLERS
 from modelpilot.core.migrate import apply_migrations
 from modelpilot.providers import routes as provider_routes
+from modelpilot.providers.direct import close_shared_client
 from modelpilot.providers.llm import preload_litellm
 from modelpilot.settings import Settings
 from modelpilot.widget import routes as widget_routes
@@ -57,6 +58,7 @@ def _lifespan(settings: Settings):
         finally:
             if preload is not None:
                 preload.cancel()
+            await close_shared_client()
             await db.close()
             log.info("database closed cleanly")
 
