@@ -5,9 +5,11 @@ logging objects, provider resolution, building a complete response for callbacks
 OpenAI SDK's pydantic models plus LiteLLM's own chunk objects). LiteLLM 1.110 has no switch for any of
 that, and with 50 streams at once on two cores the CPU became queueing delay before the first byte.
 The wire format of these providers is simple: POST {api_base}/chat/completions, SSE `data:` lines of
-JSON, `[DONE]`. This client speaks it with one pooled httpx.AsyncClient per event loop, takes usage
+JSON, `[DONE]`. This client speaks it with one pooled aiohttp session per event loop, takes usage
 from the last chunk (stream_options.include_usage), prices it once per message from LiteLLM's local
 price map, and fails with the same LLMError codes, messages and timeouts as the LiteLLM path.
+aiohttp rather than httpx: against the fake provider one streamed request cost 0.16 ms of client CPU
+with aiohttp and 1.15 ms with httpx (measured here, 10 concurrent); it is already installed for LiteLLM.
 Every other provider, and OpenAI's reasoning models (LiteLLM rewrites their parameters), stay on LiteLLM.
 """
 
@@ -16,11 +18,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import ssl
 import weakref
 from typing import Any, AsyncIterator
 
-import anyio
-import httpx
+import aiohttp
+import certifi
 import msgspec
 
 from modelpilot.providers.errors import LLMError, error_for_status, scrub
@@ -75,24 +78,27 @@ def model_stream(call: LLMCall, provider: str, allow_direct: bool) -> Any:
     return DirectStream(call, name) if name else ModelStream(call)
 
 
-_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient]" = weakref.WeakKeyDictionary()
+_sessions: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession]" = weakref.WeakKeyDictionary()
 
 
-def shared_client() -> httpx.AsyncClient:
-    """One client (and connection pool) per event loop: connections are reused across chats."""
+def shared_session() -> aiohttp.ClientSession:
+    """One session (and connection pool) per event loop: connections are reused across chats."""
     loop = asyncio.get_running_loop()
-    client = _clients.get(loop)
-    if client is None:
-        limits = httpx.Limits(max_connections=1000, max_keepalive_connections=200, keepalive_expiry=30)
-        client = httpx.AsyncClient(limits=limits, follow_redirects=False)
-        _clients[loop] = client
-    return client
+    session = _sessions.get(loop)
+    if session is None or session.closed:
+        # certifi's CA bundle, as httpx (LiteLLM's client) uses: some Pythons ship no system CAs.
+        tls = ssl.create_default_context(cafile=certifi.where())
+        connector = aiohttp.TCPConnector(limit=1000, keepalive_timeout=30, ssl=tls)
+        # trust_env: honour HTTPS_PROXY and friends, as the LiteLLM path does.
+        session = aiohttp.ClientSession(connector=connector, trust_env=True, auto_decompress=True)
+        _sessions[loop] = session
+    return session
 
 
 async def close_shared_client() -> None:
-    client = _clients.pop(asyncio.get_running_loop(), None)
-    if client is not None:
-        await client.aclose()
+    session = _sessions.pop(asyncio.get_running_loop(), None)
+    if session is not None:
+        await session.close()
 
 
 class DirectStream:
@@ -109,47 +115,51 @@ class DirectStream:
     async def _pieces(self) -> AsyncIterator[str]:
         response = await self._open()
         produced: list[str] = []
+        complete = False
         try:
             async for text in self._read(response):
                 produced.append(text)
                 yield text
+            complete = True
         finally:
-            with anyio.CancelScope(shield=True):
-                await response.aclose()  # back to the pool when read to the end, else closed
+            if complete:
+                response.release()  # read to the end: the connection goes back to the pool
+            else:
+                response.close()  # cut short (error, timeout, client gone): the connection is dropped
         finish_usage(await load_litellm(), self.call, self.usage, produced)
 
-    def _request(self, client: httpx.AsyncClient) -> httpx.Request:
+    def _request(self) -> dict[str, Any]:
         call = self.call
         body = {"model": self.model_name, "messages": call.messages, "temperature": call.temperature,
                 "max_tokens": call.max_tokens, "stream": True, "stream_options": {"include_usage": True}}
         headers = {"Content-Type": "application/json"}
         if call.api_key:
             headers["Authorization"] = f"Bearer {call.api_key}"
-        # read = the idle timeout: it only runs while we wait on the provider's next bytes.
-        timeout = httpx.Timeout(call.idle_timeout, connect=call.connect_timeout, pool=call.connect_timeout)
+        # sock_read is the idle timeout: it only runs while we wait on the provider's next bytes.
+        timeout = aiohttp.ClientTimeout(total=None, connect=call.connect_timeout,
+                                        sock_connect=call.connect_timeout, sock_read=call.idle_timeout)
         url = (call.api_base or OPENAI_API_BASE).rstrip("/") + "/chat/completions"
-        return client.build_request("POST", url, content=_encode(body), headers=headers, timeout=timeout)
+        return {"url": url, "data": _encode(body), "headers": headers, "timeout": timeout, "allow_redirects": False}
 
-    async def _open(self) -> httpx.Response:
-        client = shared_client()
+    async def _open(self) -> aiohttp.ClientResponse:
         try:
-            response = await client.send(self._request(client), stream=True)
-        except httpx.TimeoutException:
+            response = await shared_session().post(**self._request())
+        except TimeoutError:
             raise LLMError("provider_timeout", "The model did not start answering in time.") from None
-        except httpx.HTTPError as exc:
+        except (aiohttp.ClientError, OSError) as exc:
             raise self._transport_error("provider_unreachable", "Could not reach the provider.", exc) from None
-        if response.status_code != 200:
+        if response.status != 200:
             try:
                 detail = await _error_detail(response)
             finally:
-                await response.aclose()
-            raise error_for_status(response.status_code, detail, self.call)
+                response.close()
+            raise error_for_status(response.status, detail, self.call)
         return response
 
-    async def _read(self, response: httpx.Response) -> AsyncIterator[str]:
+    async def _read(self, response: aiohttp.ClientResponse) -> AsyncIterator[str]:
         decoder, ended = SSEDecoder(), False
         try:
-            async for raw in response.aiter_bytes():
+            while raw := await response.content.readany():
                 for data in decoder.feed(raw):
                     if ended:
                         continue  # read on to the end of the body so the connection can be reused
@@ -161,10 +171,10 @@ class DirectStream:
                     text, ended = self._take(data)
                     if text:
                         yield text
-        except httpx.TimeoutException:
+        except TimeoutError:
             raise LLMError("provider_timeout", f"The model sent nothing for {self.call.idle_timeout:g} s; "
                                                "the answer was cut off.") from None
-        except httpx.HTTPError as exc:
+        except (aiohttp.ClientError, OSError) as exc:
             raise self._transport_error("provider_error", "The provider failed while answering.", exc) from None
         if not ended:
             raise LLMError("provider_error", "The provider failed while answering. (the stream ended early)")
@@ -201,16 +211,13 @@ class DirectStream:
         return LLMError(code, f"{summary} ({' '.join(detail.split())[:300]})")
 
 
-async def _error_detail(response: httpx.Response) -> str:
+async def _error_detail(response: aiohttp.ClientResponse) -> str:
     """The provider's own words for an HTTP error: error.message of an OpenAI-style body, or its text."""
-    body = b""
     try:
-        async for raw in response.aiter_bytes():
-            body += raw
-            if len(body) >= _ERROR_BODY_LIMIT:
-                break
-    except httpx.HTTPError as exc:  # what arrived is still worth showing; the status decides the error
+        body = await response.content.read(_ERROR_BODY_LIMIT)
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:  # the status decides the error anyway
         log.debug("reading a provider's error body failed: %s", type(exc).__name__)
+        return ""
     try:
         decoded = msgspec.json.decode(body)
     except msgspec.DecodeError:
