@@ -2,10 +2,13 @@
 
 Runs the fake OpenAI-compatible provider and `modelpilot serve --port 0` as subprocesses, then
 measures time to the first SSE byte straight from the fake and through ModelPilot's chat route.
-Overhead = ModelPilot TTFB minus raw TTFB (p50 and p95), the raw provider measured the same way in
-the same run. "50 concurrent streams" is reported two ways:
+Overhead = ModelPilot TTFB minus raw TTFB (p50 and p95), the raw provider measured the same way, in
+slices alternating with ModelPilot's in the same run. "50 concurrent streams" is reported these ways:
   burst_50   rounds of 50 streams started at the same instant (the worst case: one queue of 50);
   steady_50  50 workers, each running streams back to back for STEADY_SECONDS (50 always in flight).
+             The fake answers at once, so this is a saturation test: 50 / throughput sets the latency.
+  steady_50_paced  the same with the fake pacing its answer like a model (40 pieces, 100 ms apart):
+             50 streams always in flight as in production, ~12 new ones a second, 500 chunks/s relayed.
 Also server CPU per chat, whole-stream time and the server's RSS. Goal: p50 < 15 ms, p95 < 50 ms.
 `--litellm` runs the same with MODELPILOT_LLM_DIRECT_OPENAI=false (every call through LiteLLM) and
 writes results/chat_overhead_litellm.json, so both paths can be compared on the same machine.
@@ -72,7 +75,7 @@ async def in_rounds(client, url, body, headers, concurrency: int, rounds: int) -
         results = await asyncio.gather(*(ttfb(client, url, body, headers) for _ in range(concurrency)))
         firsts += [r[0] for r in results]
         totals += [r[1] for r in results]
-    return {"ttfb": summary_ms(firsts), "total": summary_ms(totals), "_firsts": firsts}
+    return {"_firsts": firsts, "_totals": totals}
 
 
 async def steady(client, url, body, headers, workers: int, seconds: float) -> dict:
@@ -88,9 +91,16 @@ async def steady(client, url, body, headers, workers: int, seconds: float) -> di
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(workers)))
-    elapsed = time.perf_counter() - started
-    return {"ttfb": summary_ms(firsts), "total": summary_ms(totals), "streams_per_s": round(len(firsts) / elapsed, 1),
-            "_firsts": firsts}
+    return {"_firsts": firsts, "_totals": totals, "_seconds": time.perf_counter() - started}
+
+
+def merged(results: list[dict]) -> dict:
+    firsts = [f for r in results for f in r["_firsts"]]
+    totals = [t for r in results for t in r["_totals"]]
+    out = {"ttfb": summary_ms(firsts), "total": summary_ms(totals), "_firsts": firsts}
+    if "_seconds" in results[0]:
+        out["streams_per_s"] = round(len(firsts) / sum(r["_seconds"] for r in results), 1)
+    return out
 
 
 def compare(raw: dict, through: dict, cpu_seconds_used: float) -> dict:
@@ -120,6 +130,10 @@ def setup_workspace(base: str, fake_url: str) -> tuple[str, str]:
     return urls[0], urls[1], token
 
 
+def fresh_client() -> httpx.AsyncClient:
+    return httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=200, max_keepalive_connections=200))
+
+
 async def run(fake_url: str, chat_url: str, builtin_url: str, token: str, server_pid: int) -> dict:
     raw_url = f"{fake_url}/chat/completions"
     raw_body = {"model": "gpt-4o-mini", "stream": True, "stream_options": {"include_usage": True},
@@ -127,26 +141,41 @@ async def run(fake_url: str, chat_url: str, builtin_url: str, token: str, server
                              {"role": "user", "content": "What do you sell?"}]}
     raw = (raw_url, raw_body, {"Authorization": "Bearer sk-bench-0123456789"})
     through = (chat_url, {"message": "What do you sell?"}, {"Authorization": f"Bearer {token}"})
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    paced_question = "[[slow]] What do you sell?"
+    raw_paced = (raw_url, {**raw_body, "messages": [*raw_body["messages"][:1], {"role": "user", "content": paced_question}]},
+                 raw[2])
+    through_paced = (chat_url, {"message": paced_question}, through[2])
+    rounds = lambda n, times: lambda c, target: in_rounds(c, *target, n, times)  # noqa: E731
+    window = lambda seconds: lambda c, target: steady(c, *target, CONCURRENCY, seconds)  # noqa: E731
+    # name -> (one slice of the measurement, slices, raw target, ModelPilot target). Raw and ModelPilot
+    # slices alternate, so both see the same load from whatever else runs on this shared machine.
     scenarios = {
-        "concurrency_1": lambda c, target: in_rounds(c, *target, 1, SEQUENTIAL_ROUNDS),
-        f"burst_{CONCURRENCY}": lambda c, target: in_rounds(c, *target, CONCURRENCY, BURST_ROUNDS),
-        f"steady_{CONCURRENCY}": lambda c, target: steady(c, *target, CONCURRENCY, STEADY_SECONDS),
+        "concurrency_1": (rounds(1, SEQUENTIAL_ROUNDS // 4), 4, raw, through),
+        f"burst_{CONCURRENCY}": (rounds(CONCURRENCY, 1), BURST_ROUNDS, raw, through),
+        f"steady_{CONCURRENCY}": (window(STEADY_SECONDS / 2), 2, raw, through),
+        f"steady_{CONCURRENCY}_paced": (window(STEADY_SECONDS / 2), 2, raw_paced, through_paced),
     }
     out = {}
-    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
-        for _ in range(5):  # warm-up: LiteLLM import, connection pools
+    async with fresh_client() as client:
+        for _ in range(5):  # warm-up: LiteLLM import, the server's connection pool to the fake
             await ttfb(client, chat_url, {"message": "warm up"}, through[2])
-        for name, scenario in scenarios.items():
-            raw_result = await scenario(client, raw)
-            cpu_before = cpu_seconds(server_pid)
-            mp_result = await scenario(client, through)
-            out[name] = compare(raw_result, mp_result, cpu_seconds(server_pid) - cpu_before)
-        # The same chat path without any provider call (the built-in model): what the rest costs.
+    for name, (measure_slice, slices, raw_target, mp_target) in scenarios.items():
+        raw_results, mp_results, cpu_used = [], [], 0.0
+        for _ in range(slices):
+            # A fresh client per slice: no keep-alive connection the server closed while idle.
+            async with fresh_client() as client:
+                raw_results.append(await measure_slice(client, raw_target))
+            async with fresh_client() as client:
+                cpu_before = cpu_seconds(server_pid)
+                mp_results.append(await measure_slice(client, mp_target))
+                cpu_used += cpu_seconds(server_pid) - cpu_before
+        out[name] = compare(merged(raw_results), merged(mp_results), cpu_used)
+    # The same chat path without any provider call (the built-in model): what the rest costs.
+    async with fresh_client() as client:
         cpu_before = cpu_seconds(server_pid)
         builtin = await in_rounds(client, builtin_url, through[1], through[2], 1, SEQUENTIAL_ROUNDS)
-        out["builtin_model_cpu_ms_per_chat"] = round((cpu_seconds(server_pid) - cpu_before) * 1000 / SEQUENTIAL_ROUNDS, 2)
-        out["builtin_model_ttfb"] = builtin["ttfb"]
+    out["builtin_model_cpu_ms_per_chat"] = round((cpu_seconds(server_pid) - cpu_before) * 1000 / SEQUENTIAL_ROUNDS, 2)
+    out["builtin_model_ttfb"] = summary_ms(builtin["_firsts"])
     return out
 
 
