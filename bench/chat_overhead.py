@@ -10,7 +10,7 @@ slices alternating with ModelPilot's in the same run. "50 concurrent streams" is
   steady_50_paced  the same with the fake pacing its answer like a model (40 pieces, 100 ms apart):
              50 streams always in flight as in production, ~12 new ones a second, 500 chunks/s relayed.
 Also server CPU per chat, whole-stream time and the server's RSS. Goal: p50 < 15 ms, p95 < 50 ms.
-`--litellm` runs the same with MODELPILOT_LLM_DIRECT_OPENAI=false (every call through LiteLLM) and
+`.venv/bin/python bench/chat_overhead.py --litellm` runs the same with MODELPILOT_LLM_DIRECT_OPENAI=false (every call through LiteLLM) and
 writes results/chat_overhead_litellm.json, so both paths can be compared on the same machine.
 """
 
