@@ -62,6 +62,11 @@ def test_pieces_arrive_in_order_with_the_reported_usage_priced_once(fake_llm):
     assert usage.cost == pytest.approx(expected) and usage.cost > 0 and usage.cost_note == ""
 
 
+def test_a_finished_answer_without_the_closing_done_line_is_complete(fake_llm):
+    pieces, stream, error = run_stream(fake_llm.url, "[[nodone]] hi")
+    assert error is None and "".join(pieces) == ANSWER and stream.usage.reported
+
+
 def test_provider_prefix_is_not_sent_and_unknown_local_models_are_free(fake_llm):
     run_stream(fake_llm.url, "hi", model="openai/gpt-4o-mini")
     assert fake_llm.requests[-1]["model"] == "gpt-4o-mini"

@@ -108,6 +108,7 @@ class DirectStream:
         self.call = call
         self.model_name = model_name
         self.usage = Usage()
+        self._finished = False  # a finish_reason arrived: the answer is whole even if [DONE] never does
 
     def __aiter__(self) -> AsyncIterator[str]:
         return self._pieces()
@@ -176,7 +177,7 @@ class DirectStream:
                                                "the answer was cut off.") from None
         except (aiohttp.ClientError, OSError) as exc:
             raise self._transport_error("provider_error", "The provider failed while answering.", exc) from None
-        if not ended:
+        if not ended and not self._finished:
             raise LLMError("provider_error", "The provider failed while answering. (the stream ended early)")
 
     def _take(self, data: bytes) -> tuple[str, bool]:
@@ -196,6 +197,8 @@ class DirectStream:
             self.usage.reported = True
         if not chunk.choices:
             return "", False
+        if chunk.choices[0].finish_reason:
+            self._finished = True
         delta = chunk.choices[0].delta
         return (delta.content or "") if delta is not None else "", False
 
