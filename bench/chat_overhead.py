@@ -7,8 +7,9 @@ slices alternating with ModelPilot's in the same run. "50 concurrent streams" is
   burst_50   rounds of 50 streams started at the same instant (the worst case: one queue of 50);
   steady_50  50 workers, each running streams back to back for STEADY_SECONDS (50 always in flight).
              The fake answers at once, so this is a saturation test: 50 / throughput sets the latency.
-  steady_50_paced  the same with the fake pacing its answer like a model (40 pieces, 100 ms apart):
-             50 streams always in flight as in production, ~12 new ones a second, 500 chunks/s relayed.
+  steady_50_paced  the same with the fake pacing its answer like a model (40 pieces, 100 ms apart) and
+             workers starting 80 ms apart: 50 streams always in flight as in production, ~12 new ones
+             a second arriving evenly, 500 chunks/s relayed.
 Also server CPU per chat, whole-stream time and the server's RSS. Goal: p50 < 15 ms, p95 < 50 ms.
 `.venv/bin/python bench/chat_overhead.py --litellm` runs the same with MODELPILOT_LLM_DIRECT_OPENAI=false (every call through LiteLLM) and
 writes results/chat_overhead_litellm.json, so both paths can be compared on the same machine.
@@ -78,19 +79,21 @@ async def in_rounds(client, url, body, headers, concurrency: int, rounds: int) -
     return {"_firsts": firsts, "_totals": totals}
 
 
-async def steady(client, url, body, headers, workers: int, seconds: float) -> dict:
-    """`workers` loops, each starting its next stream as soon as the last one ended, for `seconds`."""
+async def steady(client, url, body, headers, workers: int, seconds: float, stagger: float = 0.0) -> dict:
+    """`workers` loops, each starting its next stream as soon as the last one ended, for `seconds`.
+    Worker i starts i * `stagger` seconds late, so long streams do not all begin (and end) together."""
     firsts, totals = [], []
     deadline = time.perf_counter() + seconds
 
-    async def worker() -> None:
+    async def worker(number: int) -> None:
+        await asyncio.sleep(number * stagger)
         while time.perf_counter() < deadline:
             first, total = await ttfb(client, url, body, headers)
             firsts.append(first)
             totals.append(total)
 
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(workers)))
+    await asyncio.gather(*(worker(number) for number in range(workers)))
     return {"_firsts": firsts, "_totals": totals, "_seconds": time.perf_counter() - started}
 
 
@@ -146,14 +149,16 @@ async def run(fake_url: str, chat_url: str, builtin_url: str, token: str, server
                  raw[2])
     through_paced = (chat_url, {"message": paced_question}, through[2])
     rounds = lambda n, times: lambda c, target: in_rounds(c, *target, n, times)  # noqa: E731
-    window = lambda seconds: lambda c, target: steady(c, *target, CONCURRENCY, seconds)  # noqa: E731
+    window = lambda seconds, stagger=0.0: lambda c, target: steady(c, *target, CONCURRENCY, seconds, stagger)  # noqa: E731
     # name -> (one slice of the measurement, slices, raw target, ModelPilot target). Raw and ModelPilot
     # slices alternate, so both see the same load from whatever else runs on this shared machine.
     scenarios = {
         "concurrency_1": (rounds(1, SEQUENTIAL_ROUNDS // 4), 4, raw, through),
         f"burst_{CONCURRENCY}": (rounds(CONCURRENCY, 1), BURST_ROUNDS, raw, through),
         f"steady_{CONCURRENCY}": (window(STEADY_SECONDS / 2), 2, raw, through),
-        f"steady_{CONCURRENCY}_paced": (window(STEADY_SECONDS / 2), 2, raw_paced, through_paced),
+        # Paced answers last ~4 s: workers start 80 ms apart, so streams begin evenly, not in waves of 50.
+        f"steady_{CONCURRENCY}_paced": (window(STEADY_SECONDS / 2 + 2, 4.0 / CONCURRENCY), 2, raw_paced,
+                                        through_paced),
     }
     out = {}
     async with fresh_client() as client:
