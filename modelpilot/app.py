@@ -16,6 +16,8 @@ from modelpilot import __version__
 from modelpilot.auth import routes as auth_routes
 from modelpilot.auth.service import AuthLimits
 from modelpilot.auth.context import SESSION_COOKIE, provide_access, provide_principal, provide_user
+from modelpilot.billing import routes as billing_routes
+from modelpilot.billing.plans import load_catalog
 from modelpilot.core.csrf import csrf_middleware_factory
 from modelpilot.core.db import Database
 from modelpilot.core.errors import EXCEPTION_HANDLERS
@@ -62,10 +64,12 @@ def _provide_state(key: str):
 
 def create_app(settings: Settings) -> Litestar:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    load_catalog(settings)  # a broken plans file stops start-up with its reason, not a later 500
     route_handlers = [
         healthz,
         *auth_routes.ROUTES,
         *workspace_routes.ROUTES,
+        *billing_routes.ROUTES,
     ]
     app = Litestar(
         route_handlers=route_handlers,

@@ -74,6 +74,19 @@ def _log_format(raw: str) -> str:
     return value
 
 
+def _price_map(raw: str) -> tuple:
+    """"starter=price_123,pro=price_456" -> (("starter", "price_123"), ("pro", "price_456"))."""
+    pairs = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        plan, sep, price = (piece.strip() for piece in item.partition("="))
+        if not sep or not plan or not price:
+            raise ValueError("expected plan=price_id pairs separated by commas")
+        pairs.append((plan, price))
+    return tuple(pairs)
+
+
 def setting(default: Any, help: str, parse: Callable[[str], Any] = str, flag: bool = True) -> Any:
     return field(default=default, metadata={"help": help, "parse": parse, "flag": flag})
 
@@ -97,6 +110,15 @@ class Settings:
     session_idle_hours: int = setting(168, "A session ends after this many hours without use.", _positive_int)
     session_max_hours: int = setting(720, "A session ends this many hours after login, used or not.", _positive_int)
     db_readers: int = setting(4, "Read connections in the database pool.", _positive_int)
+    plans_file: str = setting("", "TOML file defining the plans (default DATA_DIR/plans.toml when it exists, "
+                              "else the built-in free/starter/pro).")
+    stripe_secret_key: str = setting("", "Stripe secret API key; without it billing is off (no limits "
+                                     "unless a plan is set by hand with `modelpilot set-plan`).")
+    stripe_webhook_secret: str = setting("", "Signing secret of the Stripe webhook endpoint (whsec_...).")
+    stripe_prices: tuple = setting((), "Stripe price ids per plan, e.g. starter=price_123,pro=price_456 "
+                                   "(overrides stripe_price_id in the plans file).", _price_map)
+    stripe_api_base: str = setting("https://api.stripe.com", "Base URL of the Stripe API "
+                                   "(point it at a stand-in for tests).", _url_or_empty)
 
     @property
     def db_path(self) -> Path:
