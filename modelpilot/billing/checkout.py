@@ -45,6 +45,8 @@ async def start_checkout(db: Database, settings: Settings, access: WorkspaceAcce
     access.require("admin")
     require_enabled(settings)
     catalog = load_catalog(settings)
+    if not plan_id.strip():
+        raise invalid("plan", f"is required; choose one of {', '.join(catalog.plans)}")
     plan = catalog.get(plan_id)
     if plan is None:
         raise invalid("plan", f"unknown plan; choose one of {', '.join(catalog.plans)}")

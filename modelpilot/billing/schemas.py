@@ -8,4 +8,5 @@ import msgspec
 
 
 class CheckoutBody(msgspec.Struct, forbid_unknown_fields=True):
-    plan: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    # Optional here so that a missing plan is reported by name ("plan: is required") by the service.
+    plan: Annotated[str, msgspec.Meta(max_length=100)] = ""
