@@ -45,12 +45,12 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from modelpilot.billing.plans import PlansError, load_catalog
 
-    configure_logging(settings.log_level, settings.log_format)
     try:
         load_catalog(settings)
     except PlansError as exc:
         print(f"modelpilot: plans: {exc}", file=sys.stderr)
         return 2
+    configure_logging(settings.log_level, settings.log_format)
     try:
         sock, settings = _bind(settings)
     except OSError as exc:
