@@ -10,10 +10,18 @@ from modelpilot.billing import repo, stripe_api
 from modelpilot.billing.plans import load_catalog
 from modelpilot.billing.service import billing_enabled, subscription_is_live
 from modelpilot.core import audit
-from modelpilot.core.db import Database
+from modelpilot.core.db import Connection, Database
 from modelpilot.core.errors import ApiError, invalid
 from modelpilot.settings import Settings
 from modelpilot.workspaces import service as workspaces
+
+@workspaces.on_workspace_delete
+async def refuse_delete_while_subscribed(conn: Connection, workspace_id: str) -> None:
+    """Deleting the workspace would not stop Stripe billing it: the subscription must end first."""
+    if subscription_is_live(await repo.get_account(conn, workspace_id)):
+        raise ApiError(409, "subscription_active", "This workspace has an active subscription; "
+                                                    "cancel it in the billing portal before deleting the workspace.")
+
 
 # Repeated clicks on "Subscribe" within this window reuse one Checkout session (same key).
 CHECKOUT_KEY_WINDOW_SECONDS = 600

@@ -70,8 +70,8 @@ class Catalog:
     plans: dict[str, Plan]
     default_plan: str
 
-    def get(self, plan_id: str | None) -> Plan | None:
-        return self.plans.get(plan_id) if plan_id else None
+    def get(self, plan_id: object) -> Plan | None:
+        return self.plans.get(plan_id) if isinstance(plan_id, str) else None
 
     def by_price(self, price_id: str | None) -> Plan | None:
         return next((p for p in self.plans.values() if price_id and p.stripe_price_id == price_id), None)

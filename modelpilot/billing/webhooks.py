@@ -74,9 +74,13 @@ async def _workspace_for(conn: Connection, metadata: Any, customer: Any) -> str 
     return None
 
 
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
 def _first_item(sub: dict) -> dict:
-    items = (sub.get("items") or {}).get("data") or []
-    return items[0] if items and isinstance(items[0], dict) else {}
+    items = _dict(sub.get("items")).get("data")
+    return _dict(items[0]) if isinstance(items, list) and items else {}
 
 
 def _period_bound(sub: dict, name: str) -> str | None:
@@ -86,8 +90,8 @@ def _period_bound(sub: dict, name: str) -> str | None:
 
 
 def subscription_state(catalog: Catalog, sub: dict, version: int, deleted: bool) -> dict:
-    price = (_first_item(sub).get("price") or {}).get("id")
-    plan = catalog.by_price(price) or catalog.get((sub.get("metadata") or {}).get("plan"))
+    price = _dict(_first_item(sub).get("price")).get("id")
+    plan = catalog.by_price(price) or catalog.get(_dict(sub.get("metadata")).get("plan"))
     if plan is None:
         log.warning("subscription %s has price %s that matches no plan", sub.get("id"), price)
     return {
@@ -154,7 +158,7 @@ async def on_checkout_completed(conn: Connection, catalog: Catalog, event: dict,
     if isinstance(session.get("customer"), str) and not account["stripe_customer_id"]:
         await repo.set_customer(conn, workspace_id, session["customer"])
     sub_id = session.get("subscription")
-    plan = catalog.get((session.get("metadata") or {}).get("plan"))
+    plan = catalog.get(_dict(session.get("metadata")).get("plan"))
     if not isinstance(sub_id, str) or plan is None or account["stripe_subscription_id"] == sub_id:
         return workspace_id, "linked"
     # state_version 0: any real snapshot of this subscription, however old, replaces this guess.
@@ -166,7 +170,7 @@ async def on_checkout_completed(conn: Connection, catalog: Catalog, event: dict,
 
 def _on_invoice(failed: bool):
     async def handle(conn: Connection, catalog: Catalog, event: dict, invoice: dict) -> Outcome:
-        workspace_id = await _workspace_for(conn, (invoice.get("subscription_details") or {}).get("metadata"),
+        workspace_id = await _workspace_for(conn, _dict(invoice.get("subscription_details")).get("metadata"),
                                             invoice.get("customer"))
         if workspace_id is None:
             return None, "unknown_workspace"

@@ -154,3 +154,15 @@ def test_without_a_webhook_secret_events_are_refused(owner: Api) -> None:
     evt = event("customer.subscription.created", subscription("sub_1", owner.ws, "price_pro"))
     response = post_event(owner, evt)
     assert response.status_code == 503 and response.json()["error"]["code"] == "billing_disabled"
+
+
+def test_a_workspace_with_a_live_subscription_cannot_be_deleted(billing_owner: Api) -> None:
+    ws, now = billing_owner.ws, int(time.time())
+    post_event(billing_owner, event("customer.subscription.created", subscription("sub_1", ws, "price_pro"),
+                                    created=now - 10))
+    response = billing_owner.delete(f"/api/v1/workspaces/{ws}")
+    assert response.status_code == 409 and response.json()["error"]["code"] == "subscription_active"
+    assert billing_owner.ok("GET", f"/api/v1/workspaces/{ws}")["name"] == "Acme"
+    post_event(billing_owner, event("customer.subscription.deleted",
+                                    subscription("sub_1", ws, "price_pro", status="canceled"), created=now))
+    billing_owner.ok("DELETE", f"/api/v1/workspaces/{ws}", 204)
