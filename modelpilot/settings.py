@@ -112,9 +112,11 @@ class Settings:
     db_readers: int = setting(4, "Read connections in the database pool.", _positive_int)
     plans_file: str = setting("", "TOML file defining the plans (default DATA_DIR/plans.toml when it exists, "
                               "else the built-in free/starter/pro).")
+    # Stripe secrets come from the environment only: a flag would show them in `ps` to every user.
     stripe_secret_key: str = setting("", "Stripe secret API key; without it billing is off (no limits "
-                                     "unless a plan is set by hand with `modelpilot set-plan`).")
-    stripe_webhook_secret: str = setting("", "Signing secret of the Stripe webhook endpoint (whsec_...).")
+                                     "unless a plan is set by hand with `modelpilot set-plan`).", flag=False)
+    stripe_webhook_secret: str = setting("", "Signing secret of the Stripe webhook endpoint (whsec_...).",
+                                         flag=False)
     stripe_prices: tuple = setting((), "Stripe price ids per plan, e.g. starter=price_123,pro=price_456 "
                                    "(overrides stripe_price_id in the plans file).", _price_map)
     stripe_api_base: str = setting("https://api.stripe.com", "Base URL of the Stripe API "
