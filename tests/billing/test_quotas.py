@@ -9,7 +9,6 @@ import anyio
 import pytest
 
 from modelpilot.billing import service
-from modelpilot.chatbots import repo as chatbots_repo
 from modelpilot.cli import main
 from modelpilot.core.db import Database, connect_sync
 from modelpilot.core.errors import ApiError
@@ -147,27 +146,3 @@ def test_accepting_an_invitation_past_the_member_limit_is_refused(server: LiveSe
               json={"email": "m1@example.com", "password": PASSWORD, "name": "m1"})
     first.close()
     second.close()
-
-
-def _bot(n: int) -> dict:
-    now = iso_from_epoch(time.time())
-    return {"id": new_id(), "name": f"Bot {n}", "system_prompt": "", "model": "openai/gpt-4o-mini",
-            "temperature": 0.3, "max_tokens": 800, "greeting": "", "accent_color": "#4f46e5",
-            "position": "bottom-right", "starter_questions": [], "allowed_origins": [], "published": False,
-            "top_k": 5, "score_threshold": 0.0, "created_at": now, "updated_at": now}
-
-
-def test_the_chatbot_limit_counts_this_workspaces_bots(billing_server: LiveServer, billing_owner: Api) -> None:
-    ws = billing_owner.ws
-    call(billing_server, service.ensure_under_limit, ws, "chatbots")
-
-    async def add_bot(db, settings, workspace_id):
-        async with db.write() as conn:
-            await chatbots_repo.insert_bot(conn, workspace_id, _bot(1))
-
-    call(billing_server, add_bot, ws)
-    with pytest.raises(ApiError) as refused:
-        call(billing_server, service.ensure_under_limit, ws, "chatbots")
-    assert refused.value.status == 402 and refused.value.details["resource"] == "chatbots"
-    assert "allows 1 chatbot;" in refused.value.message
-    assert billing(billing_owner)["resources"]["chatbots"] == {"used": 1, "limit": 1}
