@@ -1,4 +1,4 @@
-"""Quotas where users meet them: dashboard chat, widget chat and bot creation, over real HTTP."""
+"""Quotas where users meet them: dashboard chat, widget chat, bot and document creation, over real HTTP."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ default = "tiny"
 name = "Tiny"
 monthly_messages = 2
 chatbots = 1
-documents = "unlimited"
+documents = 1
 members = "unlimited"
 """
 
@@ -81,3 +81,15 @@ def test_creating_a_bot_past_the_plan_limit_is_a_402_and_creates_nothing(tiny_se
     assert [b["name"] for b in tiny_owner.ok("GET", f"/api/v1/workspaces/{tiny_owner.ws}/chatbots")] == ["One"]
     resources = tiny_owner.ok("GET", f"/api/v1/workspaces/{tiny_owner.ws}/billing")["resources"]
     assert resources["chatbots"] == {"used": 1, "limit": 1}
+
+
+def test_adding_a_document_past_the_plan_limit_is_a_402_and_adds_nothing(tiny_server: LiveServer,
+                                                                       tiny_owner: Api) -> None:
+    bot = tiny_owner.create_bot(tiny_owner.ws, name="One")
+    put_on_tiny_plan(tiny_server, tiny_owner.ws)
+    docs = f"/api/v1/workspaces/{tiny_owner.ws}/chatbots/{bot['id']}/documents"
+    tiny_owner.ok("POST", docs + "/text", 202, json={"title": "Hours", "text": "We open at nine."})
+    response = tiny_owner.post(docs + "/text", json={"title": "Prices", "text": "Tea costs two euros."})
+    assert response.status_code == 402, response.text
+    assert response.json()["error"]["details"] == {"plan": "tiny", "resource": "documents", "limit": 1}
+    assert [d["title"] for d in tiny_owner.ok("GET", docs)] == ["Hours"]
