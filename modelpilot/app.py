@@ -18,6 +18,8 @@ from modelpilot.analytics import routes as analytics_routes
 from modelpilot.auth import routes as auth_routes
 from modelpilot.auth.service import AuthLimits
 from modelpilot.auth.context import SESSION_COOKIE, provide_access, provide_principal, provide_user
+from modelpilot.billing import routes as billing_routes
+from modelpilot.billing.plans import load_catalog
 from modelpilot.chat import routes as chat_routes
 from modelpilot.chatbots import routes as chatbot_routes
 from modelpilot.core.csrf import csrf_middleware_factory
@@ -27,6 +29,7 @@ from modelpilot.core.migrate import apply_migrations
 from modelpilot.knowledge import routes as knowledge_routes
 from modelpilot.knowledge.lifecycle import start_knowledge
 from modelpilot.providers import routes as provider_routes
+from modelpilot.providers.direct import close_shared_client
 from modelpilot.providers.llm import preload_litellm
 from modelpilot.scheduler.lifecycle import Scheduler
 from modelpilot.scheduler.worker import JobWorker
@@ -70,6 +73,7 @@ def _lifespan(settings: Settings):
                 preload.cancel()
             await worker.stop()
             scheduler.shutdown()
+            await close_shared_client()
             await db.close()
             log.info("database closed cleanly")
 
@@ -85,6 +89,7 @@ def _provide_state(key: str):
 
 def create_app(settings: Settings) -> Litestar:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    load_catalog(settings)  # a broken plans file stops start-up with its reason, not a later 500
     route_handlers = [
         healthz,
         *auth_routes.ROUTES,
@@ -95,6 +100,7 @@ def create_app(settings: Settings) -> Litestar:
         *analytics_routes.ROUTES,
         *widget_routes.ROUTES,
         *knowledge_routes.ROUTES,
+        *billing_routes.ROUTES,
     ]
     app = Litestar(
         route_handlers=route_handlers,
