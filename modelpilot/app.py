@@ -22,6 +22,7 @@ from modelpilot.core.errors import EXCEPTION_HANDLERS
 from modelpilot.core.migrate import apply_migrations
 from modelpilot.settings import Settings
 from modelpilot.workspaces import routes as workspace_routes
+from modelpilot import web_routes
 
 log = logging.getLogger("modelpilot.app")
 
@@ -66,6 +67,7 @@ def create_app(settings: Settings) -> Litestar:
         healthz,
         *auth_routes.ROUTES,
         *workspace_routes.ROUTES,
+        *web_routes.ROUTES,
     ]
     app = Litestar(
         route_handlers=route_handlers,
