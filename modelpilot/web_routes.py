@@ -21,6 +21,12 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
+# The widget preview page stands in for a customer's site: the real widget puts a <style>
+# into its Shadow DOM, and the dashboard frames this page (same origin only).
+PREVIEW_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'"
+)
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
@@ -86,11 +92,11 @@ def _etag_matches(request: Request, etag: str) -> bool:
     return etag in candidates or "*" in candidates
 
 
-def static_response(request: Request, relative: str) -> Response:
+def static_response(request: Request, relative: str, extra_headers: dict[str, str] | None = None) -> Response:
     static = load_static(_resolve(relative))
     # no-cache = "revalidate every time": files are not content-versioned, so a deploy shows
     # at once, and the ETag makes the revalidation a 304 without a body.
-    headers = {**SECURITY_HEADERS, "ETag": static.etag, "Cache-Control": "no-cache"}
+    headers = {**SECURITY_HEADERS, "ETag": static.etag, "Cache-Control": "no-cache", **(extra_headers or {})}
     if _etag_matches(request, static.etag):
         return Response(b"", status_code=304, headers=headers)
     return Response(static.body, media_type=static.content_type, headers=headers)
@@ -99,6 +105,12 @@ def static_response(request: Request, relative: str) -> Response:
 @get("/", tags=["dashboard"], include_in_schema=False)
 async def dashboard_index(request: Request) -> Response:
     return static_response(request, "index.html")
+
+
+@get("/widget-preview.html", tags=["dashboard"], include_in_schema=False)
+async def widget_preview(request: Request) -> Response:
+    return static_response(request, "widget-preview.html", {
+        "Content-Security-Policy": PREVIEW_CONTENT_SECURITY_POLICY, "X-Frame-Options": "SAMEORIGIN"})
 
 
 @get("/css/{asset:path}", tags=["dashboard"], include_in_schema=False)
@@ -121,4 +133,4 @@ async def dashboard_favicon(request: Request) -> Response:
     return static_response(request, "img/favicon.svg")
 
 
-ROUTES = [dashboard_index, dashboard_css, dashboard_js, dashboard_img, dashboard_favicon]
+ROUTES = [dashboard_index, widget_preview, dashboard_css, dashboard_js, dashboard_img, dashboard_favicon]

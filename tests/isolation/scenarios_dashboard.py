@@ -11,6 +11,7 @@ def create_resources(a: Api, ids: dict) -> None:
 
 PUBLIC = {
     "GET /": "static dashboard shell; data comes only from the authenticated API",
+    "GET /widget-preview.html": "static host page for the widget preview; the bot id is in its fragment",
     "GET /css/{asset}": "static stylesheet shipped with the program",
     "GET /js/{asset}": "static ES module shipped with the program",
     "GET /img/{asset}": "static image shipped with the program",

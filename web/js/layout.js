@@ -1,7 +1,7 @@
 // The signed-in shell: top bar (brand, workspace switcher, theme, user, log out), side
 // navigation and the <main> region pages render into.
 
-import { post } from "./api.js";
+import { get, post } from "./api.js";
 import { h, replace } from "./dom.js";
 import { navigate } from "./router.js";
 import { can, forget, rememberWorkspace, session } from "./state.js";
@@ -19,8 +19,20 @@ const NAV = [
   { id: "settings", label: "Settings", role: "viewer" },
 ];
 
-// Features the server may not offer (billing switched off): hidden from the navigation.
-export const features = { billing: true };
+// Features the server may not offer (billing switched off), per workspace: hidden from the
+// navigation until the server says they are on.
+export const features = { billing: {} };
+
+async function checkBilling(wsId, nav, active) {
+  if (!can(wsId, "admin") || wsId in features.billing) return;
+  try {
+    const status = await get(`/workspaces/${wsId}/billing`);
+    features.billing[wsId] = Boolean(status && status.enabled);
+  } catch {
+    features.billing[wsId] = false;
+  }
+  if (features.billing[wsId] && nav.isConnected) replace(nav, navList(wsId, active));
+}
 
 let shell = null;
 
@@ -63,7 +75,7 @@ function workspaceSwitcher(wsId) {
 }
 
 function navList(wsId, active) {
-  return h("ul", {}, NAV.filter((item) => can(wsId, item.role) && (!item.optional || features[item.optional])).map((item) =>
+  return h("ul", {}, NAV.filter((item) => can(wsId, item.role) && (!item.optional || features[item.optional][wsId])).map((item) =>
     h("li", {}, h("a", { href: `#/w/${wsId}/${item.id}`, "aria-current": item.id === active ? "page" : null, text: item.label }))));
 }
 
@@ -86,6 +98,7 @@ export function renderShell(wsId, active) {
   shell = h("div", { class: "shell" }, header, nav, main);
   replace(app, shell);
   app.removeAttribute("aria-busy");
+  checkBilling(wsId, nav, active);
   return main;
 }
 

@@ -3,7 +3,7 @@
 import { ApiError, get, onUnauthorized } from "./api.js";
 import { errorState, loading } from "./components.js";
 import { replace } from "./dom.js";
-import { applyTheme, features, renderShell } from "./layout.js";
+import { applyTheme, renderShell } from "./layout.js";
 import { currentPath, navigate, otherwise, route, startRouter } from "./router.js";
 import { can, forget, lastWorkspace, loadMe, mayBeLoggedIn, rememberWorkspace, session, workspace } from "./state.js";
 
@@ -133,5 +133,4 @@ document.querySelector(".skip-link").addEventListener("click", (event) => {
   if (main) main.focus();
 });
 
-export { features };
 startRouter().catch((error) => replace(document.getElementById("app"), errorState(error, () => location.reload())));
