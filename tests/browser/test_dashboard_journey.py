@@ -7,10 +7,12 @@ link and finds nothing to change. Screenshots of each page go to test-artifacts/
 from __future__ import annotations
 
 import re
+import warnings
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser import bot_steps
 from tests.browser.harness import Browsing, browser, open_browsing  # noqa: F401 (fixture)
 from tests.support import PASSWORD
 
@@ -113,14 +115,58 @@ def login_page(b: Browsing) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Overview")
 
 
-def test_dashboard_journey(browser, server_factory, artifacts_dir) -> None:  # noqa: F811
+# The journey's bot half runs once the APIs it drives exist in the app (they are built on
+# other branches); until then those steps are reported as waiting, by name.
+BOT_JOURNEY_NEEDS = {
+    "providers (chat branch)": "PUT /api/v1/workspaces/{ws}/providers/{provider}",
+    "provider test (chat branch)": "POST /api/v1/workspaces/{ws}/providers/{provider}/test",
+    "chatbots (chat branch)": "POST /api/v1/workspaces/{ws}/chatbots",
+    "preview chat (chat branch)": "POST /api/v1/workspaces/{ws}/chatbots/{bot}/chat",
+    "conversations (chat branch)": "GET /api/v1/workspaces/{ws}/conversations",
+    "analytics (chat branch)": "GET /api/v1/workspaces/{ws}/analytics/usage",
+    "documents (knowledge branch)": "POST /api/v1/workspaces/{ws}/chatbots/{bot}/documents/faq",
+    "search (knowledge branch)": "GET /api/v1/workspaces/{ws}/chatbots/{bot}/search",
+    "widget script (widget branch)": "GET /widget.js",
+}
+
+
+def missing_apis(app) -> list[str]:
+    keys = set()
+    for route in app.routes:
+        path = re.sub(r"\{(\w+)(?::\w+)?\}", r"{\1}", route.path)
+        keys.update(f"{method} {path}" for method in getattr(route, "methods", ()))
+    return [name for name, key in BOT_JOURNEY_NEEDS.items() if key not in keys]
+
+
+def allow_missing_apis(b: Browsing, missing: list[str]) -> None:
+    """Pages whose API has not landed show an error state; their 404s are expected then."""
+    if missing:
+        for pattern in (r"/analytics/usage", r"/chatbots", r"/providers", r"/conversations"):
+            b.watcher.allow(404, pattern + r"(\?|$)")
+    b.watcher.allow(404, r"/billing$")  # billing API from the billing branch
+
+
+def test_dashboard_journey(browser, server_factory, artifacts_dir, request, tmp_path) -> None:  # noqa: F811
     live = server_factory()
+    missing = missing_apis(live.app)
     shots = artifacts_dir / "dashboard"
     admin = open_browsing(browser, live.url, shots)
+    allow_missing_apis(admin, missing)
     admin.watcher.allow(400, r"/api/v1/auth/setup$")
     admin.watcher.allow(400, r"/api/v1/workspaces/[^/]+$")
+    admin.watcher.allow(400, r"/api/v1/workspaces/[^/]+/chatbots$")
     ws = first_run_setup(admin)
     admin.shoot("overview")
+    bot = None
+    if not missing:
+        fake_llm = request.getfixturevalue("fake_llm")
+        bot_steps.add_provider(admin, ws, fake_llm.url)
+        bot = bot_steps.create_bot(admin, ws)
+        bot_steps.add_knowledge(admin, ws, bot, tmp_path)
+        bot_steps.preview_answer(admin, ws, bot)
+        bot_steps.widget_page(admin, ws, bot)
+        bot_steps.conversation_log(admin, ws)
+        bot_steps.analytics(admin, ws)
     invite_url = invite_viewer(admin, ws)
     api_tokens(admin, ws)
     workspace_settings(admin, ws)
@@ -129,6 +175,11 @@ def test_dashboard_journey(browser, server_factory, artifacts_dir) -> None:  # n
     admin.close()
 
     viewer = open_browsing(browser, live.url, shots)
+    allow_missing_apis(viewer, missing)
     viewer_reads_only(viewer, invite_url)
+    if bot:
+        bot_steps.viewer_sees_bot_read_only(viewer, ws, bot)
     viewer.watcher.check()
     viewer.close()
+    if missing:
+        warnings.warn("dashboard journey: bot steps waiting on " + ", ".join(missing))
