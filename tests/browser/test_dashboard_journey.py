@@ -101,6 +101,19 @@ def viewer_reads_only(b: Browsing, invite_url: str) -> None:
     expect(page.get_by_label("Workspace name")).to_be_disabled()
 
 
+def session_expiry_returns_after_login(b: Browsing, ws: str) -> None:
+    """A session that ends while the page is open sends the user to log in, then back."""
+    page = b.page
+    b.context.clear_cookies()
+    b.watcher.allow(401, r"/api/v1/workspaces/[^/]+/(members|invitations)$")
+    page.get_by_role("link", name="Team").click()
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    fill_form(page, {"Email": "owner@example.com", "Password": PASSWORD})
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Team")
+    assert page.url.endswith(f"#/w/{ws}/team")
+
+
 def login_page(b: Browsing) -> None:
     page = b.page
     page.get_by_role("button", name="Log out").click()
@@ -170,6 +183,7 @@ def test_dashboard_journey(browser, server_factory, artifacts_dir, request, tmp_
     invite_url = invite_viewer(admin, ws)
     api_tokens(admin, ws)
     workspace_settings(admin, ws)
+    session_expiry_returns_after_login(admin, ws)
     login_page(admin)
     admin.watcher.check()
     admin.close()

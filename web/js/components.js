@@ -7,6 +7,8 @@ import { h, replace } from "./dom.js";
 export function toast(message, kind = "ok") {
   const region = document.getElementById("toasts");
   const item = h("div", { class: "toast " + kind, role: kind === "error" ? "alert" : null, text: message });
+  // Newest on top of at most three, so toasts never pile up over the page.
+  while (region.children.length >= 3) region.firstElementChild.remove();
   region.append(item);
   setTimeout(() => item.remove(), kind === "error" ? 7000 : 4000);
 }
