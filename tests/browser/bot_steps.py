@@ -31,6 +31,14 @@ def add_provider(b: Browsing, ws: str, fake_llm_url: str) -> None:
     expect(row).to_contain_text("...cdef")
     expect(row).not_to_contain_text("0123456789abcdef")
     row.get_by_role("button", name="Test connection").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("button", name="Run test").click()
+    expect(dialog.locator(".field .error:not([hidden])")).to_contain_text("model")  # no default for this provider
+    dialog.get_by_label("Model to test with").fill("openai_compatible/fake-model")
+    dialog.get_by_role("button", name="Run test").click()
+    expect(dialog.locator(".test-dialog-result")).to_contain_text("OK")
+    b.shoot("providers-test")
+    page.keyboard.press("Escape")
     expect(row.locator(".test-result")).to_contain_text("OK")
     b.shoot("providers")
 

@@ -168,6 +168,7 @@ def test_dashboard_journey(browser, server_factory, artifacts_dir, request, tmp_
     admin.watcher.allow(400, r"/api/v1/auth/setup$")
     admin.watcher.allow(400, r"/api/v1/workspaces/[^/]+$")
     admin.watcher.allow(400, r"/api/v1/workspaces/[^/]+/chatbots$")
+    admin.watcher.allow(400, r"/api/v1/workspaces/[^/]+/providers/[^/]+/test$")
     ws = first_run_setup(admin)
     admin.shoot("overview")
     bot = None

@@ -1,7 +1,7 @@
 // Providers: LLM keys per workspace. Keys go in once and come back only masked.
 
 import { del, get, post, put } from "../api.js";
-import { badge, button, card, confirmDialog, field, onSubmit, pageHeader, table, toast, toastError } from "../components.js";
+import { badge, button, card, confirmDialog, field, onSubmit, pageHeader, showDialog, table, toast, toastError } from "../components.js";
 import { formatDate, h, replace } from "../dom.js";
 
 const PROVIDERS = [
@@ -38,16 +38,29 @@ function providerForm(ctx, refresh) {
   return form;
 }
 
-async function testConnection(ctx, provider, cell) {
-  replace(cell, h("span", { class: "spinner", "aria-hidden": "true" }), "Testing…");
-  try {
-    const result = await post(`/workspaces/${ctx.ws}/providers/${encodeURIComponent(provider.provider)}/test`, {});
-    replace(cell, result.ok ? badge(`OK · ${result.model} · ${result.latency_ms} ms`, "ok")
-      : badge(`Failed: ${(result.error && result.error.message) || "no answer"}`, "error"));
-  } catch (error) {
-    replace(cell, badge("Failed", "error"));
-    toastError(error);
-  }
+// Asks for the model to test with (local and compatible servers have no default), then
+// shows the result in the dialog and in the provider's row.
+function testConnection(ctx, provider, cell) {
+  const result = h("div", { "aria-live": "polite", class: "test-dialog-result" });
+  const form = h("form", { class: "form", novalidate: true },
+    field({ label: "Model to test with", name: "model", attrs: { placeholder: `${provider.provider}/…` },
+      help: "Empty uses the provider's cheapest model; local and compatible servers need a name, e.g. openai_compatible/llama3." }),
+    h("div", { class: "actions" }, h("button", { class: "btn btn-primary", type: "submit" }, "Run test")), result);
+  onSubmit(form, async (values) => {
+    replace(result, h("span", { class: "spinner", "aria-hidden": "true" }), "Testing…");
+    try {
+      const outcome = await post(`/workspaces/${ctx.ws}/providers/${encodeURIComponent(provider.provider)}/test`, values.model ? { model: values.model } : {});
+      const shown = outcome.ok ? badge(`OK · ${outcome.model} · ${outcome.latency_ms} ms`, "ok")
+        : badge(`Failed: ${(outcome.error && outcome.error.message) || "no answer"}`, "error");
+      replace(result, shown);
+      replace(cell, shown.cloneNode(true));
+    } catch (error) {
+      replace(result);
+      throw error;
+    }
+  });
+  showDialog(`Test ${provider.provider}`, form);
+  form.querySelector("input").focus();
 }
 
 function providersTable(ctx, providers, admin, refresh) {
