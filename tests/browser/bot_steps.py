@@ -12,6 +12,7 @@ from tests.browser.sample_pdf import make_pdf
 
 FAKE_ANSWER = "Hello from the fake model"
 INDEXING_TIMEOUT_MS = 90_000
+LLM_TIMEOUT_MS = 45_000  # the first model call imports LiteLLM (seconds on a busy machine)
 
 
 def go(b: Browsing, ws: str, section: str, heading: str | re.Pattern) -> None:
@@ -36,7 +37,7 @@ def add_provider(b: Browsing, ws: str, fake_llm_url: str) -> None:
     expect(dialog.locator(".field .error:not([hidden])")).to_contain_text("model")  # no default for this provider
     dialog.get_by_label("Model to test with").fill("openai_compatible/fake-model")
     dialog.get_by_role("button", name="Run test").click()
-    expect(dialog.locator(".test-dialog-result")).to_contain_text("OK")
+    expect(dialog.locator(".test-dialog-result")).to_contain_text("OK", timeout=LLM_TIMEOUT_MS)
     b.shoot("providers-test")
     page.keyboard.press("Escape")
     expect(row.locator(".test-result")).to_contain_text("OK")
@@ -96,7 +97,7 @@ def preview_answer(b: Browsing, ws: str, bot: str) -> None:
     page.get_by_label("Message to the bot").fill("How long does shipping take?")
     page.get_by_label("Message to the bot").press("Enter")
     answer = page.locator(".msg.assistant[data-done=true]").last
-    expect(answer).to_contain_text(FAKE_ANSWER)
+    expect(answer).to_contain_text(FAKE_ANSWER, timeout=LLM_TIMEOUT_MS)
     expect(answer.locator(".citation").first).to_be_visible()
     b.shoot("bot-editor")
 
