@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -84,7 +84,8 @@ class Browsing:
 
     def shoot(self, name: str) -> None:
         """Saves name-{light,dark}-{desktop,phone}.png of the current page, then restores it."""
-        self.page.wait_for_load_state("networkidle")
+        self.page.wait_for_load_state("load")
+        expect(self.page.locator(".loading")).to_have_count(0)
         for scheme in ("light", "dark"):
             self.page.emulate_media(color_scheme=scheme)
             for size_name, size in (("desktop", DESKTOP), ("phone", PHONE)):
