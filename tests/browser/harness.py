@@ -86,6 +86,7 @@ class Browsing:
         """Saves name-{light,dark}-{desktop,phone}.png of the current page, then restores it."""
         self.page.wait_for_load_state("load")
         expect(self.page.locator(".loading")).to_have_count(0)
+        self.page.evaluate("window.scrollTo(0, 0)")  # full-page shots of a scrolled page misplace the sticky bar
         for scheme in ("light", "dark"):
             self.page.emulate_media(color_scheme=scheme)
             for size_name, size in (("desktop", DESKTOP), ("phone", PHONE)):

@@ -25,13 +25,13 @@ export function summaryStats(totals) {
   return h("div", { class: "stats" },
     stat("Messages", formatNumber(totals.messages)), stat("Conversations", formatNumber(totals.conversations)),
     stat("Cost", formatCost(totals.cost)), stat("Latency p50 / p95", `${formatMs(totals.latency_p50_ms)} / ${formatMs(totals.latency_p95_ms)}`),
-    stat("Feedback", `👍 ${totals.feedback_up || 0} · 👎 ${totals.feedback_down || 0}`));
+    stat("Feedback", `${totals.feedback_up || 0} up · ${totals.feedback_down || 0} down`));
 }
 
 export function dailyCharts(days) {
   const labels = days.map((d) => d.key.slice(5));
   return h("div", { class: "grid-2" },
-    card(null, lineChart({ title: "Messages and conversations per day", labels, format: (v) => formatNumber(v),
+    card(null, lineChart({ title: "Messages and conversations per day", labels, format: (v) => formatNumber(v), integer: true,
       series: [{ name: "Messages", values: days.map((d) => d.messages) }, { name: "Conversations", values: days.map((d) => d.conversations) }] })),
     card(null, barChart({ title: "Cost per day", format: formatCost, data: days.map((d) => ({ label: d.key.slice(5), value: d.cost })) })));
 }
@@ -64,7 +64,7 @@ export async function render(ctx) {
   replace(ctx.main, pageHeader("Analytics"), form, summaryStats(byDay.totals), dailyCharts(fillDays(byDay.groups, from, to)),
     h("div", { class: "grid-2" },
       card(null, barChart({ title: "Cost by model", format: formatCost, data: byModel.groups.map((g) => ({ label: g.key || "unknown", value: g.cost })) })),
-      card(null, barChart({ title: "Messages by chatbot", format: (v) => formatNumber(v), data: byBot.groups.map((g) => ({ label: botName(g), value: g.messages })) }))),
+      card(null, barChart({ title: "Messages by chatbot", format: (v) => formatNumber(v), integer: true, data: byBot.groups.map((g) => ({ label: botName(g), value: g.messages })) }))),
     h("div", { class: "grid-2" }, card("By model", groupTable(byModel.groups, "Model", (g) => g.key || "unknown")),
       card("By chatbot", groupTable(byBot.groups, "Chatbot", botName))));
 }

@@ -13,8 +13,8 @@ function sources(message) {
 }
 
 function feedback(value) {
-  if (value === 1) return badge("👍 helpful", "ok");
-  if (value === -1) return badge("👎 not helpful", "error");
+  if (value === 1) return badge("rated helpful", "ok");
+  if (value === -1) return badge("rated not helpful", "error");
   return null;
 }
 

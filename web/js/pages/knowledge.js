@@ -61,7 +61,7 @@ function documentsTable(ctx, docsPath, docs, refresh) {
   };
   return table([
     { label: "Title", render: (d) => h("div", {}, h("strong", { text: d.title }), d.source && d.source !== d.title ? h("div", { class: "help", text: d.source }) : null) },
-    { label: "Type", render: (d) => d.source_type + (d.content_type ? ` · ${d.content_type}` : "") },
+    { label: "Type", render: (d) => d.source_type + (d.content_type && d.content_type !== d.source_type ? ` · ${d.content_type}` : "") },
     { label: "Status", render: statusCell },
     { label: "Chunks", num: true, render: (d) => String(d.chunk_count ?? 0) },
     { label: "Added", render: (d) => formatDate(d.created_at) },
