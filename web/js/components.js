@@ -6,11 +6,17 @@ import { h, replace } from "./dom.js";
 
 export function toast(message, kind = "ok") {
   const region = document.getElementById("toasts");
-  const item = h("div", { class: "toast " + kind, role: kind === "error" ? "alert" : null, text: message });
+  const item = h("div", { class: "toast " + kind, role: kind === "error" ? "alert" : null, text: message, dataset: { at: String(Date.now()) } });
   // Newest on top of at most three, so toasts never pile up over the page.
   while (region.children.length >= 3) region.firstElementChild.remove();
   region.append(item);
   setTimeout(() => item.remove(), kind === "error" ? 7000 : 4000);
+}
+
+// On navigation: results of the previous page's actions go, a toast raised just now stays.
+export function clearOldToasts(ageMs = 1000) {
+  const region = document.getElementById("toasts");
+  for (const item of [...region.children]) if (Date.now() - Number(item.dataset.at || 0) > ageMs) item.remove();
 }
 
 export function toastError(error) {

@@ -1,7 +1,7 @@
 // Boot: theme, routes, and the rules for where a visitor lands (setup, login or a workspace).
 
 import { ApiError, get, onUnauthorized } from "./api.js";
-import { errorState, loading } from "./components.js";
+import { clearOldToasts, errorState, loading } from "./components.js";
 import { replace } from "./dom.js";
 import { applyTheme, renderShell } from "./layout.js";
 import { currentPath, navigate, otherwise, route, startRouter } from "./router.js";
@@ -133,4 +133,5 @@ document.querySelector(".skip-link").addEventListener("click", (event) => {
   if (main) main.focus();
 });
 
+window.addEventListener("hashchange", () => clearOldToasts());
 startRouter().catch((error) => replace(document.getElementById("app"), errorState(error, () => location.reload())));
