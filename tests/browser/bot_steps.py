@@ -81,6 +81,14 @@ def add_knowledge(b: Browsing, ws: str, bot: str, tmp_dir) -> None:
     for row in rows.all():
         expect(row).to_contain_text("indexed", timeout=INDEXING_TIMEOUT_MS)
     b.shoot("knowledge")
+    page.get_by_label("Title", exact=True).fill("Opening hours")
+    page.get_by_label("Text", exact=True).fill("The shop is open from nine to five on weekdays.")
+    page.get_by_role("button", name="Add text").click()
+    expect(rows).to_have_count(3)
+    expect(rows.filter(has_text="Opening hours")).to_contain_text("indexed", timeout=INDEXING_TIMEOUT_MS)
+    page.get_by_role("button", name="Delete Opening hours").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    expect(rows).to_have_count(2)
     page.get_by_role("button", name=re.compile("^Chunks of shipping-policy")).click()
     expect(page.get_by_role("dialog")).to_contain_text("Parcels leave our warehouse")
     b.shoot("knowledge-chunks")
@@ -112,16 +120,33 @@ def widget_page(b: Browsing, ws: str, bot: str) -> None:
     page.get_by_label("Published").check()
     page.get_by_role("button", name="Save widget").click()
     expect(page.get_by_text("Widget saved.")).to_be_visible()
-    expect(page.frame_locator("iframe.widget-stage").locator("modelpilot-widget")).to_be_attached()
+    widget = page.frame_locator("iframe.widget-stage")
+    widget.get_by_label("Your message").fill("Do you ship abroad?")
+    widget.get_by_label("Your message").press("Enter")
+    expect(widget.locator(".mp-msg.mp-assistant").last).to_contain_text(FAKE_ANSWER, timeout=LLM_TIMEOUT_MS)
     b.shoot("widget")
 
 
 def conversation_log(b: Browsing, ws: str) -> None:
     page = b.page
     go(b, ws, "conversations", "Conversations")
-    expect(page.get_by_role("cell", name="Support bot")).to_be_visible()
+    rows = page.locator("tbody tr")
+    expect(rows).to_have_count(2)  # the preview's and the widget's
+    page.get_by_label("Search").fill("shipping take")
+    page.get_by_role("button", name="Apply").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("preview")
     b.shoot("conversations")
-    page.get_by_role("row", name=re.compile("Support bot")).get_by_role("link").click()
+    export = page.get_by_role("link", name="Export CSV").get_attribute("href")
+    assert "q=shipping+take" in export or "q=shipping%20take" in export
+    csv = page.request.get(export)
+    assert csv.ok and "How long does shipping take?" in csv.text() and "Do you ship abroad?" not in csv.text()
+    page.get_by_label("Search").fill("no such words anywhere")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.get_by_text("No conversations")).to_be_visible()
+    page.get_by_label("Search").fill("shipping take")
+    page.get_by_role("button", name="Apply").click()
+    rows.first.get_by_role("link").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Conversation with Support bot")
     expect(page.locator("article.msg.assistant")).to_contain_text(FAKE_ANSWER)
     expect(page.locator("article.msg.assistant .citation").first).to_be_visible()
@@ -131,13 +156,13 @@ def conversation_log(b: Browsing, ws: str) -> None:
 def analytics(b: Browsing, ws: str) -> None:
     page = b.page
     go(b, ws, "analytics", "Analytics")
-    expect(page.locator(".stat", has_text="Messages").locator(".value")).to_have_text("1")
+    expect(page.locator(".stat", has_text="Messages").locator(".value")).to_have_text("2")
     page.locator(".chart .bar").last.focus()  # keyboard focus shows the same tooltip as hovering
     expect(page.locator(".chart .tooltip:not([hidden])")).to_have_count(1)
-    expect(page.locator(".chart .tooltip:not([hidden])")).to_have_text("Support bot: 1")
+    expect(page.locator(".chart .tooltip:not([hidden])")).to_have_text("Support bot: 2")
     b.shoot("analytics")
     go(b, ws, "overview", "Overview")
-    expect(page.locator(".stat", has_text="Conversations").locator(".value")).to_have_text("1")
+    expect(page.locator(".stat", has_text="Conversations").locator(".value")).to_have_text("2")
     b.shoot("overview-with-usage")
 
 
@@ -152,6 +177,7 @@ def viewer_sees_bot_read_only(b: Browsing, ws: str, bot: str) -> None:
     expect(page.get_by_label("System prompt")).to_be_disabled()
     go(b, ws, f"bots/{bot}/knowledge", "Support bot")
     expect(page.locator("tbody tr")).to_have_count(2)
+    expect(page.get_by_text("Drag PDF")).to_have_count(0)
     for name in ("Save FAQ", "Add text", "Add URL", re.compile("^Delete "), re.compile("^Reindex ")):
         expect(page.get_by_role("button", name=name)).to_have_count(0)
     b.shoot("viewer-knowledge")
