@@ -70,6 +70,17 @@ def api_tokens(b: Browsing, ws: str) -> None:
     expect(page.get_by_text("revoked", exact=True)).to_be_visible()
 
 
+def billing_off(b: Browsing, ws: str) -> None:
+    """Without Stripe configured, billing is off: no menu entry, and the page says why."""
+    page = b.page
+    go(b, ws, "overview", "Overview")
+    expect(page.get_by_role("link", name="Team")).to_be_visible()
+    expect(page.get_by_role("link", name="Billing")).to_have_count(0)
+    go(b, ws, "billing", "Billing")
+    expect(page.get_by_text("Billing is off")).to_be_visible()
+    b.shoot("billing-off")
+
+
 def workspace_settings(b: Browsing, ws: str) -> None:
     page = b.page
     go(b, ws, "settings", "Workspace settings")
@@ -152,6 +163,8 @@ def test_dashboard_journey(browser, server_factory, artifacts_dir, request, tmp_
         bot_steps.analytics(admin, ws)
     invite_url = invite_viewer(admin, ws)
     api_tokens(admin, ws)
+    if "billing (billing branch)" not in missing:
+        billing_off(admin, ws)
     workspace_settings(admin, ws)
     session_expiry_returns_after_login(admin, ws)
     login_page(admin)
