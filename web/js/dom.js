@@ -67,6 +67,12 @@ export function formatDate(iso) {
   return Number.isNaN(date.getTime()) ? String(iso) : date.toLocaleString();
 }
 
+export function formatDay(iso) {
+  if (!iso) return "—";
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? String(iso) : date.toLocaleDateString();
+}
+
 export function formatMs(ms) {
   if (ms === null || ms === undefined) return "—";
   const n = Number(ms);

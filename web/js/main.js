@@ -10,6 +10,8 @@ import { can, forget, lastWorkspace, loadMe, mayBeLoggedIn, rememberWorkspace, s
 applyTheme();
 
 let returnTo = null;
+let navigated = false;
+window.addEventListener("hashchange", () => { navigated = true; });
 
 onUnauthorized(() => {
   forget();
@@ -72,7 +74,10 @@ function workspacePage(navId, loader, minRole = "viewer") {
       if (error instanceof ApiError && error.status === 401) return;
       if (!stale()) replace(main, errorState(error, () => reloadPage()));
     }
-    if (!stale()) document.title = `${(main.querySelector("h1") || {}).textContent || "Dashboard"} · ModelPilot`;
+    if (stale()) return;
+    document.title = `${(main.querySelector("h1") || {}).textContent || "Dashboard"} · ModelPilot`;
+    // After in-app navigation, start keyboard and screen-reader users at the new page.
+    if (navigated && !main.contains(document.activeElement)) main.focus({ preventScroll: true });
   };
 }
 

@@ -3,7 +3,7 @@
 
 import { get, post } from "../api.js";
 import { badge, button, card, emptyState, pageHeader, table, toastError } from "../components.js";
-import { formatDate, formatNumber, h, replace } from "../dom.js";
+import { formatDay, formatNumber, h, replace } from "../dom.js";
 
 async function goTo(path, body) {
   try {
@@ -18,7 +18,7 @@ function usageCard(status) {
   const kind = status.over_quota ? "error" : status.warning ? "warn" : "ok";
   return card("This period",
     h("p", {}, h("strong", { text: formatNumber(used) }), quota ? ` of ${formatNumber(quota)} messages` : " messages (no limit)",
-      ` · ${formatDate(status.period_start)} – ${formatDate(status.period_end)}`),
+      ` · ${formatDay(status.period_start)} – ${formatDay(status.period_end)}`),
     quota ? h("progress", { max: quota, value: Math.min(used, quota), "aria-label": "Messages used this period" }) : null,
     status.over_quota ? h("div", { class: "callout danger", text: "The quota is used up: bots answer again next period or after an upgrade." })
       : status.warning ? h("div", { class: "callout warn", text: "Over 80 % of this period's messages are used." }) : null,
