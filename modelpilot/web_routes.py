@@ -14,8 +14,12 @@ from pathlib import Path
 
 from litestar import Request, Response, get
 
+from modelpilot import __version__
+from modelpilot.auth import service as auth
+from modelpilot.core.db import Database
 from modelpilot.core.errors import not_found
 from modelpilot.paths import resource
+from modelpilot.settings import Settings
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -102,6 +106,12 @@ def static_response(request: Request, relative: str, extra_headers: dict[str, st
     return Response(static.body, media_type=static.content_type, headers=headers)
 
 
+@get("/api/v1/instance", tags=["public"])
+async def instance_info(db: Database, settings: Settings) -> dict:
+    """What the dashboard needs before anyone logs in: first-run state and whether sign-up is open."""
+    return {"setup_needed": await auth.setup_needed(db), "open_signup": settings.open_signup, "version": __version__}
+
+
 @get("/", tags=["dashboard"], include_in_schema=False)
 async def dashboard_index(request: Request) -> Response:
     return static_response(request, "index.html")
@@ -133,4 +143,4 @@ async def dashboard_favicon(request: Request) -> Response:
     return static_response(request, "img/favicon.svg")
 
 
-ROUTES = [dashboard_index, widget_preview, dashboard_css, dashboard_js, dashboard_img, dashboard_favicon]
+ROUTES = [instance_info, dashboard_index, widget_preview, dashboard_css, dashboard_js, dashboard_img, dashboard_favicon]

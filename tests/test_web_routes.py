@@ -7,6 +7,7 @@ import re
 import pytest
 
 from modelpilot.web_routes import CONTENT_SECURITY_POLICY
+from tests.support import Api
 
 ASSETS = [
     ("/", "text/html"),
@@ -60,4 +61,14 @@ def test_nothing_outside_web_or_missing_is_served(api, path) -> None:
 
 def test_api_stays_json_next_to_the_dashboard(api) -> None:
     assert api.get("/healthz").json()["status"] == "ok"
-    assert api.get("/api/v1/auth/setup").json() == {"needed": True, "open_signup": False}
+    assert api.get("/api/v1/auth/setup").json() == {"needed": True}
+
+
+def test_instance_info_tells_the_dashboard_what_to_offer(server_factory) -> None:
+    with Api(server_factory().url) as closed:
+        info = closed.get("/api/v1/instance").json()
+        assert info["setup_needed"] is True and info["open_signup"] is False and info["version"]
+        closed.setup_owner()
+        assert closed.get("/api/v1/instance").json()["setup_needed"] is False
+    with Api(server_factory(open_signup=True).url) as open_one:
+        assert open_one.get("/api/v1/instance").json()["open_signup"] is True

@@ -48,9 +48,8 @@ async def _account_then_login(request: Request, db: Database, settings: Settings
 
 
 @get("/api/v1/auth/setup", tags=["accounts"])
-async def setup_status(db: Database, settings: Settings) -> dict:
-    # open_signup lets the dashboard offer its sign-up page only when it can work.
-    return {"needed": await service.setup_needed(db), "open_signup": settings.open_signup}
+async def setup_status(db: Database) -> dict:
+    return {"needed": await service.setup_needed(db)}
 
 
 @post("/api/v1/auth/setup", tags=["accounts"])

@@ -10,6 +10,7 @@ def create_resources(a: Api, ids: dict) -> None:
 
 
 PUBLIC = {
+    "GET /api/v1/instance": "first-run state and the sign-up switch; no tenant data",
     "GET /": "static dashboard shell; data comes only from the authenticated API",
     "GET /widget-preview.html": "static host page for the widget preview; the bot id is in its fragment",
     "GET /css/{asset}": "static stylesheet shipped with the program",

@@ -28,13 +28,13 @@ export function afterLogin() {
 }
 
 async function instanceInfo() {
-  if (!session.instance) session.instance = await get("/auth/setup");
+  if (!session.instance) session.instance = await get("/instance");
   return session.instance;
 }
 
 async function landing() {
   const info = await instanceInfo();
-  if (info.needed) return navigate("/setup", { replace: true });
+  if (info.setup_needed) return navigate("/setup", { replace: true });
   if (!mayBeLoggedIn()) return navigate("/login", { replace: true });
   try {
     await loadMe();

@@ -23,12 +23,12 @@ function footer(...children) {
 }
 
 export function setupPage({ instance, afterLogin }) {
-  if (!instance.needed) { navigate("/login", { replace: true }); return; }
+  if (!instance.setup_needed) { navigate("/login", { replace: true }); return; }
   const form = h("form", { class: "form", novalidate: true }, ...accountFields(),
     h("button", { class: "btn btn-primary", type: "submit" }, "Create owner account"));
   onSubmit(form, async (values) => {
     remember(await post("/auth/setup", values));
-    session.instance = { ...instance, needed: false };
+    session.instance = { ...instance, setup_needed: false };
     afterLogin();
   });
   renderBare(h("h1", { text: "Welcome to ModelPilot" }),
@@ -36,7 +36,7 @@ export function setupPage({ instance, afterLogin }) {
 }
 
 export function loginPage({ instance, afterLogin, query }) {
-  if (instance.needed) { navigate("/setup", { replace: true }); return; }
+  if (instance.setup_needed) { navigate("/setup", { replace: true }); return; }
   const form = h("form", { class: "form", novalidate: true },
     field({ label: "Email", name: "email", type: "email", value: query.email || "", required: true, attrs: { autocomplete: "username" } }),
     field({ label: "Password", name: "password", type: "password", required: true, attrs: { autocomplete: "current-password" } }),
