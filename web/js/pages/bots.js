@@ -14,7 +14,8 @@ export async function render(ctx) {
     { label: "Updated", render: (b) => formatDate(b.updated_at) },
     { label: "", render: (b) => h("div", { class: "actions" },
       h("a", { href: `#${ctx.base}/bots/${b.id}/knowledge`, text: "Knowledge" }),
-      h("a", { href: `#${ctx.base}/bots/${b.id}/widget`, text: "Widget" })) },
+      h("a", { href: `#${ctx.base}/bots/${b.id}/widget`, text: "Widget" }),
+      h("a", { href: `#${ctx.base}/conversations?chatbot_id=${encodeURIComponent(b.id)}`, text: "Conversations" })) },
   ], bots, { caption: "Chatbots" }) : emptyState("No chatbots yet", "A chatbot answers from its knowledge with the model you pick.", create);
   replace(ctx.main, pageHeader("Chatbots", create), body);
 }
