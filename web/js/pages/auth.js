@@ -6,7 +6,7 @@ import { errorState, field, onSubmit } from "../components.js";
 import { h } from "../dom.js";
 import { renderBare, themeToggle } from "../layout.js";
 import { navigate } from "../router.js";
-import { remember, session } from "../state.js";
+import { remember, rememberWorkspace, session } from "../state.js";
 
 function accountFields({ withWorkspace = true, email = "" } = {}) {
   return [
@@ -88,6 +88,9 @@ export async function invitePage({ params, afterLogin }) {
   const user = session.user || (localStorage.getItem("modelpilot.session") ? await loggedInUser() : null);
   const accept = async (body) => {
     remember(await post(`/invitations/${encodeURIComponent(params.token)}/accept`, body));
+    // Land in the workspace just joined, not the last one this browser used.
+    const joined = session.workspaces.find((w) => w.name === invitation.workspace_name);
+    if (joined) rememberWorkspace(joined.id);
     afterLogin();
   };
   if (user) {
@@ -111,7 +114,7 @@ export function newWorkspacePage({ afterLogin }) {
   onSubmit(form, async (values) => {
     const ws = await post("/workspaces", values);
     session.workspaces.push({ ...ws, role: ws.role || "admin" });
-    localStorage.setItem("modelpilot.workspace", ws.id);
+    rememberWorkspace(ws.id);
     afterLogin();
   });
   renderBare(h("h1", { text: "New workspace" }), h("p", { text: "A workspace holds its own bots, knowledge, team and usage." }), form);
