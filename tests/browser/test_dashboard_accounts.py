@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from tests.browser.harness import allow_missing_apis, browser, missing_apis, open_browsing  # noqa: F401
 from tests.support import PASSWORD, Api
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 def test_open_signup_then_second_workspace_and_switch(browser, server_factory, artifacts_dir) -> None:  # noqa: F811

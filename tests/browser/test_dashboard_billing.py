@@ -10,7 +10,7 @@ from playwright.sync_api import Route, expect
 from tests.browser.harness import browser, open_browsing  # noqa: F401 (fixture)
 from tests.support import PASSWORD, Api
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 def test_admin_sees_plan_usage_and_upgrades_through_checkout(browser, server_factory, artifacts_dir) -> None:  # noqa: F811

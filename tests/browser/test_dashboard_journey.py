@@ -16,7 +16,7 @@ from tests.browser import bot_steps
 from tests.browser.harness import Browsing, allow_missing_apis, browser, missing_apis, open_browsing  # noqa: F401
 from tests.support import PASSWORD
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 def fill_form(page: Page, values: dict[str, str]) -> None:
