@@ -31,7 +31,7 @@ function providerForm(ctx, refresh) {
   onSubmit(form, async (values) => {
     const body = { api_key: values.api_key, api_base: values.api_base || null };
     await put(`/workspaces/${ctx.ws}/providers/${encodeURIComponent(values.provider)}`, body);
-    form.querySelector("input[name=api_key]").value = "";
+    form.reset();
     toast(`${values.provider} saved.`);
     await refresh();
   });
