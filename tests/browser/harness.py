@@ -19,6 +19,8 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 DESKTOP = {"width": 1280, "height": 860}
+# Generous waits: the CI box is shared and a busy one is slow, not broken.
+expect.set_options(timeout=15_000)
 PHONE = {"width": 360, "height": 740}
 
 
@@ -104,7 +106,7 @@ def open_browsing(browser: Browser, base_url: str, shots: Path) -> Browsing:
     context = browser.new_context(base_url=base_url, viewport=DESKTOP, color_scheme="light")
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)
     watcher = Watcher()
     watcher.attach(page)
     shots.mkdir(parents=True, exist_ok=True)
