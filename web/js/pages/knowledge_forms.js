@@ -12,7 +12,7 @@ export function uploadBox(docsPath, added) {
   const input = h("input", { type: "file", multiple: true, accept: ACCEPT, id: "upload-input", class: "visually-hidden" });
   const pick = h("label", { for: "upload-input", class: "btn" }, "Choose files");
   const zone = h("div", { class: "dropzone", "data-testid": "dropzone" },
-    h("p", {}, "Drag PDF, DOCX, TXT, MD, HTML or CSV files here, or "), pick, input, list);
+    h("p", {}, "Drag PDF, DOCX, TXT, MD, HTML or CSV files here, or "), input, pick, list);
   const send = (files) => { for (const file of files) uploadOne(docsPath, file, list, added); };
   input.addEventListener("change", () => { send([...input.files]); input.value = ""; });
   for (const name of ["dragenter", "dragover"]) zone.addEventListener(name, (e) => { e.preventDefault(); zone.classList.add("over"); });
