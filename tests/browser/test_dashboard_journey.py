@@ -66,6 +66,12 @@ def api_tokens(b: Browsing, ws: str) -> None:
     expect(page.locator("code.token-secret")).to_contain_text("mp_")
     b.shoot("tokens")
     page.get_by_role("button", name="Revoke").click()
+    expect(page.get_by_role("dialog").get_by_role("button", name="Cancel")).to_be_focused()
+    page.keyboard.press("Escape")  # Esc cancels and gives focus back to the button that opened it
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(page.get_by_role("button", name="Revoke")).to_be_focused()
+    expect(page.get_by_text("active", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Revoke").press("Enter")
     page.get_by_role("dialog").get_by_role("button", name="Revoke").click()
     expect(page.get_by_text("revoked", exact=True)).to_be_visible()
 
@@ -134,9 +140,16 @@ def login_page(b: Browsing) -> None:
     page.get_by_role("button", name="Log in").click()
     expect(page.locator(".form-error")).to_be_visible()
     b.shoot("login")
-    fill_form(page, {"Password": PASSWORD})
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").press("Enter")  # the keyboard alone logs in
     expect(page.get_by_role("heading", level=1)).to_have_text("Overview")
+    expect(page.locator("main")).to_be_focused()  # after navigation, focus starts at the page
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Overview")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
 
 
 def test_dashboard_journey(browser, server_factory, artifacts_dir, request, tmp_path) -> None:  # noqa: F811
