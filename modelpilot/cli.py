@@ -111,6 +111,37 @@ def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _configure_rotate_key(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--new-key-stdin", action="store_true",
+                        help="read the new key (base64, 32 bytes) from standard input instead of generating one")
+
+
+@command("rotate-key", "Seal every stored provider API key with a new secret key.", _configure_rotate_key)
+def cmd_rotate_key(settings: Settings, args: argparse.Namespace) -> int:
+    from modelpilot.core.crypto import CryptoError, decode_key
+    from modelpilot.core.migrate import apply_migrations
+    from modelpilot.providers.keys import rotate_keys
+
+    new_key = sys.stdin.readline().strip() if args.new_key_stdin else None
+    try:
+        if new_key:
+            decode_key(new_key)
+        apply_migrations(settings.db_path)
+        new_key, key_id, count = rotate_keys(settings, new_key)
+    except CryptoError as exc:
+        print(f"modelpilot: {exc}", file=sys.stderr)
+        return 1
+    print(f"re-sealed {count} provider key(s) with key {key_id}")
+    if settings.secret_key.strip():
+        print("MODELPILOT_SECRET_KEY is set: put the new key first in it (the old one may follow "
+              "until every instance has restarted), then restart the server.")
+        if not args.new_key_stdin:
+            print(f"new key: {new_key}")
+    else:
+        print(f"the new key is in {settings.data_dir / 'secret.key'}; restart the server to use it.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="modelpilot",
