@@ -150,5 +150,7 @@ def allow_missing_apis(b: Browsing, missing: list[str]) -> None:
     if any("chat branch" in name for name in missing):
         for pattern in (r"/analytics/usage", r"/chatbots", r"/providers", r"/conversations"):
             b.watcher.allow(404, pattern + r"(\?|$)")
+    if any("knowledge branch" in name for name in missing):
+        b.watcher.allow(404, r"/chatbots/[^/]+/(documents|search)(\?|$)")
     if "billing (billing branch)" in missing:
         b.watcher.allow(404, r"/billing$")
