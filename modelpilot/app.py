@@ -24,8 +24,12 @@ from modelpilot.core.csrf import csrf_middleware_factory
 from modelpilot.core.db import Database
 from modelpilot.core.errors import EXCEPTION_HANDLERS
 from modelpilot.core.migrate import apply_migrations
+from modelpilot.knowledge import routes as knowledge_routes
+from modelpilot.knowledge.lifecycle import start_knowledge
 from modelpilot.providers import routes as provider_routes
 from modelpilot.providers.llm import preload_litellm
+from modelpilot.scheduler.lifecycle import Scheduler
+from modelpilot.scheduler.worker import JobWorker
 from modelpilot.settings import Settings
 from modelpilot.widget import routes as widget_routes
 from modelpilot.workspaces import routes as workspace_routes
@@ -52,12 +56,21 @@ def _lifespan(settings: Settings):
         await db.open()
         app.state["db"] = db
         app.state["auth_limits"] = AuthLimits()
+        scheduler = Scheduler()
+        scheduler.start()
+        app.state["scheduler"] = scheduler
+        worker = JobWorker(db)
+        app.state["worker"] = worker
+        app.state["knowledge"] = await start_knowledge(db, settings, scheduler, worker)
+        await worker.start()
         preload = asyncio.create_task(preload_litellm(delay=1.0)) if settings.llm_preload else None
         try:
             yield
         finally:
             if preload is not None:
                 preload.cancel()
+            await worker.stop()
+            scheduler.shutdown()
             await db.close()
             log.info("database closed cleanly")
 
@@ -82,6 +95,7 @@ def create_app(settings: Settings) -> Litestar:
         *chat_routes.ROUTES,
         *analytics_routes.ROUTES,
         *widget_routes.ROUTES,
+        *knowledge_routes.ROUTES,
         *web_routes.ROUTES,
     ]
     app = Litestar(
@@ -90,6 +104,7 @@ def create_app(settings: Settings) -> Litestar:
         dependencies={
             "db": _provide_state("db"),
             "settings": _provide_state("settings"),
+            "knowledge": _provide_state("knowledge"),
             "principal": Provide(provide_principal),
             "user": Provide(provide_user),
             "access": Provide(provide_access),
