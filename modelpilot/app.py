@@ -18,6 +18,8 @@ from modelpilot.analytics import routes as analytics_routes
 from modelpilot.auth import routes as auth_routes
 from modelpilot.auth.service import AuthLimits
 from modelpilot.auth.context import SESSION_COOKIE, provide_access, provide_principal, provide_user
+from modelpilot.billing import routes as billing_routes
+from modelpilot.billing.plans import load_catalog
 from modelpilot.chat import routes as chat_routes
 from modelpilot.chatbots import routes as chatbot_routes
 from modelpilot.core.csrf import csrf_middleware_factory
@@ -86,6 +88,7 @@ def _provide_state(key: str):
 
 def create_app(settings: Settings) -> Litestar:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    load_catalog(settings)  # a broken plans file stops start-up with its reason, not a later 500
     route_handlers = [
         healthz,
         *auth_routes.ROUTES,
@@ -96,6 +99,7 @@ def create_app(settings: Settings) -> Litestar:
         *analytics_routes.ROUTES,
         *widget_routes.ROUTES,
         *knowledge_routes.ROUTES,
+        *billing_routes.ROUTES,
         *web_routes.ROUTES,
     ]
     app = Litestar(
