@@ -99,15 +99,14 @@ def add_knowledge(b: Browsing, ws: str, bot: str, tmp_dir) -> None:
     b.shoot("knowledge-test")
 
 
-def preview_answer(b: Browsing, ws: str, bot: str, cited: bool = True) -> None:
+def preview_answer(b: Browsing, ws: str, bot: str) -> None:
     page = b.page
     go(b, ws, f"bots/{bot}", "Support bot")
     page.get_by_label("Message to the bot").fill("How long does shipping take?")
     page.get_by_label("Message to the bot").press("Enter")
     answer = page.locator(".msg.assistant[data-done=true]").last
     expect(answer).to_contain_text(FAKE_ANSWER, timeout=LLM_TIMEOUT_MS)
-    if cited:
-        expect(answer.locator(".citation").first).to_be_visible()
+    expect(answer.locator(".citation").first).to_be_visible()
     b.shoot("bot-editor")
 
 
@@ -128,7 +127,7 @@ def widget_page(b: Browsing, ws: str, bot: str) -> None:
     b.shoot("widget")
 
 
-def conversation_log(b: Browsing, ws: str, cited: bool = True) -> None:
+def conversation_log(b: Browsing, ws: str) -> None:
     page = b.page
     go(b, ws, "conversations", "Conversations")
     rows = page.locator("tbody tr")
@@ -150,8 +149,7 @@ def conversation_log(b: Browsing, ws: str, cited: bool = True) -> None:
     rows.first.get_by_role("link").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Conversation with Support bot")
     expect(page.locator("article.msg.assistant")).to_contain_text(FAKE_ANSWER)
-    if cited:
-        expect(page.locator("article.msg.assistant .citation").first).to_be_visible()
+    expect(page.locator("article.msg.assistant .citation").first).to_be_visible()
     b.shoot("conversation")
 
 
@@ -168,7 +166,7 @@ def analytics(b: Browsing, ws: str) -> None:
     b.shoot("overview-with-usage")
 
 
-def viewer_sees_bot_read_only(b: Browsing, ws: str, bot: str, knowledge: bool = True) -> None:
+def viewer_sees_bot_read_only(b: Browsing, ws: str, bot: str) -> None:
     page = b.page
     go(b, ws, "bots", "Chatbots")
     expect(page.get_by_role("link", name="New chatbot")).to_have_count(0)
@@ -177,13 +175,12 @@ def viewer_sees_bot_read_only(b: Browsing, ws: str, bot: str, knowledge: bool = 
     expect(page.get_by_role("button", name="Save changes")).to_have_count(0)
     expect(page.get_by_role("button", name="Delete chatbot")).to_have_count(0)
     expect(page.get_by_label("System prompt")).to_be_disabled()
-    if knowledge:
-        go(b, ws, f"bots/{bot}/knowledge", "Support bot")
-        expect(page.locator("tbody tr")).to_have_count(2)
-        expect(page.get_by_text("Drag PDF")).to_have_count(0)
-        for name in ("Save FAQ", "Add text", "Add URL", re.compile("^Delete "), re.compile("^Reindex ")):
-            expect(page.get_by_role("button", name=name)).to_have_count(0)
-        b.shoot("viewer-knowledge")
+    go(b, ws, f"bots/{bot}/knowledge", "Support bot")
+    expect(page.locator("tbody tr")).to_have_count(2)
+    expect(page.get_by_text("Drag PDF")).to_have_count(0)
+    for name in ("Save FAQ", "Add text", "Add URL", re.compile("^Delete "), re.compile("^Reindex ")):
+        expect(page.get_by_role("button", name=name)).to_have_count(0)
+    b.shoot("viewer-knowledge")
     go(b, ws, "providers", "Providers")
     expect(page.get_by_role("button", name="Save provider")).to_have_count(0)
     expect(page.get_by_role("button", name="Test connection")).to_have_count(0)

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.harness import allow_missing_apis, browser, missing_apis, open_browsing  # noqa: F401
+from tests.browser.harness import browser, open_browsing  # noqa: F401 (fixture)
 from tests.support import PASSWORD, Api
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -17,7 +17,6 @@ def test_open_signup_then_second_workspace_and_switch(browser, server_factory, a
     live = server_factory(open_signup=True)
     Api(live.url).setup_owner()
     b = open_browsing(browser, live.url, artifacts_dir / "dashboard")
-    allow_missing_apis(b, missing_apis(live.app))
     page = b.page
     page.goto("/")
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()

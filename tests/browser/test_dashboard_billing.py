@@ -5,17 +5,17 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Route, expect
+from playwright.sync_api import expect
 
 from tests.browser.harness import browser, open_browsing  # noqa: F401 (fixture)
+from tests.fakes.stripe_api import FakeStripe
 from tests.support import PASSWORD, Api
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 def test_admin_sees_plan_usage_and_upgrades_through_checkout(browser, server_factory, artifacts_dir) -> None:  # noqa: F811
-    stripe_api = pytest.importorskip("tests.fakes.stripe_api", reason="billing has not landed")
-    fake = stripe_api.FakeStripe(api_key="sk_test_dashboard").start()
+    fake = FakeStripe(api_key="sk_test_dashboard").start()
     try:
         live = server_factory(stripe_secret_key=fake.api_key, stripe_api_base=fake.url,
                               stripe_prices=(("starter", "price_starter"), ("pro", "price_pro")))

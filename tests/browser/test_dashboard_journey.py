@@ -7,13 +7,12 @@ link and finds nothing to change. Screenshots of each page go to test-artifacts/
 from __future__ import annotations
 
 import re
-import warnings
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser import bot_steps
-from tests.browser.harness import Browsing, allow_missing_apis, browser, missing_apis, open_browsing  # noqa: F401
+from tests.browser.harness import Browsing, browser, open_browsing  # noqa: F401 (fixture)
 from tests.support import PASSWORD
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -152,37 +151,26 @@ def login_page(b: Browsing) -> None:
     expect(page.locator("main")).to_be_focused()
 
 
-def test_dashboard_journey(browser, server_factory, artifacts_dir, request, tmp_path) -> None:  # noqa: F811
+def test_dashboard_journey(browser, server_factory, fake_llm, artifacts_dir, tmp_path) -> None:  # noqa: F811
     live = server_factory()
-    missing = missing_apis(live.app)
     shots = artifacts_dir / "dashboard"
     admin = open_browsing(browser, live.url, shots)
-    allow_missing_apis(admin, missing)
     admin.watcher.allow(400, r"/api/v1/auth/setup$")
     admin.watcher.allow(400, r"/api/v1/workspaces/[^/]+$")
     admin.watcher.allow(400, r"/api/v1/workspaces/[^/]+/chatbots$")
     admin.watcher.allow(400, r"/api/v1/workspaces/[^/]+/providers/[^/]+/test$")
     ws = first_run_setup(admin)
     admin.shoot("overview")
-    bot = None
-    chat = not any("chat branch" in name for name in missing)
-    knowledge = not any("knowledge branch" in name for name in missing)
-    widget = not any("widget branch" in name for name in missing)
-    if chat:
-        fake_llm = request.getfixturevalue("fake_llm")
-        bot_steps.add_provider(admin, ws, fake_llm.url)
-        bot = bot_steps.create_bot(admin, ws)
-        if knowledge:
-            bot_steps.add_knowledge(admin, ws, bot, tmp_path)
-        bot_steps.preview_answer(admin, ws, bot, cited=knowledge)
-        if widget:
-            bot_steps.widget_page(admin, ws, bot)
-            bot_steps.conversation_log(admin, ws, cited=knowledge)
-            bot_steps.analytics(admin, ws)
+    bot_steps.add_provider(admin, ws, fake_llm.url)
+    bot = bot_steps.create_bot(admin, ws)
+    bot_steps.add_knowledge(admin, ws, bot, tmp_path)
+    bot_steps.preview_answer(admin, ws, bot)
+    bot_steps.widget_page(admin, ws, bot)
+    bot_steps.conversation_log(admin, ws)
+    bot_steps.analytics(admin, ws)
     invite_url = invite_viewer(admin, ws)
     api_tokens(admin, ws)
-    if "billing (billing branch)" not in missing:
-        billing_off(admin, ws)
+    billing_off(admin, ws)
     workspace_settings(admin, ws)
     session_expiry_returns_after_login(admin, ws)
     login_page(admin)
@@ -190,11 +178,7 @@ def test_dashboard_journey(browser, server_factory, artifacts_dir, request, tmp_
     admin.close()
 
     viewer = open_browsing(browser, live.url, shots)
-    allow_missing_apis(viewer, missing)
     viewer_reads_only(viewer, invite_url)
-    if bot:
-        bot_steps.viewer_sees_bot_read_only(viewer, ws, bot, knowledge=knowledge)
+    bot_steps.viewer_sees_bot_read_only(viewer, ws, bot)
     viewer.watcher.check()
     viewer.close()
-    if missing:
-        warnings.warn("dashboard journey: bot steps waiting on " + ", ".join(missing))
