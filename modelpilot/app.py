@@ -29,6 +29,7 @@ from modelpilot.core.migrate import apply_migrations
 from modelpilot.knowledge import routes as knowledge_routes
 from modelpilot.knowledge.lifecycle import start_knowledge
 from modelpilot.providers import routes as provider_routes
+from modelpilot.providers.direct import close_shared_client
 from modelpilot.providers.llm import preload_litellm
 from modelpilot.scheduler.lifecycle import Scheduler
 from modelpilot.scheduler.worker import JobWorker
@@ -73,6 +74,7 @@ def _lifespan(settings: Settings):
                 preload.cancel()
             await worker.stop()
             scheduler.shutdown()
+            await close_shared_client()
             await db.close()
             log.info("database closed cleanly")
 

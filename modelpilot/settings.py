@@ -134,6 +134,8 @@ class Settings:
                                       "given up with a timeout error.", _positive_float)
     llm_preload: bool = setting(True, "Import the LLM library in the background after start-up "
                                 "(otherwise on the first chat).", _bool)
+    llm_direct_openai: bool = setting(True, "Stream OpenAI and OpenAI-compatible models with the built-in "
+                                      "lean client (false: through LiteLLM like other providers).", _bool)
     chat_history_tokens: int = setting(3000, "Token budget (roughly) for earlier turns sent with "
                                        "each chat message.", _positive_int)
     chat_max_message_chars: int = setting(4000, "Longest chat message accepted, in characters.", _positive_int)
