@@ -36,6 +36,7 @@ from modelpilot.scheduler.worker import JobWorker
 from modelpilot.settings import Settings
 from modelpilot.widget import routes as widget_routes
 from modelpilot.workspaces import routes as workspace_routes
+from modelpilot import web_routes
 
 log = logging.getLogger("modelpilot.app")
 
@@ -101,6 +102,7 @@ def create_app(settings: Settings) -> Litestar:
         *widget_routes.ROUTES,
         *knowledge_routes.ROUTES,
         *billing_routes.ROUTES,
+        *web_routes.ROUTES,
     ]
     app = Litestar(
         route_handlers=route_handlers,
