@@ -16,10 +16,15 @@ from modelpilot import __version__
 from modelpilot.auth import routes as auth_routes
 from modelpilot.auth.service import AuthLimits
 from modelpilot.auth.context import SESSION_COOKIE, provide_access, provide_principal, provide_user
+from modelpilot.core.clientip import client_ip_of_scope
 from modelpilot.core.csrf import csrf_middleware_factory
 from modelpilot.core.db import Database
 from modelpilot.core.errors import EXCEPTION_HANDLERS
+from modelpilot.core.instance import InstanceLock
 from modelpilot.core.migrate import apply_migrations
+from modelpilot.core.observe import observe_middleware
+from modelpilot.core.secheaders import security_headers_middleware
+from modelpilot.ops import routes as ops_routes
 from modelpilot.settings import Settings
 from modelpilot.workspaces import routes as workspace_routes
 
@@ -39,16 +44,21 @@ async def healthz(db: Database) -> dict:
 def _lifespan(settings: Settings):
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        apply_migrations(settings.db_path)
-        db = Database(settings.db_path, readers=settings.db_readers)
-        await db.open()
-        app.state["db"] = db
-        app.state["auth_limits"] = AuthLimits()
+        # Held until shutdown (or until the process dies): `restore` refuses while it is held.
+        instance_lock = InstanceLock(settings.data_dir).acquire()
         try:
-            yield
+            apply_migrations(settings.db_path)
+            db = Database(settings.db_path, readers=settings.db_readers)
+            await db.open()
+            app.state["db"] = db
+            app.state["auth_limits"] = AuthLimits()
+            try:
+                yield
+            finally:
+                await db.close()
+                log.info("database closed cleanly")
         finally:
-            await db.close()
-            log.info("database closed cleanly")
+            instance_lock.release()
 
     return lifespan
 
@@ -66,6 +76,7 @@ def create_app(settings: Settings) -> Litestar:
         healthz,
         *auth_routes.ROUTES,
         *workspace_routes.ROUTES,
+        *ops_routes.ROUTES,
     ]
     app = Litestar(
         route_handlers=route_handlers,
@@ -91,4 +102,15 @@ def create_app(settings: Settings) -> Litestar:
         debug=False,
     )
     app.state["settings"] = settings
+    _wrap_outermost(app, settings)
     return app
+
+
+def _wrap_outermost(app: Litestar, settings: Settings) -> None:
+    """Request id, access log, metrics and security headers around everything, router included.
+
+    Litestar's `middleware=` runs only for matched routes; wrapping the app's ASGI handler also
+    sees 404s and 405s.
+    """
+    observed = observe_middleware(app.asgi_handler, lambda scope: client_ip_of_scope(scope, settings.trusted_proxies))
+    app.asgi_handler = security_headers_middleware(observed, hsts=settings.secure_cookies)
