@@ -26,6 +26,13 @@ ensure_venv() {
   fi
   local stamp="$VENV/.installed-$(basename "$LOCK")"
   local want; want="$(cat "$LOCK" "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)"
+  # The dev lock pins a superset of the runtime lock (same versions), so a venv set up for the
+  # tests serves as it is: switching between ./scripts/test and ./scripts/serve costs nothing.
+  local dev_lock="$ROOT/requirements-dev.lock" dev_stamp="$VENV/.installed-requirements-dev.lock"
+  if [ "$LOCK" != "$dev_lock" ] && [ -f "$dev_stamp" ] &&
+     [ "$(cat "$dev_stamp")" = "$(cat "$dev_lock" "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)" ]; then
+    stamp="$dev_stamp"; want="$(cat "$dev_stamp")"
+  fi
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "Installing dependencies from $(basename "$LOCK") ..." >&2
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24" >&2

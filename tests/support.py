@@ -60,7 +60,7 @@ def start_server(settings: Settings) -> LiveServer:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("test server did not start")
         time.sleep(0.01)
-    return LiveServer(settings, settings.base_url, app, server, thread)
+    return LiveServer(settings, f"http://127.0.0.1:{settings.port}", app, server, thread)
 
 
 class Api(httpx.Client):

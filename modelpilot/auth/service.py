@@ -146,7 +146,10 @@ async def login(db: Database, settings: Settings, limits: AuthLimits, email: str
 async def start_session_in(conn, settings: Settings, user_id: str, user_agent: str = "") -> str:
     """A fresh random session token (never reused across logins); only its hash is stored."""
     token = new_secret(32)
-    expires = iso_from_epoch(_now() + settings.session_max_hours * 3600)
+    now = _now()
+    expires = iso_from_epoch(now + settings.session_max_hours * 3600)
+    # Logins are rare, so this is where dead sessions are swept: no table grows without bound.
+    await repo.delete_expired_sessions(conn, iso_from_epoch(now), iso_from_epoch(now - settings.session_idle_hours * 3600))
     await repo.insert_session(conn, new_id(), user_id, hash_token(token), utc_now_iso(), expires, user_agent)
     return token
 

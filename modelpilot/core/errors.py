@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
@@ -58,13 +60,16 @@ def _api_error_handler(_: Request, exc: ApiError) -> Response:
     return Response(error_body(exc.code, exc.message, exc.details), status_code=exc.status, headers=exc.headers)
 
 
+_FIELD_IN_MESSAGE = re.compile(r"(?:at `\$\.([\w.\[\]]+)`|field `(\w+)`)")
+
+
 def _field_of(key: str | None, message: str) -> str:
-    if key:
-        return key
-    # msgspec names the path in its message: "... - at `$.email`"
-    if "`$." in message:
-        return message.rsplit("`$.", 1)[1].rstrip("`").split("`")[0]
-    return "body"
+    # msgspec names the field in its message: "... - at `$.email`", "missing required field `name`"
+    found = _FIELD_IN_MESSAGE.findall(message)
+    if found:
+        path, name = found[-1]
+        return path or name
+    return key or "body"
 
 
 def _validation_handler(_: Request, exc: ValidationException) -> Response:
@@ -72,7 +77,10 @@ def _validation_handler(_: Request, exc: ValidationException) -> Response:
     for item in exc.extra or []:
         if isinstance(item, dict):
             message = str(item.get("message", "invalid value"))
-            details.append({"field": _field_of(item.get("key"), message), "message": message})
+            field = _field_of(item.get("key"), message)
+            if field == "data":  # Litestar's name for the whole body
+                field, message = "body", "a JSON object of the documented shape is required"
+            details.append({"field": field, "message": message})
     if not details:
         details.append({"field": "body", "message": exc.detail or "invalid request body"})
     summary = "; ".join(f"{d['field']}: {d['message']}" for d in details)
@@ -91,8 +99,21 @@ _HTTP_CODES = {
 }
 
 
-def _http_handler(_: Request, exc: HTTPException) -> Response:
+def _http_handler(request: Request, exc: HTTPException) -> Response:
+    if exc.status_code >= 500 and isinstance(exc.__cause__, msgspec.ValidationError):
+        # Litestar reports some nested-body decode errors (unknown field inside a nested object
+        # of a union type) as a 500; they are the client's input, so answer like any other.
+        message = str(exc.__cause__).split(" - ", 1)[0]
+        field = _field_of(None, str(exc.__cause__)).removeprefix("data.")
+        return Response(error_body("validation_error", f"{field}: {message}", [{"field": field, "message": message}]),
+                        status_code=400)
+    if exc.status_code >= 500:
+        return _unexpected_handler(request, exc)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
+    if exc.status_code == 400 and "JSON" in (exc.detail or ""):
+        detail = exc.detail or "malformed JSON"
+        return Response(error_body("invalid_json", f"The request body is not valid JSON ({detail}).",
+                                   [{"field": "body", "message": detail}]), status_code=400)
     headers = dict(exc.headers or {})
     return Response(error_body(code, exc.detail or code.replace("_", " ")), status_code=exc.status_code, headers=headers)
 
