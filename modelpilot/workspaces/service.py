@@ -87,6 +87,12 @@ async def workspace_settings(db: Database, workspace_id: str) -> dict:
     return json.loads(row["settings"]) if row else {}
 
 
+async def retention_policies(db: Database) -> list[tuple[str, int]]:
+    """(workspace_id, days) for every workspace with settings.retention_days, for the retention job."""
+    async with db.read() as conn:
+        return await repo.retention_policies(conn)
+
+
 async def update_workspace(db: Database, access: WorkspaceAccess, body: UpdateWorkspaceBody) -> dict:
     access.require("admin")
     async with db.write() as conn:
