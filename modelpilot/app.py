@@ -44,23 +44,30 @@ async def healthz(db: Database) -> dict:
 def _lifespan(settings: Settings):
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        # Held until shutdown (or until the process dies): `restore` refuses while it is held.
-        instance_lock = InstanceLock(settings.data_dir).acquire()
+        apply_migrations(settings.db_path)
+        db = Database(settings.db_path, readers=settings.db_readers)
+        await db.open()
+        app.state["db"] = db
+        app.state["auth_limits"] = AuthLimits()
         try:
-            apply_migrations(settings.db_path)
-            db = Database(settings.db_path, readers=settings.db_readers)
-            await db.open()
-            app.state["db"] = db
-            app.state["auth_limits"] = AuthLimits()
-            try:
-                yield
-            finally:
-                await db.close()
-                log.info("database closed cleanly")
+            yield
         finally:
-            instance_lock.release()
+            await db.close()
+            log.info("database closed cleanly")
 
     return lifespan
+
+
+def _instance_lock(settings: Settings):
+    """Entered first, left last: held while the server runs (the kernel drops it if the process
+    dies), so `modelpilot restore` refuses to swap the database under a live server."""
+
+    @asynccontextmanager
+    async def hold(app: Litestar) -> AsyncIterator[None]:
+        with InstanceLock(settings.data_dir):
+            yield
+
+    return hold
 
 
 def _provide_state(key: str):
@@ -80,7 +87,7 @@ def create_app(settings: Settings) -> Litestar:
     ]
     app = Litestar(
         route_handlers=route_handlers,
-        lifespan=[_lifespan(settings)],
+        lifespan=[_instance_lock(settings), _lifespan(settings)],
         dependencies={
             "db": _provide_state("db"),
             "settings": _provide_state("settings"),

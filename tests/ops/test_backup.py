@@ -156,3 +156,11 @@ def test_a_backup_is_due_by_the_age_of_the_newest(tmp_path) -> None:
     os.utime(newest, (day_old, day_old))
     assert backup_due(settings)
     assert not backup_due(replace(settings, backup_interval_hours=0))
+
+
+def test_a_second_server_on_the_same_data_dir_does_not_start(server, capsys) -> None:
+    with pytest.raises(RuntimeError):
+        start_server(replace(server.settings, port=0))
+    assert run_cli("serve", "--data-dir", str(server.settings.data_dir), "--port", "0") == 1
+    assert "already using" in capsys.readouterr().err
+    assert Api(server.url).get("/healthz").status_code == 200
