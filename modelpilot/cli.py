@@ -45,11 +45,11 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from modelpilot.core.instance import running_pid
 
-    configure_logging(settings.log_level, settings.log_format)
     pid = running_pid(settings.data_dir)
     if pid is not None:
         print(f"modelpilot: another server (pid {pid or '?'}) is already using {settings.data_dir}", file=sys.stderr)
         return 1
+    configure_logging(settings.log_level, settings.log_format)
     try:
         sock, settings = _bind(settings)
     except OSError as exc:

@@ -12,8 +12,29 @@ from modelpilot.core.logs import TEXT_FORMAT, JsonFormatter, RequestIdFilter, re
 from tests.ops.test_metrics_registry import parse
 
 
-def access_records(caplog, request_id: str) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.name == "modelpilot.access" and r.request_id == request_id]
+class Collector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def access_log():
+    """The access logger's records, caught on the logger itself (whatever the root handlers are)."""
+    logger = logging.getLogger("modelpilot.access")
+    collector, level = Collector(), logger.level
+    logger.addHandler(collector)
+    logger.setLevel(logging.INFO)
+    yield collector
+    logger.removeHandler(collector)
+    logger.setLevel(level)
+
+
+def access_records(collector: Collector, request_id: str) -> list[logging.LogRecord]:
+    return [r for r in collector.records if r.request_id == request_id]
 
 
 def test_every_response_names_its_request_id(api) -> None:
@@ -28,12 +49,11 @@ def test_a_sane_incoming_request_id_is_kept_and_a_strange_one_replaced(api) -> N
         assert api.get("/healthz", headers={"X-Request-ID": bad}).headers["x-request-id"] != bad
 
 
-def test_one_access_log_line_per_request(api, caplog) -> None:
-    caplog.set_level(logging.INFO, logger="modelpilot.access")
+def test_one_access_log_line_per_request(api, access_log) -> None:
     api.setup_owner()
     response = api.get(f"/api/v1/workspaces/{api.ws}/members", headers={"X-Request-ID": "req-members"})
     assert response.status_code == 200
-    [record] = access_records(caplog, "req-members")
+    [record] = access_records(access_log, "req-members")
     assert (record.method, record.route, record.status) == ("GET", "/api/v1/workspaces/{ws}/members", 200)
     assert record.path == f"/api/v1/workspaces/{api.ws}/members"
     assert record.duration_ms >= 0 and record.client == "127.0.0.1"
@@ -42,10 +62,9 @@ def test_one_access_log_line_per_request(api, caplog) -> None:
     assert line["route"] == "/api/v1/workspaces/{ws}/members"
 
 
-def test_secrets_in_paths_are_not_logged(api, caplog) -> None:
-    caplog.set_level(logging.INFO, logger="modelpilot.access")
+def test_secrets_in_paths_are_not_logged(api, access_log) -> None:
     api.get("/api/v1/invitations/secret-token-value", headers={"X-Request-ID": "req-invite"})
-    [record] = access_records(caplog, "req-invite")
+    [record] = access_records(access_log, "req-invite")
     assert "secret-token-value" not in record.path
     assert record.status == 404
 

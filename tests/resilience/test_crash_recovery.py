@@ -20,14 +20,14 @@ from tests.support import Api
 from tests.widget_support import HOST_PAGE_ORIGIN, make_bot, sse_events
 
 STREAMS = 20
-PAGES = 120
+PAGES = 40
 WORDS = ("harbour", "ledger", "copper", "meadow", "orbit", "lantern", "quartz", "willow", "ember", "tundra")
 
 
 def large_pdf() -> bytes:
     pages = []
     for page in range(PAGES):
-        words = [WORDS[(page * 7 + i) % len(WORDS)] + str(i % 13) for i in range(220)]
+        words = [WORDS[(page * 7 + i) % len(WORDS)] + str(i % 13) for i in range(150)]
         pages.append(f"Page {page} section. " + " ".join(words))
     return make_pdf(pages)
 
