@@ -3,7 +3,7 @@
 A route that sets a header itself (the dashboard's static route sets its own CSP) wins: this
 middleware only fills in headers a response does not already have.
 
-- widget (`/widget.js`, `/api/v1/widget/...`): runs inside customers' pages, so no
+- widget (`/widget.js`, `/widget-*.js`, `/api/v1/widget/...`): runs inside customers' pages, so no
   frame-ancestors and no X-Frame-Options; only nosniff, and a cross-origin resource policy
   so the script may be loaded from any site.
 - API, health, metrics, schema: JSON that should never render as a document anywhere.
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-WIDGET_PREFIXES = ("/widget.js", "/api/v1/widget/")
+WIDGET_PREFIXES = ("/widget.js", "/widget-", "/api/v1/widget/")  # the loader, its lazy parts, its API
 API_PREFIXES = ("/api/", "/healthz", "/metrics", "/schema")
 
 DASHBOARD_CSP = (

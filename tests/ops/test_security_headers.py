@@ -27,7 +27,7 @@ def test_dashboard_pages_are_same_origin_and_never_framed(api) -> None:
     assert headers["referrer-policy"] == "same-origin"
 
 
-@pytest.mark.parametrize("path", ["/widget.js", "/api/v1/widget/some-bot/config"])
+@pytest.mark.parametrize("path", ["/widget.js", "/widget-chat.js", "/api/v1/widget/some-bot/config"])
 def test_widget_routes_stay_embeddable(api, path: str) -> None:
     headers = api.get(path).headers
     assert headers["x-content-type-options"] == "nosniff"
