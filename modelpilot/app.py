@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
@@ -13,10 +14,13 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
 from modelpilot import __version__
+from modelpilot.analytics import routes as analytics_routes
 from modelpilot.auth import routes as auth_routes
 from modelpilot.auth.service import AuthLimits
 from modelpilot.auth.context import SESSION_COOKIE, provide_access, provide_principal, provide_user
 from modelpilot.core.clientip import client_ip_of_scope
+from modelpilot.chat import routes as chat_routes
+from modelpilot.chatbots import routes as chatbot_routes
 from modelpilot.core.csrf import csrf_middleware_factory
 from modelpilot.core.db import Database
 from modelpilot.core.errors import EXCEPTION_HANDLERS
@@ -25,7 +29,10 @@ from modelpilot.core.migrate import apply_migrations
 from modelpilot.core.observe import observe_middleware
 from modelpilot.core.secheaders import security_headers_middleware
 from modelpilot.ops import routes as ops_routes
+from modelpilot.providers import routes as provider_routes
+from modelpilot.providers.llm import preload_litellm
 from modelpilot.settings import Settings
+from modelpilot.widget import routes as widget_routes
 from modelpilot.workspaces import routes as workspace_routes
 
 log = logging.getLogger("modelpilot.app")
@@ -49,9 +56,12 @@ def _lifespan(settings: Settings):
         await db.open()
         app.state["db"] = db
         app.state["auth_limits"] = AuthLimits()
+        preload = asyncio.create_task(preload_litellm(delay=1.0)) if settings.llm_preload else None
         try:
             yield
         finally:
+            if preload is not None:
+                preload.cancel()
             await db.close()
             log.info("database closed cleanly")
 
@@ -84,6 +94,11 @@ def create_app(settings: Settings) -> Litestar:
         *auth_routes.ROUTES,
         *workspace_routes.ROUTES,
         *ops_routes.ROUTES,
+        *provider_routes.ROUTES,
+        *chatbot_routes.ROUTES,
+        *chat_routes.ROUTES,
+        *analytics_routes.ROUTES,
+        *widget_routes.ROUTES,
     ]
     app = Litestar(
         route_handlers=route_handlers,

@@ -41,9 +41,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from modelpilot.app import create_app
-    from modelpilot.core.logs import configure_logging
-
     from modelpilot.core.instance import running_pid
+    from modelpilot.core.logs import configure_logging
 
     pid = running_pid(settings.data_dir)
     if pid is not None:
@@ -59,8 +58,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     config = uvicorn.Config(
         # log_config=None: uvicorn's own lines go through our handler (text or JSON, request ids).
         app, log_level=settings.log_level, log_config=None, access_log=False, server_header=False,
-        proxy_headers=False,
-        http="httptools", loop="auto", lifespan="on", timeout_graceful_shutdown=10,
+        proxy_headers=False, http="httptools", loop="auto", lifespan="on", timeout_graceful_shutdown=10,
     )
     print(f"ModelPilot {__version__} on {settings.base_url}  (data in {settings.data_dir})", flush=True)
     if _setup_waiting(settings):
@@ -167,6 +165,37 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     print(f"restored {args.path} to {result.db_path}; secret key {'restored' if result.key_restored else 'unchanged'}")
     print(f"integrity_check: {result.integrity}")
     return 0 if result.integrity == "ok" else 1
+
+
+def _configure_rotate_key(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--new-key-stdin", action="store_true",
+                        help="read the new key (base64, 32 bytes) from standard input instead of generating one")
+
+
+@command("rotate-key", "Seal every stored provider API key with a new secret key.", _configure_rotate_key)
+def cmd_rotate_key(settings: Settings, args: argparse.Namespace) -> int:
+    from modelpilot.core.crypto import CryptoError, decode_key
+    from modelpilot.core.migrate import apply_migrations
+    from modelpilot.providers.keys import rotate_keys
+
+    new_key = sys.stdin.readline().strip() if args.new_key_stdin else None
+    try:
+        if new_key:
+            decode_key(new_key)
+        apply_migrations(settings.db_path)
+        new_key, key_id, count = rotate_keys(settings, new_key)
+    except CryptoError as exc:
+        print(f"modelpilot: {exc}", file=sys.stderr)
+        return 1
+    print(f"re-sealed {count} provider key(s) with key {key_id}")
+    if settings.secret_key.strip():
+        print("MODELPILOT_SECRET_KEY is set: put the new key first in it (the old one may follow "
+              "until every instance has restarted), then restart the server.")
+        if not args.new_key_stdin:
+            print(f"new key: {new_key}")
+    else:
+        print(f"the new key is in {settings.data_dir / 'secret.key'}; restart the server to use it.")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

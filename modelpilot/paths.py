@@ -27,3 +27,13 @@ def resource(*parts: str) -> Path:
 def package_resource(*parts: str) -> Path:
     """A file inside the modelpilot package, e.g. package_resource("migrations")."""
     return bundle_root().joinpath("modelpilot", *parts)
+
+
+def widget_source_dir() -> Path:
+    """Readable widget source (widget/*.js, *.css); present in a source checkout."""
+    return resource("widget")
+
+
+def widget_build_dir() -> Path:
+    """Where `python -m modelpilot.widget.build` writes the minified files the server sends."""
+    return package_resource("static", "widget")

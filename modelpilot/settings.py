@@ -81,6 +81,13 @@ def _log_format(raw: str) -> str:
     return value
 
 
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0:
+        raise ValueError("expected a positive number")
+    return value
+
+
 def setting(default: Any, help: str, parse: Callable[[str], Any] = str, flag: bool = True) -> Any:
     return field(default=default, metadata={"help": help, "parse": parse, "flag": flag})
 
@@ -110,6 +117,23 @@ class Settings:
                                          "hours old; 0 turns scheduled backups off.", _non_negative_int)
     backup_keep: int = setting(7, "Scheduled backups to keep; older ones are deleted.", _positive_int)
     backup_dir: str = setting("", "Directory for scheduled backups (default DATA_DIR/backups).")
+    llm_connect_timeout: float = setting(10.0, "Seconds to wait for an LLM provider to accept a request "
+                                         "and start answering.", _positive_float)
+    llm_idle_timeout: float = setting(60.0, "Seconds an LLM stream may stay silent before it is "
+                                      "given up with a timeout error.", _positive_float)
+    llm_preload: bool = setting(True, "Import the LLM library in the background after start-up "
+                                "(otherwise on the first chat).", _bool)
+    chat_history_tokens: int = setting(3000, "Token budget (roughly) for earlier turns sent with "
+                                       "each chat message.", _positive_int)
+    chat_max_message_chars: int = setting(4000, "Longest chat message accepted, in characters.", _positive_int)
+    widget_ip_messages_per_minute: int = setting(20, "Widget chat messages one visitor address may send "
+                                                 "per minute (all bots).", _positive_int)
+    widget_session_messages_per_minute: int = setting(8, "Widget chat messages one visitor session may send "
+                                                      "per minute.", _positive_int)
+    widget_ip_requests_per_minute: int = setting(120, "Other widget API calls (config, history, feedback) "
+                                                 "one visitor address may make per minute.", _positive_int)
+    widget_daily_messages: int = setting(5000, "Widget chat messages one bot accepts per UTC day.", _positive_int)
+    widget_max_message_chars: int = setting(2000, "Longest widget chat message, in characters.", _positive_int)
 
     @property
     def db_path(self) -> Path:

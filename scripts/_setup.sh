@@ -42,4 +42,6 @@ ensure_venv() {
       --no-deps --no-build-isolation -e "$ROOT" >&2
     echo "$want" > "$stamp"
   fi
+  # The widget the server sends is built from widget/ (minified); cheap, so every time.
+  "$VENV/bin/python" -m modelpilot.widget.build --quiet
 }

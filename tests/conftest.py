@@ -12,6 +12,8 @@ from typing import Callable, Iterator
 
 import pytest
 
+from tests.browser_support import chromium, host_site, knowledge, tab  # noqa: F401 (browser fixtures)
+from tests.fakes.llm import RunningFakeLLM, start_fake_llm
 from tests.support import Api, LiveServer, make_settings, start_server
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -64,7 +66,24 @@ def owner(api: Api) -> Api:
     return api
 
 
+@pytest.fixture(scope="session", autouse=True)
+def built_widget() -> None:
+    """The minified widget, built from widget/ as ./scripts/serve does, before any server starts."""
+    from modelpilot.widget.build import write_build
+
+    write_build()
+
+
 @pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def fake_llm() -> Iterator[RunningFakeLLM]:
+    """An OpenAI-compatible server on 127.0.0.1 (see tests/fakes/llm.py for its magic words);
+    use `fake_llm.url` as a provider's api_base."""
+    running = start_fake_llm()
+    yield running
+    running.stop()

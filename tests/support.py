@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -103,3 +104,32 @@ class Api(httpx.Client):
         token = invitation["accept_url"].rsplit("/", 1)[1]
         body = {"email": email, "password": PASSWORD, "name": email.split("@")[0]}
         return other.remember(other.ok("POST", f"/api/v1/invitations/{token}/accept", json=body))
+
+    def add_provider(self, ws: str, provider: str = "openai", api_key: str = "sk-test-0123456789abcdef",
+                     api_base: str | None = None) -> dict:
+        """Store a provider key (api_base: e.g. the fake LLM's url)."""
+        body = {"api_key": api_key, "api_base": api_base}
+        return self.ok("PUT", f"/api/v1/workspaces/{ws}/providers/{provider}", json=body)
+
+    def create_bot(self, ws: str, **fields: Any) -> dict:
+        """Create a chatbot; fields override the defaults (name "Test bot")."""
+        return self.ok("POST", f"/api/v1/workspaces/{ws}/chatbots", json={"name": "Test bot", **fields})
+
+    def chat(self, ws: str, bot_id: str, message: str, session_id: str | None = None) -> list[dict]:
+        """Send one chat message; returns the parsed SSE events (the last is done or error)."""
+        body: dict[str, Any] = {"message": message}
+        if session_id:
+            body["session_id"] = session_id
+        response = self.post(f"/api/v1/workspaces/{ws}/chatbots/{bot_id}/chat", json=body)
+        assert response.status_code == 200, f"chat -> {response.status_code}: {response.text}"
+        return parse_sse(response.text)
+
+
+def parse_sse(text: str) -> list[dict]:
+    """The `data:` events of a server-sent-events body, decoded from JSON."""
+    events = []
+    for block in text.split("\n\n"):
+        data = [line[5:].lstrip() for line in block.splitlines() if line.startswith("data:")]
+        if data:
+            events.append(json.loads("\n".join(data)))
+    return events

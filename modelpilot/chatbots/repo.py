@@ -41,3 +41,26 @@ async def list_bots(conn: Connection, workspace_id: str) -> list[dict]:
     rows = await fetch_all(conn, f"SELECT {COLUMNS} FROM chatbots WHERE workspace_id = ? ORDER BY created_at, id",
                            (workspace_id,))
     return [_decode(row) for row in rows]
+
+
+async def update_bot(conn: Connection, workspace_id: str, bot_id: str, changes: dict) -> None:
+    values = dict(changes)
+    for name in JSON_FIELDS:
+        if name in values:
+            values[name] = json.dumps(values[name])
+    if "published" in values:
+        values["published"] = int(values["published"])
+    assignments = ", ".join(f"{name} = ?" for name in values)  # names come from the schema, not the client
+    await execute(conn, f"UPDATE chatbots SET {assignments} WHERE workspace_id = ? AND id = ?",
+                  [*values.values(), workspace_id, bot_id])
+
+
+async def delete_bot(conn: Connection, workspace_id: str, bot_id: str) -> bool:
+    return await execute(conn, "DELETE FROM chatbots WHERE workspace_id = ? AND id = ?", (workspace_id, bot_id)) > 0
+
+
+async def workspace_of_bot(conn: Connection, bot_id: str) -> str | None:
+    """The one lookup by bot id alone: a public widget call names only its bot. The answer
+    scopes every later query to that workspace."""
+    row = await fetch_one(conn, "SELECT workspace_id FROM chatbots WHERE id = ?", (bot_id,))
+    return row["workspace_id"] if row else None

@@ -115,22 +115,20 @@ def _as_dict(row: Any) -> dict[str, Any]:
     return {key: row[key] for key in row.keys()}
 
 
+# execute_fetchall is one hop to the connection's thread; execute + fetch + close would be three,
+# and under many concurrent requests (50 chat streams) those hops were most of the latency.
 async def fetch_one(conn: Connection, sql: str, params: Sequence[Any] | dict = ()) -> dict[str, Any] | None:
-    async with conn.execute(sql, params) as cursor:
-        row = await cursor.fetchone()
-    return _as_dict(row) if row is not None else None
+    rows = await conn.execute_fetchall(sql, params)
+    return _as_dict(rows[0]) if rows else None
 
 
 async def fetch_all(conn: Connection, sql: str, params: Sequence[Any] | dict = ()) -> list[dict[str, Any]]:
-    async with conn.execute(sql, params) as cursor:
-        rows = await cursor.fetchall()
-    return [_as_dict(row) for row in rows]
+    return [_as_dict(row) for row in await conn.execute_fetchall(sql, params)]
 
 
 async def fetch_value(conn: Connection, sql: str, params: Sequence[Any] | dict = ()) -> Any:
-    async with conn.execute(sql, params) as cursor:
-        row = await cursor.fetchone()
-    return row[0] if row is not None else None
+    rows = await conn.execute_fetchall(sql, params)
+    return rows[0][0] if rows else None
 
 
 async def execute(conn: Connection, sql: str, params: Sequence[Any] | dict = ()) -> int:

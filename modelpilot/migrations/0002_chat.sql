@@ -84,3 +84,22 @@ CREATE TABLE usage_events (
     created_at        TEXT NOT NULL
 );
 CREATE INDEX usage_events_workspace ON usage_events(workspace_id, created_at);
+
+-- Conversation lists filter by bot within a workspace, newest first.
+CREATE INDEX conversations_bot ON conversations(workspace_id, chatbot_id, last_message_at);
+
+-- Full-text search over message text for the conversation list's `q`; kept in step by triggers
+-- (cascaded deletes fire them too).
+CREATE VIRTUAL TABLE messages_fts USING fts5(
+    content, content='messages', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts(rowid, content) VALUES (new.rowid, new.content);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.rowid, old.content);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.rowid, old.content);
+    INSERT INTO messages_fts(rowid, content) VALUES (new.rowid, new.content);
+END;

@@ -1,0 +1,103 @@
+"""Conversation logs: the filtered, cursor-paginated list and one conversation in full."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+from modelpilot.chat import repo
+from modelpilot.core.dates import parse_range
+from modelpilot.core.db import Connection, Database, fetch_all
+from modelpilot.core.errors import invalid, not_found
+
+LIST_COLUMNS = (
+    "c.id, c.chatbot_id, b.name AS chatbot_name, c.session_id, c.channel, c.started_at, c.last_message_at,"
+    " c.message_count, (SELECT m.content FROM messages m WHERE m.workspace_id = c.workspace_id"
+    " AND m.conversation_id = c.id AND m.role = 'user' ORDER BY m.created_at, m.rowid LIMIT 1) AS preview"
+)
+
+
+@dataclass(frozen=True)
+class ConversationFilter:
+    chatbot_id: str | None = None
+    start: str | None = None
+    end: str | None = None
+    query: str | None = None
+
+
+def make_filter(chatbot_id: str | None, start: str | None, end: str | None, q: str | None) -> ConversationFilter:
+    lower, upper = parse_range(start, end)
+    query = (q or "").strip() or None
+    if query and len(query) > 200:
+        raise invalid("q", "must be at most 200 characters")
+    return ConversationFilter(chatbot_id or None, lower, upper, query)
+
+
+def fts_query(text: str) -> str:
+    """Every word as a quoted term, so user text can never be FTS5 syntax."""
+    return " ".join('"' + word.replace('"', '""') + '"' for word in text.split())
+
+
+def encode_cursor(row: dict) -> str:
+    raw = f"{row['last_message_at']}|{row['id']}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, str]:
+    try:
+        at, _, conversation_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition("|")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise invalid("cursor", "is not a cursor from this list") from None
+    if not at or not conversation_id:
+        raise invalid("cursor", "is not a cursor from this list")
+    return at, conversation_id
+
+
+def _where(workspace_id: str, flt: ConversationFilter, after: tuple[str, str] | None) -> tuple[str, list]:
+    clauses, params = ["c.workspace_id = ?"], [workspace_id]
+    if flt.chatbot_id:
+        clauses.append("c.chatbot_id = ?")
+        params.append(flt.chatbot_id)
+    if flt.start:
+        clauses.append("c.last_message_at >= ?")
+        params.append(flt.start)
+    if flt.end:
+        clauses.append("c.last_message_at < ?")
+        params.append(flt.end)
+    if flt.query:
+        clauses.append("c.id IN (SELECT m.conversation_id FROM messages_fts f JOIN messages m ON m.rowid = f.rowid"
+                       " WHERE messages_fts MATCH ? AND m.workspace_id = ?)")
+        params += [fts_query(flt.query), workspace_id]
+    if after:
+        clauses.append("(c.last_message_at, c.id) < (?, ?)")
+        params += list(after)
+    return " AND ".join(clauses), params
+
+
+async def conversation_page(conn: Connection, workspace_id: str, flt: ConversationFilter,
+                            after: tuple[str, str] | None, limit: int) -> list[dict]:
+    where, params = _where(workspace_id, flt, after)
+    return await fetch_all(
+        conn, f"SELECT {LIST_COLUMNS} FROM conversations c LEFT JOIN chatbots b ON b.id = c.chatbot_id"
+              f" AND b.workspace_id = c.workspace_id WHERE {where}"
+              " ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?", [*params, limit])
+
+
+async def list_conversations(db: Database, workspace_id: str, flt: ConversationFilter, cursor: str | None,
+                             limit: int) -> dict:
+    after = decode_cursor(cursor) if cursor else None
+    async with db.read() as conn:
+        rows = await conversation_page(conn, workspace_id, flt, after, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": rows, "next_cursor": encode_cursor(rows[-1]) if more and rows else None}
+
+
+async def conversation_detail(db: Database, workspace_id: str, conversation_id: str) -> dict:
+    async with db.read() as conn:
+        conversation = await repo.get_conversation(conn, workspace_id, conversation_id)
+        if conversation is None:
+            raise not_found("conversation")
+        conversation["messages"] = await repo.conversation_messages(conn, workspace_id, conversation_id)
+    return conversation

@@ -1,0 +1,82 @@
+"""Conversation export as CSV or JSONL: one row per message, streamed page by page.
+
+A reader connection is held for one page at a time, never for the whole download, so a slow
+client cannot tie up the pool.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import AsyncIterator
+
+from modelpilot.chat.conversations import ConversationFilter, conversation_page
+from modelpilot.core.db import Connection, Database, fetch_all
+
+PAGE = 200
+FIELDS = ("conversation_id", "chatbot_id", "chatbot_name", "session_id", "channel", "message_id", "role",
+          "content", "status", "error", "model", "tokens_in", "tokens_out", "cost", "latency_first_ms",
+          "latency_total_ms", "feedback", "sources", "created_at")
+
+
+async def _messages_of(conn: Connection, workspace_id: str, conversations: list[dict]) -> list[dict]:
+    by_id = {c["id"]: c for c in conversations}
+    marks = ",".join("?" * len(by_id))
+    rows = await fetch_all(
+        conn,
+        "SELECT conversation_id, id AS message_id, role, content, status, error, model, tokens_in, tokens_out,"
+        " cost, latency_first_ms, latency_total_ms, feedback, sources, created_at FROM messages"
+        f" WHERE workspace_id = ? AND conversation_id IN ({marks}) ORDER BY created_at, rowid",
+        [workspace_id, *by_id],
+    )
+    order = {cid: index for index, cid in enumerate(by_id)}
+    rows.sort(key=lambda r: order[r["conversation_id"]])  # stable: keeps each conversation's message order
+    for row in rows:
+        conversation = by_id[row["conversation_id"]]
+        row.update(chatbot_id=conversation["chatbot_id"], chatbot_name=conversation["chatbot_name"],
+                   session_id=conversation["session_id"], channel=conversation["channel"])
+    return rows
+
+
+async def message_rows(db: Database, workspace_id: str, flt: ConversationFilter) -> AsyncIterator[list[dict]]:
+    after = None
+    while True:
+        async with db.read() as conn:
+            page = await conversation_page(conn, workspace_id, flt, after, PAGE)
+            rows = await _messages_of(conn, workspace_id, page) if page else []
+        if rows:
+            yield rows
+        if len(page) < PAGE:
+            return
+        after = (page[-1]["last_message_at"], page[-1]["id"])
+
+
+def _spreadsheet_safe(value):
+    """Text that a spreadsheet would run as a formula gets a leading quote."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+async def export_csv(db: Database, workspace_id: str, flt: ConversationFilter) -> AsyncIterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(FIELDS)
+    yield buffer.getvalue()
+    async for rows in message_rows(db, workspace_id, flt):
+        buffer.seek(0)
+        buffer.truncate()
+        for row in rows:
+            writer.writerow([_spreadsheet_safe(row[name]) for name in FIELDS])
+        yield buffer.getvalue()
+
+
+async def export_jsonl(db: Database, workspace_id: str, flt: ConversationFilter) -> AsyncIterator[str]:
+    async for rows in message_rows(db, workspace_id, flt):
+        lines = []
+        for row in rows:
+            record = {name: row[name] for name in FIELDS}
+            record["sources"] = json.loads(record["sources"])
+            lines.append(json.dumps(record, ensure_ascii=False))
+        yield "\n".join(lines) + "\n"

@@ -1,0 +1,106 @@
+"""Conversations, messages and usage events. Every query names its workspace."""
+
+from __future__ import annotations
+
+import json
+
+from modelpilot.core.db import Connection, execute, fetch_all, fetch_one, fetch_value
+
+MESSAGE_COLUMNS = ("id, role, content, status, error, sources, model, tokens_in, tokens_out, cost,"
+                   " latency_first_ms, latency_total_ms, feedback, created_at")
+
+
+def decode_message(row: dict) -> dict:
+    row["sources"] = json.loads(row["sources"])
+    return row
+
+
+async def recent_messages(conn: Connection, workspace_id: str, chatbot_id: str, session_id: str,
+                          limit: int) -> list[dict]:
+    """The session's last `limit` messages, newest first (role, content, status)."""
+    return await fetch_all(
+        conn,
+        "SELECT m.role, m.content, m.status FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+        " WHERE c.workspace_id = ? AND c.chatbot_id = ? AND c.session_id = ? AND m.workspace_id = ?"
+        " ORDER BY m.created_at DESC, m.rowid DESC LIMIT ?",
+        (workspace_id, chatbot_id, session_id, workspace_id, limit),
+    )
+
+
+async def upsert_conversation(conn: Connection, workspace_id: str, row: dict) -> str:
+    """The conversation of (bot, session), created on its first message; returns its id."""
+    return await fetch_value(
+        conn,
+        "INSERT INTO conversations (id, workspace_id, chatbot_id, session_id, channel, visitor_ip_hash,"
+        " started_at, last_message_at, message_count) VALUES (?,?,?,?,?,?,?,?,2)"
+        " ON CONFLICT (chatbot_id, session_id) DO UPDATE SET last_message_at = excluded.last_message_at,"
+        " message_count = conversations.message_count + 2 WHERE conversations.workspace_id = excluded.workspace_id"
+        " RETURNING id",
+        (row["id"], workspace_id, row["chatbot_id"], row["session_id"], row["channel"], row["visitor_ip_hash"],
+         row["started_at"], row["last_message_at"]),
+    )
+
+
+async def insert_message(conn: Connection, workspace_id: str, row: dict) -> None:
+    await execute(
+        conn,
+        "INSERT INTO messages (id, workspace_id, conversation_id, chatbot_id, role, content, status, error,"
+        " sources, model, tokens_in, tokens_out, cost, latency_first_ms, latency_total_ms, created_at)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (row["id"], workspace_id, row["conversation_id"], row["chatbot_id"], row["role"], row["content"],
+         row.get("status", "complete"), row.get("error"), json.dumps(row.get("sources", [])), row.get("model"),
+         row.get("tokens_in", 0), row.get("tokens_out", 0), row.get("cost", 0.0), row.get("latency_first_ms"),
+         row.get("latency_total_ms"), row["created_at"]),
+    )
+
+
+async def insert_usage_event(conn: Connection, workspace_id: str, row: dict) -> None:
+    await execute(
+        conn,
+        "INSERT INTO usage_events (id, workspace_id, chatbot_id, conversation_id, message_id, channel, model,"
+        " tokens_in, tokens_out, cost, latency_ms, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        (row["id"], workspace_id, row["chatbot_id"], row["conversation_id"], row["message_id"], row["channel"],
+         row["model"], row["tokens_in"], row["tokens_out"], row["cost"], row["latency_ms"], row["created_at"]),
+    )
+
+
+async def session_messages(conn: Connection, workspace_id: str, chatbot_id: str, session_id: str) -> list[dict]:
+    rows = await fetch_all(
+        conn,
+        "SELECT m.id, m.role, m.content, m.sources, m.feedback, m.created_at FROM messages m"
+        " JOIN conversations c ON c.id = m.conversation_id WHERE c.workspace_id = ? AND c.chatbot_id = ?"
+        " AND c.session_id = ? AND m.workspace_id = ? ORDER BY m.created_at, m.rowid",
+        (workspace_id, chatbot_id, session_id, workspace_id),
+    )
+    return [decode_message(row) for row in rows]
+
+
+async def set_feedback(conn: Connection, workspace_id: str, chatbot_id: str, session_id: str, message_id: str,
+                       rating: int) -> bool:
+    return await execute(
+        conn,
+        "UPDATE messages SET feedback = ? WHERE workspace_id = ? AND id = ? AND role = 'assistant'"
+        " AND conversation_id = (SELECT id FROM conversations WHERE workspace_id = ? AND chatbot_id = ?"
+        " AND session_id = ?)",
+        (rating, workspace_id, message_id, workspace_id, chatbot_id, session_id),
+    ) > 0
+
+
+async def get_conversation(conn: Connection, workspace_id: str, conversation_id: str) -> dict | None:
+    return await fetch_one(
+        conn,
+        "SELECT c.id, c.chatbot_id, b.name AS chatbot_name, c.session_id, c.channel, c.started_at,"
+        " c.last_message_at, c.message_count FROM conversations c LEFT JOIN chatbots b ON b.id = c.chatbot_id"
+        " WHERE c.workspace_id = ? AND c.id = ?",
+        (workspace_id, conversation_id),
+    )
+
+
+async def conversation_messages(conn: Connection, workspace_id: str, conversation_id: str) -> list[dict]:
+    rows = await fetch_all(
+        conn,
+        f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE workspace_id = ? AND conversation_id = ?"
+        " ORDER BY created_at, rowid",
+        (workspace_id, conversation_id),
+    )
+    return [decode_message(row) for row in rows]

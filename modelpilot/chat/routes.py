@@ -1,0 +1,67 @@
+"""Chat (the dashboard preview and API chat) and the conversation logs."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Literal
+
+from litestar import get, post
+from litestar.params import Parameter
+from litestar.response import Stream
+
+from modelpilot.auth.context import WorkspaceAccess
+from modelpilot.chat import conversations, export, service
+from modelpilot.chat.schemas import ChatBody
+from modelpilot.chat.sse import sse_response
+from modelpilot.chatbots import service as chatbots
+from modelpilot.core.db import Database
+from modelpilot.core.ids import new_id
+from modelpilot.settings import Settings
+
+WS = "/api/v1/workspaces/{ws:str}"
+Text = Annotated[str | None, Parameter(max_length=200)]
+
+
+@post(WS + "/chatbots/{bot:str}/chat", tags=["chat"], status_code=200)
+async def chat(db: Database, settings: Settings, access: WorkspaceAccess, bot: str, data: ChatBody) -> Stream:
+    row = await chatbots.get_bot(db, access.workspace_id, bot)
+    channel = "preview" if access.principal.is_user else "api"
+    events = service.stream_reply(db, settings, workspace_id=access.workspace_id, bot=row,
+                                  session_id=data.session_id or new_id(), message=data.message, channel=channel)
+    return await sse_response(events)
+
+
+@get(WS + "/conversations", tags=["conversations"])
+async def list_conversations(
+    db: Database, access: WorkspaceAccess, chatbot_id: Text = None,
+    start: Annotated[str | None, Parameter(query="from", max_length=40)] = None,
+    end: Annotated[str | None, Parameter(query="to", max_length=40)] = None,
+    q: Text = None, cursor: Annotated[str | None, Parameter(max_length=300)] = None,
+    limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+) -> dict:
+    flt = conversations.make_filter(chatbot_id, start, end, q)
+    return await conversations.list_conversations(db, access.workspace_id, flt, cursor, limit)
+
+
+@get(WS + "/conversations/export", tags=["conversations"])
+async def export_conversations(
+    db: Database, access: WorkspaceAccess, format: Literal["csv", "jsonl"] = "csv", chatbot_id: Text = None,
+    start: Annotated[str | None, Parameter(query="from", max_length=40)] = None,
+    end: Annotated[str | None, Parameter(query="to", max_length=40)] = None, q: Text = None,
+) -> Stream:
+    flt = conversations.make_filter(chatbot_id, start, end, q)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    if format == "jsonl":
+        body, media_type = export.export_jsonl(db, access.workspace_id, flt), "application/x-ndjson"
+    else:
+        body, media_type = export.export_csv(db, access.workspace_id, flt), "text/csv; charset=utf-8"
+    disposition = f'attachment; filename="conversations-{stamp}.{format}"'
+    return Stream(body, media_type=media_type, headers={"Content-Disposition": disposition})
+
+
+@get(WS + "/conversations/{conversation_id:str}", tags=["conversations"])
+async def get_conversation(db: Database, access: WorkspaceAccess, conversation_id: str) -> dict:
+    return await conversations.conversation_detail(db, access.workspace_id, conversation_id)
+
+
+ROUTES = [chat, list_conversations, export_conversations, get_conversation]

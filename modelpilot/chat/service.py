@@ -1,0 +1,124 @@
+"""The chat flow: pre-flight checks, history, knowledge, the model stream, and saving the turn.
+
+stream_reply yields the SSE event dicts of API.md. Whatever ends the stream (the model finishing,
+an upstream error, a timeout or the client going away, which cancels this generator) the turn is
+saved once, from a shielded `finally`, so nothing streamed is lost. Streamed pieces are kept in
+memory and written in one transaction at the end: no database write per piece.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import AsyncIterator
+
+import anyio
+
+from modelpilot.chat import repo
+from modelpilot.chat.prompt import HISTORY_FETCH, build_messages, history_within_budget, sources_of
+from modelpilot.chat.turns import TurnOutcome, open_model_stream, save_turn
+from modelpilot.core.db import Database
+from modelpilot.core.errors import invalid, not_found
+from modelpilot.core.ids import utc_now_iso
+from modelpilot.providers import service as providers
+from modelpilot.providers.errors import LLMError
+from modelpilot.providers.service import ResolvedModel
+from modelpilot.rag import retrieve as rag
+from modelpilot.settings import Settings
+
+log = logging.getLogger("modelpilot.chat")
+MAX_SESSION_ID = 100
+
+
+@dataclass
+class Turn:
+    """One question, checked and ready to answer."""
+    workspace_id: str
+    bot: dict
+    session_id: str
+    message: str
+    resolved: ResolvedModel
+    started: float = field(default_factory=time.monotonic)
+    received_at: str = field(default_factory=utc_now_iso)
+
+
+def clean_session_id(session_id: str) -> str:
+    session_id = session_id.strip()
+    if not session_id or len(session_id) > MAX_SESSION_ID or not session_id.isprintable():
+        raise invalid("session_id", f"must be 1-{MAX_SESSION_ID} printable characters")
+    return session_id
+
+
+async def prepare_turn(db: Database, settings: Settings, *, workspace_id: str, bot: dict, session_id: str,
+                       message: str) -> Turn:
+    """Every check that can refuse a message before the stream begins (HTTP errors, not events).
+    Quota checks belong here too."""
+    text = message.strip()
+    if not text:
+        raise invalid("message", "must not be empty")
+    if len(text) > settings.chat_max_message_chars:
+        raise invalid("message", f"must be at most {settings.chat_max_message_chars} characters")
+    session_id = clean_session_id(session_id)
+    resolved = await providers.resolve_model(db, settings, workspace_id, bot["model"])
+    return Turn(workspace_id, bot, session_id, text, resolved)
+
+
+async def load_history(db: Database, turn: Turn, budget_tokens: int) -> list[dict]:
+    async with db.read() as conn:
+        recent = await repo.recent_messages(conn, turn.workspace_id, turn.bot["id"], turn.session_id, HISTORY_FETCH)
+    return history_within_budget(recent, budget_tokens)
+
+
+async def stream_reply(db: Database, settings: Settings, *, workspace_id: str, bot: dict, session_id: str,
+                       message: str, channel: str, visitor_ip_hash: str = "") -> AsyncIterator[dict]:
+    turn = await prepare_turn(db, settings, workspace_id=workspace_id, bot=bot, session_id=session_id,
+                              message=message)
+    history = await load_history(db, turn, settings.chat_history_tokens)
+    chunks = await rag.retrieve(db, workspace_id, bot, turn.message, top_k=bot.get("top_k"))
+    chunks = [c for c in chunks if c.score >= (bot.get("score_threshold") or 0.0)]
+    messages = build_messages(bot, history, chunks, turn.message)
+    stream = open_model_stream(turn.resolved, bot, settings, messages, chunks, turn.message)
+    outcome = TurnOutcome(sources=sources_of(chunks), messages=messages)
+    pieces = stream.__aiter__()
+    try:
+        async for piece in pieces:
+            outcome.add(piece)
+            yield {"text": piece}
+        outcome.finish("complete", stream.usage)
+    except LLMError as exc:
+        outcome.fail(exc.code, exc.message)
+    except Exception:  # a bug must still end the stream with an error event and save the turn
+        log.exception("chat stream failed")
+        outcome.fail("internal_error", "Something went wrong while answering.")
+    finally:
+        if outcome.status is None:
+            outcome.cut_short(turn.resolved.route.litellm_model)  # the client went away
+        with anyio.CancelScope(shield=True):
+            await pieces.aclose()  # releases the upstream connection now, not at garbage collection
+            ids = await save_turn(db, turn, outcome, channel, visitor_ip_hash)
+    if outcome.status == "error":
+        yield {"error": {"code": outcome.error_code, "message": outcome.error}}
+        return
+    yield {"done": True, "message_id": ids.message_id, "conversation_id": ids.conversation_id,
+           "session_id": turn.session_id, "tokens": outcome.usage.tokens_in + outcome.usage.tokens_out,
+           "tokens_in": outcome.usage.tokens_in, "tokens_out": outcome.usage.tokens_out,
+           "cost": outcome.usage.cost, "sources": outcome.sources}
+
+
+async def session_history(db: Database, workspace_id: str, bot_id: str, session_id: str) -> list[dict]:
+    """Messages of one visitor session, oldest first: id, role, content, sources, created_at, feedback."""
+    session_id = clean_session_id(session_id)
+    async with db.read() as conn:
+        return await repo.session_messages(conn, workspace_id, bot_id, session_id)
+
+
+async def set_feedback(db: Database, workspace_id: str, bot_id: str, session_id: str, message_id: str,
+                       rating: int) -> None:
+    """Thumbs up (1) or down (-1) on an assistant message of that session; 404 for anything else."""
+    if rating not in (1, -1):
+        raise invalid("rating", "must be 1 or -1")
+    session_id = clean_session_id(session_id)
+    async with db.write() as conn:
+        if not await repo.set_feedback(conn, workspace_id, bot_id, session_id, message_id, rating):
+            raise not_found("message")

@@ -1,0 +1,97 @@
+"""A turn's outcome (what was streamed, how it ended, usage) and saving it in one transaction."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from modelpilot.chat import repo
+from modelpilot.core.db import Database
+from modelpilot.core.ids import new_id, utc_now_iso
+from modelpilot.providers.extractive import ExtractiveStream
+from modelpilot.providers.llm import LLMCall, ModelStream, Usage, partial_usage
+from modelpilot.providers.service import ResolvedModel
+from modelpilot.settings import Settings
+
+
+def open_model_stream(resolved: ResolvedModel, bot: dict, settings: Settings, messages: list[dict],
+                      chunks: Sequence, question: str) -> Any:
+    """A stream of text pieces with `.usage` afterwards: the built-in model or a LiteLLM call."""
+    if resolved.builtin:
+        prompt_text = " ".join(m["content"] for m in messages)
+        return ExtractiveStream(question, chunks, prompt_text)
+    call = LLMCall(resolved.route.litellm_model, messages, resolved.api_key, resolved.api_base,
+                   temperature=bot["temperature"], max_tokens=bot["max_tokens"],
+                   connect_timeout=settings.llm_connect_timeout, idle_timeout=settings.llm_idle_timeout)
+    return ModelStream(call)
+
+
+@dataclass
+class TurnOutcome:
+    sources: list[dict]
+    messages: list[dict]
+    parts: list[str] = field(default_factory=list)
+    first_piece_at: float | None = None
+    ended_at: float | None = None
+    status: str | None = None        # complete | partial | error
+    error_code: str | None = None
+    error: str | None = None
+    usage: Usage = field(default_factory=Usage)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def add(self, piece: str) -> None:
+        if self.first_piece_at is None:
+            self.first_piece_at = time.monotonic()
+        self.parts.append(piece)
+
+    def finish(self, status: str, usage: Usage) -> None:
+        self.status, self.usage, self.ended_at = status, usage, time.monotonic()
+
+    def fail(self, code: str, message: str) -> None:
+        self.status, self.error_code, self.error = "error", code, message
+        self.ended_at = time.monotonic()
+
+    def cut_short(self, model: str) -> None:
+        self.status, self.ended_at = "partial", time.monotonic()
+        self.usage = partial_usage(model, self.messages, self.text)
+
+
+@dataclass(frozen=True)
+class SavedTurn:
+    conversation_id: str
+    message_id: str
+
+
+def _ms(start: float, end: float | None) -> int | None:
+    return None if end is None else max(0, round((end - start) * 1000))
+
+
+async def save_turn(db: Database, turn: Any, outcome: TurnOutcome, channel: str, visitor_ip_hash: str) -> SavedTurn:
+    """The question, the answer (however far it got) and one usage event, in one transaction."""
+    if outcome.status == "error" and not outcome.usage.tokens_in:
+        outcome.usage = partial_usage(turn.resolved.route.litellm_model, outcome.messages, outcome.text)
+    now, bot_id, model = utc_now_iso(), turn.bot["id"], turn.bot["model"]
+    answer_id = new_id()
+    usage = outcome.usage
+    first_ms, total_ms = _ms(turn.started, outcome.first_piece_at), _ms(turn.started, outcome.ended_at)
+    async with db.write() as conn:
+        conversation_id = await repo.upsert_conversation(conn, turn.workspace_id, {
+            "id": new_id(), "chatbot_id": bot_id, "session_id": turn.session_id, "channel": channel,
+            "visitor_ip_hash": visitor_ip_hash, "started_at": turn.received_at, "last_message_at": now})
+        base = {"conversation_id": conversation_id, "chatbot_id": bot_id}
+        await repo.insert_message(conn, turn.workspace_id, {**base, "id": new_id(), "role": "user",
+                                                            "content": turn.message, "created_at": turn.received_at})
+        await repo.insert_message(conn, turn.workspace_id, {
+            **base, "id": answer_id, "role": "assistant", "content": outcome.text, "status": outcome.status,
+            "error": outcome.error, "sources": outcome.sources, "model": model, "tokens_in": usage.tokens_in,
+            "tokens_out": usage.tokens_out, "cost": usage.cost, "latency_first_ms": first_ms,
+            "latency_total_ms": total_ms, "created_at": now})
+        await repo.insert_usage_event(conn, turn.workspace_id, {
+            **base, "id": new_id(), "message_id": answer_id, "channel": channel, "model": model,
+            "tokens_in": usage.tokens_in, "tokens_out": usage.tokens_out, "cost": usage.cost,
+            "latency_ms": total_ms, "created_at": now})
+    return SavedTurn(conversation_id, answer_id)

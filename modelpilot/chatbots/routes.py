@@ -1,0 +1,40 @@
+"""Chatbot routes: CRUD. Editors and admins write; viewers read."""
+
+from __future__ import annotations
+
+from litestar import delete, get, patch, post
+
+from modelpilot.auth.context import WorkspaceAccess
+from modelpilot.chatbots import service
+from modelpilot.chatbots.schemas import CreateBotBody, UpdateBotBody
+from modelpilot.core.db import Database
+
+WS = "/api/v1/workspaces/{ws:str}"
+
+
+@get(WS + "/chatbots", tags=["chatbots"])
+async def list_chatbots(db: Database, access: WorkspaceAccess) -> list[dict]:
+    return await service.list_bots(db, access)
+
+
+@post(WS + "/chatbots", tags=["chatbots"])
+async def create_chatbot(db: Database, access: WorkspaceAccess, data: CreateBotBody) -> dict:
+    return await service.create_bot(db, access, data)
+
+
+@get(WS + "/chatbots/{bot:str}", tags=["chatbots"])
+async def get_chatbot(db: Database, access: WorkspaceAccess, bot: str) -> dict:
+    return service.public_bot(await service.get_bot(db, access.workspace_id, bot))
+
+
+@patch(WS + "/chatbots/{bot:str}", tags=["chatbots"])
+async def update_chatbot(db: Database, access: WorkspaceAccess, bot: str, data: UpdateBotBody) -> dict:
+    return await service.update_bot(db, access, bot, data)
+
+
+@delete(WS + "/chatbots/{bot:str}", tags=["chatbots"], status_code=204)
+async def delete_chatbot(db: Database, access: WorkspaceAccess, bot: str) -> None:
+    await service.delete_bot(db, access, bot)
+
+
+ROUTES = [list_chatbots, create_chatbot, get_chatbot, update_chatbot, delete_chatbot]

@@ -1,0 +1,53 @@
+"""Request shapes for chatbots: bounds live here so bad input is a 400 naming the field."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+Name = Annotated[str, Meta(min_length=1, max_length=100)]
+SystemPrompt = Annotated[str, Meta(max_length=20000)]
+ModelName = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"^\S+$")]
+Temperature = Annotated[float, Meta(ge=0, le=2)]
+MaxTokens = Annotated[int, Meta(ge=1, le=32000)]
+Greeting = Annotated[str, Meta(max_length=1000)]
+AccentColor = Annotated[str, Meta(pattern=r"^#[0-9a-fA-F]{6}$")]
+Position = Literal["bottom-right", "bottom-left"]
+StarterQuestions = Annotated[list[Annotated[str, Meta(min_length=1, max_length=200)]], Meta(max_length=6)]
+AllowedOrigins = Annotated[list[Annotated[str, Meta(min_length=1, max_length=300)]], Meta(max_length=50)]
+TopK = Annotated[int, Meta(ge=1, le=50)]
+ScoreThreshold = Annotated[float, Meta(ge=0, le=1)]
+
+
+class CreateBotBody(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name
+    system_prompt: SystemPrompt = "You are a helpful assistant. Answer briefly and truthfully."
+    model: ModelName | None = None  # None: the workspace's default (builtin/extractive without a provider)
+    temperature: Temperature = 0.3
+    max_tokens: MaxTokens = 800
+    greeting: Greeting = "Hi! How can I help?"
+    accent_color: AccentColor = "#4f46e5"
+    position: Position = "bottom-right"
+    starter_questions: StarterQuestions = msgspec.field(default_factory=list)
+    allowed_origins: AllowedOrigins = msgspec.field(default_factory=list)
+    published: bool = False
+    top_k: TopK = 5
+    score_threshold: ScoreThreshold = 0.0
+
+
+class UpdateBotBody(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name | UnsetType = UNSET
+    system_prompt: SystemPrompt | UnsetType = UNSET
+    model: ModelName | UnsetType = UNSET
+    temperature: Temperature | UnsetType = UNSET
+    max_tokens: MaxTokens | UnsetType = UNSET
+    greeting: Greeting | UnsetType = UNSET
+    accent_color: AccentColor | UnsetType = UNSET
+    position: Position | UnsetType = UNSET
+    starter_questions: StarterQuestions | UnsetType = UNSET
+    allowed_origins: AllowedOrigins | UnsetType = UNSET
+    published: bool | UnsetType = UNSET
+    top_k: TopK | UnsetType = UNSET
+    score_threshold: ScoreThreshold | UnsetType = UNSET

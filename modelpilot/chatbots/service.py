@@ -1,0 +1,118 @@
+"""Chatbots: create, read, change and delete, with the checks msgspec types cannot express."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import msgspec
+
+from modelpilot.auth.context import WorkspaceAccess
+from modelpilot.core import audit
+from modelpilot.core.db import Database
+from modelpilot.core.errors import invalid, not_found
+from modelpilot.core.ids import new_id, utc_now_iso
+from modelpilot.chatbots import repo
+from modelpilot.chatbots.schemas import CreateBotBody, UpdateBotBody
+from modelpilot.providers import service as providers
+
+
+def _actor(access: WorkspaceAccess) -> dict:
+    return {"actor_user_id": access.user_id, "actor_token_id": access.token_id}
+
+
+def public_bot(row: dict) -> dict:
+    return {key: value for key, value in row.items() if key != "workspace_id"}
+
+
+def clean_origin(value: str, field: str) -> str:
+    """An origin as browsers send it: scheme://host[:port], lower-case, no path."""
+    try:
+        parts = urlsplit(value.strip())
+        port = parts.port
+    except ValueError:
+        raise invalid(field, "is not a valid URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise invalid(field, "must be a URL such as https://www.example.com")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        raise invalid(field, "must be an origin only (scheme, host and port), without a path")
+    host = parts.hostname.lower()
+    host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+
+
+def _clean_fields(values: dict) -> dict:
+    if "name" in values:
+        values["name"] = values["name"].strip()
+        if not values["name"]:
+            raise invalid("name", "must not be empty")
+    if "starter_questions" in values:
+        values["starter_questions"] = [q.strip() for q in values["starter_questions"] if q.strip()]
+    if "allowed_origins" in values:
+        origins = [clean_origin(o, f"allowed_origins[{i}]") for i, o in enumerate(values["allowed_origins"])]
+        values["allowed_origins"] = list(dict.fromkeys(origins))
+    if "accent_color" in values:
+        values["accent_color"] = values["accent_color"].lower()
+    return values
+
+
+async def list_bots(db: Database, access: WorkspaceAccess) -> list[dict]:
+    async with db.read() as conn:
+        return [public_bot(row) for row in await repo.list_bots(conn, access.workspace_id)]
+
+
+async def get_bot(db: Database, workspace_id: str, bot_id: str) -> dict:
+    """The bot row (with workspace_id) or 404; other domains call this."""
+    async with db.read() as conn:
+        row = await repo.get_bot(conn, workspace_id, bot_id)
+    if row is None:
+        raise not_found("chatbot")
+    return row
+
+
+async def create_bot(db: Database, access: WorkspaceAccess, body: CreateBotBody) -> dict:
+    access.require("editor")
+    values = _clean_fields(msgspec.to_builtins(body))
+    if not values.get("model"):
+        values["model"] = await providers.default_bot_model(db, access.workspace_id)
+    now = utc_now_iso()
+    values.update(id=new_id(), created_at=now, updated_at=now)
+    async with db.write() as conn:
+        await repo.insert_bot(conn, access.workspace_id, values)
+        await audit.record(conn, access.workspace_id, "chatbot.created", **_actor(access),
+                           target_type="chatbot", target_id=values["id"], details={"name": values["name"]})
+        row = await repo.get_bot(conn, access.workspace_id, values["id"])
+    return public_bot(row)
+
+
+async def update_bot(db: Database, access: WorkspaceAccess, bot_id: str, body: UpdateBotBody) -> dict:
+    access.require("editor")
+    changes = _clean_fields({k: v for k, v in msgspec.structs.asdict(body).items() if v is not msgspec.UNSET})
+    async with db.write() as conn:
+        if await repo.get_bot(conn, access.workspace_id, bot_id) is None:
+            raise not_found("chatbot")
+        if changes:
+            await repo.update_bot(conn, access.workspace_id, bot_id, {**changes, "updated_at": utc_now_iso()})
+            await audit.record(conn, access.workspace_id, "chatbot.updated", **_actor(access),
+                               target_type="chatbot", target_id=bot_id, details={"fields": sorted(changes)})
+        row = await repo.get_bot(conn, access.workspace_id, bot_id)
+    return public_bot(row)
+
+
+async def delete_bot(db: Database, access: WorkspaceAccess, bot_id: str) -> None:
+    """Removes the bot; its conversations and messages go by FK cascade. Usage events stay
+    (billing and analytics history). Knowledge vectors live in a virtual table that FKs cannot
+    reach: the knowledge domain's purge_chatbot(conn, workspace_id, bot_id) belongs right before
+    repo.delete_bot, in this same transaction."""
+    access.require("editor")
+    async with db.write() as conn:
+        if not await repo.delete_bot(conn, access.workspace_id, bot_id):
+            raise not_found("chatbot")
+        await audit.record(conn, access.workspace_id, "chatbot.deleted", **_actor(access),
+                           target_type="chatbot", target_id=bot_id)
+
+
+async def workspace_of_bot(db: Database, bot_id: str) -> str | None:
+    """The workspace a bot belongs to, looked up by id alone. Only for the public widget, whose
+    requests name nothing but the bot; everything after this is scoped to the answer."""
+    async with db.read() as conn:
+        return await repo.workspace_of_bot(conn, bot_id)

@@ -1,0 +1,70 @@
+"""Provider failures turned into plain words, with the key scrubbed from anything shown or logged."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+log = logging.getLogger("modelpilot.providers")
+
+# LiteLLM exception class name -> (our code, what to tell the user)
+_KNOWN = {
+    "AuthenticationError": ("provider_auth", "The provider rejected the API key. Check the key under Providers."),
+    "PermissionDeniedError": ("provider_auth", "The provider refused access with this key."),
+    "RateLimitError": ("provider_rate_limited", "The provider is rate limiting this key; try again shortly."),
+    "NotFoundError": ("model_not_found", "The provider does not know this model (or the api_base is wrong)."),
+    "ContextWindowExceededError": ("context_too_long", "The conversation is too long for this model."),
+    "ContentPolicyViolationError": ("content_policy", "The provider refused this request under its content policy."),
+    "BadRequestError": ("provider_bad_request", "The provider rejected the request."),
+    "Timeout": ("provider_timeout", "The provider did not answer in time."),
+    "APIConnectionError": ("provider_unreachable", "Could not reach the provider."),
+    "ServiceUnavailableError": ("provider_error", "The provider is unavailable right now."),
+    "InternalServerError": ("provider_error", "The provider failed while answering."),
+    "BadGatewayError": ("provider_error", "The provider failed while answering."),
+}
+
+
+class LLMError(Exception):
+    """A provider failure in plain words; `code` is the SSE/API error code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def scrub(text: str, secret: str) -> str:
+    """Remove a key (and its long fragments) from text that may be shown or logged."""
+    if not secret:
+        return text
+    text = text.replace(secret, "[key]")
+    if len(secret) >= 12:
+        for fragment in (secret[:12], secret[-8:]):
+            text = text.replace(fragment, "[key]")
+    return text
+
+
+def _provider_detail(exc: Exception) -> str:
+    message = str(getattr(exc, "message", "") or exc)
+    for noise in ("litellm.", "LiteLLM", "OpenAIException - ", "Exception - "):
+        message = message.replace(noise, "")
+    return " ".join(message.split())[:300]
+
+
+def translate_error(exc: Exception, call: Any) -> LLMError:
+    """One plain-words error for any provider failure; the key never appears in it."""
+    name = type(exc).__name__
+    code, summary = _KNOWN.get(name, ("provider_error", "The model call failed."))
+    for cls in type(exc).__mro__:
+        if cls.__name__ in _KNOWN:
+            code, summary = _KNOWN[cls.__name__]
+            break
+    status = getattr(exc, "status_code", None)
+    detail = scrub(_provider_detail(exc), getattr(call, "api_key", ""))
+    message = f"{summary} (HTTP {status}: {detail})" if status else f"{summary} ({detail})"
+    if code in ("provider_auth", "provider_bad_request"):
+        message = f"{summary} (HTTP {status})" if status else summary
+        if code == "provider_bad_request" and detail:
+            message += f": {detail}"
+    log.warning("model call to %s failed: %s %s", getattr(call, "litellm_model", "?"), name, status or "")
+    return LLMError(code, message)

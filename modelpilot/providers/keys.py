@@ -1,0 +1,74 @@
+"""The process's key ring for provider keys, and re-sealing every key under a new one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from modelpilot.core.crypto import (
+    KEY_FILE_NAME, CryptoError, KeyRing, load_key_ring, new_key_text, parse_ring, write_key_file,
+)
+from modelpilot.core.db import connect_sync
+from modelpilot.settings import Settings
+
+_rings: dict[tuple[str, str], KeyRing] = {}
+
+
+def key_ring(settings: Settings, *, reload: bool = False) -> KeyRing:
+    """Cached per (secret, data dir); reload picks up a rotation done by another process."""
+    cache_key = (settings.secret_key, str(settings.data_dir))
+    if reload or cache_key not in _rings:
+        _rings[cache_key] = load_key_ring(settings.secret_key, settings.data_dir)
+    return _rings[cache_key]
+
+
+def seal_api_key(settings: Settings, workspace_id: str, provider: str, api_key: str) -> str:
+    return key_ring(settings).seal(api_key, aad=f"{workspace_id}/{provider}")
+
+
+def open_api_key(settings: Settings, workspace_id: str, provider: str, sealed: str) -> str:
+    aad = f"{workspace_id}/{provider}"
+    try:
+        return key_ring(settings).open(sealed, aad=aad)
+    except CryptoError:
+        return key_ring(settings, reload=True).open(sealed, aad=aad)
+
+
+def rotate_keys(settings: Settings, new_key: str | None = None) -> tuple[str, str, int]:
+    """Seal every provider key with a new key. Returns (new key, its id, keys re-sealed).
+
+    With a key file, the new key is written first (the old one kept below it) so a crash
+    between the steps loses nothing; once all rows are re-sealed the old key is dropped.
+    With MODELPILOT_SECRET_KEY, the caller must then set the new key there (printed by the CLI).
+    """
+    old_ring = load_key_ring(settings.secret_key, settings.data_dir)
+    new_text = new_key or new_key_text()
+    new_ring = KeyRing(parse_ring(new_text).keys + old_ring.keys)
+    key_file = Path(settings.data_dir) / KEY_FILE_NAME
+    uses_file = not settings.secret_key.strip()
+    if uses_file:
+        old_lines = [line.strip() for line in key_file.read_text().splitlines() if line.strip()]
+        write_key_file(key_file, [new_text, *old_lines])
+    count = _reseal_all(settings.db_path, new_ring)
+    if uses_file:
+        write_key_file(key_file, [new_text])
+    _rings.clear()
+    return new_text, new_ring.current_id, count
+
+
+def _reseal_all(db_path: Path, ring: KeyRing) -> int:
+    conn = connect_sync(db_path)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        rows = conn.execute("SELECT workspace_id, provider, sealed_key FROM providers").fetchall()
+        for row in rows:
+            aad = f"{row['workspace_id']}/{row['provider']}"
+            resealed = ring.seal(ring.open(row["sealed_key"], aad=aad), aad=aad)
+            conn.execute("UPDATE providers SET sealed_key = ? WHERE workspace_id = ? AND provider = ?",
+                         (resealed, row["workspace_id"], row["provider"]))
+        conn.execute("COMMIT")
+        return len(rows)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    finally:
+        conn.close()

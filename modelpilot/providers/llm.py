@@ -1,0 +1,224 @@
+"""The one place that calls LiteLLM: a streaming chat call with timeouts, usage and cost.
+
+LiteLLM is imported lazily (about 2 s and 200 MB): on the first chat, or in the background after
+start-up, never on the way to a healthy /healthz. LITELLM_OFFLINE_MODE is set before the import so
+it reads its bundled price map instead of fetching one from the internet. Keys and api_base are
+passed per call, never through the process environment, so tenants cannot see each other's keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator
+
+import anyio
+
+from modelpilot.providers.errors import LLMError, translate_error
+
+log = logging.getLogger("modelpilot.providers.llm")
+_import_lock = threading.Lock()
+_litellm: Any = None
+
+
+def litellm_module() -> Any:
+    """Import and configure LiteLLM once (blocking: call from a thread, or via load_litellm)."""
+    global _litellm
+    if _litellm is None:
+        with _import_lock:
+            if _litellm is None:
+                os.environ["LITELLM_OFFLINE_MODE"] = "true"
+                os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+                import litellm
+
+                litellm.suppress_debug_info = True
+                litellm.drop_params = True  # a provider that lacks a parameter ignores it
+                litellm.telemetry = False
+                # We price from the usage the provider reports (or our own estimate), so LiteLLM's
+                # own tiktoken counting and per-stream logging only cost CPU (~10 ms a call, measured).
+                litellm.disable_token_counter = True
+                litellm.disable_streaming_logging = True
+                for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm"):
+                    logging.getLogger(name).setLevel(logging.WARNING)
+                _litellm = litellm
+    return _litellm
+
+
+async def load_litellm() -> Any:
+    if _litellm is not None:
+        return _litellm
+    return await anyio.to_thread.run_sync(litellm_module, abandon_on_cancel=True)
+
+
+async def preload_litellm(delay: float) -> None:
+    """Import LiteLLM in the background shortly after start-up, so the first chat is quick."""
+    try:
+        await asyncio.sleep(delay)
+        await load_litellm()
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # a broken install shows up again, with its error, on the first chat
+        log.exception("background import of litellm failed")
+
+
+@dataclass(frozen=True)
+class LLMCall:
+    litellm_model: str
+    messages: list[dict]
+    api_key: str = ""
+    api_base: str | None = None
+    temperature: float = 0.3
+    max_tokens: int = 800
+    connect_timeout: float = 10.0
+    idle_timeout: float = 60.0
+
+
+@dataclass
+class Usage:
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost: float = 0.0
+    cost_note: str = ""
+    reported: bool = False  # False when the provider sent no usage and we estimated it
+
+
+@dataclass
+class ModelStream:
+    """Async iterator of text pieces; `usage` is filled in once the stream has ended."""
+    call: LLMCall
+    usage: Usage = field(default_factory=Usage)
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        return self._pieces()
+
+    async def _pieces(self) -> AsyncIterator[str]:
+        litellm = await load_litellm()
+        upstream = await _open_stream(litellm, self.call)
+        produced: list[str] = []
+        chunks = upstream.__aiter__()
+        try:
+            while True:
+                # The clock runs only while waiting on the provider, not while our consumer
+                # (a slow client) holds a piece.
+                async with asyncio.timeout(self.call.idle_timeout):
+                    try:
+                        chunk = await chunks.__anext__()
+                    except StopAsyncIteration:
+                        break
+                self._take_usage(chunk)
+                text = _chunk_text(chunk)
+                if text:
+                    produced.append(text)
+                    yield text
+        except TimeoutError:
+            raise LLMError("provider_timeout", f"The model sent nothing for {self.call.idle_timeout:g} s; "
+                                               "the answer was cut off.") from None
+        except LLMError:
+            raise
+        except Exception as exc:  # any provider failure mid-stream ends the answer with an error event
+            raise translate_error(exc, self.call) from None
+        finally:
+            await _close_quietly(upstream)
+        self._finish_usage(litellm, produced)
+
+    def _take_usage(self, chunk: Any) -> None:
+        usage = getattr(chunk, "usage", None)
+        if usage and getattr(usage, "prompt_tokens", None) is not None:
+            self.usage.tokens_in = int(usage.prompt_tokens or 0)
+            self.usage.tokens_out = int(usage.completion_tokens or 0)
+            self.usage.reported = True
+
+    def _finish_usage(self, litellm: Any, produced: list[str]) -> None:
+        if not self.usage.reported:
+            self.usage.tokens_in = rough_tokens(" ".join(str(m.get("content", "")) for m in self.call.messages))
+            self.usage.tokens_out = rough_tokens("".join(produced))
+        self.usage.cost, self.usage.cost_note = price(litellm, self.call.litellm_model, self.usage)
+
+
+def rough_tokens(text: str) -> int:
+    """About four characters a token: good enough where a provider reports nothing."""
+    return (len(text) + 3) // 4 if text else 0
+
+
+def price(litellm: Any, model: str, usage: Usage) -> tuple[float, str]:
+    """Cost from LiteLLM's bundled price map; models it does not know (local ones) are free."""
+    try:
+        prompt, completion = litellm.cost_per_token(model=model, prompt_tokens=usage.tokens_in,
+                                                    completion_tokens=usage.tokens_out)
+    except Exception:  # ModelNotMappedError and friends: no price known for this model
+        return 0.0, "no price known for this model; counted as free"
+    return float(prompt + completion), ""
+
+
+def _call_kwargs(call: LLMCall) -> dict:
+    import httpx
+
+    kwargs: dict[str, Any] = {
+        "model": call.litellm_model, "messages": call.messages, "temperature": call.temperature,
+        "max_tokens": call.max_tokens, "num_retries": 0, "max_retries": 0,
+        "timeout": httpx.Timeout(call.idle_timeout, connect=call.connect_timeout),
+    }
+    if call.api_key:
+        kwargs["api_key"] = call.api_key
+    if call.api_base:
+        kwargs["api_base"] = call.api_base
+    return kwargs
+
+
+async def _open_stream(litellm: Any, call: LLMCall) -> Any:
+    try:
+        async with asyncio.timeout(call.connect_timeout + call.idle_timeout):
+            return await litellm.acompletion(**_call_kwargs(call), stream=True,
+                                             stream_options={"include_usage": True})
+    except TimeoutError:
+        raise LLMError("provider_timeout", "The model did not start answering in time.") from None
+    except Exception as exc:
+        raise translate_error(exc, call) from None
+
+
+async def _close_quietly(upstream: Any) -> None:
+    closer = getattr(upstream, "aclose", None)
+    if closer is None:
+        return
+    try:
+        with anyio.CancelScope(shield=True):
+            await closer()
+    except Exception as exc:  # closing a broken stream may fail; the answer is already decided
+        log.debug("closing the upstream stream failed: %s", type(exc).__name__)
+
+
+def _chunk_text(chunk: Any) -> str:
+    choices = getattr(chunk, "choices", None)
+    if not choices:
+        return ""
+    delta = getattr(choices[0], "delta", None)
+    return getattr(delta, "content", None) or ""
+
+
+async def one_token_call(call: LLMCall) -> float:
+    """A tiny non-streaming call that proves key, base and model work; returns seconds taken."""
+    litellm = await load_litellm()
+    started = time.monotonic()
+    kwargs = {**_call_kwargs(call), "max_tokens": 1}
+    try:
+        async with asyncio.timeout(call.connect_timeout + call.idle_timeout):
+            await litellm.acompletion(**kwargs)
+    except TimeoutError:
+        raise LLMError("provider_timeout", "The provider did not answer in time.") from None
+    except Exception as exc:
+        raise translate_error(exc, call) from None
+    return time.monotonic() - started
+
+
+
+def partial_usage(model: str, messages: list[dict], produced: str) -> Usage:
+    """Usage for an answer cut short (disconnect, error): estimated, priced if LiteLLM is loaded."""
+    usage = Usage(tokens_in=rough_tokens(" ".join(str(m.get("content", "")) for m in messages)),
+                  tokens_out=rough_tokens(produced))
+    if _litellm is not None and not model.startswith("builtin/"):
+        usage.cost, usage.cost_note = price(_litellm, model, usage)
+    return usage

@@ -1,0 +1,41 @@
+"""Provider rows: one sealed key per (workspace, provider). Every query names its workspace.
+(Key rotation, an instance-wide job, lives in providers/keys.py.)"""
+
+from __future__ import annotations
+
+from modelpilot.core.db import Connection, execute, fetch_all, fetch_one
+
+PUBLIC_COLUMNS = "provider, key_mask, api_base, created_at, updated_at"
+
+
+async def list_providers(conn: Connection, workspace_id: str) -> list[dict]:
+    return await fetch_all(conn, f"SELECT {PUBLIC_COLUMNS} FROM providers WHERE workspace_id = ? ORDER BY provider",
+                            (workspace_id,))
+
+
+async def get_provider(conn: Connection, workspace_id: str, provider: str) -> dict | None:
+    return await fetch_one(conn, f"SELECT {PUBLIC_COLUMNS}, sealed_key FROM providers"
+                                 " WHERE workspace_id = ? AND provider = ?", (workspace_id, provider))
+
+
+async def upsert_provider(conn: Connection, workspace_id: str, provider: str, sealed_key: str, key_mask: str,
+                          api_base: str | None, now: str) -> None:
+    await execute(
+        conn,
+        "INSERT INTO providers (workspace_id, provider, sealed_key, key_mask, api_base, created_at, updated_at)"
+        " VALUES (?,?,?,?,?,?,?) ON CONFLICT (workspace_id, provider) DO UPDATE SET"
+        " sealed_key = excluded.sealed_key, key_mask = excluded.key_mask, api_base = excluded.api_base,"
+        " updated_at = excluded.updated_at",
+        (workspace_id, provider, sealed_key, key_mask, api_base, now, now),
+    )
+
+
+async def delete_provider(conn: Connection, workspace_id: str, provider: str) -> bool:
+    return await execute(conn, "DELETE FROM providers WHERE workspace_id = ? AND provider = ?",
+                         (workspace_id, provider)) > 0
+
+
+async def providers_with_keys(conn: Connection, workspace_id: str) -> dict[str, dict]:
+    rows = await fetch_all(conn, f"SELECT {PUBLIC_COLUMNS}, sealed_key FROM providers WHERE workspace_id = ?",
+                           (workspace_id,))
+    return {row["provider"]: row for row in rows}

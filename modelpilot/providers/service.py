@@ -1,0 +1,169 @@
+"""LLM providers of a workspace: sealed keys, the key test, and which key serves a bot's model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from modelpilot.auth.context import WorkspaceAccess
+from modelpilot.core import audit
+from modelpilot.core.db import Database
+from modelpilot.core.errors import ApiError, invalid, not_found
+from modelpilot.core.ids import utc_now_iso
+from modelpilot.providers import repo
+from modelpilot.providers.errors import LLMError
+from modelpilot.providers.keys import open_api_key, seal_api_key
+from modelpilot.providers.llm import LLMCall, load_litellm, one_token_call
+from modelpilot.providers.models import (
+    BUILTIN_EXTRACTIVE, COMMON_PROVIDERS, KEYLESS_PROVIDERS, PROVIDER_NAME, PREFIX_ALIASES, ModelRoute,
+    default_model_for, mask_key, route_by_prefix,
+)
+from modelpilot.providers.schemas import ProviderBody
+from modelpilot.settings import Settings
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """Everything needed to call a bot's model; `api_key` is plaintext: never log or return it."""
+    route: ModelRoute
+    api_key: str = ""
+    api_base: str | None = None
+
+    @property
+    def builtin(self) -> bool:
+        return self.route.provider == "builtin"
+
+
+def _actor(access: WorkspaceAccess) -> dict:
+    return {"actor_user_id": access.user_id, "actor_token_id": access.token_id}
+
+
+async def check_provider_name(provider: str) -> str:
+    if not PROVIDER_NAME.match(provider):
+        raise invalid("provider", "must be a LiteLLM provider name such as openai, anthropic or ollama")
+    if provider in COMMON_PROVIDERS:
+        return provider
+    litellm = await load_litellm()
+    if provider not in {str(p.value if hasattr(p, "value") else p) for p in litellm.provider_list}:
+        raise invalid("provider", f"'{provider}' is not a provider LiteLLM knows")
+    return provider
+
+
+def clean_api_base(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    base = value.strip().rstrip("/")
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise invalid("api_base", "must be an http(s) URL such as http://localhost:11434")
+    return base
+
+
+async def list_providers(db: Database, access: WorkspaceAccess) -> list[dict]:
+    async with db.read() as conn:
+        return await repo.list_providers(conn, access.workspace_id)
+
+
+async def configured_provider_names(db: Database, workspace_id: str) -> list[str]:
+    async with db.read() as conn:
+        return [row["provider"] for row in await repo.list_providers(conn, workspace_id)]
+
+
+async def put_provider(db: Database, settings: Settings, access: WorkspaceAccess, provider: str,
+                       body: ProviderBody) -> dict:
+    access.require("admin")
+    provider = await check_provider_name(provider)
+    api_key, api_base = body.api_key.strip(), clean_api_base(body.api_base)
+    if not api_key and not (provider in KEYLESS_PROVIDERS and api_base):
+        raise invalid("api_key", "is required for this provider")
+    if provider == "openai_compatible" and not api_base:
+        raise invalid("api_base", "is required for an OpenAI-compatible server")
+    sealed = seal_api_key(settings, access.workspace_id, provider, api_key)
+    async with db.write() as conn:
+        await repo.upsert_provider(conn, access.workspace_id, provider, sealed, mask_key(api_key), api_base,
+                                   utc_now_iso())
+        await audit.record(conn, access.workspace_id, "provider.saved", **_actor(access), target_type="provider",
+                           target_id=provider, details={"api_base": api_base, "key_mask": mask_key(api_key)})
+        row = await repo.get_provider(conn, access.workspace_id, provider)
+    row.pop("sealed_key")
+    return row
+
+
+async def delete_provider(db: Database, access: WorkspaceAccess, provider: str) -> None:
+    access.require("admin")
+    async with db.write() as conn:
+        if not await repo.delete_provider(conn, access.workspace_id, provider):
+            raise not_found("provider")
+        await audit.record(conn, access.workspace_id, "provider.deleted", **_actor(access),
+                           target_type="provider", target_id=provider)
+
+
+def _credentials(settings: Settings, workspace_id: str, route: ModelRoute, rows: dict[str, dict]) -> ResolvedModel:
+    row = rows.get(route.provider)
+    if row is None:
+        raise ApiError(409, "provider_not_configured",
+                       f"This bot's model needs the '{route.provider}' provider, which this workspace has not "
+                       "set up. An admin can add its key under Providers, or pick another model.")
+    api_key = open_api_key(settings, workspace_id, route.provider, row["sealed_key"])
+    return ResolvedModel(route, api_key, row["api_base"])
+
+
+async def resolve_model(db: Database, settings: Settings, workspace_id: str, model: str) -> ResolvedModel:
+    """The provider, key and base for a model name; 409 if the workspace lacks that provider.
+    One database read: this runs before every chat message."""
+    route = route_by_prefix(model)
+    if route is not None and route.provider == "builtin":
+        return ResolvedModel(route)
+    async with db.read() as conn:
+        rows = await repo.providers_with_keys(conn, workspace_id)
+    if route is None:
+        prefix = model.partition("/")[0]
+        if "/" in model and PREFIX_ALIASES.get(prefix, prefix) in rows:
+            route = ModelRoute(PREFIX_ALIASES.get(prefix, prefix), model)
+        else:
+            route = await _route_by_litellm(model)
+    return _credentials(settings, workspace_id, route, rows)
+
+
+async def _route_by_litellm(model: str) -> ModelRoute:
+    litellm = await load_litellm()
+    try:
+        _, provider, _, _ = litellm.get_llm_provider(model)
+    except Exception:  # LiteLLM raises BadRequestError for names it cannot place
+        raise ApiError(409, "unknown_model", f"No provider is known for the model '{model}'; "
+                       "write it as provider/model, e.g. openai/gpt-4o-mini.") from None
+    return ModelRoute(PREFIX_ALIASES.get(provider, provider), model)
+
+
+async def default_bot_model(db: Database, workspace_id: str) -> str:
+    """What a new bot uses when none is given: the first configured provider's cheap model."""
+    for provider in await configured_provider_names(db, workspace_id):
+        model = default_model_for(provider)
+        if model != BUILTIN_EXTRACTIVE:
+            return model
+    return BUILTIN_EXTRACTIVE
+
+
+async def test_provider(db: Database, settings: Settings, access: WorkspaceAccess, provider: str,
+                        model: str | None) -> dict:
+    access.require("admin")
+    async with db.read() as conn:
+        rows = await repo.providers_with_keys(conn, access.workspace_id)
+    if provider not in rows:
+        raise not_found("provider")
+    model = model or default_model_for(provider)
+    if model == BUILTIN_EXTRACTIVE:
+        raise invalid("model", "name a model of this provider to test with")
+    route = route_by_prefix(model) or ModelRoute(provider, model)
+    if route.provider != provider:
+        route = ModelRoute(provider, model)
+    resolved = _credentials(settings, access.workspace_id, route, rows)
+    call = LLMCall(route.litellm_model, [{"role": "user", "content": "Say OK."}], resolved.api_key,
+                   resolved.api_base, connect_timeout=settings.llm_connect_timeout,
+                   idle_timeout=settings.llm_idle_timeout)
+    try:
+        seconds = await one_token_call(call)
+    except LLMError as exc:
+        return {"ok": False, "provider": provider, "model": model,
+                "error": {"code": exc.code, "message": exc.message}}
+    return {"ok": True, "provider": provider, "model": model, "latency_ms": round(seconds * 1000)}

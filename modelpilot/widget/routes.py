@@ -1,0 +1,153 @@
+"""Public widget routes: /widget.js, its lazily loaded chat module, and /api/v1/widget/{bot_id}/*.
+
+No session or token here: the bot id and the page's Origin (checked against the bot's allowed
+origins) are the authority, and rate limits and the daily cap bound what a visitor can spend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from litestar import Request, Response, Router, get, post, route
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.enums import HttpMethod
+from litestar.exceptions import HTTPException
+from litestar.response import Stream
+
+from modelpilot.chat.sse import sse_response
+from modelpilot.core.clientip import client_ip
+from modelpilot.core.db import Database
+from modelpilot.core.errors import EXCEPTION_HANDLERS, ApiError
+from modelpilot.settings import Settings
+from modelpilot.widget import guard, service
+from modelpilot.widget.schemas import ChatBody, FeedbackBody, check_session_id, decode_body
+from modelpilot.widget.assets import WidgetAssets, asset_response
+from modelpilot.widget.build import CHAT_FILE, LOADER_FILE
+
+BOT = "/{bot_id:str}"
+
+
+class WidgetRuntime:
+    """Per-process widget state: built files, rate-limit windows, the visitor-address hasher."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.assets = WidgetAssets()
+        self.limits = guard.WidgetLimits(settings)
+        self.hasher = guard.VisitorHasher()
+
+
+def provide_runtime(state: State) -> WidgetRuntime:
+    runtime = state.get("widget_runtime")
+    if runtime is None:
+        runtime = state["widget_runtime"] = WidgetRuntime(state["settings"])
+    return runtime
+
+
+@dataclass
+class Visit:
+    """A widget request that passed the bot and origin checks."""
+
+    bot: dict
+    address: str
+    cors: dict[str, str]
+
+
+async def admit(request: Request, db: Database, settings: Settings, bot_id: str) -> Visit:
+    """Published bot, allowed Origin; from here on errors carry the CORS grant (see below)."""
+    bot = await service.find_public_bot(db, bot_id)
+    origin = request.headers.get("origin", "")
+    if not guard.origin_allowed(origin, bot["allowed_origins"]):
+        raise guard.origin_refused()
+    cors = guard.cors_headers(origin)
+    request.state.widget_cors = cors
+    return Visit(bot=bot, address=client_ip(request, settings.trusted_proxies), cors=cors)
+
+
+def with_cors_grant(handler):
+    """The project's error handler, plus the CORS grant of an admitted request.
+
+    An allowed page must be able to read a 400/413/429 to show its message; a refused origin
+    or an unknown bot gets no grant, so the browser hides even the status from that page.
+    """
+    def handle(request: Request, exc: Exception) -> Response:
+        response = handler(request, exc)
+        response.headers.update(request.state.get("widget_cors") or {})
+        return response
+
+    return handle
+
+
+@get("/widget.js", tags=["widget"])
+async def widget_js(request: Request, widget_runtime: WidgetRuntime) -> Response:
+    return asset_response(request, widget_runtime.assets.get(LOADER_FILE))
+
+
+@get("/widget-chat.js", tags=["widget"])
+async def widget_chat_js(request: Request, widget_runtime: WidgetRuntime) -> Response:
+    return asset_response(request, widget_runtime.assets.get(CHAT_FILE))
+
+
+@route([BOT + "/config", BOT + "/chat", BOT + "/history", BOT + "/feedback"],
+       http_method=[HttpMethod.OPTIONS], tags=["widget"], include_in_schema=False)
+async def preflight(request: Request, db: Database, settings: Settings, bot_id: str,
+                    widget_runtime: WidgetRuntime) -> Response:
+    visit = await admit(request, db, settings, bot_id)
+    widget_runtime.limits.check_request(visit.address)
+    return Response(content=b"", status_code=204, headers={**visit.cors, **guard.PREFLIGHT_HEADERS})
+
+
+@get(BOT + "/config", tags=["widget"])
+async def widget_config(request: Request, db: Database, settings: Settings, bot_id: str,
+                        widget_runtime: WidgetRuntime) -> Response:
+    visit = await admit(request, db, settings, bot_id)
+    widget_runtime.limits.check_request(visit.address)
+    headers = {**visit.cors, "Cache-Control": "no-cache"}
+    return Response(service.public_config(visit.bot, settings), headers=headers)
+
+
+@post(BOT + "/chat", tags=["widget"], status_code=200)
+async def widget_chat(request: Request, db: Database, settings: Settings, bot_id: str,
+                      widget_runtime: WidgetRuntime) -> Stream:
+    visit = await admit(request, db, settings, bot_id)
+    body = decode_body(await request.body(), ChatBody)  # any `history` a client sends is ignored
+    session_id = check_session_id(body.session_id)
+    message = service.check_message(body.message, settings)
+    widget_runtime.limits.check_message(visit.address, bot_id, session_id)
+    await service.count_daily_message(db, visit.bot, settings.widget_daily_messages)
+    visitor = widget_runtime.hasher.hash(visit.address)
+    stream = await sse_response(service.reply(db, settings, visit.bot, session_id, message, visitor))
+    stream.headers.update(visit.cors)
+    return stream
+
+
+@get(BOT + "/history", tags=["widget"])
+async def widget_history(request: Request, db: Database, settings: Settings, bot_id: str,
+                         widget_runtime: WidgetRuntime, session_id: str | None = None) -> Response:
+    visit = await admit(request, db, settings, bot_id)
+    widget_runtime.limits.check_request(visit.address)
+    messages = await service.history(db, visit.bot, check_session_id(session_id))
+    return Response({"messages": messages}, headers={**visit.cors, "Cache-Control": "no-store"})
+
+
+@post(BOT + "/feedback", tags=["widget"], status_code=204)
+async def widget_feedback(request: Request, db: Database, settings: Settings, bot_id: str,
+                          widget_runtime: WidgetRuntime) -> Response[None]:
+    visit = await admit(request, db, settings, bot_id)
+    widget_runtime.limits.check_request(visit.address)
+    body = decode_body(await request.body(), FeedbackBody)
+    await service.feedback(db, visit.bot, check_session_id(body.session_id), body.message_id, body.rating)
+    return Response(content=b"", status_code=204, headers=visit.cors)
+
+
+WIDGET_API = Router(
+    path="/api/v1/widget",
+    route_handlers=[preflight, widget_config, widget_chat, widget_history, widget_feedback],
+    exception_handlers={kind: with_cors_grant(EXCEPTION_HANDLERS[kind]) for kind in (ApiError, HTTPException)},
+)
+
+DEPENDENCIES = {"widget_runtime": Provide(provide_runtime, sync_to_thread=False)}
+
+ROUTES = [
+    Router(path="/", route_handlers=[widget_js, widget_chat_js, WIDGET_API], dependencies=DEPENDENCIES),
+]

@@ -1,0 +1,101 @@
+"""Widget service: the public face of a published bot, and the daily message cap.
+
+A widget request names only a bot id. The bot's workspace is looked up once; everything after
+that is scoped to that workspace, exactly as for a logged-in member.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from typing import AsyncIterator
+
+from modelpilot.chat import service as chat_service
+from modelpilot.chatbots import service as chatbots
+from modelpilot.core.db import Database
+from modelpilot.core.errors import ApiError, invalid, not_found
+from modelpilot.settings import Settings
+from modelpilot.widget import repo
+
+MAX_BOT_ID_CHARS = 64
+
+
+async def find_public_bot(db: Database, bot_id: str) -> dict:
+    """The bot behind a widget call; 404 unless it exists and is published."""
+    if not bot_id or len(bot_id) > MAX_BOT_ID_CHARS:
+        raise not_found("chatbot")
+    workspace_id = await chatbots.workspace_of_bot(db, bot_id)
+    if workspace_id is None:
+        raise not_found("chatbot")
+    bot = await chatbots.get_bot(db, workspace_id, bot_id)
+    if not bot["published"]:
+        raise not_found("chatbot")
+    return bot
+
+
+def public_config(bot: dict, settings: Settings) -> dict:
+    """What any visitor may see: looks and words, never the prompt, model or origins list."""
+    return {
+        "botId": bot["id"],
+        "botName": bot["name"],
+        "greeting": bot["greeting"],
+        "accentColor": bot["accent_color"],
+        "position": bot["position"],
+        "starterQuestions": bot["starter_questions"],
+        "maxMessageChars": settings.widget_max_message_chars,
+    }
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def seconds_until_tomorrow(now: datetime) -> int:
+    tomorrow = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(1, int((tomorrow - now).total_seconds()))
+
+
+async def count_daily_message(db: Database, bot: dict, cap: int) -> None:
+    """Count one widget message for the bot today, or refuse with 429 once the cap is reached."""
+    now = _utc_now()
+    async with db.write() as conn:
+        counted = await repo.count_message_within_cap(conn, bot["workspace_id"], bot["id"], now.strftime("%Y-%m-%d"), cap)
+    if not counted:
+        raise ApiError(429, "daily_limit_reached",
+                       "This assistant has answered all the messages it can today. Please come back tomorrow.",
+                       headers={"Retry-After": str(seconds_until_tomorrow(now))})
+
+
+async def messages_today(db: Database, bot: dict) -> int:
+    async with db.read() as conn:
+        return await repo.messages_on(conn, bot["workspace_id"], bot["id"], _utc_now().strftime("%Y-%m-%d"))
+
+
+def check_message(text: str, settings: Settings) -> str:
+    message = text.strip()
+    if not message:
+        raise invalid("message", "must not be empty")
+    if len(message) > settings.widget_max_message_chars:
+        limit = settings.widget_max_message_chars
+        raise ApiError(413, "message_too_long", f"message: must be at most {limit} characters",
+                       [{"field": "message", "message": f"must be at most {limit} characters"}])
+    return message
+
+
+def reply(db: Database, settings: Settings, bot: dict, session_id: str, message: str,
+          visitor_ip_hash: str) -> AsyncIterator[dict]:
+    """The answer's SSE events, from the chat domain, saved as a widget conversation."""
+    return chat_service.stream_reply(db, settings, workspace_id=bot["workspace_id"], bot=bot, session_id=session_id,
+                                     message=message, channel="widget", visitor_ip_hash=visitor_ip_hash)
+
+
+HISTORY_FIELDS = ("id", "role", "content", "sources", "feedback", "created_at")
+
+
+async def history(db: Database, bot: dict, session_id: str) -> list[dict]:
+    messages = await chat_service.session_history(db, bot["workspace_id"], bot["id"], session_id)
+    return [{name: message.get(name) for name in HISTORY_FIELDS} for message in messages]
+
+
+async def feedback(db: Database, bot: dict, session_id: str, message_id: str, rating: int) -> None:
+    await chat_service.set_feedback(db, bot["workspace_id"], bot["id"], session_id, message_id, rating)

@@ -1,0 +1,195 @@
+"""A small OpenAI-compatible chat server on 127.0.0.1: real HTTP, real SSE, usage in the last chunk.
+
+It stands in for LLM providers in tests and benchmarks. Behaviour is chosen by magic words in the
+last user message (so one running server serves every test):
+  [[echo]]      answer with the JSON of the messages it received
+  [[fail500]]   answer HTTP 500 with an OpenAI-style error body
+  [[stall]]     send the response headers, then nothing (until the client goes away)
+  [[stallmid]]  send two pieces, then nothing
+  [[drop]]      send two pieces, then drop the connection without finishing the stream
+  [[slow]]      forty pieces, 100 ms apart
+  [[long]]      two hundred pieces at once
+A key containing "wrong" is refused with 401. `requests` keeps what each call received.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+
+ANSWER = "Hello from the fake model. It answers every question with these same few words."
+DEFAULT_PIECES = 8
+
+
+def _words(text: str) -> int:
+    return max(1, len(text.split()))
+
+
+def _last_user_text(messages: list[dict]) -> str:
+    for message in reversed(messages):
+        if message.get("role") == "user":
+            content = message.get("content")
+            return content if isinstance(content, str) else json.dumps(content)
+    return ""
+
+
+def _split(text: str, pieces: int) -> list[str]:
+    size = max(1, -(-len(text) // pieces))
+    return [text[i:i + size] for i in range(0, len(text), size)]
+
+
+def _chunk(model: str, delta: dict, finish: str | None = None, usage: dict | None = None) -> bytes:
+    body: dict[str, Any] = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": int(time.time()),
+                            "model": model, "choices": [] if usage else [{"index": 0, "delta": delta,
+                                                                         "finish_reason": finish}]}
+    if usage:
+        body["usage"] = usage
+    return b"data: " + json.dumps(body).encode() + b"\n\n"
+
+
+class FakeLLM:
+    """The ASGI app. One instance per server; `requests` records received bodies."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+
+    async def __call__(self, scope: dict, receive, send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        if not scope["path"].endswith("/chat/completions"):
+            return await self._json(send, 404, {"error": {"message": "not found", "type": "invalid_request_error"}})
+        if "wrong" in headers.get("authorization", ""):
+            return await self._json(send, 401, {"error": {"message": "Incorrect API key provided.",
+                                                          "type": "invalid_request_error", "code": "invalid_api_key"}})
+        request = json.loads(body or b"{}")
+        self.requests.append(request)
+        await self._answer(request, receive, send)
+
+    async def _answer(self, request: dict, receive, send) -> None:
+        messages = request.get("messages", [])
+        said = _last_user_text(messages)
+        if "[[fail500]]" in said:
+            return await self._json(send, 500, {"error": {"message": "The fake model fell over.", "type": "server_error"}})
+        text, pieces, delay = ANSWER, DEFAULT_PIECES, 0.0
+        if "[[echo]]" in said:
+            text = json.dumps(messages)
+        elif "[[slow]]" in said:
+            pieces, delay = 40, 0.1
+        elif "[[long]]" in said:
+            text, pieces = ANSWER * 25, 200
+        usage = {"prompt_tokens": sum(_words(str(m.get("content", ""))) for m in messages),
+                 "completion_tokens": _words(text)}
+        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        if not request.get("stream"):
+            reply = {"id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
+                     "model": request.get("model", "fake"), "usage": usage,
+                     "choices": [{"index": 0, "finish_reason": "stop",
+                                  "message": {"role": "assistant", "content": text}}]}
+            return await self._json(send, 200, reply)
+        await self._stream(request, said, _split(text, pieces), delay, usage, receive, send)
+
+    async def _stream(self, request, said, parts, delay, usage, receive, send) -> None:
+        model = request.get("model", "fake")
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]})
+        if "[[stall]]" in said:
+            return await self._wait_for_disconnect(receive)
+        for index, part in enumerate(parts):
+            if index == 2 and "[[stallmid]]" in said:
+                return await self._wait_for_disconnect(receive)
+            if index == 2 and "[[drop]]" in said:
+                raise ConnectionAbortedError("fake model drops the connection mid-stream")
+            delta = {"role": "assistant", "content": part} if index == 0 else {"content": part}
+            await send({"type": "http.response.body", "body": _chunk(model, delta), "more_body": True})
+            if delay:
+                await asyncio.sleep(delay)
+        tail = _chunk(model, {}, "stop")
+        if (request.get("stream_options") or {}).get("include_usage"):
+            tail += _chunk(model, {}, usage=usage)
+        await send({"type": "http.response.body", "body": tail + b"data: [DONE]\n\n", "more_body": False})
+
+    @staticmethod
+    async def _wait_for_disconnect(receive) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                message = await asyncio.wait_for(receive(), timeout=1)
+            except asyncio.TimeoutError:
+                continue
+            if message["type"] == "http.disconnect":
+                return
+
+    @staticmethod
+    async def _json(send, status: int, body: dict) -> None:
+        payload = json.dumps(body).encode()
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(payload)).encode())]})
+        await send({"type": "http.response.body", "body": payload})
+
+
+@dataclass
+class RunningFakeLLM:
+    url: str  # base URL to use as api_base, ending in /v1
+    app: FakeLLM
+    server: uvicorn.Server
+    thread: threading.Thread = field(repr=False)
+
+    @property
+    def requests(self) -> list[dict]:
+        return self.app.requests
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def start_fake_llm(port: int = 0) -> RunningFakeLLM:
+    """Start the fake provider in a thread (its own event loop); returns once it listens."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(1024)
+    app = FakeLLM()
+    config = uvicorn.Config(app, log_level="critical", access_log=False, lifespan="on", http="httptools",
+                            timeout_graceful_shutdown=1)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="fake-llm")
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("fake LLM server did not start")
+        time.sleep(0.01)
+    return RunningFakeLLM(f"http://127.0.0.1:{sock.getsockname()[1]}/v1", app, server, thread)
+
+
+if __name__ == "__main__":  # `python -m tests.fakes.llm [port]`: prints its base URL, serves until killed
+    import sys
+
+    running = start_fake_llm(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
+    print(running.url, flush=True)
+    try:
+        running.thread.join()
+    except KeyboardInterrupt:
+        running.stop()

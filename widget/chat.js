@@ -1,0 +1,395 @@
+/*
+ * The chat window, loaded on first open by loader.js (`import()` of /widget-chat.js).
+ * markdown.js and sse.js are concatenated before this file by the build; everything shares
+ * one module scope. All bot and model text goes through textContent or renderMarkdown.
+ */
+
+var CHAT_CSS = '__CHAT_CSS__';
+
+var STRINGS = {
+  title: 'Chat',
+  closeLabel: 'Close chat',
+  newLabel: 'New conversation',
+  sendLabel: 'Send',
+  placeholder: 'Type your message\u2026',
+  inputLabel: 'Your message',
+  typing: 'The assistant is typing',
+  helpful: 'Helpful',
+  notHelpful: 'Not helpful',
+  sources: 'Sources',
+  page: 'page',
+  retry: 'Try again',
+  errorNetwork: 'Could not reach the assistant. Check your connection and try again.',
+  errorRate: 'Too many messages right now. Please wait a moment and try again.',
+  errorTooLong: 'That message is too long. Please shorten it.',
+  errorQuota: 'This assistant is not available right now. Please try again later.',
+  errorServer: 'Something went wrong while answering. Please try again.'
+};
+
+var ICONS = {
+  close: ['M6 6l12 12M18 6L6 18', true],
+  reset: ['M12 5v14M5 12h14', true],
+  send: ['M3.5 11.2 19.6 4.1c.7-.3 1.4.4 1.1 1.1l-7.1 16.1c-.3.7-1.3.6-1.5-.1l-1.8-6.5-6.5-1.8c-.7-.2-.8-1.2-.1-1.5z', false],
+  up: ['M7 10v10M7 10l4.5-7c1.6 0 2.6 1.2 2.2 2.8L13 9h5.3c1.3 0 2.2 1.2 1.9 2.4l-1.6 6.8c-.2.9-1 1.8-2 1.8H7', true]
+};
+
+function icon(name) {
+  var ns = 'http://www.w3.org/2000/svg';
+  var svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('class', ICONS[name][1] ? 'mp-stroke' : 'mp-fill');
+  var path = svg.appendChild(document.createElementNS(ns, 'path'));
+  path.setAttribute('d', ICONS[name][0]);
+  return svg;
+}
+
+function iconButton(className, label, name) {
+  var button = el('button', 'mp-icon ' + className);
+  button.type = 'button';
+  button.setAttribute('aria-label', label);
+  button.title = label;
+  button.appendChild(icon(name));
+  return button;
+}
+
+function storageKey(botId) {
+  return 'modelpilot:' + botId + ':session';
+}
+
+function readSession(botId) {
+  try {
+    var id = window.localStorage.getItem(storageKey(botId));
+    return /^[0-9a-f]{32}$/.test(id || '') ? id : null;
+  } catch (error) {
+    return null; // storage blocked (private mode, sandboxed frame): the session lives in memory
+  }
+}
+
+function writeSession(botId, id) {
+  try {
+    if (id) window.localStorage.setItem(storageKey(botId), id);
+    else window.localStorage.removeItem(storageKey(botId));
+  } catch (error) {
+    // storage blocked: nothing to persist to
+  }
+}
+
+function newSessionId() {
+  var bytes = new Uint8Array(16);
+  window.crypto.getRandomValues(bytes);
+  return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join('');
+}
+
+function buildHeader(w, win) {
+  var header = win.appendChild(el('header', 'mp-header'));
+  var title = header.appendChild(el('h2', 'mp-title', w.config.botName || w.t.title));
+  title.id = 'mp-title';
+  win.setAttribute('aria-labelledby', 'mp-title');
+  w.ui.reset = header.appendChild(iconButton('mp-reset', w.t.newLabel, 'reset'));
+  if (!w.inline) w.ui.close = header.appendChild(iconButton('mp-close', w.t.closeLabel, 'close'));
+}
+
+function buildComposer(w, win) {
+  var form = win.appendChild(el('form', 'mp-composer'));
+  var input = form.appendChild(el('textarea', 'mp-input'));
+  input.rows = 1;
+  input.placeholder = w.t.placeholder;
+  input.setAttribute('aria-label', w.t.inputLabel);
+  if (w.config.maxMessageChars) input.maxLength = w.config.maxMessageChars;
+  var send = form.appendChild(iconButton('mp-send', w.t.sendLabel, 'send'));
+  send.type = 'submit';
+  w.ui.form = form;
+  w.ui.input = input;
+}
+
+function buildWindow(w) {
+  var win = el('section', 'mp-window' + (w.inline ? ' mp-inline' : ''));
+  win.setAttribute('role', w.inline ? 'region' : 'dialog');
+  win.hidden = !w.inline;
+  w.ui.win = win;
+  buildHeader(w, win);
+  var log = win.appendChild(el('div', 'mp-log'));
+  log.setAttribute('role', 'log');
+  log.setAttribute('aria-live', 'polite');
+  log.tabIndex = 0;
+  w.ui.log = log;
+  w.ui.status = win.appendChild(el('div', 'mp-status'));
+  w.ui.status.setAttribute('role', 'alert');
+  buildComposer(w, win);
+  w.frame.appendChild(win);
+}
+
+function scrollToEnd(w) {
+  if (w.stick) w.ui.log.scrollTop = w.ui.log.scrollHeight;
+}
+
+function addBubble(w, role, text, sources) {
+  var row = el('div', 'mp-msg mp-' + role);
+  var body = row.appendChild(el('div', 'mp-bubble'));
+  if (role === 'user') body.textContent = text;
+  else renderMarkdown(text, body, sources);
+  w.ui.log.appendChild(row);
+  scrollToEnd(w);
+  return { row: row, body: body };
+}
+
+function addTyping(w) {
+  var row = el('div', 'mp-msg mp-assistant');
+  var dots = row.appendChild(el('div', 'mp-bubble mp-typing'));
+  dots.setAttribute('role', 'status');
+  dots.setAttribute('aria-label', w.t.typing);
+  for (var i = 0; i < 3; i++) dots.appendChild(el('span'));
+  w.ui.log.appendChild(row);
+  scrollToEnd(w);
+  return row;
+}
+
+function sourceList(w, sources) {
+  var list = el('ol', 'mp-sources');
+  list.setAttribute('aria-label', w.t.sources);
+  sources.forEach(function (source) {
+    var label = source.title || source.url || w.t.sources;
+    if (source.page) label += ', ' + w.t.page + ' ' + source.page;
+    var url = safeUrl(source.url);
+    list.appendChild(el('li')).appendChild(url ? link(url, label) : el('span', null, label));
+  });
+  return list;
+}
+
+function feedbackBar(w, messageId, rating) {
+  var bar = el('div', 'mp-feedback');
+  [[1, w.t.helpful], [-1, w.t.notHelpful]].forEach(function (choice) {
+    var button = bar.appendChild(iconButton(choice[0] > 0 ? 'mp-up' : 'mp-down', choice[1], 'up'));
+    button.setAttribute('aria-pressed', String(rating === choice[0]));
+    button.addEventListener('click', function () { sendFeedback(w, bar, messageId, choice[0]); });
+  });
+  return bar;
+}
+
+function sendFeedback(w, bar, messageId, rating) {
+  var body = { session_id: w.sessionId, message_id: messageId, rating: rating };
+  post(w, '/feedback', body).then(function (response) {
+    if (!response.ok) return;
+    var buttons = bar.querySelectorAll('button');
+    buttons[0].setAttribute('aria-pressed', String(rating === 1));
+    buttons[1].setAttribute('aria-pressed', String(rating === -1));
+  }, function () {});
+}
+
+function finishAnswer(w, bubble, message) {
+  var sources = message.sources || [];
+  renderMarkdown(message.content, bubble.body, sources);
+  if (sources.length) bubble.row.appendChild(sourceList(w, sources));
+  if (message.id) bubble.row.appendChild(feedbackBar(w, message.id, message.feedback));
+  scrollToEnd(w);
+}
+
+function apiUrl(w, path) {
+  return w.options.apiBase + '/api/v1/widget/' + encodeURIComponent(w.options.botId) + path;
+}
+
+function post(w, path, body) {
+  return fetch(apiUrl(w, path), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body)
+  });
+}
+
+function showError(w, message, retry) {
+  var status = w.ui.status;
+  status.textContent = '';
+  status.appendChild(el('span', null, message));
+  if (retry) {
+    var button = status.appendChild(el('button', 'mp-retry', w.t.retry));
+    button.type = 'button';
+    button.addEventListener('click', function () { clearError(w); retry(); });
+  }
+  status.classList.add('mp-shown');
+}
+
+function clearError(w) {
+  w.ui.status.textContent = '';
+  w.ui.status.classList.remove('mp-shown');
+}
+
+function httpErrorMessage(w, response) {
+  var byStatus = { 429: w.t.errorRate, 413: w.t.errorTooLong, 402: w.t.errorQuota };
+  return response.json().then(function (body) {
+    var server = body && body.error && body.error.message;
+    return byStatus[response.status] || server || w.t.errorServer;
+  }, function () { return byStatus[response.status] || w.t.errorServer; });
+}
+
+function streamAnswer(w, response, typing) {
+  var raw = '';
+  var bubble = null;
+  var outcome = { failed: null };
+  return readSse(response, function (event) {
+    if (!bubble && (event.text || event.done)) {
+      typing.remove();
+      bubble = addBubble(w, 'assistant', '');
+    }
+    if (event.text) {
+      raw += event.text;
+      renderMarkdown(raw, bubble.body, []);
+      scrollToEnd(w);
+    } else if (event.done) {
+      finishAnswer(w, bubble, { id: event.message_id, content: raw, sources: event.sources });
+    } else if (event.error) {
+      outcome.failed = event.error.message || w.t.errorServer;
+    }
+  }).then(function () { return outcome.failed; });
+}
+
+function ask(w, text) {
+  w.busy = true;
+  w.ui.win.setAttribute('aria-busy', 'true');
+  var typing = addTyping(w);
+  if (!w.sessionId) {
+    w.sessionId = newSessionId();
+    writeSession(w.options.botId, w.sessionId);
+  }
+  var retry = function () { ask(w, text); };
+  return post(w, '/chat', { session_id: w.sessionId, message: text })
+    .then(function (response) {
+      if (!response.ok) return httpErrorMessage(w, response);
+      return streamAnswer(w, response, typing);
+    })
+    .then(function (failure) {
+      if (failure) showError(w, failure, retry);
+    }, function () {
+      showError(w, w.t.errorNetwork, retry);
+    })
+    .then(function () {
+      typing.remove();
+      w.busy = false;
+      w.ui.win.removeAttribute('aria-busy');
+    });
+}
+
+function send(w, text) {
+  text = text.trim();
+  if (!text || w.busy) return;
+  clearError(w);
+  if (w.ui.chips) w.ui.chips.remove();
+  w.stick = true;
+  addBubble(w, 'user', text);
+  ask(w, text);
+}
+
+function renderIntro(w) {
+  if (w.config.greeting) addBubble(w, 'assistant', w.config.greeting, []);
+  var questions = w.config.starterQuestions || [];
+  if (!questions.length) return;
+  var chips = w.ui.log.appendChild(el('div', 'mp-chips'));
+  questions.forEach(function (question) {
+    var chip = chips.appendChild(el('button', 'mp-chip', question));
+    chip.type = 'button';
+    chip.addEventListener('click', function () { send(w, question); });
+  });
+  w.ui.chips = chips;
+}
+
+function loadHistory(w) {
+  if (!w.sessionId) return Promise.resolve();
+  var url = apiUrl(w, '/history?session_id=' + encodeURIComponent(w.sessionId));
+  return fetch(url).then(function (response) {
+    return response.ok ? response.json() : { messages: [] };
+  }).then(function (body) {
+    var messages = body.messages || [];
+    if (messages.length && w.ui.chips) w.ui.chips.remove();
+    messages.forEach(function (message) {
+      var bubble = addBubble(w, message.role, message.content, message.sources);
+      if (message.role === 'assistant') finishAnswer(w, bubble, message);
+    });
+  }, function () {
+    showError(w, w.t.errorNetwork, function () { loadHistory(w); });
+  });
+}
+
+function startOver(w) {
+  if (w.busy) return;
+  w.sessionId = null;
+  writeSession(w.options.botId, null);
+  w.ui.log.textContent = '';
+  w.ui.chips = null;
+  clearError(w);
+  renderIntro(w);
+  w.ui.input.focus();
+}
+
+function setOpen(w, open) {
+  w.isOpen = open;
+  w.ui.win.hidden = !open;
+  if (w.launcher) w.launcher.setAttribute('aria-expanded', String(open));
+  if (open) {
+    scrollToEnd(w);
+    w.ui.input.focus();
+  } else if (w.launcher) {
+    w.launcher.focus();
+  }
+}
+
+function autoGrow(input) {
+  input.style.height = 'auto';
+  input.style.height = Math.min(input.scrollHeight, 140) + 'px';
+}
+
+function wireEvents(w) {
+  var ui = w.ui;
+  ui.form.addEventListener('submit', function (event) {
+    event.preventDefault();
+    var text = ui.input.value;
+    if (!text.trim() || w.busy) return;
+    ui.input.value = '';
+    autoGrow(ui.input);
+    send(w, text);
+  });
+  ui.input.addEventListener('keydown', function (event) {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      ui.form.requestSubmit();
+    }
+  });
+  ui.input.addEventListener('input', function () { autoGrow(ui.input); });
+  ui.win.addEventListener('keydown', function (event) {
+    if (event.key === 'Escape' && !w.inline) setOpen(w, false);
+  });
+  ui.log.addEventListener('scroll', function () {
+    // Follow new text only while the visitor is at the bottom; reading back stays put.
+    w.stick = ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight < 48;
+  });
+  ui.reset.addEventListener('click', function () { startOver(w); });
+  if (ui.close) ui.close.addEventListener('click', function () { setOpen(w, false); });
+}
+
+function mergeStrings(overrides) {
+  var strings = {};
+  for (var key in STRINGS) strings[key] = typeof overrides[key] === 'string' ? overrides[key] : STRINGS[key];
+  return strings;
+}
+
+export default function mount(ctx) {
+  var style = el('style');
+  style.textContent = CHAT_CSS;
+  ctx.root.insertBefore(style, ctx.frame);
+  var w = {
+    options: ctx.options, config: ctx.config, frame: ctx.frame, launcher: ctx.launcher,
+    inline: !ctx.launcher, t: mergeStrings(ctx.options.strings || {}), ui: {},
+    sessionId: readSession(ctx.options.botId), busy: false, stick: true, isOpen: false
+  };
+  buildWindow(w);
+  wireEvents(w);
+  renderIntro(w);
+  loadHistory(w);
+  return {
+    open: function () { setOpen(w, true); },
+    close: function () { setOpen(w, false); },
+    toggle: function () { setOpen(w, !w.isOpen); }
+  };
+}
+
+// For the browser tests, which check these two against split streams and hostile text.
+export { createSseParser, renderMarkdown };
