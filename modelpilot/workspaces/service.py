@@ -9,7 +9,7 @@ from typing import Awaitable, Callable
 import msgspec
 
 from modelpilot.auth.context import WorkspaceAccess
-from modelpilot.core import audit
+from modelpilot.core import audit, fulltext
 from modelpilot.core.db import Connection, Database
 from modelpilot.core.errors import ApiError, not_found
 from modelpilot.core.ids import iso_from_epoch, new_id, utc_now_iso
@@ -118,6 +118,8 @@ async def delete_workspace(db: Database, access: WorkspaceAccess) -> None:
         await repo.delete_workspace(conn, access.workspace_id)
         await audit.record(conn, None, "workspace.deleted", **_audit_actor(access),
                            target_type="workspace", target_id=access.workspace_id)
+    # Deleted text lingers inside full-text index segments until they are merged.
+    await fulltext.compact(db)
 
 
 async def list_members(db: Database, access: WorkspaceAccess) -> list[dict]:
