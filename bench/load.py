@@ -133,17 +133,24 @@ async def drive(count: int, seconds: float, path_of, body_of, headers: dict) -> 
     return tally
 
 
-async def ingest(url: str, admin_cookies, ws: str, bot: str, deadline: float) -> list[str]:
+async def ingest(url: str, admin_cookies, ws: str, bot: str, deadline: float,
+                 errors: collections.Counter) -> list[str]:
     """A new ~6 kB text document every 3 s while the load runs."""
     ids = []
     async with httpx.AsyncClient(base_url=url, timeout=120, cookies=admin_cookies) as client:
         number = 0
         while time.monotonic() < deadline:
             words = " ".join(f"topic{(number * 31 + i) % 997} detail{i % 89}" for i in range(600))
-            response = await client.post(f"/api/v1/workspaces/{ws}/chatbots/{bot}/documents/text",
-                                         json={"title": f"Doc {number}", "text": words})
-            if response.status_code == 202:
-                ids.append(response.json()["id"])
+            try:
+                response = await client.post(f"/api/v1/workspaces/{ws}/chatbots/{bot}/documents/text",
+                                             json={"title": f"Doc {number}", "text": words})
+            except httpx.HTTPError as exc:
+                errors[type(exc).__name__] += 1
+            else:
+                if response.status_code == 202:
+                    ids.append(response.json()["id"])
+                else:
+                    errors[f"http_{response.status_code}"] += 1
             number += 1
             await asyncio.sleep(3)
     return ids
@@ -191,7 +198,9 @@ def main() -> None:
         results["added_latency_ms"] = {
             key: round(chat["complete"][key] - base["complete"][key], 2) for key in ("p50_ms", "p95_ms", "p99_ms")}
         results["config"] = {"seconds": args.seconds, "conversations": args.conversations, "cpus": os.cpu_count()}
-        write_results("load", results)
+        # The issue's configuration is "load"; other runs are kept beside it, named by their shape.
+        standard = args.conversations == 200 and args.seconds == 60
+        write_results("load" if standard else f"load_c{args.conversations}_s{int(args.seconds)}", results)
     finally:
         for proc in (server, llm):
             proc.send_signal(signal.SIGTERM)
@@ -203,7 +212,8 @@ def main() -> None:
 
 async def run_load(url: str, admin: httpx.Client, ws: str, chat_bot: str, docs_bot: str, args) -> dict:
     deadline = time.monotonic() + args.seconds
-    ingestion = asyncio.create_task(ingest(url, admin.cookies, ws, docs_bot, deadline))
+    upload_errors: collections.Counter = collections.Counter()
+    ingestion = asyncio.create_task(ingest(url, admin.cookies, ws, docs_bot, deadline, upload_errors))
     tally = await drive(
         args.conversations, args.seconds, lambda i: f"{url}/api/v1/widget/{chat_bot}/chat",
         lambda i, t: {"session_id": f"load-visitor-{i:04d}-session", "message": f"Question {t} from {i}?"},
@@ -218,7 +228,8 @@ async def run_load(url: str, admin: httpx.Client, ws: str, chat_bot: str, docs_b
             break
         await asyncio.sleep(1)
     return {"widget_chat": summarise(tally, args.seconds),
-            "ingestion": {"documents_added": len(doc_ids), "final_statuses": dict(statuses)}}
+            "ingestion": {"documents_added": len(doc_ids), "upload_errors": dict(upload_errors),
+                          "final_statuses": dict(statuses)}}
 
 
 if __name__ == "__main__":
