@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
 import threading
@@ -14,7 +15,7 @@ import pytest
 from modelpilot import cli
 from modelpilot.core.db import connect_sync
 from modelpilot.ops.backup import create_backup, integrity_check, list_backups, rotate_backups
-from modelpilot.ops.service import backup_due
+from modelpilot.ops.service import backup_due, scheduled_backup
 from tests.support import Api, make_settings, start_server
 
 
@@ -164,3 +165,18 @@ def test_a_second_server_on_the_same_data_dir_does_not_start(server, capsys) -> 
     assert run_cli("serve", "--data-dir", str(server.settings.data_dir), "--port", "0") == 1
     assert "already using" in capsys.readouterr().err
     assert Api(server.url).get("/healthz").status_code == 200
+
+
+def test_the_scheduled_backup_runs_when_due_and_keeps_the_newest(tmp_path) -> None:
+    settings = make_settings(tmp_path / "data", backup_interval_hours=24, backup_keep=2)
+    settings.data_dir.mkdir()
+    connect_sync(settings.db_path).close()
+    old = [create_backup(settings.db_path, settings.data_dir, settings.backups_path, now=1_700_000_000 + d * 86400)
+           .db_file for d in range(2)]
+    for path in old:
+        os.utime(path, (1_700_000_000, 1_700_000_000))
+    asyncio.run(scheduled_backup(settings))
+    kept = list_backups(settings.backups_path)
+    assert len(kept) == 2 and old[0] not in kept and old[1] in kept
+    asyncio.run(scheduled_backup(settings))  # the newest is fresh now: nothing to do
+    assert list_backups(settings.backups_path) == kept
