@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,6 @@ from pathlib import Path
 import sqlean
 
 from modelpilot.core.db import connect_sync
-from modelpilot.core.instance import InstanceLock, InstanceRunning
 
 SECRET_KEY_FILE = "secret.key"
 BACKUP_PREFIX = "modelpilot-"
