@@ -29,8 +29,12 @@ from modelpilot.core.migrate import apply_migrations
 from modelpilot.core.observe import observe_middleware
 from modelpilot.core.secheaders import security_headers_middleware
 from modelpilot.ops import routes as ops_routes
+from modelpilot.knowledge import routes as knowledge_routes
+from modelpilot.knowledge.lifecycle import start_knowledge
 from modelpilot.providers import routes as provider_routes
 from modelpilot.providers.llm import preload_litellm
+from modelpilot.scheduler.lifecycle import Scheduler
+from modelpilot.scheduler.worker import JobWorker
 from modelpilot.settings import Settings
 from modelpilot.widget import routes as widget_routes
 from modelpilot.workspaces import routes as workspace_routes
@@ -56,12 +60,21 @@ def _lifespan(settings: Settings):
         await db.open()
         app.state["db"] = db
         app.state["auth_limits"] = AuthLimits()
+        scheduler = Scheduler()
+        scheduler.start()
+        app.state["scheduler"] = scheduler
+        worker = JobWorker(db)
+        app.state["worker"] = worker
+        app.state["knowledge"] = await start_knowledge(db, settings, scheduler, worker)
+        await worker.start()
         preload = asyncio.create_task(preload_litellm(delay=1.0)) if settings.llm_preload else None
         try:
             yield
         finally:
             if preload is not None:
                 preload.cancel()
+            await worker.stop()
+            scheduler.shutdown()
             await db.close()
             log.info("database closed cleanly")
 
@@ -99,6 +112,7 @@ def create_app(settings: Settings) -> Litestar:
         *chat_routes.ROUTES,
         *analytics_routes.ROUTES,
         *widget_routes.ROUTES,
+        *knowledge_routes.ROUTES,
     ]
     app = Litestar(
         route_handlers=route_handlers,
@@ -106,6 +120,7 @@ def create_app(settings: Settings) -> Litestar:
         dependencies={
             "db": _provide_state("db"),
             "settings": _provide_state("settings"),
+            "knowledge": _provide_state("knowledge"),
             "principal": Provide(provide_principal),
             "user": Provide(provide_user),
             "access": Provide(provide_access),

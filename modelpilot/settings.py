@@ -117,6 +117,17 @@ class Settings:
                                          "hours old; 0 turns scheduled backups off.", _non_negative_int)
     backup_keep: int = setting(7, "Scheduled backups to keep; older ones are deleted.", _positive_int)
     backup_dir: str = setting("", "Directory for scheduled backups (default DATA_DIR/backups).")
+    ingest_allow_private: bool = setting(False, "Let URL sources reach private, loopback and link-local "
+                                         "addresses (intranet docs). Off by default: it opens SSRF.", _bool)
+    max_upload_bytes: int = setting(20_000_000, "Largest uploaded knowledge file in bytes (larger: 413).",
+                                    _positive_int)
+    max_fetch_bytes: int = setting(10_000_000, "Largest web page or remote file fetched for knowledge, in bytes.",
+                                   _positive_int)
+    fetch_timeout_seconds: int = setting(20, "Time allowed for one knowledge URL fetch, redirects included.",
+                                         _positive_int)
+    crawl_max_pages: int = setting(500, "Upper limit on max_pages of a site or sitemap crawl.", _positive_int)
+    embedding_model: str = setting("builtin", "Embedding model: 'builtin' (shipped, offline) or a fastembed "
+                                   "model name (downloaded once; needs internet).")
     llm_connect_timeout: float = setting(10.0, "Seconds to wait for an LLM provider to accept a request "
                                          "and start answering.", _positive_float)
     llm_idle_timeout: float = setting(60.0, "Seconds an LLM stream may stay silent before it is "

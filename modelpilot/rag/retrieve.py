@@ -1,11 +1,20 @@
-"""The knowledge seam: the chunks a bot should read before it answers a query.
+"""Hybrid retrieval: vector KNN and BM25 keyword search, fused by reciprocal rank.
 
-Returns nothing until the knowledge index exists; chat calls it for every message either way.
+Fusion decides the order; the score a user sees (and the bot's threshold applies to) is the
+cosine similarity of the chunk to the question, 0..1, which means the same thing for every bot.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from modelpilot.core.db import Database
+from modelpilot.rag import store
+from modelpilot.rag.embedder import embed_query
+
+RRF_K = 60          # the usual constant: damps the difference between rank 1 and rank 2
+MIN_CANDIDATES = 20
+MAX_TOP_K = 50
 
 
 @dataclass(frozen=True)
@@ -22,5 +31,60 @@ class RetrievedChunk:
     answer: str | None = None   # for FAQ chunks: the answer alone
 
 
+@dataclass(frozen=True)
+class ScoredHit:
+    chunk: RetrievedChunk
+    fused: float
+    vector_rank: int | None
+    keyword_rank: int | None
+
+
+def fuse(vector_ids: list[int], keyword_ids: list[int]) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion of two ranked id lists, best first."""
+    scores: dict[int, float] = {}
+    for ranking in (vector_ids, keyword_ids):
+        for rank, rowid in enumerate(ranking, start=1):
+            scores[rowid] = scores.get(rowid, 0.0) + 1.0 / (RRF_K + rank)
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+async def search(db: Database, workspace_id: str, bot: dict, query: str, *, top_k: int | None = None,
+                 mode: str = "hybrid") -> list[ScoredHit]:
+    """Ranked hits with their ranks in each list; mode is hybrid, vector or keyword."""
+    k = max(1, min(int(top_k or bot.get("top_k") or 5), MAX_TOP_K))
+    threshold = float(bot.get("score_threshold") or 0.0)
+    query = query.strip()
+    if not query:
+        return []
+    candidates = max(MIN_CANDIDATES, 4 * k)
+    vector = await embed_query(query)
+    async with db.read() as conn:
+        vector_hits = await store.vector_knn(conn, bot["id"], vector, candidates) if mode != "keyword" else []
+        keyword_hits = await store.keyword_search(conn, bot["id"], query, candidates) if mode != "vector" else []
+        fused = fuse([r for r, _ in vector_hits], [r for r, _ in keyword_hits])
+        similarity = dict(vector_hits)
+        missing = [rowid for rowid, _ in fused if rowid not in similarity]
+        similarity.update(await store.similarities(conn, missing, vector))
+        rows = await store.chunks_by_rowid(conn, workspace_id, [rowid for rowid, _ in fused])
+    vector_rank = {rowid: i for i, (rowid, _) in enumerate(vector_hits, start=1)}
+    keyword_rank = {rowid: i for i, (rowid, _) in enumerate(keyword_hits, start=1)}
+    hits = []
+    for rowid, fused_score in fused:
+        row, score = rows.get(rowid), similarity.get(rowid, 0.0)
+        if row is None or score < threshold:
+            continue
+        hits.append(ScoredHit(_as_chunk(row, score), fused_score, vector_rank.get(rowid), keyword_rank.get(rowid)))
+        if len(hits) == k:
+            break
+    return hits
+
+
+def _as_chunk(row: dict, score: float) -> RetrievedChunk:
+    return RetrievedChunk(chunk_id=row["id"], document_id=row["document_id"], title=row["title"], text=row["text"],
+                          score=round(score, 4), url=row["url"], page=row["page"], heading=row["heading"],
+                          kind=row["kind"], answer=row["answer"])
+
+
 async def retrieve(db, workspace_id: str, bot: dict, query: str, *, top_k: int | None = None) -> list[RetrievedChunk]:
-    return []
+    """What the bot knows about the query: top_k chunks above the bot's score threshold."""
+    return [hit.chunk for hit in await search(db, workspace_id, bot, query, top_k=top_k)]

@@ -1,0 +1,151 @@
+"""Search latency: p50/p95 of the real search path (query embedding, vector KNN, BM25, fusion,
+chunk fetch) with 10k and 100k chunks in one bot, then again with 1M chunks across the instance
+to show a bot's search does not depend on other bots' sizes.
+
+Chunks, vectors and text are synthetic (generated straight into the database for scale); the
+search itself is the code the API runs. `--quick` skips the 1M phase.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import rss_mb, summary_ms, write_results  # noqa: E402
+
+DIM = 384
+BATCH = 20_000
+QUERIES = 60
+rng = np.random.default_rng(7)
+SYLLABLES = ("ka", "lo", "mi", "ne", "ru", "sa", "te", "vo", "zi", "pe", "da", "gu", "ho", "ji", "fe")
+# A Zipf-distributed vocabulary of 20k words, like natural text: a few words are everywhere,
+# most are rare. (A tiny uniform vocabulary would make every keyword match every chunk.)
+VOCABULARY = ["".join(SYLLABLES[(n // 15 ** i) % 15] for i in range(4)) for n in range(20_000)]
+ZIPF_WEIGHTS = np.cumsum(1.0 / np.arange(1, len(VOCABULARY) + 1))
+WORDS = VOCABULARY
+
+
+def zipf_words(r: random.Random, k: int) -> list[str]:
+    return r.choices(VOCABULARY, cum_weights=ZIPF_WEIGHTS, k=k)
+
+
+def fake_text(r: random.Random) -> str:
+    return " ".join(zipf_words(r, 40))
+
+
+def setup_instance(path: Path) -> str:
+    from modelpilot.core.db import connect_sync
+    from modelpilot.core.migrate import apply_migrations
+
+    apply_migrations(path)
+    conn = connect_sync(path)
+    conn.execute("INSERT INTO workspaces (id, name, created_at, updated_at) VALUES ('ws', 'Bench', 't', 't')")
+    conn.close()
+    return "ws"
+
+
+def add_bot(path: Path, bot_id: str, count: int, seed: int) -> None:
+    from modelpilot.core.db import connect_sync
+    from modelpilot.rag.store import fts_row
+
+    conn = connect_sync(path)
+    r = random.Random(seed)
+    conn.execute("BEGIN")
+    conn.execute("INSERT INTO chatbots (id, workspace_id, name, model, created_at, updated_at)"
+                 " VALUES (?, 'ws', ?, 'builtin/extractive', 't', 't')", (bot_id, bot_id))
+    conn.execute("INSERT INTO documents (id, workspace_id, chatbot_id, source_type, title, created_at, updated_at)"
+                 " VALUES (?, 'ws', ?, 'text', 'synthetic', 't', 't')", (bot_id + "-doc", bot_id))
+    base = conn.execute("SELECT coalesce(max(rowid), 0) FROM chunks").fetchone()[0]
+    for start in range(0, count, BATCH):
+        n = min(BATCH, count - start)
+        vectors = rng.standard_normal((n, DIM), dtype=np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        ids = range(base + start + 1, base + start + n + 1)
+        texts = [fake_text(r) for _ in ids]
+        conn.executemany("INSERT INTO chunks (rowid, id, workspace_id, chatbot_id, document_id, ordinal, title, text)"
+                         " VALUES (?, ?, 'ws', ?, ?, ?, 'synthetic', ?)",
+                         [(i, f"c{i}", bot_id, bot_id + "-doc", i, texts[j]) for j, i in enumerate(ids)])
+        conn.executemany("INSERT INTO chunk_fts (rowid, text, title, heading) VALUES (?, ?, ?, ?)",
+                         [fts_row(i, texts[j], "synthetic", None, bot_id) for j, i in enumerate(ids)])
+        conn.executemany("INSERT INTO chunk_vectors (rowid, embedding, chatbot_id) VALUES (?, ?, ?)",
+                         [(i, vectors[j].tobytes(), bot_id) for j, i in enumerate(ids)])
+    conn.execute("COMMIT")
+    conn.close()
+
+
+async def time_searches(path: Path, bot_id: str) -> dict:
+    """Search latency, and beside it the query embedding alone timed in the same moments: the
+    machine is shared, so the embedding time shows how loaded it was during this phase."""
+    from modelpilot.core.db import Database
+    from modelpilot.rag.embedder import embed_query
+    from modelpilot.rag.retrieve import search
+
+    db = Database(path)
+    await db.open()
+    r = random.Random(11)
+    bot = {"id": bot_id, "top_k": 5, "score_threshold": 0.0}
+    try:
+        for _ in range(3):
+            await search(db, "ws", bot, "warm up the caches")
+        searches, embeddings = [], []
+        for _ in range(QUERIES):
+            query = "how do I " + " ".join(zipf_words(r, 4))
+            started = time.perf_counter()
+            await embed_query(query + " (probe)")
+            embeddings.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            hits = await search(db, "ws", bot, query)
+            searches.append(time.perf_counter() - started)
+            assert hits, "search returned nothing"
+    finally:
+        await db.close()
+    return {"search": summary_ms(searches), "query_embedding_same_phase": summary_ms(embeddings)}
+
+
+async def time_query_embedding() -> dict:
+    from modelpilot.rag.embedder import embed_query
+
+    samples = []
+    for i in range(QUERIES):
+        started = time.perf_counter()
+        await embed_query(f"how do I reset the password of account number {i}")
+        samples.append(time.perf_counter() - started)
+    return summary_ms(samples)
+
+
+def main() -> None:
+    from modelpilot.rag.embedder import get_embedder_sync
+
+    quick = "--quick" in sys.argv
+    get_embedder_sync()
+    results: dict = {"query_embedding_only": asyncio.run(time_query_embedding())}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "perf.db"
+        setup_instance(path)
+        started = time.perf_counter()
+        add_bot(path, "bot10k", 10_000, 1)
+        add_bot(path, "bot100k", 100_000, 2)
+        results["build_110k_seconds"] = round(time.perf_counter() - started, 1)
+        results["instance_110k"] = {"bot_10k": asyncio.run(time_searches(path, "bot10k")),
+                                    "bot_100k": asyncio.run(time_searches(path, "bot100k"))}
+        if not quick:
+            started = time.perf_counter()
+            for n in range(89):
+                add_bot(path, f"filler{n}", 10_000, 100 + n)
+            results["build_890k_more_seconds"] = round(time.perf_counter() - started, 1)
+            results["instance_1m"] = {"bot_10k": asyncio.run(time_searches(path, "bot10k")),
+                                      "bot_100k": asyncio.run(time_searches(path, "bot100k"))}
+            results["db_size_mb"] = round(path.stat().st_size / 1e6)
+        results["rss_mb_model_loaded"] = round(rss_mb())
+    write_results("retrieval_perf", results)
+
+
+if __name__ == "__main__":
+    main()

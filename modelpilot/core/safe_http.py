@@ -1,0 +1,235 @@
+"""The one way to fetch an outside URL (SSRF-safe).
+
+Every TCP connection goes through AddressGuardBackend: it resolves the host itself, refuses the
+whole name if any address is not public, connects to a validated IP (never re-resolving, so a
+DNS answer cannot change between check and use), and checks the peer address of the socket it
+got. TLS still verifies the certificate and sends SNI for the original host name, and the Host
+header comes from the URL. Redirects are followed by hand, one hop at a time, each through the
+same guard. Proxies from the environment are ignored: a proxy would make the check meaningless.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable, Iterable
+from urllib.parse import urljoin, urlsplit
+
+import anyio
+import httpcore
+import httpx
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+USER_AGENT = "ModelPilotBot/0.1 (+self-hosted knowledge ingestion; respects robots.txt)"
+REDIRECT_CODES = {301, 302, 303, 307, 308}
+
+
+class FetchError(Exception):
+    """A fetch that failed for a reason a user can act on; `transient` ones are worth retrying."""
+
+    def __init__(self, code: str, message: str, *, transient: bool = False, url: str = "") -> None:
+        super().__init__(message)
+        self.code, self.message, self.transient, self.url = code, message, transient, url
+
+
+def is_public_address(ip: IPAddress) -> bool:
+    """True for globally routable unicast addresses only."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return is_public_address(ip.ipv4_mapped)
+    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
+
+
+def refusal_for(host: str) -> str | None:
+    """Why a literal IP host is refused before any connection, or None (names need resolving)."""
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+    return None if is_public_address(ip) else f"{host} is a private, loopback or link-local address"
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    try:
+        infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise FetchError("dns_error", f"Could not resolve {host}: {exc.strerror or exc}", transient=True) from None
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+@dataclass(frozen=True)
+class AddressPolicy:
+    allow_private: bool = False
+    # Addresses treated as public (tests run everything on 127.0.0.1 and need one "public" host).
+    trusted: frozenset = frozenset()
+
+    def allows(self, ip: IPAddress) -> bool:
+        return self.allow_private or ip in self.trusted or is_public_address(ip)
+
+
+class AddressGuardBackend(httpcore.AsyncNetworkBackend):
+    def __init__(self, policy: AddressPolicy, resolver: Resolver) -> None:
+        self._inner = httpcore.AnyIOBackend()
+        self._policy, self._resolver = policy, resolver
+
+    async def _validated_addresses(self, host: str, port: int) -> list[str]:
+        addresses = [host.strip("[]")] if _is_ip(host) else await self._resolver(host, port)
+        if not addresses:
+            raise FetchError("dns_error", f"{host} has no address", transient=True)
+        for address in addresses:
+            if not self._policy.allows(ipaddress.ip_address(address)):
+                raise FetchError("blocked_address", f"Refused to connect to {host}: it resolves to {address}, "
+                                 "a private, loopback or link-local address. An administrator can allow "
+                                 "intranet sources with MODELPILOT_INGEST_ALLOW_PRIVATE=1.")
+        return addresses
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                          local_address: str | None = None, socket_options: Iterable | None = None):
+        last_error: Exception | None = None
+        for address in await self._validated_addresses(host, port):
+            try:
+                stream = await self._inner.connect_tcp(address, port, timeout=timeout, local_address=local_address,
+                                                       socket_options=socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                last_error = exc
+                continue
+            peer = stream.get_extra_info("server_addr")[0]
+            if not self._policy.allows(ipaddress.ip_address(peer)):
+                await stream.aclose()
+                raise FetchError("blocked_address", f"Refused: {host} connected to non-public {peer}")
+            return stream
+        assert last_error is not None
+        raise last_error
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options=None):
+        raise FetchError("bad_scheme", "Unix sockets are not fetched")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return True
+    except ValueError:
+        return False
+
+
+class _GuardedTransport(httpx.AsyncHTTPTransport):
+    def __init__(self, backend: AddressGuardBackend) -> None:
+        super().__init__(trust_env=False, retries=0)
+        # httpx has no public switch for the network backend; its pool is rebuilt around ours.
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False), max_connections=10,
+            max_keepalive_connections=5, keepalive_expiry=5.0, http1=True, http2=False,
+            retries=0, network_backend=backend)
+
+
+@dataclass
+class FetchedPage:
+    url: str             # final URL after redirects
+    status: int
+    content_type: str
+    content: bytes
+    redirects: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SafeFetcher:
+    allow_private: bool = False
+    max_bytes: int = 10_000_000
+    timeout_seconds: float = 30.0
+    connect_timeout: float = 5.0
+    max_redirects: int = 5
+    user_agent: str = USER_AGENT
+    resolver: Resolver = system_resolver
+    trusted_addresses: frozenset = frozenset()
+
+    def _client(self) -> httpx.AsyncClient:
+        policy = AddressPolicy(self.allow_private, frozenset(ipaddress.ip_address(a) for a in self.trusted_addresses))
+        timeout = httpx.Timeout(self.timeout_seconds, connect=self.connect_timeout)
+        return httpx.AsyncClient(transport=_GuardedTransport(AddressGuardBackend(policy, self.resolver)),
+                                 timeout=timeout, follow_redirects=False, trust_env=False,
+                                 headers={"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"})
+
+    async def fetch(self, url: str, *, accept: str = "*/*") -> FetchedPage:
+        """GET url (following redirects safely); raises FetchError with a plain message."""
+        check_url(url)
+        try:
+            with anyio.fail_after(self.timeout_seconds):
+                async with self._client() as client:
+                    return await self._follow(client, url, accept)
+        except TimeoutError:
+            raise FetchError("timeout", f"{url} did not answer within {self.timeout_seconds:g} s",
+                             transient=True, url=url) from None
+
+    async def _follow(self, client: httpx.AsyncClient, url: str, accept: str) -> FetchedPage:
+        seen: list[str] = []
+        while True:
+            if url in seen:
+                raise FetchError("redirect_loop", f"{seen[0]} redirects in a loop", url=seen[0])
+            if len(seen) > self.max_redirects:
+                raise FetchError("too_many_redirects", f"{seen[0]} redirects more than {self.max_redirects} times",
+                                 url=seen[0])
+            seen.append(url)
+            page = await self._get_once(client, url, accept)
+            if page.status in REDIRECT_CODES and page.url:
+                url = page.url
+                check_url(url)
+                continue
+            page.redirects = seen[:-1]
+            return page
+
+    async def _get_once(self, client: httpx.AsyncClient, url: str, accept: str) -> FetchedPage:
+        try:
+            async with client.stream("GET", url, headers={"Accept": accept}) as response:
+                if response.status_code in REDIRECT_CODES:
+                    location = response.headers.get("location", "")
+                    if not location:
+                        raise FetchError("bad_redirect", f"{url} redirects without a Location", url=url)
+                    return FetchedPage(urljoin(url, location), response.status_code, "", b"")
+                _raise_for_status(url, response.status_code)
+                body = await self._read_capped(response, url)
+                return FetchedPage(str(response.url), response.status_code,
+                                   response.headers.get("content-type", ""), body)
+        except httpx.TimeoutException:
+            raise FetchError("timeout", f"{url} did not answer in time", transient=True, url=url) from None
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            raise FetchError("connect_error", f"Could not fetch {url}: {exc}", transient=True, url=url) from None
+        except httpx.DecodingError:
+            raise FetchError("bad_encoding", f"{url} sent a body that could not be decoded", url=url) from None
+
+    async def _read_capped(self, response: httpx.Response, url: str) -> bytes:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise FetchError("too_large", f"{url} is larger than the {self.max_bytes // 1_000_000} MB limit", url=url)
+        parts, total = [], 0
+        # aiter_bytes decompresses: the cap holds for the decoded size, so a gzip bomb stops here.
+        async for part in response.aiter_bytes():
+            total += len(part)
+            if total > self.max_bytes:
+                raise FetchError("too_large", f"{url} is larger than the {self.max_bytes // 1_000_000} MB limit",
+                                 url=url)
+            parts.append(part)
+        return b"".join(parts)
+
+
+def _raise_for_status(url: str, status: int) -> None:
+    if status < 400:
+        return
+    transient = status in {408, 425, 429} or status >= 500
+    raise FetchError("http_status", f"{url} answered HTTP {status}", transient=transient, url=url)
+
+
+def check_url(url: str) -> None:
+    """Scheme and literal-address checks that need no network; raises FetchError."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"}:
+        raise FetchError("bad_scheme", "Only http and https URLs can be fetched", url=url)
+    if not parts.hostname:
+        raise FetchError("bad_url", "The URL has no host name", url=url)
+    if parts.username or parts.password:
+        raise FetchError("bad_url", "URLs with credentials are not fetched", url=url)

@@ -1,0 +1,87 @@
+"""Start-up and shutdown of the knowledge machinery: worker, refresh schedule, model check."""
+
+from __future__ import annotations
+
+import logging
+
+from modelpilot.core.db import Database, execute, fetch_one
+from modelpilot.core.ids import utc_now_iso
+from modelpilot.core.safe_http import SafeFetcher
+from modelpilot.knowledge import ingest, repo
+from modelpilot.knowledge.service import INGEST_JOB, Knowledge
+from modelpilot.rag import embedder, store
+from modelpilot.scheduler import jobs
+from modelpilot.scheduler.lifecycle import Scheduler
+from modelpilot.scheduler.worker import JobWorker
+from modelpilot.settings import Settings
+
+log = logging.getLogger("modelpilot.knowledge")
+REFRESH_CHECK_SECONDS = 60
+
+
+def make_fetcher(settings: Settings) -> SafeFetcher:
+    return SafeFetcher(allow_private=settings.ingest_allow_private, max_bytes=settings.max_fetch_bytes,
+                       timeout_seconds=float(settings.fetch_timeout_seconds))
+
+
+async def queue_due_refreshes(kb: Knowledge) -> int:
+    """Queue a re-crawl for every URL source whose refresh time has come."""
+    async with kb.db.write() as conn:
+        due = await repo.due_refreshes(conn, utc_now_iso())
+        for doc in due:
+            await repo.set_next_refresh(conn, doc["workspace_id"], doc["id"], None)
+            current = await repo.get_document(conn, doc["workspace_id"], doc["id"])
+            await jobs.enqueue(conn, doc["workspace_id"], INGEST_JOB, doc["id"],
+                               {"generation": current["generation"], "force": False})
+    if due:
+        kb.worker.wake()
+    return len(due)
+
+
+async def requeue_orphans(db: Database) -> int:
+    """A document must never stay queued or processing with nothing left to move it on."""
+    async with db.write() as conn:
+        orphans = await repo.unfinished_without_job(conn)
+        for doc in orphans:
+            await jobs.enqueue(conn, doc["workspace_id"], INGEST_JOB, doc["id"],
+                               {"generation": doc["generation"], "force": True})
+    if orphans:
+        log.warning("re-queued %d document(s) that had no job", len(orphans))
+    return len(orphans)
+
+
+async def check_embedding_model(db: Database) -> None:
+    """Vectors of different models must not mix: on a model change, re-embed every document."""
+    info = embedder.model_info()
+    async with db.write() as conn:
+        row = await fetch_one(conn, "SELECT model, dim FROM embedding_index WHERE id = 1")
+        if row is not None and (row["model"], row["dim"]) == (info.name, info.dim):
+            return
+        if row is not None:
+            log.warning("embedding model changed from %s to %s: re-embedding all documents", row["model"], info.name)
+            await execute(conn, "DELETE FROM chunks")
+            if row["dim"] != info.dim:
+                await store.recreate_vector_table(conn, info.dim)
+            for doc in await repo.all_document_keys(conn):
+                generation = await repo.bump_generation(conn, doc["workspace_id"], doc["id"])
+                await jobs.enqueue(conn, doc["workspace_id"], INGEST_JOB, doc["id"],
+                                   {"generation": generation, "force": True})
+        await execute(conn, "INSERT INTO embedding_index (id, model, dim, updated_at) VALUES (1, ?, ?, ?)"
+                            " ON CONFLICT (id) DO UPDATE SET model = excluded.model, dim = excluded.dim,"
+                            " updated_at = excluded.updated_at", (info.name, info.dim, utc_now_iso()))
+
+
+async def start_knowledge(db: Database, settings: Settings, scheduler: Scheduler, worker: JobWorker) -> Knowledge:
+    model = embedder.BUILTIN_MODEL if settings.embedding_model == "builtin" else settings.embedding_model
+    embedder.configure(model)
+    await check_embedding_model(db)
+    await requeue_orphans(db)
+    kb = Knowledge(db=db, settings=settings, fetcher=make_fetcher(settings), worker=worker)
+
+    async def handle(db_: Database, job: dict) -> None:
+        await ingest.run_ingest_job(db_, kb.fetcher, job)
+
+    worker.register(INGEST_JOB, handle, ingest.give_up_ingest)
+    scheduler.add_interval_job("knowledge.refresh", lambda: queue_due_refreshes(kb), REFRESH_CHECK_SECONDS)
+    embedder.warm_up_in_background()
+    return kb

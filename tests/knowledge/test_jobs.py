@@ -1,0 +1,168 @@
+"""The durable job queue: survives restarts, delete and reindex at any moment, nothing stuck."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import replace
+
+from modelpilot.core.db import connect_sync
+from tests.knowledge.conftest import add_text, count_rows, docs_path, create_bot, search, wait_done
+from tests.support import Api, start_server
+
+LONG = " ".join(f"Paragraph {i}: the harbour crane number {i} lifts containers of type {i % 13} at night."
+                for i in range(250))
+
+
+def wait_processing(api, bot, doc_id: str) -> dict:
+    deadline = time.monotonic() + 60
+    while True:
+        doc = api.ok("GET", f"{docs_path(api, bot)}/{doc_id}")
+        if doc["status"] == "processing" and doc["progress"] > 0.1:
+            return doc
+        assert doc["status"] in ("queued", "processing") and time.monotonic() < deadline, doc
+        time.sleep(0.05)
+
+
+def test_progress_is_visible_and_delete_mid_job_leaves_nothing(owner, bot, server) -> None:
+    doc = add_text(owner, bot, "Harbour", LONG)
+    running = wait_processing(owner, bot, doc["id"])
+    assert 0 < running["progress"] < 1
+    owner.ok("DELETE", f"{docs_path(owner, bot)}/{doc['id']}", 204)
+    after = wait_done(owner, bot, add_text(owner, bot, "Next", "The canteen serves soup on Fridays.")["id"])
+    assert after["status"] == "indexed"  # the worker moved on
+    db = server.settings.db_path
+    assert count_rows(db, "SELECT count(*) FROM chunks WHERE document_id = ?", (doc["id"],)) == 0
+    assert count_rows(db, "SELECT count(*) FROM chunk_vectors") == after["chunk_count"]
+    assert count_rows(db, "SELECT count(*) FROM jobs") == 0
+
+
+def test_reindex_mid_job_gives_one_clean_index(owner, bot, server) -> None:
+    doc = add_text(owner, bot, "Harbour", LONG)
+    wait_processing(owner, bot, doc["id"])
+    owner.ok("POST", f"{docs_path(owner, bot)}/{doc['id']}/reindex", 202)
+    done = wait_done(owner, bot, doc["id"])
+    assert done["status"] == "indexed"
+    db = server.settings.db_path
+    assert count_rows(db, "SELECT count(*) FROM chunks") == done["chunk_count"]
+    assert count_rows(db, "SELECT count(*) FROM chunk_vectors") == done["chunk_count"]
+    assert count_rows(db, "SELECT count(DISTINCT ordinal) FROM chunks") == done["chunk_count"]
+
+
+def test_unfinished_jobs_resume_after_a_crash(server_factory) -> None:
+    live = server_factory()
+    api = Api(live.url)
+    api.setup_owner()
+    bot = create_bot(api)
+    doc = wait_done(api, bot, add_text(api, bot, "Ferry", "The ferry to the island leaves at seven.")["id"])
+    orphan = wait_done(api, bot, add_text(api, bot, "Bus", "The night bus stops at the harbour gate.")["id"])
+    live.stop()
+    # As if the process died mid-way: document and job left 'processing', half-written.
+    conn = connect_sync(live.settings.db_path)
+    conn.execute("UPDATE documents SET status = 'processing', progress = 0.4 WHERE id = ?", (doc["id"],))
+    conn.execute("INSERT INTO jobs (id, workspace_id, kind, ref_id, payload, status, attempts, run_after, created_at,"
+                 " updated_at) VALUES ('job1', ?, 'knowledge.ingest', ?, '{\"generation\": 1, \"force\": true}',"
+                 " 'processing', 1, '2000-01-01', '2000-01-01', '2000-01-01')", (api.ws, doc["id"]))
+    # And one left 'processing' whose job row is gone altogether.
+    conn.execute("UPDATE documents SET status = 'processing' WHERE id = ?", (orphan["id"],))
+    conn.close()
+    again = start_server(replace(live.settings, port=0))
+    try:
+        api2 = Api(again.url)
+        api2.login("owner@example.com")
+        done = wait_done(api2, bot, doc["id"])
+        assert done["status"] == "indexed" and done["chunk_count"] == doc["chunk_count"]
+        assert search(api2, bot, "when does the ferry leave")[0]["document_id"] == doc["id"]
+        assert wait_done(api2, bot, orphan["id"])["status"] == "indexed"
+        total = doc["chunk_count"] + orphan["chunk_count"]
+        assert count_rows(again.settings.db_path, "SELECT count(*) FROM chunk_vectors") == total
+        api2.close()
+    finally:
+        again.stop()
+        api.close()
+
+
+def test_scheduler_runs_interval_jobs_for_other_domains(server) -> None:
+    scheduler = server.app.state["scheduler"]
+    ran = []
+
+    async def tick() -> None:
+        ran.append(time.monotonic())
+
+    scheduler.add_interval_job("test.tick", tick, 0.2)
+    deadline = time.monotonic() + 10
+    while len(ran) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    scheduler.remove_job("test.tick")
+    assert len(ran) >= 2 and "knowledge.refresh" in scheduler.job_ids()
+
+
+def test_workspace_delete_leaves_no_vectors(server_factory) -> None:
+    live = server_factory(open_signup=True)
+    a, b = Api(live.url), Api(live.url)
+    a.setup_owner()
+    b.signup("b@example.com", "B")
+    bot_a = create_bot(a)
+    bot_b = create_bot(b)
+    doc_a = wait_done(a, bot_a, add_text(a, bot_a, "A", "Workspace A keeps goats on the hill.")["id"])
+    doc_b = wait_done(b, bot_b, add_text(b, bot_b, "B", "Workspace B keeps bees in the orchard.")["id"])
+    ws_a = a.ws
+    a.ok("DELETE", f"/api/v1/workspaces/{a.ws}", 204)
+    db = live.settings.db_path
+    assert count_rows(db, "SELECT count(*) FROM chunk_vectors") == doc_b["chunk_count"]
+    assert count_rows(db, "SELECT count(*) FROM chunks WHERE document_id = ?", (doc_a["id"],)) == 0
+    assert count_rows(db, "SELECT count(*) FROM documents WHERE workspace_id = ?", (ws_a,)) == 0
+    assert count_rows(db, "SELECT count(*) FROM chunk_fts") == doc_b["chunk_count"]
+    assert search(b, bot_b, "who keeps bees")[0]["document_id"] == doc_b["id"]
+    a.close()
+    b.close()
+
+
+def test_purge_chatbot_inside_a_transaction(owner, make_bot, server) -> None:
+    from modelpilot.knowledge.service import purge_chatbot
+
+    gone, kept = make_bot(owner), make_bot(owner)
+    wait_done(owner, gone, add_text(owner, gone, "Gone", "Purged bots forget their otters.")["id"])
+    keep = wait_done(owner, kept, add_text(owner, kept, "Kept", "Kept bots remember their owls.")["id"])
+    db = server.app.state["db"]
+
+    async def purge() -> None:
+        async with db.write() as conn:
+            await purge_chatbot(conn, owner.ws, gone)
+
+    loop = server.app.state["worker"]._task.get_loop()
+    asyncio.run_coroutine_threadsafe(purge(), loop).result(10)
+    path = server.settings.db_path
+    assert count_rows(path, "SELECT count(*) FROM documents WHERE chatbot_id = ?", (gone,)) == 0
+    assert count_rows(path, "SELECT count(*) FROM chunk_vectors") == keep["chunk_count"]
+    assert search(owner, gone, "otters") == []
+    assert search(owner, kept, "owls")[0]["document_id"] == keep["id"]
+
+
+def test_a_different_embedding_model_reembeds_everything(server_factory) -> None:
+    live = server_factory()
+    api = Api(live.url)
+    api.setup_owner()
+    bot = create_bot(api)
+    doc = wait_done(api, bot, add_text(api, bot, "Tides", "High tide comes twice a day at the old pier.")["id"])
+    live.stop()
+    conn = connect_sync(live.settings.db_path)
+    conn.execute("UPDATE embedding_index SET model = 'someone/else-model'")
+    conn.execute("UPDATE documents SET embed_model = 'someone/else-model'")
+    conn.close()
+    again = start_server(replace(live.settings, port=0))
+    try:
+        api2 = Api(again.url)
+        api2.login("owner@example.com")
+        deadline = time.monotonic() + 60
+        while (current := api2.ok("GET", f"{docs_path(api2, bot)}/{doc['id']}"))["embed_model"] == "someone/else-model":
+            assert time.monotonic() < deadline, current
+            time.sleep(0.1)
+        done = wait_done(api2, bot, doc["id"])
+        assert done["status"] == "indexed" and done["embed_model"] != "someone/else-model"
+        assert count_rows(again.settings.db_path, "SELECT model FROM embedding_index") != "someone/else-model"
+        assert count_rows(again.settings.db_path, "SELECT count(*) FROM chunk_vectors") == done["chunk_count"]
+        api2.close()
+    finally:
+        again.stop()
+        api.close()
