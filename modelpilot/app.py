@@ -29,6 +29,7 @@ from modelpilot.core.migrate import apply_migrations
 from modelpilot.core.observe import observe_middleware
 from modelpilot.core.secheaders import security_headers_middleware
 from modelpilot.ops import routes as ops_routes
+from modelpilot.ops.jobs import register_ops_jobs
 from modelpilot.knowledge import routes as knowledge_routes
 from modelpilot.knowledge.lifecycle import start_knowledge
 from modelpilot.providers import routes as provider_routes
@@ -67,6 +68,7 @@ def _lifespan(settings: Settings):
         app.state["worker"] = worker
         app.state["knowledge"] = await start_knowledge(db, settings, scheduler, worker)
         await worker.start()
+        register_ops_jobs(scheduler, db, settings)
         preload = asyncio.create_task(preload_litellm(delay=1.0)) if settings.llm_preload else None
         try:
             yield

@@ -15,6 +15,7 @@ from modelpilot.core import metrics
 from modelpilot.core.db import Database
 from modelpilot.core.errors import ApiError
 from modelpilot.ops.backup import BackupError, create_backup, list_backups, rotate_backups
+from modelpilot.scheduler import jobs
 from modelpilot.settings import Settings
 
 log = logging.getLogger("modelpilot.ops")
@@ -62,7 +63,17 @@ async def scrape_gauges(db: Database, settings: Settings) -> list[metrics.Gauge]
                            "Modification time of the newest scheduled backup (0 if none).")
     backups = list_backups(settings.backups_path)
     newest.set(backups[-1].stat().st_mtime if backups else 0)
-    return [db_size, process, started, info, newest]
+    return [db_size, process, started, info, newest, await _job_gauge(db)]
+
+
+async def _job_gauge(db: Database) -> metrics.Gauge:
+    gauge = metrics.Gauge("modelpilot_jobs", "Background jobs waiting (queued), running (processing) "
+                                             "or given up (error).", ("status",))
+    async with db.read() as conn:
+        counts = await jobs.count_by_status(conn)
+    for status in ("queued", "processing", "error"):
+        gauge.set(counts.get(status, 0), status=status)
+    return gauge
 
 
 async def render_metrics(db: Database, settings: Settings) -> str:

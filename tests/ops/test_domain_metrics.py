@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 
 from tests.ops.test_metrics_registry import parse
 
@@ -27,3 +28,17 @@ def test_chat_replies_tokens_and_cost_are_counted(owner, fake_llm) -> None:
     assert after['modelpilot_chat_first_token_seconds_count{channel="api"}'] >= 1
     assert "modelpilot_chat_cost_usd_total" in after
 
+
+def test_jobs_are_counted_and_the_queue_is_visible(owner) -> None:
+    bot = owner.create_bot(owner.ws)
+    key = 'modelpilot_jobs_finished_total{kind="knowledge.ingest",outcome="ok"}'
+    before = scrape(owner)
+    owner.ok("POST", f"/api/v1/workspaces/{owner.ws}/chatbots/{bot['id']}/documents/text", 202,
+             json={"title": "Hours", "text": "We open at nine and close at five."})
+    deadline = time.monotonic() + 60
+    while scrape(owner).get(key, 0) <= before.get(key, 0):
+        assert time.monotonic() < deadline, "the ingestion job never finished"
+        time.sleep(0.2)
+    after = scrape(owner)
+    assert after['modelpilot_jobs{status="queued"}'] == 0
+    assert 'modelpilot_jobs{status="error"}' in after

@@ -86,3 +86,6 @@ def test_retention_deletes_only_old_conversations_of_workspaces_that_ask(server,
     assert run_retention(server.settings.db_path, now=time.time() + 29 * 86400) == {}
     assert owner.get(f"/api/v1/workspaces/{strict}/conversations/{recent}").status_code == 200
 
+
+def test_housekeeping_jobs_are_scheduled(server) -> None:
+    assert {"ops.backup", "ops.retention"} <= set(server.app.state["scheduler"].job_ids())

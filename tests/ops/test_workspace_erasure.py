@@ -7,7 +7,6 @@ sqlite-vec keep their data in shadow tables) may hold the marker or one of the w
 
 from __future__ import annotations
 
-import importlib.util
 import time
 from pathlib import Path
 
@@ -15,8 +14,6 @@ from modelpilot.core.db import connect_sync
 from tests.support import Api
 
 MARKER = "zqxdoomedmarker"
-# Documents, chunks and vectors come with the knowledge domain; without it there are none to check.
-HAS_KNOWLEDGE = importlib.util.find_spec("modelpilot.knowledge") is not None
 
 
 def leftovers(db_path: Path, needles: set[str], blobs: list[bytes] = ()) -> list[str]:
@@ -55,8 +52,7 @@ def fill_workspace(owner: Api, ws: str, marker: str, fake_llm_url: str) -> set[s
     owner.add_provider(ws, "openai", api_key=f"sk-{marker}-0123456789", api_base=fake_llm_url)
     bot = owner.create_bot(ws, name=f"{marker} bot", system_prompt=marker, published=True)
     ids.add(bot["id"])
-    if HAS_KNOWLEDGE:
-        ids |= add_documents(owner, ws, bot["id"], marker)
+    ids |= add_documents(owner, ws, bot["id"], marker)
     done = owner.chat(ws, bot["id"], f"Tell me about {marker}", session_id=f"{marker}-session")[-1]
     assert done.get("done"), done
     ids |= {done["conversation_id"], done["message_id"]}
@@ -115,9 +111,9 @@ def test_deleting_a_workspace_leaves_none_of_its_rows(server, owner, fake_llm) -
     fill_workspace(owner, keep, "keepmarker", fake_llm.url)  # the same kinds of rows in a neighbour, which must survive
     db_path = server.settings.db_path
     assert leftovers(db_path, ids | {MARKER}), "the scan must see the rows before the delete"
-    vectors = vector_bytes(db_path, ids) if HAS_KNOWLEDGE else []
-    assert vectors or not HAS_KNOWLEDGE
-    assert leftovers(db_path, set(), vectors) or not HAS_KNOWLEDGE
+    assert vector_count(db_path, ids) > 0
+    vectors = vector_bytes(db_path, ids)
+    assert vectors and leftovers(db_path, set(), vectors)
 
     owner.ok("DELETE", f"/api/v1/workspaces/{doomed}", status=204)
 
@@ -125,6 +121,6 @@ def test_deleting_a_workspace_leaves_none_of_its_rows(server, owner, fake_llm) -
     assert deletion_records(db_path, doomed) == 1
     remaining = [hit for hit in leftovers(db_path, ids | {MARKER}, vectors) if hit != f"audit_log: {doomed}"]
     assert not remaining, "rows of the deleted workspace are left:\n" + "\n".join(remaining[:40])
-    assert not HAS_KNOWLEDGE or vector_count(db_path, ids) == 0
+    assert vector_count(db_path, ids) == 0
     assert owner.get(f"/api/v1/workspaces/{keep}").status_code == 200
     assert leftovers(db_path, {keep, "keepmarker"}), "the neighbour's rows must still be there"

@@ -14,14 +14,10 @@ import httpx
 import pytest
 
 from modelpilot.core.db import connect_sync
+from tests.knowledge.fixtures import make_pdf
 from tests.resilience.proc import ServerProcess
 from tests.support import Api
-
-# These need the chat, widget (and knowledge) domains; until they are in the tree, skip loudly.
-pytest.importorskip("tests.widget_support", reason="needs the widget domain")
-from tests.widget_support import HOST_PAGE_ORIGIN, make_bot, sse_events  # noqa: E402
-pytest.importorskip("tests.knowledge.fixtures", reason="needs the knowledge domain")
-from tests.knowledge.fixtures import make_pdf  # noqa: E402
+from tests.widget_support import HOST_PAGE_ORIGIN, make_bot, sse_events
 
 STREAMS = 20
 PAGES = 40

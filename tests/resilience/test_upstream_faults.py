@@ -14,10 +14,7 @@ import httpx
 import pytest
 
 from tests.support import Api
-
-# These need the chat, widget (and knowledge) domains; until they are in the tree, skip loudly.
-pytest.importorskip("tests.widget_support", reason="needs the widget domain")
-from tests.widget_support import HOST_PAGE_ORIGIN, make_bot, sse_events  # noqa: E402
+from tests.widget_support import HOST_PAGE_ORIGIN, make_bot, sse_events
 
 # (magic words, how the stream must end, whether text arrives before the end)
 BEHAVIOURS = [

@@ -8,14 +8,10 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import pytest
 
 from modelpilot.settings import _networks
 from tests.support import Api
-
-# These need the chat, widget (and knowledge) domains; until they are in the tree, skip loudly.
-pytest.importorskip("tests.widget_support", reason="needs the widget domain")
-from tests.widget_support import HOST_PAGE_ORIGIN, make_bot, sse_events  # noqa: E402
+from tests.widget_support import HOST_PAGE_ORIGIN, make_bot, sse_events
 
 FLOODER, NEIGHBOUR = "198.51.100.66", "203.0.113.7"
 
