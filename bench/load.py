@@ -174,6 +174,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--conversations", type=int, default=200)
+    parser.add_argument("--no-ingest", action="store_true", help="chat only, to see what ingestion costs chat")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="mp-load-"))
     llm, llm_url = start_process([sys.executable, "tests/fakes/llm.py"], dict(os.environ), work / "llm.log",
@@ -197,10 +198,12 @@ def main() -> None:
         base = results["baseline_fake_llm_direct"]
         results["added_latency_ms"] = {
             key: round(chat["complete"][key] - base["complete"][key], 2) for key in ("p50_ms", "p95_ms", "p99_ms")}
-        results["config"] = {"seconds": args.seconds, "conversations": args.conversations, "cpus": os.cpu_count()}
+        results["config"] = {"seconds": args.seconds, "conversations": args.conversations, "cpus": os.cpu_count(),
+                             "ingestion": not args.no_ingest, "load_average_after": os.getloadavg()[0]}
         # The configuration is "load"; other runs are kept beside it, named by their shape.
         standard = args.conversations == 200 and args.seconds == 60
-        write_results("load" if standard else f"load_c{args.conversations}_s{int(args.seconds)}", results)
+        name = "load" if standard else f"load_c{args.conversations}_s{int(args.seconds)}"
+        write_results(name + ("_no_ingest" if args.no_ingest else ""), results)
     finally:
         for proc in (server, llm):
             proc.send_signal(signal.SIGTERM)
@@ -213,7 +216,8 @@ def main() -> None:
 async def run_load(url: str, admin: httpx.Client, ws: str, chat_bot: str, docs_bot: str, args) -> dict:
     deadline = time.monotonic() + args.seconds
     upload_errors: collections.Counter = collections.Counter()
-    ingestion = asyncio.create_task(ingest(url, admin.cookies, ws, docs_bot, deadline, upload_errors))
+    ingest_until = 0 if args.no_ingest else deadline
+    ingestion = asyncio.create_task(ingest(url, admin.cookies, ws, docs_bot, ingest_until, upload_errors))
     tally = await drive(
         args.conversations, args.seconds, lambda i: f"{url}/api/v1/widget/{chat_bot}/chat",
         lambda i, t: {"session_id": f"load-visitor-{i:04d}-session", "message": f"Question {t} from {i}?"},
