@@ -19,6 +19,8 @@ from modelpilot.auth import routes as auth_routes
 from modelpilot.auth.service import AuthLimits
 from modelpilot.auth.context import SESSION_COOKIE, provide_access, provide_principal, provide_user
 from modelpilot.core.clientip import client_ip_of_scope
+from modelpilot.billing import routes as billing_routes
+from modelpilot.billing.plans import load_catalog
 from modelpilot.chat import routes as chat_routes
 from modelpilot.chatbots import routes as chatbot_routes
 from modelpilot.core.csrf import csrf_middleware_factory
@@ -33,6 +35,7 @@ from modelpilot.ops.jobs import register_ops_jobs
 from modelpilot.knowledge import routes as knowledge_routes
 from modelpilot.knowledge.lifecycle import start_knowledge
 from modelpilot.providers import routes as provider_routes
+from modelpilot.providers.direct import close_shared_client
 from modelpilot.providers.llm import preload_litellm
 from modelpilot.scheduler.lifecycle import Scheduler
 from modelpilot.scheduler.worker import JobWorker
@@ -77,6 +80,7 @@ def _lifespan(settings: Settings):
                 preload.cancel()
             await worker.stop()
             scheduler.shutdown()
+            await close_shared_client()
             await db.close()
             log.info("database closed cleanly")
 
@@ -104,6 +108,7 @@ def _provide_state(key: str):
 
 def create_app(settings: Settings) -> Litestar:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    load_catalog(settings)  # a broken plans file stops start-up with its reason, not a later 500
     route_handlers = [
         healthz,
         *auth_routes.ROUTES,
@@ -115,6 +120,7 @@ def create_app(settings: Settings) -> Litestar:
         *analytics_routes.ROUTES,
         *widget_routes.ROUTES,
         *knowledge_routes.ROUTES,
+        *billing_routes.ROUTES,
     ]
     app = Litestar(
         route_handlers=route_handlers,

@@ -48,6 +48,13 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     if pid is not None:
         print(f"modelpilot: another server (pid {pid or '?'}) is already using {settings.data_dir}", file=sys.stderr)
         return 1
+    from modelpilot.billing.plans import PlansError, load_catalog
+
+    try:
+        load_catalog(settings)
+    except PlansError as exc:
+        print(f"modelpilot: plans: {exc}", file=sys.stderr)
+        return 2
     configure_logging(settings.log_level, settings.log_format)
     try:
         sock, settings = _bind(settings)
@@ -199,6 +206,39 @@ def cmd_rotate_key(settings: Settings, args: argparse.Namespace) -> int:
             print(f"new key: {new_key}")
     else:
         print(f"the new key is in {settings.data_dir / 'secret.key'}; restart the server to use it.")
+    return 0
+
+
+def _configure_set_plan(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("workspace", help="workspace id, or its exact name")
+    parser.add_argument("plan", help="plan id from the plans file (free, starter, pro by default), "
+                                     "or 'none' to remove the plan set by hand")
+
+
+@command("set-plan", "Put a workspace on a plan by hand (limits apply even without Stripe).", _configure_set_plan)
+def cmd_set_plan(settings: Settings, args: argparse.Namespace) -> int:
+    from modelpilot.billing.checkout import set_plan_by_hand
+    from modelpilot.billing.plans import PlansError
+    from modelpilot.core.db import Database
+    from modelpilot.core.errors import ApiError
+    from modelpilot.core.migrate import apply_migrations
+
+    async def run() -> dict:
+        apply_migrations(settings.db_path)
+        db = Database(settings.db_path, readers=1)
+        await db.open()
+        try:
+            return await set_plan_by_hand(db, settings, args.workspace, None if args.plan == "none" else args.plan)
+        finally:
+            await db.close()
+
+    try:
+        workspace = asyncio.run(run())
+    except (ApiError, PlansError) as exc:
+        print(f"modelpilot: {getattr(exc, 'message', exc)}", file=sys.stderr)
+        return 1
+    shown = "no plan set by hand" if args.plan == "none" else f"plan {args.plan!r}"
+    print(f"workspace {workspace['name']!r} ({workspace['id']}) now has {shown}")
     return 0
 
 

@@ -88,6 +88,19 @@ def _positive_float(raw: str) -> float:
     return value
 
 
+def _price_map(raw: str) -> tuple:
+    """"starter=price_123,pro=price_456" -> (("starter", "price_123"), ("pro", "price_456"))."""
+    pairs = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        plan, sep, price = (piece.strip() for piece in item.partition("="))
+        if not sep or not plan or not price:
+            raise ValueError("expected plan=price_id pairs separated by commas")
+        pairs.append((plan, price))
+    return tuple(pairs)
+
+
 def setting(default: Any, help: str, parse: Callable[[str], Any] = str, flag: bool = True) -> Any:
     return field(default=default, metadata={"help": help, "parse": parse, "flag": flag})
 
@@ -134,6 +147,8 @@ class Settings:
                                       "given up with a timeout error.", _positive_float)
     llm_preload: bool = setting(True, "Import the LLM library in the background after start-up "
                                 "(otherwise on the first chat).", _bool)
+    llm_direct_openai: bool = setting(True, "Stream OpenAI and OpenAI-compatible models with the built-in "
+                                      "lean client (false: through LiteLLM like other providers).", _bool)
     chat_history_tokens: int = setting(3000, "Token budget (roughly) for earlier turns sent with "
                                        "each chat message.", _positive_int)
     chat_max_message_chars: int = setting(4000, "Longest chat message accepted, in characters.", _positive_int)
@@ -145,6 +160,19 @@ class Settings:
                                                  "one visitor address may make per minute.", _positive_int)
     widget_daily_messages: int = setting(5000, "Widget chat messages one bot accepts per UTC day.", _positive_int)
     widget_max_message_chars: int = setting(2000, "Longest widget chat message, in characters.", _positive_int)
+
+
+    plans_file: str = setting("", "TOML file defining the plans (default DATA_DIR/plans.toml when it exists, "
+                              "else the built-in free/starter/pro).")
+    # Stripe secrets come from the environment only: a flag would show them in `ps` to every user.
+    stripe_secret_key: str = setting("", "Stripe secret API key; without it billing is off (no limits "
+                                     "unless a plan is set by hand with `modelpilot set-plan`).", flag=False)
+    stripe_webhook_secret: str = setting("", "Signing secret of the Stripe webhook endpoint (whsec_...).",
+                                         flag=False)
+    stripe_prices: tuple = setting((), "Stripe price ids per plan, e.g. starter=price_123,pro=price_456 "
+                                   "(overrides stripe_price_id in the plans file).", _price_map)
+    stripe_api_base: str = setting("https://api.stripe.com", "Base URL of the Stripe API "
+                                   "(point it at a stand-in for tests).", _url_or_empty)
 
     @property
     def db_path(self) -> Path:

@@ -17,6 +17,18 @@ from tests.support import Api, parse_sse
 GOOD_KEY = "sk-good-0123456789abcdefXYZ"
 
 
+@pytest.fixture(params=["direct", "litellm"])
+def llm_path(request) -> dict:
+    """Every chat test runs on both ways of calling an OpenAI-compatible model: the lean direct
+    client (the default) and LiteLLM (what every other provider uses)."""
+    return {"llm_direct_openai": request.param == "direct"}
+
+
+@pytest.fixture
+def server(server_factory, llm_path):
+    return server_factory(**llm_path)
+
+
 @pytest.fixture
 def bot(owner: Api, fake_llm) -> dict:
     owner.add_provider(owner.ws, "openai", GOOD_KEY, fake_llm.url)
@@ -87,8 +99,8 @@ def test_history_is_kept_server_side_and_client_history_ignored(owner, bot, fake
     assert other_session[-1]["conversation_id"] != first[-1]["conversation_id"]
 
 
-def test_history_is_trimmed_to_the_token_budget(server_factory, fake_llm):
-    live = server_factory(chat_history_tokens=60)
+def test_history_is_trimmed_to_the_token_budget(server_factory, fake_llm, llm_path):
+    live = server_factory(chat_history_tokens=60, **llm_path)
     api = Api(live.url)
     api.setup_owner()
     api.add_provider(api.ws, "openai", GOOD_KEY, fake_llm.url)
@@ -127,8 +139,8 @@ def test_upstream_failure_ends_the_stream_with_an_error_event(owner, bot, magic,
 
 
 @pytest.mark.parametrize("magic, partial", [("[[stall]]", False), ("[[stallmid]]", True)])
-def test_a_stalled_model_times_out_with_an_error_event(server_factory, fake_llm, magic, partial):
-    live = server_factory(llm_idle_timeout=1.0, llm_connect_timeout=1.0)
+def test_a_stalled_model_times_out_with_an_error_event(server_factory, fake_llm, llm_path, magic, partial):
+    live = server_factory(llm_idle_timeout=1.0, llm_connect_timeout=1.0, **llm_path)
     api = Api(live.url)
     api.setup_owner()
     api.add_provider(api.ws, "openai", GOOD_KEY, fake_llm.url)

@@ -98,13 +98,14 @@ async def accept_invitation(request: Request, db: Database, settings: Settings, 
     principal = await optional_principal(request)
     ip = _ip(request, settings)
     if principal is not None and principal.is_user:
-        await workspaces.accept_invitation(db, token, principal.user_id, ip=ip)
+        await workspaces.accept_invitation(db, token, principal.user_id, ip=ip, settings=settings)
         return Response(await service.me(db, principal.user_id))
     data = data or AcceptInvitationBody()
     if not data.email or not data.password:
         raise ApiError(401, "unauthorized", "Log in, or send email, password and name to create an account.",
                        [{"field": "email", "message": "required when not logged in"}])
-    user = await service.accept_invitation_as_new_user(db, token, data.email, data.password, data.name or "", ip)
+    user = await service.accept_invitation_as_new_user(db, settings, token, data.email, data.password,
+                                                      data.name or "", ip)
     async with db.write() as conn:
         session = await service.start_session_in(conn, settings, user["id"], request.headers.get("user-agent", ""))
     return await _logged_in(db, settings, user, session, status=201)

@@ -99,8 +99,8 @@ async def create_owner_headless(settings: Settings, email: str, name: str, passw
         await db.close()
 
 
-async def accept_invitation_as_new_user(db: Database, token: str, email: str, password: str, name: str,
-                                        ip: str) -> dict:
+async def accept_invitation_as_new_user(db: Database, settings: Settings, token: str, email: str, password: str,
+                                        name: str, ip: str) -> dict:
     """Create the invited person's account and join them, in one transaction."""
     email, name, password_hash = await validate_new_user(email, password, name)
     async with db.write() as conn:
@@ -109,7 +109,7 @@ async def accept_invitation_as_new_user(db: Database, token: str, email: str, pa
             raise ApiError(400, "validation_error", "email: must be the address the invitation was sent to",
                            [{"field": "email", "message": "must be the invited address"}])
         user = await create_user_in(conn, email, name, password_hash, is_owner=False)
-        await workspaces.join_in(conn, invitation, user["id"], ip)
+        await workspaces.join_in(conn, invitation, user["id"], ip, settings=settings)
     return user
 
 

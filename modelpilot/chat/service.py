@@ -16,6 +16,7 @@ from typing import AsyncIterator
 import anyio
 
 from modelpilot.auth.context import WorkspaceAccess
+from modelpilot.billing import service as billing
 from modelpilot.chat import repo
 from modelpilot.chat.prompt import HISTORY_FETCH, build_messages, history_within_budget, sources_of
 from modelpilot.chat.turns import TurnOutcome, open_model_stream, save_turn
@@ -55,14 +56,15 @@ def clean_session_id(session_id: str) -> str:
 
 async def prepare_turn(db: Database, settings: Settings, *, workspace_id: str, bot: dict, session_id: str,
                        message: str) -> Turn:
-    """Every check that can refuse a message before the stream begins (HTTP errors, not events).
-    Quota checks belong here too."""
+    """Every check that can refuse a message before the stream begins (HTTP errors, not events),
+    the plan's message quota (402) included: an over-quota workspace never reaches the model."""
     text = message.strip()
     if not text:
         raise invalid("message", "must not be empty")
     if len(text) > settings.chat_max_message_chars:
         raise invalid("message", f"must be at most {settings.chat_max_message_chars} characters")
     session_id = clean_session_id(session_id)
+    await billing.ensure_message_allowed(db, settings, workspace_id)
     resolved = await providers.resolve_model(db, settings, workspace_id, bot["model"])
     return Turn(workspace_id, bot, session_id, text, resolved)
 

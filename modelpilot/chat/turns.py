@@ -10,21 +10,23 @@ from modelpilot.chat import repo
 from modelpilot.core.db import Database
 from modelpilot.core.ids import new_id, utc_now_iso
 from modelpilot.providers.extractive import ExtractiveStream
-from modelpilot.providers.llm import LLMCall, ModelStream, Usage, partial_usage
+from modelpilot.providers.direct import model_stream
+from modelpilot.providers.llm import LLMCall, Usage, partial_usage
 from modelpilot.providers.service import ResolvedModel
 from modelpilot.settings import Settings
 
 
 def open_model_stream(resolved: ResolvedModel, bot: dict, settings: Settings, messages: list[dict],
                       chunks: Sequence, question: str) -> Any:
-    """A stream of text pieces with `.usage` afterwards: the built-in model or a LiteLLM call."""
+    """A stream of text pieces with `.usage` afterwards: the built-in model, the direct
+    OpenAI-compatible client or a LiteLLM call."""
     if resolved.builtin:
         prompt_text = " ".join(m["content"] for m in messages)
         return ExtractiveStream(question, chunks, prompt_text)
     call = LLMCall(resolved.route.litellm_model, messages, resolved.api_key, resolved.api_base,
                    temperature=bot["temperature"], max_tokens=bot["max_tokens"],
                    connect_timeout=settings.llm_connect_timeout, idle_timeout=settings.llm_idle_timeout)
-    return ModelStream(call)
+    return model_stream(call, resolved.route.provider, settings.llm_direct_openai)
 
 
 @dataclass

@@ -8,6 +8,7 @@ from modelpilot.auth.context import WorkspaceAccess
 from modelpilot.chatbots import service
 from modelpilot.chatbots.schemas import CreateBotBody, UpdateBotBody
 from modelpilot.core.db import Database
+from modelpilot.settings import Settings
 
 WS = "/api/v1/workspaces/{ws:str}"
 
@@ -18,8 +19,8 @@ async def list_chatbots(db: Database, access: WorkspaceAccess) -> list[dict]:
 
 
 @post(WS + "/chatbots", tags=["chatbots"])
-async def create_chatbot(db: Database, access: WorkspaceAccess, data: CreateBotBody) -> dict:
-    return await service.create_bot(db, access, data)
+async def create_chatbot(db: Database, settings: Settings, access: WorkspaceAccess, data: CreateBotBody) -> dict:
+    return await service.create_bot(db, settings, access, data)
 
 
 @get(WS + "/chatbots/{bot:str}", tags=["chatbots"])

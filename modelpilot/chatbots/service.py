@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from modelpilot.auth.context import WorkspaceAccess
+from modelpilot.billing import service as billing
 from modelpilot.core import audit
 from modelpilot.core.db import Database
 from modelpilot.core.errors import invalid, not_found
@@ -14,6 +15,7 @@ from modelpilot.core.ids import new_id, utc_now_iso
 from modelpilot.chatbots import repo
 from modelpilot.chatbots.schemas import CreateBotBody, UpdateBotBody
 from modelpilot.providers import service as providers
+from modelpilot.settings import Settings
 
 
 def _actor(access: WorkspaceAccess) -> dict:
@@ -69,7 +71,7 @@ async def get_bot(db: Database, workspace_id: str, bot_id: str) -> dict:
     return row
 
 
-async def create_bot(db: Database, access: WorkspaceAccess, body: CreateBotBody) -> dict:
+async def create_bot(db: Database, settings: Settings, access: WorkspaceAccess, body: CreateBotBody) -> dict:
     access.require("editor")
     values = _clean_fields(msgspec.to_builtins(body))
     if not values.get("model"):
@@ -77,6 +79,8 @@ async def create_bot(db: Database, access: WorkspaceAccess, body: CreateBotBody)
     now = utc_now_iso()
     values.update(id=new_id(), created_at=now, updated_at=now)
     async with db.write() as conn:
+        # Checked in the insert's transaction, so two concurrent creates cannot both pass the limit.
+        await billing.ensure_under_limit_in(conn, settings, access.workspace_id, "chatbots")
         await repo.insert_bot(conn, access.workspace_id, values)
         await audit.record(conn, access.workspace_id, "chatbot.created", **_actor(access),
                            target_type="chatbot", target_id=values["id"], details={"name": values["name"]})

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from modelpilot.auth.context import WorkspaceAccess
+from modelpilot.billing import service as billing
 from modelpilot.chatbots import service as bots
 from modelpilot.core.db import Connection, Database, IntegrityError
 from modelpilot.core.errors import ApiError, invalid, not_found
@@ -55,6 +56,8 @@ async def _create(kb: Knowledge, access: WorkspaceAccess, bot_id: str, doc: dict
     doc = {**doc, "id": new_id(), "chatbot_id": bot_id, "created_at": now, "updated_at": now}
     try:
         async with kb.db.write() as conn:
+            # In the insert's transaction, so concurrent uploads cannot both pass the plan's limit.
+            await billing.ensure_under_limit_in(conn, kb.settings, access.workspace_id, "documents")
             await repo.insert_document(conn, access.workspace_id, doc)
             await jobs.enqueue(conn, access.workspace_id, INGEST_JOB, doc["id"], {"generation": 1, "force": True})
             row = await repo.get_document(conn, access.workspace_id, doc["id"])

@@ -51,20 +51,50 @@ def _provider_detail(exc: Exception) -> str:
     return " ".join(message.split())[:300]
 
 
-def translate_error(exc: Exception, call: Any) -> LLMError:
-    """One plain-words error for any provider failure; the key never appears in it."""
-    name = type(exc).__name__
-    code, summary = _KNOWN.get(name, ("provider_error", "The model call failed."))
-    for cls in type(exc).__mro__:
-        if cls.__name__ in _KNOWN:
-            code, summary = _KNOWN[cls.__name__]
-            break
-    status = getattr(exc, "status_code", None)
-    detail = scrub(_provider_detail(exc), getattr(call, "api_key", ""))
+def _summary_for(class_names: list[str]) -> tuple[str, str]:
+    for name in class_names:
+        if name in _KNOWN:
+            return _KNOWN[name]
+    return "provider_error", "The model call failed."
+
+
+def _plain_error(code: str, summary: str, status: int | None, detail: str) -> LLMError:
     message = f"{summary} (HTTP {status}: {detail})" if status else f"{summary} ({detail})"
     if code in ("provider_auth", "provider_bad_request"):
         message = f"{summary} (HTTP {status})" if status else summary
         if code == "provider_bad_request" and detail:
             message += f": {detail}"
-    log.warning("model call to %s failed: %s %s", getattr(call, "litellm_model", "?"), name, status or "")
     return LLMError(code, message)
+
+
+def translate_error(exc: Exception, call: Any) -> LLMError:
+    """One plain-words error for any provider failure; the key never appears in it."""
+    code, summary = _summary_for([cls.__name__ for cls in type(exc).__mro__])
+    status = getattr(exc, "status_code", None)
+    detail = scrub(_provider_detail(exc), getattr(call, "api_key", ""))
+    log.warning("model call to %s failed: %s %s", getattr(call, "litellm_model", "?"), type(exc).__name__,
+                status or "")
+    return _plain_error(code, summary, status, detail)
+
+
+# HTTP status of an OpenAI-compatible API -> the LiteLLM exception it would have raised
+_BY_STATUS = {
+    400: "BadRequestError", 401: "AuthenticationError", 403: "PermissionDeniedError", 404: "NotFoundError",
+    408: "Timeout", 422: "BadRequestError", 429: "RateLimitError", 500: "InternalServerError",
+    502: "BadGatewayError", 503: "ServiceUnavailableError", 504: "Timeout",
+}
+
+
+def error_for_status(status: int, detail: str, call: Any) -> LLMError:
+    """The same plain-words error translate_error gives, for an HTTP error answered by the provider
+    itself (the direct OpenAI-compatible client)."""
+    name = _BY_STATUS.get(status, "InternalServerError" if status >= 500 else "BadRequestError")
+    lowered = detail.lower()
+    if status == 400 and ("context_length" in lowered or "maximum context" in lowered):
+        name = "ContextWindowExceededError"
+    elif status == 400 and ("content_policy" in lowered or "content_filter" in lowered):
+        name = "ContentPolicyViolationError"
+    code, summary = _KNOWN[name]
+    detail = scrub(" ".join(detail.split())[:300], getattr(call, "api_key", ""))
+    log.warning("model call to %s failed: HTTP %s", getattr(call, "litellm_model", "?"), status)
+    return _plain_error(code, summary, status, detail)

@@ -9,6 +9,7 @@ passed per call, never through the process environment, so tenants cannot see ea
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import threading
@@ -133,10 +134,15 @@ class ModelStream:
             self.usage.reported = True
 
     def _finish_usage(self, litellm: Any, produced: list[str]) -> None:
-        if not self.usage.reported:
-            self.usage.tokens_in = rough_tokens(" ".join(str(m.get("content", "")) for m in self.call.messages))
-            self.usage.tokens_out = rough_tokens("".join(produced))
-        self.usage.cost, self.usage.cost_note = price(litellm, self.call.litellm_model, self.usage)
+        finish_usage(litellm, self.call, self.usage, produced)
+
+
+def finish_usage(litellm: Any, call: LLMCall, usage: Usage, produced: list[str]) -> None:
+    """Once per message: estimate what the provider did not report, then price it."""
+    if not usage.reported:
+        usage.tokens_in = rough_tokens(" ".join(str(m.get("content", "")) for m in call.messages))
+        usage.tokens_out = rough_tokens("".join(produced))
+    usage.cost, usage.cost_note = price(litellm, call.litellm_model, usage)
 
 
 def rough_tokens(text: str) -> int:
@@ -144,14 +150,26 @@ def rough_tokens(text: str) -> int:
     return (len(text) + 3) // 4 if text else 0
 
 
+_UNPRICED_NOTE = "no price known for this model; counted as free"
+_unpriced_models: set[str] = set()
+
+
 def price(litellm: Any, model: str, usage: Usage) -> tuple[float, str]:
     """Cost from LiteLLM's bundled price map; models it does not know (local ones) are free."""
+    if model in _unpriced_models:  # the failed look-up costs ~100 µs and a traceback: remember it
+        return 0.0, _UNPRICED_NOTE
     try:
-        prompt, completion = litellm.cost_per_token(model=model, prompt_tokens=usage.tokens_in,
-                                                    completion_tokens=usage.tokens_out)
+        return _cost(litellm, model, usage.tokens_in, usage.tokens_out), ""
     except Exception:  # ModelNotMappedError and friends: no price known for this model
-        return 0.0, "no price known for this model; counted as free"
-    return float(prompt + completion), ""
+        _unpriced_models.add(model)
+        return 0.0, _UNPRICED_NOTE
+
+
+@functools.lru_cache(maxsize=4096)
+def _cost(litellm: Any, model: str, tokens_in: int, tokens_out: int) -> float:
+    # Exact per token count (LiteLLM has tiered prices), so the cache key holds both counts.
+    prompt, completion = litellm.cost_per_token(model=model, prompt_tokens=tokens_in, completion_tokens=tokens_out)
+    return float(prompt + completion)
 
 
 def _call_kwargs(call: LLMCall) -> dict:
@@ -212,7 +230,6 @@ async def one_token_call(call: LLMCall) -> float:
     except Exception as exc:
         raise translate_error(exc, call) from None
     return time.monotonic() - started
-
 
 
 def partial_usage(model: str, messages: list[dict], produced: str) -> Usage:

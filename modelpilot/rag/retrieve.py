@@ -56,6 +56,9 @@ async def search(db: Database, workspace_id: str, bot: dict, query: str, *, top_
     query = query.strip()
     if not query:
         return []
+    async with db.read() as conn:
+        if not await store.bot_has_chunks(conn, workspace_id, bot["id"]):
+            return []  # every chat asks; a bot with no knowledge must not pay for an embedding
     candidates = max(MIN_CANDIDATES, 4 * k)
     vector = await embed_query(query)
     async with db.read() as conn:

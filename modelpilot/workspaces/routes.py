@@ -69,7 +69,7 @@ async def list_invitations(db: Database, access: WorkspaceAccess) -> list[dict]:
 
 @post(WS + "/invitations", tags=["workspaces"])
 async def create_invitation(db: Database, settings: Settings, access: WorkspaceAccess, data: InvitationBody) -> dict:
-    return await service.create_invitation(db, access, data.email, data.role, settings.base_url)
+    return await service.create_invitation(db, settings, access, data.email, data.role)
 
 
 @delete(WS + "/invitations/{invitation_id:str}", tags=["workspaces"], status_code=204)

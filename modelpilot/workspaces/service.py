@@ -9,12 +9,14 @@ from typing import Awaitable, Callable
 import msgspec
 
 from modelpilot.auth.context import WorkspaceAccess
+from modelpilot.billing import service as billing
 from modelpilot.core import audit, fulltext
 from modelpilot.core.db import Connection, Database
 from modelpilot.core.errors import ApiError, not_found
 from modelpilot.core.ids import iso_from_epoch, new_id, utc_now_iso
 from modelpilot.core.tokens import hash_token, new_api_token, new_secret
 from modelpilot.core.validate import clean_email, clean_text
+from modelpilot.settings import Settings
 from modelpilot.workspaces import repo
 from modelpilot.workspaces.schemas import UpdateWorkspaceBody, WorkspaceSettings
 
@@ -161,7 +163,7 @@ async def count_members(db: Database, workspace_id: str) -> int:
         return await repo.count_members(conn, workspace_id)
 
 
-async def create_invitation(db: Database, access: WorkspaceAccess, email: str, role: str, base_url: str) -> dict:
+async def create_invitation(db: Database, settings: Settings, access: WorkspaceAccess, email: str, role: str) -> dict:
     access.require("admin")
     email = clean_email(email)
     token = new_secret(32)
@@ -169,11 +171,12 @@ async def create_invitation(db: Database, access: WorkspaceAccess, email: str, r
            "invited_by": access.user_id, "created_at": utc_now_iso(),
            "expires_at": iso_from_epoch(time.time() + INVITATION_DAYS * 86400)}
     async with db.write() as conn:
+        await billing.ensure_under_limit_in(conn, settings, access.workspace_id, "members")
         await repo.insert_invitation(conn, access.workspace_id, row)
         await audit.record(conn, access.workspace_id, "invitation.created", **_audit_actor(access),
                            target_type="invitation", target_id=row["id"], details={"email": email, "role": role})
     return {"id": row["id"], "email": email, "role": role, "expires_at": row["expires_at"],
-            "accept_url": f"{base_url}/#/invite/{token}"}
+            "accept_url": f"{settings.base_url}/#/invite/{token}"}
 
 
 async def list_invitations(db: Database, access: WorkspaceAccess) -> list[dict]:
@@ -210,8 +213,9 @@ async def describe_invitation(db: Database, token: str) -> dict:
             "expires_at": row["expires_at"]}
 
 
-async def join_in(conn: Connection, invitation: dict, user_id: str, ip: str = "") -> None:
+async def join_in(conn: Connection, invitation: dict, user_id: str, ip: str = "", *, settings: Settings) -> None:
     ws = invitation["workspace_id"]
+    await billing.ensure_member_can_join_in(conn, settings, ws, user_id)
     existing = await repo.member_role(conn, ws, user_id)
     # Accepting never lowers a role someone already has.
     if existing is None or _rank(invitation["role"]) > _rank(existing):
@@ -225,10 +229,10 @@ def _rank(role: str) -> int:
     return {"viewer": 1, "editor": 2, "admin": 3}[role]
 
 
-async def accept_invitation(db: Database, token: str, user_id: str, ip: str = "") -> None:
+async def accept_invitation(db: Database, token: str, user_id: str, ip: str = "", *, settings: Settings) -> None:
     async with db.write() as conn:
         invitation = await open_invitation_in(conn, token)
-        await join_in(conn, invitation, user_id, ip)
+        await join_in(conn, invitation, user_id, ip, settings=settings)
 
 
 async def create_api_token(db: Database, access: WorkspaceAccess, name: str, role: str) -> dict:

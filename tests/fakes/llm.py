@@ -7,6 +7,9 @@ last user message (so one running server serves every test):
   [[stall]]     send the response headers, then nothing (until the client goes away)
   [[stallmid]]  send two pieces, then nothing
   [[drop]]      send two pieces, then drop the connection without finishing the stream
+  [[errorchunk]] send two pieces, then an OpenAI-style error object as an SSE event
+  [[cutshort]]  send two pieces, then end the response cleanly with no finish reason and no [DONE]
+  [[nodone]]    a whole answer with its finish reason and usage, but no closing [DONE] line
   [[slow]]      forty pieces, 100 ms apart
   [[long]]      two hundred pieces at once
 A key containing "wrong" is refused with 401. `requests` keeps what each call received.
@@ -119,6 +122,11 @@ class FakeLLM:
                 return await self._wait_for_disconnect(receive)
             if index == 2 and "[[drop]]" in said:
                 raise ConnectionAbortedError("fake model drops the connection mid-stream")
+            if index == 2 and "[[errorchunk]]" in said:
+                error = b'data: {"error": {"message": "The fake model overloaded.", "type": "server_error"}}\n\n'
+                return await send({"type": "http.response.body", "body": error, "more_body": False})
+            if index == 2 and "[[cutshort]]" in said:
+                return await send({"type": "http.response.body", "body": b"", "more_body": False})
             delta = {"role": "assistant", "content": part} if index == 0 else {"content": part}
             await send({"type": "http.response.body", "body": _chunk(model, delta), "more_body": True})
             if delay:
@@ -126,7 +134,8 @@ class FakeLLM:
         tail = _chunk(model, {}, "stop")
         if (request.get("stream_options") or {}).get("include_usage"):
             tail += _chunk(model, {}, usage=usage)
-        await send({"type": "http.response.body", "body": tail + b"data: [DONE]\n\n", "more_body": False})
+        done = b"" if "[[nodone]]" in said else b"data: [DONE]\n\n"
+        await send({"type": "http.response.body", "body": tail + done, "more_body": False})
 
     @staticmethod
     async def _wait_for_disconnect(receive) -> None:

@@ -1,0 +1,1 @@
+"""Plans, quotas and Stripe billing."""

@@ -1,0 +1,119 @@
+"""Billing rows: a workspace's plan and subscription state, usage counts, the Stripe event ledger.
+
+Usage and resource counts read other domains' tables (usage_events belongs to chat, chatbots,
+documents, memberships to theirs): counting for billing is billing's job, and every count here
+is filtered by workspace like any other repo query.
+"""
+
+from __future__ import annotations
+
+from modelpilot.core.db import Connection, execute, fetch_all, fetch_one, fetch_value
+from modelpilot.core.ids import utc_now_iso
+
+ACCOUNT_COLUMNS = (
+    "workspace_id, manual_plan, stripe_customer_id, stripe_subscription_id, subscription_plan,"
+    " subscription_status, subscription_created, state_version, period_start, period_end,"
+    " cancel_at_period_end, payment_failed_at, payment_succeeded_at, updated_at"
+)
+SUBSCRIPTION_FIELDS = (
+    "stripe_subscription_id", "subscription_plan", "subscription_status", "subscription_created",
+    "state_version", "period_start", "period_end", "cancel_at_period_end",
+)
+
+# Resource name -> table holding one row per counted thing (see the module doc).
+RESOURCE_TABLES = {
+    "chatbots": "chatbots",
+    "documents": "documents",
+    "members": "memberships",
+}
+
+
+async def get_account(conn: Connection, workspace_id: str) -> dict | None:
+    return await fetch_one(conn, f"SELECT {ACCOUNT_COLUMNS} FROM billing_accounts WHERE workspace_id = ?",
+                           (workspace_id,))
+
+
+async def ensure_account(conn: Connection, workspace_id: str) -> dict:
+    """The account row, created empty on first use (write connection)."""
+    await execute(conn, "INSERT INTO billing_accounts (workspace_id, updated_at) VALUES (?, ?)"
+                        " ON CONFLICT (workspace_id) DO NOTHING", (workspace_id, utc_now_iso()))
+    return await get_account(conn, workspace_id)
+
+
+async def set_manual_plan(conn: Connection, workspace_id: str, plan_id: str | None) -> None:
+    await ensure_account(conn, workspace_id)
+    await execute(conn, "UPDATE billing_accounts SET manual_plan = ?, updated_at = ? WHERE workspace_id = ?",
+                  (plan_id, utc_now_iso(), workspace_id))
+
+
+async def set_customer(conn: Connection, workspace_id: str, customer_id: str) -> None:
+    await ensure_account(conn, workspace_id)
+    await execute(conn, "UPDATE billing_accounts SET stripe_customer_id = ?, updated_at = ? WHERE workspace_id = ?",
+                  (customer_id, utc_now_iso(), workspace_id))
+
+
+async def set_subscription(conn: Connection, workspace_id: str, state: dict) -> None:
+    assignments = ", ".join(f"{name} = ?" for name in SUBSCRIPTION_FIELDS)
+    values = [state[name] for name in SUBSCRIPTION_FIELDS]
+    await execute(conn, f"UPDATE billing_accounts SET {assignments}, updated_at = ? WHERE workspace_id = ?",
+                  (*values, utc_now_iso(), workspace_id))
+
+
+async def note_payment(conn: Connection, workspace_id: str, failed: bool, at: int) -> None:
+    column = "payment_failed_at" if failed else "payment_succeeded_at"
+    # MAX keeps the newest of each kind whatever order the events arrive in.
+    await execute(conn, f"UPDATE billing_accounts SET {column} = MAX(COALESCE({column}, 0), ?), updated_at = ?"
+                        " WHERE workspace_id = ?", (at, utc_now_iso(), workspace_id))
+
+
+async def workspace_of_customer(conn: Connection, customer_id: str) -> str | None:
+    """Webhook lookup: Stripe names a customer, not a workspace (instance-wide by nature)."""
+    return await fetch_value(conn, "SELECT workspace_id FROM billing_accounts WHERE stripe_customer_id = ?",
+                             (customer_id,))
+
+
+async def workspace_exists(conn: Connection, workspace_id: str) -> bool:
+    return await fetch_value(conn, "SELECT 1 FROM workspaces WHERE id = ?", (workspace_id,)) is not None
+
+
+async def count_answered_messages(conn: Connection, workspace_id: str, start: str, end: str) -> int:
+    """Answered messages (usage events) with start <= created_at < end, ISO text bounds."""
+    return await fetch_value(conn, "SELECT COUNT(*) FROM usage_events WHERE workspace_id = ?"
+                                   " AND created_at >= ? AND created_at < ?", (workspace_id, start, end))
+
+
+async def count_resource(conn: Connection, workspace_id: str, resource: str) -> int:
+    table = RESOURCE_TABLES[resource]
+    # A domain's table may not exist in a build without that domain: nothing of it to count then.
+    if await fetch_value(conn, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)) is None:
+        return 0
+    return await fetch_value(conn, f"SELECT COUNT(*) FROM {table} WHERE workspace_id = ?", (workspace_id,))
+
+
+async def is_member(conn: Connection, workspace_id: str, user_id: str) -> bool:
+    return await fetch_value(conn, "SELECT 1 FROM memberships WHERE workspace_id = ? AND user_id = ?",
+                             (workspace_id, user_id)) is not None
+
+
+async def count_pending_invitations(conn: Connection, workspace_id: str, now: str) -> int:
+    return await fetch_value(conn, "SELECT COUNT(*) FROM invitations WHERE workspace_id = ?"
+                                   " AND accepted_at IS NULL AND expires_at > ?", (workspace_id, now))
+
+
+async def record_event(conn: Connection, event_id: str, event_type: str, created: int) -> bool:
+    """Claim an event id; False when it was already applied (a replay)."""
+    changed = await execute(conn, "INSERT INTO stripe_events (id, type, created, outcome, received_at)"
+                                  " VALUES (?, ?, ?, 'received', ?) ON CONFLICT (id) DO NOTHING",
+                            (event_id, event_type, created, utc_now_iso()))
+    return changed == 1
+
+
+async def finish_event(conn: Connection, event_id: str, workspace_id: str | None, outcome: str) -> None:
+    await execute(conn, "UPDATE stripe_events SET workspace_id = ?, outcome = ? WHERE id = ?",
+                  (workspace_id, outcome, event_id))
+
+
+async def find_workspaces(conn: Connection, ref: str) -> list[dict]:
+    """Instance-owner lookup for the CLI: a workspace by id, else by exact name."""
+    by_id = await fetch_all(conn, "SELECT id, name FROM workspaces WHERE id = ?", (ref,))
+    return by_id or await fetch_all(conn, "SELECT id, name FROM workspaces WHERE name = ? ORDER BY id", (ref,))

@@ -1,0 +1,183 @@
+"""Plans in force, usage per period, and the quota checks other domains call before they act.
+
+Interfaces for other domains (all raise ApiError 402 when the plan says no):
+  await ensure_message_allowed(db, settings, workspace_id)          before any upstream LLM call
+  await ensure_under_limit(db, settings, workspace_id, "chatbots")  before creating a bot
+  await ensure_under_limit(db, settings, workspace_id, "documents") before creating a document
+  await ensure_under_limit(db, settings, workspace_id, "members")   before inviting someone
+  await billing_status(db, settings, workspace_id)                  what /billing shows
+
+Without a Stripe secret key billing is off: only a plan set by hand (`modelpilot set-plan`)
+limits a workspace. With it, a workspace without an active subscription is on the default plan.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from modelpilot.billing import repo
+from modelpilot.billing.plans import RESOURCES, Plan, load_catalog
+from modelpilot.core.db import Connection, Database
+from modelpilot.core.errors import ApiError
+from modelpilot.core.ids import iso_from_epoch, utc_now_iso
+from modelpilot.settings import Settings
+
+# Subscriptions in these states keep their plan; past_due is Stripe's retry window after a
+# failed payment, so the customer keeps service while Stripe retries.
+LIVE_STATUSES = frozenset({"active", "trialing", "past_due"})
+WARNING_SHARE = 0.8
+
+
+def billing_enabled(settings: Settings) -> bool:
+    return bool(settings.stripe_secret_key)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What applies to a workspace right now: its plan (None: no limits) and its usage period."""
+
+    plan: Plan | None
+    period_start: str
+    period_end: str
+    account: dict | None
+    subscribed: bool
+
+
+def subscription_is_live(account: dict | None) -> bool:
+    return bool(account and account["stripe_subscription_id"] and account["subscription_status"] in LIVE_STATUSES)
+
+
+def plan_in_force(settings: Settings, account: dict | None) -> Plan | None:
+    catalog = load_catalog(settings)
+    enabled = billing_enabled(settings)
+    if enabled and subscription_is_live(account):
+        plan = catalog.get(account["subscription_plan"])
+        if plan is not None:
+            return plan
+    if account and account["manual_plan"]:
+        plan = catalog.get(account["manual_plan"])
+        if plan is not None:  # a plan since removed from the file falls back below
+            return plan
+    return catalog.default if enabled else None
+
+
+def calendar_month(now: float) -> tuple[str, str]:
+    year, month = time.gmtime(now)[:2]
+    next_year, next_month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return f"{year:04d}-{month:02d}-01T00:00:00.000Z", f"{next_year:04d}-{next_month:02d}-01T00:00:00.000Z"
+
+
+def usage_period(account: dict | None, now: float, subscribed: bool) -> tuple[str, str]:
+    """The subscription's current period while it covers now, else the calendar month (UTC)."""
+    now_iso = iso_from_epoch(now)
+    if subscribed and account["period_start"] and account["period_end"]:
+        if account["period_start"] <= now_iso < account["period_end"]:
+            return account["period_start"], account["period_end"]
+    return calendar_month(now)
+
+
+async def standing_in(conn: Connection, settings: Settings, workspace_id: str) -> Standing:
+    account = await repo.get_account(conn, workspace_id)
+    subscribed = billing_enabled(settings) and subscription_is_live(account)
+    start, end = usage_period(account, time.time(), subscribed)
+    return Standing(plan_in_force(settings, account), start, end, account, subscribed)
+
+
+def quota_exceeded(plan: Plan, used: int, period_end: str) -> ApiError:
+    return ApiError(
+        402, "quota_exceeded",
+        "This assistant has reached its message limit for now. Please try again later.",
+        {"plan": plan.id, "quota": plan.monthly_messages, "used": used, "period_end": period_end},
+    )
+
+
+async def ensure_message_allowed(db: Database, settings: Settings, workspace_id: str) -> None:
+    """402 quota_exceeded once the period's answered messages reach the plan's quota."""
+    async with db.read() as conn:
+        standing = await standing_in(conn, settings, workspace_id)
+        plan = standing.plan
+        if plan is None or plan.monthly_messages is None:
+            return
+        used = await repo.count_answered_messages(conn, workspace_id, standing.period_start, standing.period_end)
+    if used >= plan.monthly_messages:
+        raise quota_exceeded(plan, used, standing.period_end)
+
+
+def limit_reached(plan: Plan, resource: str, limit: int) -> ApiError:
+    noun = resource if limit != 1 else resource.rstrip("s")
+    return ApiError(
+        402, "plan_limit_reached",
+        f"The {plan.name} plan allows {limit} {noun}; upgrade the plan or remove one first.",
+        {"plan": plan.id, "resource": resource, "limit": limit},
+    )
+
+
+async def ensure_under_limit_in(conn: Connection, settings: Settings, workspace_id: str, resource: str) -> None:
+    """As ensure_under_limit, on a connection the caller holds (inside its write transaction)."""
+    if resource not in RESOURCES:
+        raise ValueError(f"unknown resource {resource!r}; expected one of {RESOURCES}")
+    standing = await standing_in(conn, settings, workspace_id)
+    limit = standing.plan.limit(resource) if standing.plan else None
+    if limit is None:
+        return
+    used = await repo.count_resource(conn, workspace_id, resource)
+    if resource == "members":
+        # An open invitation holds a seat: otherwise many invitations could overshoot the limit.
+        used += await repo.count_pending_invitations(conn, workspace_id, utc_now_iso())
+    if used >= limit:
+        raise limit_reached(standing.plan, resource, limit)
+
+
+async def ensure_under_limit(db: Database, settings: Settings, workspace_id: str, resource: str) -> None:
+    """402 plan_limit_reached when creating one more `resource` would pass the plan's limit."""
+    async with db.read() as conn:
+        await ensure_under_limit_in(conn, settings, workspace_id, resource)
+
+
+async def ensure_member_can_join_in(conn: Connection, settings: Settings, workspace_id: str, user_id: str) -> None:
+    """On accepting an invitation: the seat count is the members already in (not the invitations)."""
+    standing = await standing_in(conn, settings, workspace_id)
+    limit = standing.plan.limit("members") if standing.plan else None
+    if limit is None or await repo.is_member(conn, workspace_id, user_id):
+        return
+    if await repo.count_resource(conn, workspace_id, "members") >= limit:
+        raise limit_reached(standing.plan, "members", limit)
+
+
+def _stripe_part(standing: Standing) -> dict:
+    account = standing.account or {}
+    failed, succeeded = account.get("payment_failed_at"), account.get("payment_succeeded_at")
+    return {
+        "customer": bool(account.get("stripe_customer_id")),
+        "status": account.get("subscription_status"),
+        "cancel_at_period_end": bool(account.get("cancel_at_period_end")),
+        "payment_failed": bool(failed and failed > (succeeded or 0)),
+    }
+
+
+async def billing_status(db: Database, settings: Settings, workspace_id: str) -> dict:
+    """Plan, quota, usage this period, period end and Stripe state; warning at 80 % of the quota."""
+    async with db.read() as conn:
+        standing = await standing_in(conn, settings, workspace_id)
+        used = await repo.count_answered_messages(conn, workspace_id, standing.period_start, standing.period_end)
+        counts = {name: await repo.count_resource(conn, workspace_id, name) for name in RESOURCES}
+    plan, enabled = standing.plan, billing_enabled(settings)
+    quota = plan.monthly_messages if plan else None
+    status = {
+        "enabled": enabled,
+        "plan": plan.public() if plan else None,
+        "quota": quota,
+        "used": used,
+        "period_start": standing.period_start,
+        "period_end": standing.period_end,
+        "warning": quota is not None and used >= quota * WARNING_SHARE,
+        "over_quota": quota is not None and used >= quota,
+        "resources": {name: {"used": counts[name], "limit": plan.limit(name) if plan else None}
+                      for name in RESOURCES},
+        "stripe": _stripe_part(standing) if enabled else None,
+        "plans": [p.public() for p in load_catalog(settings).plans.values()] if enabled else [],
+    }
+    if not enabled:
+        status["message"] = "Billing is disabled on this instance."
+    return status
