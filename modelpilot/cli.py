@@ -41,6 +41,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from modelpilot.app import create_app
+    from modelpilot.billing.plans import PlansError, load_catalog
     from modelpilot.core.instance import running_pid
     from modelpilot.core.logs import configure_logging
 
@@ -48,8 +49,6 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     if pid is not None:
         print(f"modelpilot: another server (pid {pid or '?'}) is already using {settings.data_dir}", file=sys.stderr)
         return 1
-    from modelpilot.billing.plans import PlansError, load_catalog
-
     try:
         load_catalog(settings)
     except PlansError as exc:
