@@ -38,6 +38,17 @@ def known_ids(owner: Api, live_url: str) -> dict[str, str]:
     return ids
 
 
+def deliberate_refusal(response) -> bool:
+    """A 503 naming why (a feature not configured, e.g. billing without Stripe) is an answer,
+    not a crash; a 500, or any 5xx without our error body, is a bug."""
+    if response.status_code != 503:
+        return False
+    try:
+        return bool(response.json()["error"]["code"])
+    except (ValueError, KeyError, TypeError):
+        return False
+
+
 def run_operation(operation, mode: GenerationMode, base_url: str, headers: dict, pinned: dict,
                   failures: list[str]) -> None:
     params = {name: value for name, value in pinned.items()
@@ -54,7 +65,7 @@ def run_operation(operation, mode: GenerationMode, base_url: str, headers: dict,
         except requests.Timeout:
             failures.append(f"{label}: no answer within {REQUEST_TIMEOUT}s")
             return
-        if response.status_code >= 500:
+        if response.status_code >= 500 and not deliberate_refusal(response):
             failures.append(f"{label}: {response.status_code} {response.text[:300]}")
 
     try:
