@@ -42,6 +42,7 @@ from modelpilot.scheduler.worker import JobWorker
 from modelpilot.settings import Settings
 from modelpilot.widget import routes as widget_routes
 from modelpilot.workspaces import routes as workspace_routes
+from modelpilot import web_routes
 
 log = logging.getLogger("modelpilot.app")
 
@@ -121,6 +122,7 @@ def create_app(settings: Settings) -> Litestar:
         *widget_routes.ROUTES,
         *knowledge_routes.ROUTES,
         *billing_routes.ROUTES,
+        *web_routes.ROUTES,
     ]
     app = Litestar(
         route_handlers=route_handlers,

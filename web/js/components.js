@@ -1,0 +1,207 @@
+// Small components the pages share: toasts, confirmation, tables, form fields with inline
+// server errors, empty and loading states, copy buttons.
+
+import { ApiError } from "./api.js";
+import { h, replace } from "./dom.js";
+
+export function toast(message, kind = "ok") {
+  const region = document.getElementById("toasts");
+  const item = h("div", { class: "toast " + kind, role: kind === "error" ? "alert" : null, text: message, dataset: { at: String(Date.now()) } });
+  // Newest on top of at most three, so toasts never pile up over the page.
+  while (region.children.length >= 3) region.firstElementChild.remove();
+  region.append(item);
+  setTimeout(() => item.remove(), kind === "error" ? 7000 : 4000);
+}
+
+// On navigation: results of the previous page's actions go, a toast raised just now stays.
+export function clearOldToasts(ageMs = 1000) {
+  const region = document.getElementById("toasts");
+  for (const item of [...region.children]) if (Date.now() - Number(item.dataset.at || 0) > ageMs) item.remove();
+}
+
+export function toastError(error) {
+  toast(error instanceof ApiError ? error.message : "Something went wrong: " + (error && error.message), "error");
+}
+
+// Resolves true when the user confirms. Esc or Cancel resolves false; focus returns to the opener.
+export function confirmDialog({ title, message, confirmLabel = "Delete", danger = true }) {
+  const opener = document.activeElement;
+  return new Promise((resolve) => {
+    const cancel = h("button", { class: "btn", type: "button", value: "cancel", text: "Cancel" });
+    const ok = h("button", { class: danger ? "btn btn-danger solid" : "btn btn-primary", type: "button", value: "ok", text: confirmLabel });
+    const dialog = h("dialog", { "aria-labelledby": "confirm-title", class: "confirm" },
+      h("h2", { id: "confirm-title", text: title }), h("p", { text: message }), h("div", { class: "actions" }, cancel, ok));
+    const finish = (answer) => { dialog.close(); dialog.remove(); if (opener && opener.focus) opener.focus(); resolve(answer); };
+    cancel.addEventListener("click", () => finish(false));
+    ok.addEventListener("click", () => finish(true));
+    dialog.addEventListener("cancel", (e) => { e.preventDefault(); finish(false); });
+    document.body.append(dialog);
+    dialog.showModal();
+    cancel.focus();
+  });
+}
+
+// A modal showing arbitrary content, closed by its button or Esc.
+export function showDialog(title, ...content) {
+  const opener = document.activeElement;
+  const close = h("button", { class: "btn", type: "button", text: "Close" });
+  const dialog = h("dialog", { "aria-label": title }, h("h2", { text: title }), ...content, h("div", { class: "actions" }, close));
+  const done = () => { dialog.close(); dialog.remove(); if (opener && opener.focus) opener.focus(); };
+  close.addEventListener("click", done);
+  dialog.addEventListener("cancel", (e) => { e.preventDefault(); done(); });
+  document.body.append(dialog);
+  dialog.showModal();
+  return dialog;
+}
+
+export function loading(text = "Loading…") {
+  return h("div", { class: "loading", role: "status" }, h("span", { class: "spinner", "aria-hidden": "true" }), text);
+}
+
+export function emptyState(title, text, action) {
+  return h("div", { class: "empty" }, h("h3", { text: title }), text ? h("p", { text }) : null, action || null);
+}
+
+export function errorState(error, retry) {
+  const message = error instanceof ApiError ? error.message : String(error && error.message);
+  return h("div", { class: "empty", role: "alert" }, h("h3", { text: "Could not load this" }), h("p", { text: message }),
+    retry ? h("button", { class: "btn", type: "button", text: "Try again", on: { click: retry } }) : null);
+}
+
+export function pageHeader(title, ...actions) {
+  return h("div", { class: "page-header" }, h("h1", { text: title }), h("div", { class: "actions" }, ...actions));
+}
+
+export function card(title, ...children) {
+  return h("section", { class: "card", "aria-label": title }, title ? h("h2", { text: title }) : null, ...children);
+}
+
+export function badge(text, kind) {
+  return h("span", { class: "badge " + (kind || text || ""), text });
+}
+
+export function button(label, onClick, { kind = "", type = "button", small = false, attrs = {} } = {}) {
+  const cls = ["btn", kind ? "btn-" + kind : "", small ? "btn-small" : ""].filter(Boolean).join(" ");
+  return h("button", { class: cls, type, on: onClick ? { click: onClick } : undefined, ...attrs }, label);
+}
+
+export function linkButton(label, href, kind = "") {
+  return h("a", { class: "btn" + (kind ? " btn-" + kind : ""), href }, label);
+}
+
+// columns: [{label, render: row => node|text, num: bool}]
+export function table(columns, rows, { empty = "Nothing here yet.", caption } = {}) {
+  if (!rows.length) return emptyState(empty);
+  const head = h("tr", {}, columns.map((c) => h("th", { scope: "col", class: c.num ? "num" : null, text: c.label })));
+  const body = rows.map((row) => h("tr", {}, columns.map((c) => {
+    const value = c.render ? c.render(row) : row[c.key];
+    return h("td", { class: c.num ? "num" : null, "data-label": c.label }, value === null || value === undefined ? "—" : value);
+  })));
+  return h("div", { class: "table-wrap responsive" }, h("table", {}, caption ? h("caption", { class: "visually-hidden", text: caption }) : null,
+    h("thead", {}, head), h("tbody", {}, body)));
+}
+
+let fieldCounter = 0;
+
+// One labelled input. type: text, email, password, number, url, textarea, select, checkbox, color, date.
+export function field({ label, name, type = "text", value, help, options, required, attrs = {} }) {
+  const id = "f-" + name + "-" + ++fieldCounter;
+  const describedBy = [];
+  const helpEl = help ? h("div", { class: "help", id: id + "-help", text: help }) : null;
+  if (helpEl) describedBy.push(id + "-help");
+  const errorEl = h("div", { class: "error", id: id + "-error", hidden: true });
+  describedBy.push(id + "-error");
+  const common = { id, name, required, "aria-describedby": describedBy.join(" "), ...attrs };
+  let input;
+  if (type === "textarea") input = h("textarea", { ...common, text: value ?? "" });
+  else if (type === "select") {
+    input = h("select", common, options.map((o) => {
+      const [optValue, optLabel] = Array.isArray(o) ? o : [o, o];
+      return h("option", { value: optValue, selected: String(optValue) === String(value ?? "") }, optLabel);
+    }));
+  } else if (type === "checkbox") input = h("input", { ...common, type, checked: Boolean(value) });
+  else input = h("input", { ...common, type, value: value ?? "" });
+  const labelEl = h("label", { for: id, text: label });
+  const wrapper = type === "checkbox"
+    ? h("div", { class: "field check", dataset: { field: name } }, input, labelEl, helpEl, errorEl)
+    : h("div", { class: "field", dataset: { field: name } }, labelEl, input, helpEl, errorEl);
+  return wrapper;
+}
+
+export function formValues(form) {
+  const out = {};
+  for (const el of form.elements) {
+    if (!el.name || el.disabled) continue;
+    if (el.type === "checkbox") out[el.name] = el.checked;
+    else if (el.type === "number") out[el.name] = el.value === "" ? null : Number(el.value);
+    else out[el.name] = el.value;
+  }
+  return out;
+}
+
+export function clearFormErrors(form) {
+  form.querySelectorAll(".field .error").forEach((el) => { el.hidden = true; el.textContent = ""; });
+  form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+  const banner = form.querySelector(".form-error");
+  if (banner) banner.remove();
+}
+
+// Shows the server's per-field messages next to their inputs; others go in a banner on top.
+export function showFormErrors(form, error) {
+  clearFormErrors(form);
+  const fields = error instanceof ApiError ? error.fieldErrors() : {};
+  const unplaced = [];
+  let first = null;
+  for (const [name, message] of Object.entries(fields)) {
+    const top = name.split(/[.[]/)[0];
+    const wrapper = form.querySelector(`.field[data-field="${CSS.escape(name)}"]`) || form.querySelector(`.field[data-field="${CSS.escape(top)}"]`);
+    if (!wrapper) { unplaced.push(`${name}: ${message}`); continue; }
+    const errorEl = wrapper.querySelector(".error");
+    errorEl.textContent = message;
+    errorEl.hidden = false;
+    const input = wrapper.querySelector("input, select, textarea");
+    if (input) { input.setAttribute("aria-invalid", "true"); first = first || input; }
+  }
+  if (!first || unplaced.length) {
+    const text = unplaced.length ? unplaced.join("; ") : (error && error.message) || "Something went wrong.";
+    form.prepend(h("div", { class: "form-error", role: "alert", text }));
+  }
+  if (first) first.focus();
+}
+
+// Wires a form: on submit, collect values, call handler, show field errors or a toast.
+export function onSubmit(form, handler) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const submit = form.querySelector("[type=submit]");
+    if (submit) { submit.disabled = true; submit.setAttribute("aria-busy", "true"); }
+    clearFormErrors(form);
+    try {
+      await handler(formValues(form), form);
+    } catch (error) {
+      if (error instanceof ApiError && error.status !== 0) showFormErrors(form, error);
+      else toastError(error);
+    } finally {
+      if (submit) { submit.disabled = false; submit.removeAttribute("aria-busy"); }
+    }
+  });
+  return form;
+}
+
+export function copyButton(getText, label = "Copy") {
+  const btn = button(label, async () => {
+    try {
+      await navigator.clipboard.writeText(typeof getText === "function" ? getText() : getText);
+      btn.textContent = "Copied";
+      toast("Copied to the clipboard.");
+      setTimeout(() => { btn.textContent = label; }, 2000);
+    } catch {
+      toast("Copy failed: select the text and copy it by hand.", "error");
+    }
+  }, { small: true });
+  return btn;
+}
+
+export function setContent(el, ...children) {
+  return replace(el, ...children);
+}

@@ -1,0 +1,142 @@
+// Boot: theme, routes, and the rules for where a visitor lands (setup, login or a workspace).
+
+import { ApiError, get, onUnauthorized } from "./api.js";
+import { clearOldToasts, errorState, loading } from "./components.js";
+import { replace } from "./dom.js";
+import { applyTheme, renderShell } from "./layout.js";
+import { currentPath, navigate, otherwise, route, startRouter } from "./router.js";
+import { can, forget, lastWorkspace, loadMe, mayBeLoggedIn, rememberWorkspace, session, workspace } from "./state.js";
+
+applyTheme();
+
+let returnTo = null;
+let navigated = false;
+window.addEventListener("hashchange", () => { navigated = true; });
+
+onUnauthorized(() => {
+  forget();
+  const here = currentPath();
+  if (!here.startsWith("/login")) returnTo = here;
+  navigate("/login");
+});
+
+export function afterLogin() {
+  const target = returnTo && returnTo.startsWith("/w/") ? returnTo : null;
+  returnTo = null;
+  const ws = lastWorkspace();
+  navigate(target || (ws ? `/w/${ws}/overview` : "/workspaces/new"));
+}
+
+async function instanceInfo() {
+  if (!session.instance) session.instance = await get("/instance");
+  return session.instance;
+}
+
+async function landing() {
+  const info = await instanceInfo();
+  if (info.setup_needed) return navigate("/setup", { replace: true });
+  if (!mayBeLoggedIn()) return navigate("/login", { replace: true });
+  try {
+    await loadMe();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return undefined;
+    throw error;
+  }
+  return afterLogin();
+}
+
+async function ensureSession() {
+  if (session.user) return true;
+  if (!mayBeLoggedIn()) { returnTo = currentPath(); navigate("/login"); return false; }
+  try {
+    await loadMe();
+    return true;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return false;
+    throw error;
+  }
+}
+
+// A page inside a workspace: checks the session and membership, draws the shell, then the page.
+function workspacePage(navId, loader, minRole = "viewer") {
+  return async (params, query, stale) => {
+    if (!(await ensureSession())) return;
+    if (!workspace(params.ws)) { afterLogin(); return; }
+    rememberWorkspace(params.ws);
+    const main = renderShell(params.ws, navId);
+    if (!can(params.ws, minRole)) { replace(main, errorState(new Error("Your role in this workspace cannot open this page."))); return; }
+    replace(main, loading());
+    const ctx = { main, ws: params.ws, params, query, stale, can: (role) => can(params.ws, role), base: `/w/${params.ws}` };
+    try {
+      const page = await loader();
+      await page.render(ctx);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) return;
+      if (!stale()) replace(main, errorState(error, () => reloadPage()));
+    }
+    if (stale()) return;
+    document.title = `${(main.querySelector("h1") || {}).textContent || "Dashboard"} · ModelPilot`;
+    // After in-app navigation, start keyboard and screen-reader users at the new page.
+    if (navigated && !main.contains(document.activeElement)) main.focus({ preventScroll: true });
+  };
+}
+
+function reloadPage() {
+  navigate(currentPath(), { replace: true });
+}
+
+function authPage(name) {
+  return async (params, query) => {
+    const page = await import("./pages/auth.js");
+    await page[name]({ params, query, instance: await instanceInfo(), afterLogin });
+    document.title = `${document.querySelector("h1") ? document.querySelector("h1").textContent : "ModelPilot"} · ModelPilot`;
+  };
+}
+
+route("/", landing);
+route("/setup", authPage("setupPage"));
+route("/login", authPage("loginPage"));
+route("/signup", authPage("signupPage"));
+route("/invite/:token", authPage("invitePage"));
+route("/workspaces/new", async () => { if (await ensureSession()) (await import("./pages/auth.js")).newWorkspacePage({ afterLogin }); });
+
+const pages = {
+  overview: () => import("./pages/overview.js"),
+  bots: () => import("./pages/bots.js"),
+  editor: () => import("./pages/bot_editor.js"),
+  knowledge: () => import("./pages/knowledge.js"),
+  widget: () => import("./pages/widget.js"),
+  conversations: () => import("./pages/conversations.js"),
+  conversation: () => import("./pages/conversation.js"),
+  analytics: () => import("./pages/analytics.js"),
+  providers: () => import("./pages/providers.js"),
+  team: () => import("./pages/team.js"),
+  tokens: () => import("./pages/tokens.js"),
+  billing: () => import("./pages/billing.js"),
+  settings: () => import("./pages/settings.js"),
+};
+route("/w/:ws", (params) => navigate(`/w/${params.ws}/overview`, { replace: true }));
+route("/w/:ws/overview", workspacePage("overview", pages.overview));
+route("/w/:ws/bots", workspacePage("bots", pages.bots));
+route("/w/:ws/bots/new", workspacePage("bots", pages.editor, "editor"));
+route("/w/:ws/bots/:bot", workspacePage("bots", pages.editor));
+route("/w/:ws/bots/:bot/knowledge", workspacePage("bots", pages.knowledge));
+route("/w/:ws/bots/:bot/widget", workspacePage("bots", pages.widget));
+route("/w/:ws/conversations", workspacePage("conversations", pages.conversations));
+route("/w/:ws/conversations/:conversation", workspacePage("conversations", pages.conversation));
+route("/w/:ws/analytics", workspacePage("analytics", pages.analytics));
+route("/w/:ws/providers", workspacePage("providers", pages.providers));
+route("/w/:ws/team", workspacePage("team", pages.team));
+route("/w/:ws/tokens", workspacePage("tokens", pages.tokens, "admin"));
+route("/w/:ws/billing", workspacePage("billing", pages.billing, "admin"));
+route("/w/:ws/settings", workspacePage("settings", pages.settings));
+otherwise(() => navigate("/", { replace: true }));
+
+document.querySelector(".skip-link").addEventListener("click", (event) => {
+  event.preventDefault();
+  const main = document.getElementById("main");
+  if (main) main.focus();
+});
+
+window.addEventListener("hashchange", () => clearOldToasts());
+startRouter().catch((error) => replace(document.getElementById("app"), errorState(error, () => location.reload())));

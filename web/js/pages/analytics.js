@@ -1,0 +1,70 @@
+// Analytics: usage by day, model and chatbot over a chosen period.
+
+import { get } from "../api.js";
+import { card, field, pageHeader, table } from "../components.js";
+import { daysAgo, formatCost, formatMs, formatNumber, h, isoDay, replace } from "../dom.js";
+import { barChart, lineChart } from "../charts.js";
+import { setQuery } from "../router.js";
+
+export function usageQuery(from, to, groupBy) {
+  return { group_by: groupBy, from: from + "T00:00:00Z", to: to + "T23:59:59Z" };
+}
+
+// Every day of the period, zero-filled, so gaps show as zero instead of being skipped.
+export function fillDays(groups, from, to) {
+  const byDay = Object.fromEntries(groups.map((g) => [String(g.key).slice(0, 10), g]));
+  const out = [];
+  for (let d = new Date(from + "T00:00:00Z"); isoDay(d) <= to; d.setUTCDate(d.getUTCDate() + 1)) {
+    out.push(byDay[isoDay(d)] || { key: isoDay(d), messages: 0, conversations: 0, cost: 0, tokens_in: 0, tokens_out: 0 });
+  }
+  return out;
+}
+
+export function summaryStats(totals) {
+  const stat = (label, value) => h("div", { class: "stat" }, h("div", { class: "label", text: label }), h("div", { class: "value", text: value }));
+  return h("div", { class: "stats" },
+    stat("Messages", formatNumber(totals.messages)), stat("Conversations", formatNumber(totals.conversations)),
+    stat("Cost", formatCost(totals.cost)), stat("Latency p50 / p95", `${formatMs(totals.latency_p50_ms)} / ${formatMs(totals.latency_p95_ms)}`),
+    stat("Feedback", `${totals.feedback_up || 0} up · ${totals.feedback_down || 0} down`));
+}
+
+export function dailyCharts(days) {
+  const labels = days.map((d) => d.key.slice(5));
+  return h("div", { class: "grid-2" },
+    card(null, lineChart({ title: "Messages and conversations per day", labels, format: (v) => formatNumber(v), integer: true,
+      series: [{ name: "Messages", values: days.map((d) => d.messages) }, { name: "Conversations", values: days.map((d) => d.conversations) }] })),
+    card(null, barChart({ title: "Cost per day", format: formatCost, data: days.map((d) => ({ label: d.key.slice(5), value: d.cost })) })));
+}
+
+function groupTable(groups, label, name) {
+  return table([
+    { label, render: name },
+    { label: "Messages", num: true, render: (g) => formatNumber(g.messages) },
+    { label: "Tokens in / out", num: true, render: (g) => `${formatNumber(g.tokens_in)} / ${formatNumber(g.tokens_out)}` },
+    { label: "Cost", num: true, render: (g) => formatCost(g.cost) },
+    { label: "p95 latency", num: true, render: (g) => formatMs(g.latency_p95_ms) },
+  ], groups, { empty: "No usage in this period.", caption: label });
+}
+
+export async function render(ctx) {
+  const from = ctx.query.from || isoDay(daysAgo(29));
+  const to = ctx.query.to || isoDay(new Date());
+  const path = `/workspaces/${ctx.ws}/analytics/usage`;
+  const [byDay, byModel, byBot] = await Promise.all(["day", "model", "chatbot"].map((g) => get(path, usageQuery(from, to, g))));
+  const form = h("form", { class: "filters", "aria-label": "Period" },
+    field({ label: "From", name: "from", type: "date", value: from }), field({ label: "To", name: "to", type: "date", value: to }),
+    h("button", { class: "btn btn-primary", type: "submit" }, "Show"));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const values = Object.fromEntries(new FormData(form));
+    setQuery(values);
+    render({ ...ctx, query: values });
+  });
+  const botName = (g) => g.chatbot_name || (g.key ? "(deleted bot)" : "—");
+  replace(ctx.main, pageHeader("Analytics"), form, summaryStats(byDay.totals), dailyCharts(fillDays(byDay.groups, from, to)),
+    h("div", { class: "grid-2" },
+      card(null, barChart({ title: "Cost by model", format: formatCost, data: byModel.groups.map((g) => ({ label: g.key || "unknown", value: g.cost })) })),
+      card(null, barChart({ title: "Messages by chatbot", format: (v) => formatNumber(v), integer: true, data: byBot.groups.map((g) => ({ label: botName(g), value: g.messages })) }))),
+    h("div", { class: "grid-2" }, card("By model", groupTable(byModel.groups, "Model", (g) => g.key || "unknown")),
+      card("By chatbot", groupTable(byBot.groups, "Chatbot", botName))));
+}

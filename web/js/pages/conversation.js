@@ -1,0 +1,43 @@
+// One conversation: every message with its sources, tokens, cost, latency and feedback.
+
+import { get } from "../api.js";
+import { badge, card, pageHeader } from "../components.js";
+import { formatCost, formatDate, formatMs, h, replace } from "../dom.js";
+
+function sources(message) {
+  const list = message.sources || [];
+  if (!list.length) return null;
+  return h("div", { class: "sources" }, h("strong", { text: "Sources" }), h("ol", {}, list.map((s) => h("li", { class: "citation" },
+    s.url && /^https?:/i.test(s.url) ? h("a", { href: s.url, target: "_blank", rel: "noopener noreferrer", text: s.title || s.url }) : (s.title || "Document"),
+    s.score !== undefined ? ` · score ${Number(s.score).toFixed(2)}` : ""))));
+}
+
+function feedback(value) {
+  if (value === 1) return badge("rated helpful", "ok");
+  if (value === -1) return badge("rated not helpful", "error");
+  return null;
+}
+
+function messageView(m) {
+  const meta = m.role === "assistant" ? h("div", { class: "msg-meta" },
+    m.model ? h("span", { text: m.model }) : null,
+    h("span", { text: `${m.tokens_in ?? 0} in / ${m.tokens_out ?? 0} out tokens` }),
+    h("span", { text: formatCost(m.cost) }),
+    h("span", { text: `first token ${formatMs(m.latency_first_ms)}, total ${formatMs(m.latency_total_ms)}` }),
+    m.status && m.status !== "complete" ? badge(m.status, "error") : null, feedback(m.feedback)) : null;
+  return h("article", { class: `msg ${m.role}`, "aria-label": `${m.role} at ${formatDate(m.created_at)}` },
+    h("div", { text: m.content }), m.error ? h("div", { class: "error", text: m.error }) : null, sources(m), meta);
+}
+
+export async function render(ctx) {
+  const c = await get(`/workspaces/${ctx.ws}/conversations/${ctx.params.conversation}`);
+  const messages = c.messages || [];
+  const totals = messages.reduce((acc, m) => ({ cost: acc.cost + Number(m.cost || 0), tokens: acc.tokens + (m.tokens_in || 0) + (m.tokens_out || 0) }), { cost: 0, tokens: 0 });
+  replace(ctx.main, pageHeader(`Conversation with ${c.chatbot_name || "a deleted bot"}`, h("a", { class: "btn", href: `#${ctx.base}/conversations` }, "Back to the log")),
+    h("div", { class: "stats" },
+      h("div", { class: "stat" }, h("div", { class: "label", text: "Started" }), h("div", { text: formatDate(c.started_at) })),
+      h("div", { class: "stat" }, h("div", { class: "label", text: "Channel" }), h("div", { text: c.channel })),
+      h("div", { class: "stat" }, h("div", { class: "label", text: "Messages" }), h("div", { class: "value", text: String(messages.length) })),
+      h("div", { class: "stat" }, h("div", { class: "label", text: "Tokens / cost" }), h("div", { text: `${totals.tokens} · ${formatCost(totals.cost)}` }))),
+    card("Messages", h("div", { class: "chat-log conversation" }, messages.map(messageView))));
+}

@@ -1,0 +1,109 @@
+// Knowledge of one bot: add sources, watch them index live, read their chunks, and test
+// what retrieval finds for a question against the bot's score threshold.
+
+import { del, get, post } from "../api.js";
+import { badge, button, card, confirmDialog, emptyState, field, onSubmit, pageHeader, showDialog, table, toast, toastError } from "../components.js";
+import { formatDate, h, replace } from "../dom.js";
+import { botTabs } from "./bots.js";
+import { faqEditor, textForm, uploadBox, urlForm } from "./knowledge_forms.js";
+
+const POLL_MS = 1500;
+const BUSY = new Set(["queued", "processing"]);
+
+export function percent(progress) {
+  const p = Number(progress || 0);
+  return Math.round(p > 1 ? p : p * 100);
+}
+
+export async function render(ctx) {
+  const bot = await get(`/workspaces/${ctx.ws}/chatbots/${ctx.params.bot}`);
+  const docsPath = `/workspaces/${ctx.ws}/chatbots/${bot.id}/documents`;
+  const tableBox = h("div", { "aria-live": "polite" });
+  let timer = null;
+  const refresh = async () => {
+    clearTimeout(timer);
+    if (ctx.stale()) return;
+    let docs;
+    try { docs = await get(docsPath); } catch (error) { if (!ctx.stale()) toastError(error); return; }
+    if (ctx.stale()) return;
+    replace(tableBox, documentsTable(ctx, docsPath, docs, refresh));
+    // Poll only while something is still being indexed; stop when the user leaves the page.
+    if (docs.some((d) => BUSY.has(d.status))) timer = setTimeout(refresh, POLL_MS);
+  };
+  const editor = ctx.can("editor");
+  replace(ctx.main, pageHeader(bot.name), botTabs(ctx, bot, "knowledge"),
+    h("div", { class: "stack" },
+      editor ? h("div", { class: "grid-2" },
+        card("Upload files", uploadBox(docsPath, refresh)), card("Add a web page, sitemap or site", urlForm(docsPath, refresh))) : null,
+      editor ? h("div", { class: "grid-2" }, card("FAQ", faqEditor(docsPath, refresh)), card("Paste text", textForm(docsPath, refresh))) : null,
+      card("Documents", tableBox),
+      card("Test a question", testPanel(ctx, bot))));
+  await refresh();
+}
+
+function statusCell(doc) {
+  if (BUSY.has(doc.status)) {
+    return h("div", { class: "progress-cell" }, badge(doc.status),
+      h("progress", { max: 100, value: percent(doc.progress), "aria-label": `Indexing ${doc.title}: ${percent(doc.progress)}%` }));
+  }
+  return h("div", {}, badge(doc.status), doc.error ? h("div", { class: "field" }, h("span", { class: "error", text: doc.error })) : null);
+}
+
+function documentsTable(ctx, docsPath, docs, refresh) {
+  if (!docs.length) return emptyState("No knowledge yet", "Upload files, add pages or write FAQ pairs: the bot answers from them.");
+  const editor = ctx.can("editor");
+  const reindex = async (doc) => {
+    try { await post(`${docsPath}/${doc.id}/reindex`, {}); toast("Queued again."); refresh(); } catch (error) { toastError(error); }
+  };
+  const remove = async (doc) => {
+    if (!(await confirmDialog({ title: `Delete “${doc.title}”?`, message: "Its chunks and vectors are removed; the bot stops using it." }))) return;
+    try { await del(`${docsPath}/${doc.id}`); toast("Document deleted."); refresh(); } catch (error) { toastError(error); }
+  };
+  return table([
+    { label: "Title", render: (d) => h("div", {}, h("strong", { text: d.title }), d.source && d.source !== d.title ? h("div", { class: "help", text: d.source }) : null) },
+    { label: "Type", render: (d) => d.source_type + (d.content_type && d.content_type !== d.source_type ? ` · ${d.content_type}` : "") },
+    { label: "Status", render: statusCell },
+    { label: "Chunks", num: true, render: (d) => String(d.chunk_count ?? 0) },
+    { label: "Added", render: (d) => formatDate(d.created_at) },
+    { label: "", render: (d) => h("div", { class: "actions" },
+      button("Chunks", () => showChunks(docsPath, d), { small: true, attrs: { "aria-label": `Chunks of ${d.title}` } }),
+      editor ? button("Reindex", () => reindex(d), { small: true, attrs: { "aria-label": `Reindex ${d.title}` } }) : null,
+      editor ? button("Delete", () => remove(d), { small: true, kind: "danger", attrs: { "aria-label": `Delete ${d.title}` } }) : null) },
+  ], docs, { caption: "Documents" });
+}
+
+async function showChunks(docsPath, doc) {
+  try {
+    const full = await get(`${docsPath}/${doc.id}`, { chunks: 1 });
+    const chunks = full.chunks || [];
+    showDialog(`Chunks of ${doc.title}`, chunks.length
+      ? h("div", { class: "chunk-list" }, chunks.map((c, i) => h("div", { class: "chunk" },
+        h("div", { class: "meta" }, h("span", { text: `#${(c.ordinal ?? c.position ?? i) + 1}` }), c.page ? h("span", { text: `page ${c.page}` }) : null,
+          c.url ? h("span", { text: c.url }) : null, c.token_count ? h("span", { text: `${c.token_count} tokens` }) : null),
+        h("p", { text: c.text ?? c.content ?? "" }))))
+      : emptyState("No chunks", doc.status === "indexed" ? "This document had no text." : "Chunks appear once it is indexed."));
+  } catch (error) { toastError(error); }
+}
+
+function testPanel(ctx, bot) {
+  const results = h("div", { "aria-live": "polite" });
+  const form = h("form", { class: "form", novalidate: true },
+    field({ label: "Question", name: "q", required: true, attrs: { placeholder: "What a visitor might ask…" } }),
+    h("div", { class: "actions" }, h("button", { class: "btn btn-primary", type: "submit" }, "Search knowledge")), results);
+  onSubmit(form, async (values) => {
+    const found = await get(`/workspaces/${ctx.ws}/chatbots/${bot.id}/search`, { q: values.q, k: bot.top_k });
+    const hits = Array.isArray(found) ? found : found.results || found.chunks || [];
+    const threshold = Number(bot.score_threshold || 0);
+    replace(results, hits.length ? h("div", {},
+      h("p", { class: "help", text: `Threshold ${threshold.toFixed(2)}: chunks below it are not given to the model.` }),
+      hits.map((hit) => {
+        const score = Number(hit.score ?? 0);
+        const used = score >= threshold;
+        return h("div", { class: "chunk search-hit" + (used ? "" : " below") },
+          h("div", { class: "meta" }, badge(score.toFixed(3), used ? "ok" : "warn"), h("span", { text: used ? "used" : "below threshold" }),
+            h("span", { text: hit.title || hit.document_title || "" }), hit.url ? h("span", { text: hit.url }) : null),
+          h("p", { text: hit.text ?? hit.content ?? "" }));
+      })) : emptyState("Nothing found", "No chunk matches; add knowledge that answers this."));
+  });
+  return form;
+}

@@ -1,0 +1,63 @@
+// Preview chat on the bot page: talks to POST /chatbots/{bot}/chat as the logged-in user, so
+// it works for drafts too, and shows the answer as it streams with its numbered sources.
+
+import { streamEvents } from "./api.js";
+import { h, replace } from "./dom.js";
+import { button } from "./components.js";
+
+function newSessionId() {
+  return "preview-" + (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2));
+}
+
+function sourcesList(sources) {
+  if (!sources || !sources.length) return null;
+  return h("div", { class: "sources" }, h("strong", { text: "Sources" }), h("ol", {}, sources.map((s) =>
+    h("li", { class: "citation" }, s.url && /^https?:/i.test(s.url)
+      ? h("a", { href: s.url, target: "_blank", rel: "noopener noreferrer", text: s.title || s.url })
+      : (s.title || "Document"), s.score !== undefined ? ` (${Number(s.score).toFixed(2)})` : ""))));
+}
+
+export function previewChat(ctx, bot) {
+  let sessionId = newSessionId();
+  let controller = null;
+  const log = h("div", { class: "chat-log", role: "log", "aria-live": "polite", "aria-label": "Preview conversation" });
+  const input = h("textarea", { name: "message", rows: 1, "aria-label": "Message to the bot", placeholder: "Ask something…", required: true });
+  const send = h("button", { class: "btn btn-primary", type: "submit" }, "Send");
+  const form = h("form", {}, input, send);
+  const greet = () => replace(log, bot.greeting ? h("div", { class: "msg assistant", text: bot.greeting }) : null);
+  greet();
+
+  input.addEventListener("keydown", (e) => { if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); } });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const message = input.value.trim();
+    if (!message || controller) return;
+    input.value = "";
+    log.append(h("div", { class: "msg user", text: message }));
+    const answer = h("div", { class: "msg assistant", "aria-busy": "true" });
+    const text = h("div", { class: "answer-text" });
+    answer.append(text);
+    log.append(answer);
+    controller = new AbortController();
+    send.disabled = true;
+    try {
+      await streamEvents(`/workspaces/${ctx.ws}/chatbots/${bot.id}/chat`, { session_id: sessionId, message }, (event) => {
+        if (event.text) text.textContent += event.text;
+        if (event.done) { answer.append(sourcesList(event.sources) || ""); answer.dataset.done = "true"; }
+        if (event.error) { answer.classList.add("error"); answer.append(h("div", { text: event.error.message || "The model failed." })); }
+        log.scrollTop = log.scrollHeight;
+      }, controller.signal);
+    } catch (error) {
+      answer.classList.add("error");
+      text.textContent = text.textContent || error.message;
+    } finally {
+      answer.removeAttribute("aria-busy");
+      controller = null;
+      send.disabled = false;
+      input.focus();
+    }
+  });
+
+  const reset = button("New conversation", () => { if (controller) controller.abort(); sessionId = newSessionId(); greet(); }, { small: true });
+  return h("div", { class: "stack" }, h("div", { class: "actions" }, reset), h("div", { class: "chat", "data-testid": "preview" }, log, form));
+}
