@@ -18,6 +18,7 @@ from modelpilot.analytics import routes as analytics_routes
 from modelpilot.auth import routes as auth_routes
 from modelpilot.auth.service import AuthLimits
 from modelpilot.auth.context import SESSION_COOKIE, provide_access, provide_principal, provide_user
+from modelpilot.core.clientip import client_ip_of_scope
 from modelpilot.billing import routes as billing_routes
 from modelpilot.billing.plans import load_catalog
 from modelpilot.chat import routes as chat_routes
@@ -25,7 +26,12 @@ from modelpilot.chatbots import routes as chatbot_routes
 from modelpilot.core.csrf import csrf_middleware_factory
 from modelpilot.core.db import Database
 from modelpilot.core.errors import EXCEPTION_HANDLERS
+from modelpilot.core.instance import InstanceLock
 from modelpilot.core.migrate import apply_migrations
+from modelpilot.core.observe import observe_middleware
+from modelpilot.core.secheaders import security_headers_middleware
+from modelpilot.ops import routes as ops_routes
+from modelpilot.ops.jobs import register_ops_jobs
 from modelpilot.knowledge import routes as knowledge_routes
 from modelpilot.knowledge.lifecycle import start_knowledge
 from modelpilot.providers import routes as provider_routes
@@ -66,6 +72,7 @@ def _lifespan(settings: Settings):
         app.state["worker"] = worker
         app.state["knowledge"] = await start_knowledge(db, settings, scheduler, worker)
         await worker.start()
+        register_ops_jobs(scheduler, db, settings)
         preload = asyncio.create_task(preload_litellm(delay=1.0)) if settings.llm_preload else None
         try:
             yield
@@ -79,6 +86,18 @@ def _lifespan(settings: Settings):
             log.info("database closed cleanly")
 
     return lifespan
+
+
+def _instance_lock(settings: Settings):
+    """Entered first, left last: held while the server runs (the kernel drops it if the process
+    dies), so `modelpilot restore` refuses to swap the database under a live server."""
+
+    @asynccontextmanager
+    async def hold(app: Litestar) -> AsyncIterator[None]:
+        with InstanceLock(settings.data_dir):
+            yield
+
+    return hold
 
 
 def _provide_state(key: str):
@@ -95,6 +114,7 @@ def create_app(settings: Settings) -> Litestar:
         healthz,
         *auth_routes.ROUTES,
         *workspace_routes.ROUTES,
+        *ops_routes.ROUTES,
         *provider_routes.ROUTES,
         *chatbot_routes.ROUTES,
         *chat_routes.ROUTES,
@@ -106,7 +126,7 @@ def create_app(settings: Settings) -> Litestar:
     ]
     app = Litestar(
         route_handlers=route_handlers,
-        lifespan=[_lifespan(settings)],
+        lifespan=[_instance_lock(settings), _lifespan(settings)],
         dependencies={
             "db": _provide_state("db"),
             "settings": _provide_state("settings"),
@@ -129,4 +149,15 @@ def create_app(settings: Settings) -> Litestar:
         debug=False,
     )
     app.state["settings"] = settings
+    _wrap_outermost(app, settings)
     return app
+
+
+def _wrap_outermost(app: Litestar, settings: Settings) -> None:
+    """Request id, access log, metrics and security headers around everything, router included.
+
+    Litestar's `middleware=` runs only for matched routes; wrapping the app's ASGI handler also
+    sees 404s and 405s.
+    """
+    observed = observe_middleware(app.asgi_handler, lambda scope: client_ip_of_scope(scope, settings.trusted_proxies))
+    app.asgi_handler = security_headers_middleware(observed, hsts=settings.secure_cookies)

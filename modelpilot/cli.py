@@ -41,10 +41,14 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from modelpilot.app import create_app
+    from modelpilot.billing.plans import PlansError, load_catalog
+    from modelpilot.core.instance import running_pid
     from modelpilot.core.logs import configure_logging
 
-    from modelpilot.billing.plans import PlansError, load_catalog
-
+    pid = running_pid(settings.data_dir)
+    if pid is not None:
+        print(f"modelpilot: another server (pid {pid or '?'}) is already using {settings.data_dir}", file=sys.stderr)
+        return 1
     try:
         load_catalog(settings)
     except PlansError as exc:
@@ -58,8 +62,13 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     app = create_app(settings)
     config = uvicorn.Config(
-        app, log_level=settings.log_level, access_log=False, server_header=False, proxy_headers=False,
-        http="httptools", loop="auto", lifespan="on", timeout_graceful_shutdown=10,
+        # log_config=None: uvicorn's own lines go through our handler (text or JSON, request ids).
+        app, log_level=settings.log_level, log_config=None, access_log=False, server_header=False,
+        proxy_headers=False, http="httptools", loop="auto", lifespan="on", timeout_graceful_shutdown=10,
+        # Longer than the idle timeout of common proxies and load balancers (60 s): if the server
+        # closed an idle connection first, a request racing the close would fail (a 502 behind a
+        # proxy, a reset for a client); uvicorn's default of 5 s made that happen under load.
+        timeout_keep_alive=75,
     )
     print(f"ModelPilot {__version__} on {settings.base_url}  (data in {settings.data_dir})", flush=True)
     if _setup_waiting(settings):
@@ -116,6 +125,56 @@ def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     print(f"created admin {user['email']} with workspace {args.workspace_name!r}")
     return 0
+
+
+def _configure_backup(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", nargs="?", default=None,
+                        help="backup file (e.g. /backups/mp.db) or directory for a dated file "
+                             "(default: DATA_DIR/backups or BACKUP_DIR)")
+
+
+@command("backup", "Take a consistent snapshot of the database (safe while the server runs).", _configure_backup)
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from modelpilot.ops.backup import BackupError, create_backup
+
+    target = Path(args.path).expanduser() if args.path else settings.backups_path
+    try:
+        result = create_backup(settings.db_path, settings.data_dir, target)
+    except (BackupError, OSError) as exc:
+        print(f"modelpilot: backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"backup: {result.db_file} ({result.size_bytes} bytes, {result.seconds:.1f}s)")
+    print(f"checksums: {result.checksum_file}")
+    if result.key_file:
+        print(f"secret key: {result.key_file} (mode 0600; guard it like the database)")
+    elif settings.secret_key:
+        print("secret key: comes from MODELPILOT_SECRET_KEY; keep it with the backup or provider keys are lost")
+    return 0
+
+
+def _configure_restore(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", help="the backup's .db file (its .sha256 and .secret.key beside it)")
+
+
+@command("restore", "Replace the database with a backup (the server must be stopped).", _configure_restore)
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from modelpilot.ops.backup import BackupError
+    from modelpilot.ops.restore import restore_backup
+
+    try:
+        result = restore_backup(Path(args.path).expanduser(), settings.db_path, settings.data_dir)
+    except (BackupError, OSError) as exc:
+        print(f"modelpilot: restore failed: {exc}", file=sys.stderr)
+        return 1
+    for path in result.moved_aside:
+        print(f"moved aside: {path}")
+    print(f"restored {args.path} to {result.db_path}; secret key {'restored' if result.key_restored else 'unchanged'}")
+    print(f"integrity_check: {result.integrity}")
+    return 0 if result.integrity == "ok" else 1
 
 
 def _configure_rotate_key(parser: argparse.ArgumentParser) -> None:

@@ -45,6 +45,13 @@ def _positive_int(raw: str) -> int:
     return value
 
 
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("expected a whole number, 0 or more")
+    return value
+
+
 def _url_or_empty(raw: str) -> str:
     raw = raw.strip().rstrip("/")
     if not raw:
@@ -117,6 +124,12 @@ class Settings:
     session_idle_hours: int = setting(168, "A session ends after this many hours without use.", _positive_int)
     session_max_hours: int = setting(720, "A session ends this many hours after login, used or not.", _positive_int)
     db_readers: int = setting(4, "Read connections in the database pool.", _positive_int)
+    metrics_token: str = setting("", "Bearer token that /metrics requires; empty leaves /metrics open "
+                                 "(set it whenever the port is reachable by others).", flag=False)
+    backup_interval_hours: int = setting(24, "Take a scheduled backup when the newest one is this many "
+                                         "hours old; 0 turns scheduled backups off.", _non_negative_int)
+    backup_keep: int = setting(7, "Scheduled backups to keep; older ones are deleted.", _positive_int)
+    backup_dir: str = setting("", "Directory for scheduled backups (default DATA_DIR/backups).")
     ingest_allow_private: bool = setting(False, "Let URL sources reach private, loopback and link-local "
                                          "addresses (intranet docs). Off by default: it opens SSRF.", _bool)
     max_upload_bytes: int = setting(20_000_000, "Largest uploaded knowledge file in bytes (larger: 413).",
@@ -164,6 +177,10 @@ class Settings:
     @property
     def db_path(self) -> Path:
         return self.data_dir / "modelpilot.db"
+
+    @property
+    def backups_path(self) -> Path:
+        return Path(self.backup_dir).expanduser() if self.backup_dir else self.data_dir / "backups"
 
     @property
     def base_url(self) -> str:

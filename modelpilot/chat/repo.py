@@ -104,3 +104,19 @@ async def conversation_messages(conn: Connection, workspace_id: str, conversatio
         (workspace_id, conversation_id),
     )
     return [decode_message(row) for row in rows]
+
+
+async def delete_conversation(conn: Connection, workspace_id: str, conversation_id: str) -> int:
+    """Its messages (and their full-text rows, by trigger) go with it by cascade."""
+    return await execute(conn, "DELETE FROM conversations WHERE workspace_id = ? AND id = ?",
+                         (workspace_id, conversation_id))
+
+
+async def delete_conversations_before(conn: Connection, workspace_id: str, cutoff: str, limit: int) -> int:
+    """Up to `limit` conversations whose last message is older than cutoff (ISO time)."""
+    return await execute(
+        conn,
+        "DELETE FROM conversations WHERE id IN (SELECT id FROM conversations WHERE workspace_id = ?"
+        " AND last_message_at < ? LIMIT ?)",
+        (workspace_id, cutoff, limit),
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Annotated, Literal
 
-from litestar import get, post
+from litestar import delete, get, post
 from litestar.params import Parameter
 from litestar.response import Stream
 
@@ -64,4 +64,9 @@ async def get_conversation(db: Database, access: WorkspaceAccess, conversation_i
     return await conversations.conversation_detail(db, access.workspace_id, conversation_id)
 
 
-ROUTES = [chat, list_conversations, export_conversations, get_conversation]
+@delete(WS + "/conversations/{conversation_id:str}", tags=["conversations"], status_code=204)
+async def delete_conversation(db: Database, access: WorkspaceAccess, conversation_id: str) -> None:
+    await service.delete_conversation(db, access, conversation_id)
+
+
+ROUTES = [chat, list_conversations, export_conversations, get_conversation, delete_conversation]

@@ -15,10 +15,12 @@ from typing import AsyncIterator
 
 import anyio
 
+from modelpilot.auth.context import WorkspaceAccess
 from modelpilot.billing import service as billing
 from modelpilot.chat import repo
 from modelpilot.chat.prompt import HISTORY_FETCH, build_messages, history_within_budget, sources_of
 from modelpilot.chat.turns import TurnOutcome, open_model_stream, save_turn
+from modelpilot.core import audit, fulltext, metrics
 from modelpilot.core.db import Database
 from modelpilot.core.errors import invalid, not_found
 from modelpilot.core.ids import utc_now_iso
@@ -30,6 +32,7 @@ from modelpilot.settings import Settings
 
 log = logging.getLogger("modelpilot.chat")
 MAX_SESSION_ID = 100
+PURGE_BATCH = 500  # conversations per write transaction, so the writer is never held long
 
 
 @dataclass
@@ -99,6 +102,7 @@ async def stream_reply(db: Database, settings: Settings, *, workspace_id: str, b
         with anyio.CancelScope(shield=True):
             await pieces.aclose()  # releases the upstream connection now, not at garbage collection
             ids = await save_turn(db, turn, outcome, channel, visitor_ip_hash)
+        _record_metrics(turn, outcome, channel)
     if outcome.status == "error":
         yield {"error": {"code": outcome.error_code, "message": outcome.error}}
         return
@@ -124,3 +128,43 @@ async def set_feedback(db: Database, workspace_id: str, bot_id: str, session_id:
     async with db.write() as conn:
         if not await repo.set_feedback(conn, workspace_id, bot_id, session_id, message_id, rating):
             raise not_found("message")
+
+
+def _record_metrics(turn: Turn, outcome: TurnOutcome, channel: str) -> None:
+    ended = outcome.ended_at or time.monotonic()
+    first = None if outcome.first_piece_at is None else outcome.first_piece_at - turn.started
+    result = {"complete": "ok", "error": "error"}.get(outcome.status or "", "cancelled")
+    metrics.record_chat("widget" if channel == "widget" else "api", result, duration_s=ended - turn.started,
+                        first_token_s=first, tokens_in=outcome.usage.tokens_in, tokens_out=outcome.usage.tokens_out,
+                        cost=outcome.usage.cost or 0.0)
+
+
+async def delete_conversation(db: Database, access: WorkspaceAccess, conversation_id: str) -> None:
+    """Erase one conversation and its messages (a visitor's request to be forgotten); admins only."""
+    access.require("admin")
+    async with db.write() as conn:
+        row = await repo.get_conversation(conn, access.workspace_id, conversation_id)
+        if row is None:
+            raise not_found("conversation")
+        await repo.delete_conversation(conn, access.workspace_id, conversation_id)
+        await audit.record(conn, access.workspace_id, "conversation.deleted", actor_user_id=access.user_id,
+                           actor_token_id=access.token_id, target_type="conversation", target_id=conversation_id,
+                           details={"chatbot_id": row["chatbot_id"], "messages": row["message_count"]})
+    await fulltext.compact(db, ("messages_fts",))  # the deleted words must leave the search index too
+
+
+async def purge_conversations_before(db: Database, workspace_id: str, cutoff: str) -> int:
+    """Retention: delete the workspace's conversations last active before cutoff; returns how many."""
+    total = 0
+    while True:
+        async with db.write() as conn:
+            deleted = await repo.delete_conversations_before(conn, workspace_id, cutoff, PURGE_BATCH)
+            total += deleted
+            if deleted < PURGE_BATCH and total:
+                await audit.record(conn, workspace_id, "conversations.expired", target_type="workspace",
+                                   target_id=workspace_id, details={"deleted": total, "before": cutoff})
+        if deleted < PURGE_BATCH:
+            break
+    if total:
+        await fulltext.compact(db, ("messages_fts",))
+    return total

@@ -58,6 +58,9 @@ def _builtin_model_file() -> Path:
     return path
 
 
+ONNX_THREADS = 1
+
+
 class Embedder:
     """A loaded fastembed model. Thread-safe: onnxruntime sessions allow concurrent runs."""
 
@@ -68,12 +71,18 @@ class Embedder:
         os.environ["ORT_DISABLE_TELEMETRY"] = "1"
         from fastembed import TextEmbedding
 
+        # One onnxruntime thread per run: by default a run takes every core, so one ingestion
+        # batch starved chat on a 2-core box (bench/load.py, 20 chats + ingestion: 9 -> 17
+        # replies/s, p95 13.7 s -> 2.5 s). Parallelism comes from the two concurrent runs the
+        # limiter below allows, and on a busy machine one thread was faster anyway (5-9 vs 2-3
+        # chunks/s measured side by side).
         if model_name == BUILTIN_MODEL:
             _register_builtin(TextEmbedding)
-            self._model = TextEmbedding(model_name=BUILTIN_MODEL, specific_model_path=str(TOKENIZER_DIR))
+            self._model = TextEmbedding(model_name=BUILTIN_MODEL, specific_model_path=str(TOKENIZER_DIR),
+                                        threads=ONNX_THREADS)
             self.info = ModelInfo(BUILTIN_MODEL, BUILTIN_DIM)
         else:
-            self._model = TextEmbedding(model_name=model_name)
+            self._model = TextEmbedding(model_name=model_name, threads=ONNX_THREADS)
             probe = next(iter(self._model.embed(["probe"], batch_size=1)))
             self.info = ModelInfo(model_name, int(len(probe)))
 

@@ -68,3 +68,10 @@ async def list_for_refs(conn: Connection, workspace_id: str, ref_ids: list[str])
     marks = ",".join("?" * len(ref_ids))
     return await fetch_all(conn, f"SELECT {JOB_COLUMNS} FROM jobs WHERE workspace_id = ? AND ref_id IN ({marks})",
                            [workspace_id, *ref_ids])
+
+
+async def count_by_status(conn: Connection) -> dict[str, int]:
+    """Jobs per status across the instance, for /metrics (finished jobs are deleted, so: queued,
+    processing, error)."""
+    rows = await fetch_all(conn, "SELECT status, COUNT(*) AS n FROM jobs GROUP BY status")
+    return {row["status"]: row["n"] for row in rows}

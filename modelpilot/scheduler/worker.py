@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Awaitable, Callable
 
+from modelpilot.core import metrics
 from modelpilot.core.db import Database
 from modelpilot.scheduler import jobs
 
@@ -87,36 +89,40 @@ class JobWorker:
         if job is None:
             return False
         self.current_job_id = job["id"]
+        started = time.monotonic()
         try:
-            await self._handle(job)
+            outcome = await self._handle(job)
         finally:
             self.current_job_id = None
+        metrics.record_job(job["kind"], outcome, time.monotonic() - started)
         return True
 
-    async def _handle(self, job: dict) -> None:
+    async def _handle(self, job: dict) -> str:
+        """Run one job; returns how it ended (ok, retry or failed) for the metrics."""
         handler = self._handlers.get(job["kind"])
         if handler is None:
             await self._give_up(job, f"no handler for job kind {job['kind']!r}")
-            return
+            return "failed"
         try:
             await handler(self._db, job)
         except RetryableError as exc:
             if job["attempts"] >= MAX_ATTEMPTS:
                 await self._give_up(job, str(exc))
-            else:
-                delay = self.backoff[min(job["attempts"] - 1, len(self.backoff) - 1)]
-                log.info("job %s will retry in %ss: %s", job["id"], delay, exc)
-                async with self._db.write() as conn:
-                    await jobs.retry_later(conn, job["id"], delay, str(exc))
-            return
+                return "failed"
+            delay = self.backoff[min(job["attempts"] - 1, len(self.backoff) - 1)]
+            log.info("job %s will retry in %ss: %s", job["id"], delay, exc)
+            async with self._db.write() as conn:
+                await jobs.retry_later(conn, job["id"], delay, str(exc))
+            return "retry"
         except asyncio.CancelledError:
             raise  # shutting down: the job stays 'processing' and is resumed at the next start
         except Exception as exc:
             log.exception("job %s (%s) failed", job["id"], job["kind"])
             await self._give_up(job, f"unexpected error: {type(exc).__name__}")
-            return
+            return "failed"
         async with self._db.write() as conn:
             await jobs.finish(conn, job["id"])
+        return "ok"
 
     async def _give_up(self, job: dict, message: str) -> None:
         hook = self._on_give_up.get(job["kind"])

@@ -29,6 +29,13 @@ async def list_workspace_ids(conn: Connection) -> list[str]:
     return [row["id"] for row in await fetch_all(conn, "SELECT id FROM workspaces")]
 
 
+async def retention_policies(conn: Connection) -> list[tuple[str, int]]:
+    """(workspace_id, retention_days) of every workspace that set a retention period."""
+    rows = await fetch_all(conn, "SELECT id, json_extract(settings, '$.retention_days') AS days FROM workspaces"
+                                 " WHERE json_valid(settings) AND json_extract(settings, '$.retention_days') > 0")
+    return [(row["id"], int(row["days"])) for row in rows]
+
+
 async def member_role(conn: Connection, workspace_id: str, user_id: str) -> str | None:
     return await fetch_value(conn, "SELECT role FROM memberships WHERE workspace_id = ? AND user_id = ?",
                              (workspace_id, user_id))

@@ -10,7 +10,7 @@ import msgspec
 
 from modelpilot.auth.context import WorkspaceAccess
 from modelpilot.billing import service as billing
-from modelpilot.core import audit
+from modelpilot.core import audit, fulltext
 from modelpilot.core.db import Connection, Database
 from modelpilot.core.errors import ApiError, not_found
 from modelpilot.core.ids import iso_from_epoch, new_id, utc_now_iso
@@ -89,6 +89,12 @@ async def workspace_settings(db: Database, workspace_id: str) -> dict:
     return json.loads(row["settings"]) if row else {}
 
 
+async def retention_policies(db: Database) -> list[tuple[str, int]]:
+    """(workspace_id, days) for every workspace with settings.retention_days, for the retention job."""
+    async with db.read() as conn:
+        return await repo.retention_policies(conn)
+
+
 async def update_workspace(db: Database, access: WorkspaceAccess, body: UpdateWorkspaceBody) -> dict:
     access.require("admin")
     async with db.write() as conn:
@@ -114,6 +120,8 @@ async def delete_workspace(db: Database, access: WorkspaceAccess) -> None:
         await repo.delete_workspace(conn, access.workspace_id)
         await audit.record(conn, None, "workspace.deleted", **_audit_actor(access),
                            target_type="workspace", target_id=access.workspace_id)
+    # Deleted text lingers inside full-text index segments until they are merged.
+    await fulltext.compact(db)
 
 
 async def list_members(db: Database, access: WorkspaceAccess) -> list[dict]:

@@ -1,0 +1,1 @@
+"""Operations: backups and restore, retention, metrics endpoint, scheduled housekeeping."""
