@@ -55,6 +55,11 @@ class WorkspaceAccess:
     def token_id(self) -> str | None:
         return self.principal.token_id
 
+    @property
+    def audit_actor(self) -> dict[str, str | None]:
+        """Keyword arguments naming the caller in an audit.record call."""
+        return {"actor_user_id": self.user_id, "actor_token_id": self.token_id}
+
 
 def bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")

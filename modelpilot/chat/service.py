@@ -147,8 +147,8 @@ async def delete_conversation(db: Database, access: WorkspaceAccess, conversatio
         if row is None:
             raise not_found("conversation")
         await repo.delete_conversation(conn, access.workspace_id, conversation_id)
-        await audit.record(conn, access.workspace_id, "conversation.deleted", actor_user_id=access.user_id,
-                           actor_token_id=access.token_id, target_type="conversation", target_id=conversation_id,
+        await audit.record(conn, access.workspace_id, "conversation.deleted", **access.audit_actor,
+                           target_type="conversation", target_id=conversation_id,
                            details={"chatbot_id": row["chatbot_id"], "messages": row["message_count"]})
     await fulltext.compact(db, ("messages_fts",))  # the deleted words must leave the search index too
 

@@ -18,9 +18,6 @@ from modelpilot.providers import service as providers
 from modelpilot.settings import Settings
 
 
-def _actor(access: WorkspaceAccess) -> dict:
-    return {"actor_user_id": access.user_id, "actor_token_id": access.token_id}
-
 
 def public_bot(row: dict) -> dict:
     return {key: value for key, value in row.items() if key != "workspace_id"}
@@ -82,7 +79,7 @@ async def create_bot(db: Database, settings: Settings, access: WorkspaceAccess, 
         # Checked in the insert's transaction, so two concurrent creates cannot both pass the limit.
         await billing.ensure_under_limit_in(conn, settings, access.workspace_id, "chatbots")
         await repo.insert_bot(conn, access.workspace_id, values)
-        await audit.record(conn, access.workspace_id, "chatbot.created", **_actor(access),
+        await audit.record(conn, access.workspace_id, "chatbot.created", **access.audit_actor,
                            target_type="chatbot", target_id=values["id"], details={"name": values["name"]})
         row = await repo.get_bot(conn, access.workspace_id, values["id"])
     return public_bot(row)
@@ -96,22 +93,21 @@ async def update_bot(db: Database, access: WorkspaceAccess, bot_id: str, body: U
             raise not_found("chatbot")
         if changes:
             await repo.update_bot(conn, access.workspace_id, bot_id, {**changes, "updated_at": utc_now_iso()})
-            await audit.record(conn, access.workspace_id, "chatbot.updated", **_actor(access),
+            await audit.record(conn, access.workspace_id, "chatbot.updated", **access.audit_actor,
                                target_type="chatbot", target_id=bot_id, details={"fields": sorted(changes)})
         row = await repo.get_bot(conn, access.workspace_id, bot_id)
     return public_bot(row)
 
 
 async def delete_bot(db: Database, access: WorkspaceAccess, bot_id: str) -> None:
-    """Removes the bot; its conversations and messages go by FK cascade. Usage events stay
-    (billing and analytics history). Knowledge vectors live in a virtual table that FKs cannot
-    reach: the knowledge domain's purge_chatbot(conn, workspace_id, bot_id) belongs right before
-    repo.delete_bot, in this same transaction."""
+    """Removes the bot; its conversations, messages, documents and chunks go by FK cascade, and
+    the chunks' delete trigger removes their vectors and FTS rows. Usage events stay (billing and
+    analytics history)."""
     access.require("editor")
     async with db.write() as conn:
         if not await repo.delete_bot(conn, access.workspace_id, bot_id):
             raise not_found("chatbot")
-        await audit.record(conn, access.workspace_id, "chatbot.deleted", **_actor(access),
+        await audit.record(conn, access.workspace_id, "chatbot.deleted", **access.audit_actor,
                            target_type="chatbot", target_id=bot_id)
 
 

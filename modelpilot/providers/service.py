@@ -34,9 +34,6 @@ class ResolvedModel:
         return self.route.provider == "builtin"
 
 
-def _actor(access: WorkspaceAccess) -> dict:
-    return {"actor_user_id": access.user_id, "actor_token_id": access.token_id}
-
 
 async def check_provider_name(provider: str) -> str:
     if not PROVIDER_NAME.match(provider):
@@ -82,7 +79,7 @@ async def put_provider(db: Database, settings: Settings, access: WorkspaceAccess
     async with db.write() as conn:
         await repo.upsert_provider(conn, access.workspace_id, provider, sealed, mask_key(api_key), api_base,
                                    utc_now_iso())
-        await audit.record(conn, access.workspace_id, "provider.saved", **_actor(access), target_type="provider",
+        await audit.record(conn, access.workspace_id, "provider.saved", **access.audit_actor, target_type="provider",
                            target_id=provider, details={"api_base": api_base, "key_mask": mask_key(api_key)})
         row = await repo.get_provider(conn, access.workspace_id, provider)
     row.pop("sealed_key")
@@ -94,7 +91,7 @@ async def delete_provider(db: Database, access: WorkspaceAccess, provider: str) 
     async with db.write() as conn:
         if not await repo.delete_provider(conn, access.workspace_id, provider):
             raise not_found("provider")
-        await audit.record(conn, access.workspace_id, "provider.deleted", **_actor(access),
+        await audit.record(conn, access.workspace_id, "provider.deleted", **access.audit_actor,
                            target_type="provider", target_id=provider)
 
 

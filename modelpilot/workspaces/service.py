@@ -35,9 +35,6 @@ def on_workspace_delete(hook: WorkspaceHook) -> WorkspaceHook:
     return hook
 
 
-def _audit_actor(access: WorkspaceAccess) -> dict:
-    return {"actor_user_id": access.user_id, "actor_token_id": access.token_id}
-
 
 def public_workspace(row: dict, role: str | None = None) -> dict:
     out = {"id": row["id"], "name": row["name"], "settings": json.loads(row["settings"]),
@@ -106,7 +103,7 @@ async def update_workspace(db: Database, access: WorkspaceAccess, body: UpdateWo
             if body.settings.retention_days is None:
                 settings.pop("retention_days", None)
         await repo.update_workspace(conn, access.workspace_id, name, json.dumps(settings), utc_now_iso())
-        await audit.record(conn, access.workspace_id, "workspace.updated", **_audit_actor(access),
+        await audit.record(conn, access.workspace_id, "workspace.updated", **access.audit_actor,
                            target_type="workspace", target_id=access.workspace_id,
                            details={"name": name, "settings": settings})
         return public_workspace(await repo.get_workspace(conn, access.workspace_id), access.role)
@@ -118,7 +115,7 @@ async def delete_workspace(db: Database, access: WorkspaceAccess) -> None:
         for hook in _before_delete:
             await hook(conn, access.workspace_id)
         await repo.delete_workspace(conn, access.workspace_id)
-        await audit.record(conn, None, "workspace.deleted", **_audit_actor(access),
+        await audit.record(conn, None, "workspace.deleted", **access.audit_actor,
                            target_type="workspace", target_id=access.workspace_id)
     # Deleted text lingers inside full-text index segments until they are merged.
     await fulltext.compact(db)
@@ -143,7 +140,7 @@ async def change_member_role(db: Database, access: WorkspaceAccess, user_id: str
     async with db.write() as conn:
         old = await _guard_last_admin(conn, access.workspace_id, user_id, role)
         await repo.set_member_role(conn, access.workspace_id, user_id, role)
-        await audit.record(conn, access.workspace_id, "member.role_changed", **_audit_actor(access),
+        await audit.record(conn, access.workspace_id, "member.role_changed", **access.audit_actor,
                            target_type="user", target_id=user_id, details={"from": old, "to": role})
         members = await repo.list_members(conn, access.workspace_id)
     return next(m for m in members if m["user_id"] == user_id)
@@ -154,7 +151,7 @@ async def remove_member(db: Database, access: WorkspaceAccess, user_id: str) -> 
     async with db.write() as conn:
         await _guard_last_admin(conn, access.workspace_id, user_id, None)
         await repo.delete_member(conn, access.workspace_id, user_id)
-        await audit.record(conn, access.workspace_id, "member.removed", **_audit_actor(access),
+        await audit.record(conn, access.workspace_id, "member.removed", **access.audit_actor,
                            target_type="user", target_id=user_id)
 
 
@@ -173,7 +170,7 @@ async def create_invitation(db: Database, settings: Settings, access: WorkspaceA
     async with db.write() as conn:
         await billing.ensure_under_limit_in(conn, settings, access.workspace_id, "members")
         await repo.insert_invitation(conn, access.workspace_id, row)
-        await audit.record(conn, access.workspace_id, "invitation.created", **_audit_actor(access),
+        await audit.record(conn, access.workspace_id, "invitation.created", **access.audit_actor,
                            target_type="invitation", target_id=row["id"], details={"email": email, "role": role})
     return {"id": row["id"], "email": email, "role": role, "expires_at": row["expires_at"],
             "accept_url": f"{settings.base_url}/#/invite/{token}"}
@@ -190,7 +187,7 @@ async def revoke_invitation(db: Database, access: WorkspaceAccess, invitation_id
     async with db.write() as conn:
         if not await repo.delete_invitation(conn, access.workspace_id, invitation_id):
             raise not_found("invitation")
-        await audit.record(conn, access.workspace_id, "invitation.revoked", **_audit_actor(access),
+        await audit.record(conn, access.workspace_id, "invitation.revoked", **access.audit_actor,
                            target_type="invitation", target_id=invitation_id)
 
 
@@ -243,7 +240,7 @@ async def create_api_token(db: Database, access: WorkspaceAccess, name: str, rol
            "prefix": secret[:7], "created_by": access.user_id, "created_at": utc_now_iso()}
     async with db.write() as conn:
         await repo.insert_api_token(conn, access.workspace_id, row)
-        await audit.record(conn, access.workspace_id, "api_token.created", **_audit_actor(access),
+        await audit.record(conn, access.workspace_id, "api_token.created", **access.audit_actor,
                            target_type="api_token", target_id=row["id"], details={"name": name, "role": role})
     return {"id": row["id"], "name": name, "role": role, "prefix": row["prefix"],
             "created_at": row["created_at"], "token": secret}
@@ -261,7 +258,7 @@ async def revoke_api_token(db: Database, access: WorkspaceAccess, token_id: str)
         if await repo.get_api_token(conn, access.workspace_id, token_id) is None:
             raise not_found("API token")
         await repo.revoke_api_token(conn, access.workspace_id, token_id, utc_now_iso())
-        await audit.record(conn, access.workspace_id, "api_token.revoked", **_audit_actor(access),
+        await audit.record(conn, access.workspace_id, "api_token.revoked", **access.audit_actor,
                            target_type="api_token", target_id=token_id)
 
 
