@@ -18,6 +18,8 @@ from modelpilot.analytics import routes as analytics_routes
 from modelpilot.auth import routes as auth_routes
 from modelpilot.auth.service import AuthLimits
 from modelpilot.auth.context import SESSION_COOKIE, provide_access, provide_principal, provide_user
+from modelpilot.billing.checkout import refuse_delete_while_subscribed
+from modelpilot.core.access import WorkspaceAccess
 from modelpilot.core.clientip import client_ip_of_scope
 from modelpilot.billing import routes as billing_routes
 from modelpilot.billing.plans import load_catalog
@@ -34,6 +36,7 @@ from modelpilot.ops import routes as ops_routes
 from modelpilot.ops.jobs import register_ops_jobs
 from modelpilot.knowledge import routes as knowledge_routes
 from modelpilot.knowledge.lifecycle import start_knowledge
+from modelpilot.knowledge.service import purge_workspace
 from modelpilot.providers import routes as provider_routes
 from modelpilot.providers.direct import close_shared_client
 from modelpilot.providers.llm import preload_litellm
@@ -42,6 +45,8 @@ from modelpilot.scheduler.worker import JobWorker
 from modelpilot.settings import Settings
 from modelpilot.widget import routes as widget_routes
 from modelpilot.workspaces import routes as workspace_routes
+from modelpilot.workspaces import service as workspace_service
+from modelpilot.workspaces.service import WorkspaceHooks
 from modelpilot import web_routes
 
 log = logging.getLogger("modelpilot.app")
@@ -100,6 +105,16 @@ def _instance_lock(settings: Settings):
     return hold
 
 
+# In this order, in the deletion's transaction: a live subscription refuses before anything is
+# purged; then the tenant's vectors go, which no foreign key can cascade into.
+WORKSPACE_HOOKS = WorkspaceHooks(before_delete=(refuse_delete_while_subscribed, purge_workspace))
+
+
+async def provide_workspace(db: Database, access: WorkspaceAccess) -> dict:
+    """The workspace of the path, for routes of domains that must not import workspaces (billing)."""
+    return await workspace_service.get_workspace(db, access)
+
+
 def _provide_state(key: str):
     def provider(state: State) -> Any:
         return state[key]
@@ -134,6 +149,8 @@ def create_app(settings: Settings) -> Litestar:
             "principal": Provide(provide_principal),
             "user": Provide(provide_user),
             "access": Provide(provide_access),
+            "workspace": Provide(provide_workspace),
+            "workspace_hooks": Provide(lambda: WORKSPACE_HOOKS, sync_to_thread=False),
         },
         middleware=[csrf_middleware_factory(SESSION_COOKIE, settings.public_url, CSRF_EXEMPT)],
         exception_handlers=EXCEPTION_HANDLERS,

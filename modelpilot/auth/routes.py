@@ -6,7 +6,8 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
 
 from modelpilot.auth import service
-from modelpilot.auth.context import SESSION_COOKIE, Principal, optional_principal
+from modelpilot.auth.context import SESSION_COOKIE, optional_principal
+from modelpilot.core.access import Principal
 from modelpilot.auth.schemas import AcceptInvitationBody, LoginBody, SetupBody
 from modelpilot.core.clientip import client_ip
 from modelpilot.core.db import Database

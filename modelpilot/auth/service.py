@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from modelpilot.auth import repo
-from modelpilot.auth.context import Principal
+from modelpilot.core.access import Principal
 from modelpilot.core import audit
 from modelpilot.core.db import Database, IntegrityError
 from modelpilot.core.errors import ApiError

@@ -15,7 +15,7 @@ from typing import AsyncIterator
 
 import anyio
 
-from modelpilot.auth.context import WorkspaceAccess
+from modelpilot.core.access import WorkspaceAccess
 from modelpilot.billing import service as billing
 from modelpilot.chat import repo
 from modelpilot.chat.prompt import HISTORY_FETCH, build_messages, history_within_budget, sources_of

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from modelpilot.auth.context import WorkspaceAccess
+from modelpilot.core.access import WorkspaceAccess
 from modelpilot.billing import service as billing
 from modelpilot.chatbots import service as bots
 from modelpilot.core.db import Connection, Database, IntegrityError
@@ -25,7 +25,6 @@ from modelpilot.rag import store
 from modelpilot.scheduler import jobs
 from modelpilot.scheduler.worker import JobWorker
 from modelpilot.settings import Settings
-from modelpilot.workspaces.service import on_workspace_delete
 
 INGEST_JOB = "knowledge.ingest"
 MAX_TEXT_BYTES = 5_000_000
@@ -209,7 +208,6 @@ async def purge_chatbot(conn: Connection, workspace_id: str, chatbot_id: str) ->
     await repo.delete_bot_documents(conn, workspace_id, chatbot_id)
 
 
-@on_workspace_delete
 async def purge_workspace(conn: Connection, workspace_id: str) -> None:
     """Before a workspace goes: drop all its knowledge so no vector outlives its tenant."""
     await store.delete_workspace_chunks(conn, workspace_id)

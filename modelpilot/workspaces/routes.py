@@ -7,10 +7,11 @@ from typing import Annotated
 from litestar import Response, delete, get, patch, post
 from litestar.params import Parameter
 
-from modelpilot.auth.context import Principal, WorkspaceAccess
+from modelpilot.core.access import Principal, WorkspaceAccess
 from modelpilot.core.db import Database
 from modelpilot.settings import Settings
 from modelpilot.workspaces import service
+from modelpilot.workspaces.service import WorkspaceHooks
 from modelpilot.workspaces.schemas import (
     ApiTokenBody,
     CreateWorkspaceBody,
@@ -43,8 +44,8 @@ async def update_workspace(db: Database, access: WorkspaceAccess, data: UpdateWo
 
 
 @delete(WS, tags=["workspaces"], status_code=204)
-async def delete_workspace(db: Database, access: WorkspaceAccess) -> None:
-    await service.delete_workspace(db, access)
+async def delete_workspace(db: Database, access: WorkspaceAccess, workspace_hooks: WorkspaceHooks) -> None:
+    await service.delete_workspace(db, access, workspace_hooks.before_delete)
 
 
 @get(WS + "/members", tags=["workspaces"])
