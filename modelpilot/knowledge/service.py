@@ -198,16 +198,6 @@ async def search(db: Database, access: WorkspaceAccess, bot_id: str, query: str,
                          "keyword_rank": h.keyword_rank} for h in hits]}
 
 
-async def purge_chatbot(conn: Connection, workspace_id: str, chatbot_id: str) -> None:
-    """Remove a bot's knowledge: vectors, FTS rows, chunks, pages, documents, jobs.
-    Call inside the caller's write transaction (e.g. right before deleting the bot)."""
-    await store.delete_bot_chunks(conn, workspace_id, chatbot_id)
-    doc_ids = [row["id"] for row in await repo.list_documents(conn, workspace_id, chatbot_id)]
-    for doc_id in doc_ids:
-        await jobs.delete_for_ref(conn, workspace_id, doc_id)
-    await repo.delete_bot_documents(conn, workspace_id, chatbot_id)
-
-
 async def purge_workspace(conn: Connection, workspace_id: str) -> None:
     """Before a workspace goes: drop all its knowledge so no vector outlives its tenant."""
     await store.delete_workspace_chunks(conn, workspace_id)

@@ -19,7 +19,7 @@ from modelpilot.core.tokens import hash_token, new_api_token, new_secret
 from modelpilot.core.validate import clean_email, clean_text
 from modelpilot.settings import Settings
 from modelpilot.workspaces import repo
-from modelpilot.workspaces.schemas import UpdateWorkspaceBody, WorkspaceSettings
+from modelpilot.workspaces.schemas import UpdateWorkspaceBody
 
 INVITATION_DAYS = 7
 TOKEN_TOUCH_SECONDS = 60
@@ -76,13 +76,6 @@ async def get_workspace(db: Database, access: WorkspaceAccess) -> dict:
     if row is None:
         raise not_found("workspace")
     return public_workspace(row, access.role)
-
-
-async def workspace_settings(db: Database, workspace_id: str) -> dict:
-    """The settings object of a workspace, for other domains (retention, plan, ...)."""
-    async with db.read() as conn:
-        row = await repo.get_workspace(conn, workspace_id)
-    return json.loads(row["settings"]) if row else {}
 
 
 async def retention_policies(db: Database) -> list[tuple[str, int]]:

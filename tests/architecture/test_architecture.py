@@ -61,7 +61,6 @@ NO_WORKSPACE_ALLOWLIST = {
     "modelpilot.rag.store.keyword_query": "builds an FTS query string; runs nothing",
     "modelpilot.rag.store.keyword_search": "as vector_knn: a chatbot id already resolved inside the workspace",
     "modelpilot.rag.store.similarities": "rescoring rowids that came from a workspace-filtered search",
-    "modelpilot.workspaces.repo.list_workspace_ids": "the retention job visits every workspace",
     "modelpilot.workspaces.repo.retention_policies": "the retention job visits every workspace",
     "modelpilot.workspaces.repo.workspaces_of_user": "a user's memberships span workspaces",
     "modelpilot.workspaces.repo.find_invitation_by_hash": "an invitation link is found by its secret token",
