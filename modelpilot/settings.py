@@ -138,7 +138,7 @@ class Settings:
                                    _positive_int)
     fetch_timeout_seconds: int = setting(20, "Time allowed for one knowledge URL fetch, redirects included.",
                                          _positive_int)
-    crawl_max_pages: int = setting(500, "Upper limit on max_pages of a site or sitemap crawl.", _positive_int)
+    crawl_max_pages: int = setting(5000, "Upper limit on max_pages of a site or sitemap crawl.", _positive_int)
     embedding_model: str = setting("builtin", "Embedding model: 'builtin' (shipped, offline) or a fastembed "
                                    "model name (downloaded once; needs internet).")
     llm_connect_timeout: float = setting(10.0, "Seconds to wait for an LLM provider to accept a request "

@@ -17,7 +17,7 @@ MP_TESTED_PYTHONS="3.11, 3.12 and 3.13"
 # Prints why "$1" cannot host the venv, or nothing when it can.
 python_problem() {
   local py="$1"
-  if ! command -v "$py" >/dev/null 2>&1; then echo "not found"; return; fi
+  if ! command -v "$py" >/dev/null 2>&1; then echo "was not found"; return; fi
   if ! "$py" -c 'import sys' >/dev/null 2>&1; then echo "does not run"; return; fi
   if ! "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
     echo "is Python $("$py" -c 'import platform; print(platform.python_version())'), older than $MP_MIN_PYTHON"
@@ -31,7 +31,8 @@ print(" ".join(m for m in ("venv", "ensurepip", "ssl", "ctypes", "zlib") if impo
   if [ -n "$missing" ]; then echo "lacks the standard modules: $missing"; fi
 }
 
-python_version() { "$1" -c 'import platform; print(platform.python_version())'; }
+# "3.12.1 at /path/to/python3.12": the interpreter itself, not a pyenv shim or alias.
+python_identity() { "$1" -c 'import platform, sys; print(platform.python_version(), "at", sys.executable)'; }
 
 find_python() {
   local problem
@@ -52,7 +53,7 @@ find_python() {
     echo "ModelPilot needs Python $MP_MIN_PYTHON or newer (tested with $MP_TESTED_PYTHONS), with venv and ssl."
     for candidate in python3.13 python3.12 python3.11 python3; do
       problem="$(python_problem "$candidate")"
-      [ "$problem" = "not found" ] || echo "  $candidate $problem"
+      [ "$problem" = "was not found" ] || echo "  $candidate $problem"
     done
     echo "Install one (Debian/Ubuntu: apt install python3 python3-venv; macOS: brew install python@3.12;"
     echo "or pyenv install 3.12), or set PYTHON=/path/to/python3."
@@ -80,12 +81,22 @@ venv_problem() {
 
 create_venv() {
   local py; py="$(find_python)"
-  echo "Using Python $(python_version "$py") at $(command -v "$py")${PYTHON:+ (from PYTHON)}" >&2
+  echo "Using Python $(python_identity "$py")${PYTHON:+ (from PYTHON)}" >&2
   echo "Creating $VENV ..." >&2
   "$py" -m venv "$VENV"
 }
 
 ensure_venv() {
+  # Two scripts started at once (serve and test) must not install into one venv together.
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>"$VENV.lock"
+    flock 9
+  fi
+  _ensure_venv_locked
+  if command -v flock >/dev/null 2>&1; then exec 9>&-; fi  # released before serve/pytest runs
+}
+
+_ensure_venv_locked() {
   local problem; problem="$(venv_problem)"
   if [ -n "$problem" ]; then
     # Only ever remove something that is a venv (pyvenv.cfg), never an arbitrary folder.
@@ -109,9 +120,11 @@ ensure_venv() {
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     install_locked "$stamp" "$want"
   fi
-  # The widget the server sends is built from widget/ (minified); cheap, so every time.
-  "$VENV/bin/python" -m modelpilot.widget.build --quiet
+  build_widget
 }
+
+# The widget the server sends is built from widget/ (minified); cheap, so every time.
+build_widget() { "$VENV/bin/python" -m modelpilot.widget.build --quiet; }
 
 install_locked() {
   local stamp="$1" want="$2"
@@ -120,6 +133,7 @@ install_locked() {
   echo "Installing dependencies from $(basename "$LOCK") (first run only; a few minutes) ..." >&2
   "${pip[@]}" install --quiet --require-hashes --no-deps -r "$BUILD_LOCK" >&2
   "${pip[@]}" install --quiet --require-hashes --no-deps -r "$LOCK" >&2
-  "${pip[@]}" install --quiet --no-deps --no-build-isolation -e "$ROOT" >&2
+  # setuptools warns that an editable install is editable; nothing a user can act on.
+  PYTHONWARNINGS=ignore "${pip[@]}" install --quiet --no-deps --no-build-isolation -e "$ROOT" >&2
   echo "$want" > "$stamp"
 }

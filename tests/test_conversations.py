@@ -126,3 +126,19 @@ def test_session_history_and_feedback_for_the_widget(owner, server):
     assert history[1]["id"] == done["message_id"] and history[1]["feedback"] == -1
     assert set(history[1]) == {"id", "role", "content", "sources", "created_at", "feedback"}
     assert refusals == [404, 404, 404, 400]
+
+
+def test_csv_export_says_its_charset_once_and_prints_costs_as_fixed_decimals(owner, logs, server):
+    from modelpilot.core.db import connect_sync
+
+    conn = connect_sync(server.settings.db_path)
+    try:  # a real price per message is a tiny float, which repr() prints in exponent form
+        conn.execute("UPDATE messages SET cost = 6.0899999999999996e-05 WHERE role = 'assistant'")
+        conn.commit()
+    finally:
+        conn.close()
+    response = owner.get(conv_path(owner, "/export"), params={"format": "csv"})
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    costs = {row["role"]: row["cost"] for row in csv.DictReader(io.StringIO(response.text))}
+    assert costs["assistant"] == "0.00006090", costs
+    assert costs["user"] in ("", "0.00000000"), costs

@@ -52,6 +52,12 @@ async def message_rows(db: Database, workspace_id: str, flt: ConversationFilter)
         after = (page[-1]["last_message_at"], page[-1]["id"])
 
 
+def _csv_cell(name: str, value):
+    if name == "cost" and isinstance(value, float):
+        return f"{value:.8f}"  # fixed decimals: a spreadsheet reads 6.09e-05 as text or loses it
+    return _spreadsheet_safe(value)
+
+
 def _spreadsheet_safe(value):
     """Text that a spreadsheet would run as a formula gets a leading quote."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
@@ -68,7 +74,7 @@ async def export_csv(db: Database, workspace_id: str, flt: ConversationFilter) -
         buffer.seek(0)
         buffer.truncate()
         for row in rows:
-            writer.writerow([_spreadsheet_safe(row[name]) for name in FIELDS])
+            writer.writerow([_csv_cell(name, row[name]) for name in FIELDS])
         yield buffer.getvalue()
 
 

@@ -54,7 +54,7 @@ async def export_conversations(
     if format == "jsonl":
         body, media_type = export.export_jsonl(db, access.workspace_id, flt), "application/x-ndjson"
     else:
-        body, media_type = export.export_csv(db, access.workspace_id, flt), "text/csv; charset=utf-8"
+        body, media_type = export.export_csv(db, access.workspace_id, flt), "text/csv"  # Litestar adds the charset
     disposition = f'attachment; filename="conversations-{stamp}.{format}"'
     return Stream(body, media_type=media_type, headers={"Content-Disposition": disposition})
 

@@ -85,7 +85,7 @@ def parse_sitemap(data: bytes) -> tuple[bool, list[str]]:
 
 
 async def sitemap_urls(fetcher: SafeFetcher, url: str, limit: int) -> list[str]:
-    pending, seen_maps, pages = deque([url]), set(), []
+    pending, seen_maps, pages = deque([url]), set(), {}  # dict: ordered, O(1) duplicate check
     while pending and len(pages) < limit and len(seen_maps) < MAX_SITEMAPS:
         sitemap = pending.popleft()
         if sitemap in seen_maps:
@@ -96,10 +96,10 @@ async def sitemap_urls(fetcher: SafeFetcher, url: str, limit: int) -> list[str]:
         if is_index:
             pending.extend(locations)
         else:
-            pages.extend(loc for loc in locations if loc not in pages)
+            pages.update(dict.fromkeys(locations))
     if not pages and not seen_maps - {url}:
         raise ExtractionError("This sitemap lists no pages (expected <urlset><url><loc>...).", "no_text")
-    return pages[:limit]
+    return list(pages)[:limit]
 
 
 async def load_robots(fetcher: SafeFetcher, start: str) -> RobotFileParser:

@@ -6,8 +6,9 @@ import asyncio
 import time
 
 from modelpilot.knowledge.lifecycle import queue_due_refreshes
-from tests.knowledge.conftest import count_rows, docs_path, search, wait_done
+from tests.knowledge.conftest import count_rows, create_bot, docs_path, search, wait_done
 from tests.knowledge.fixtures import Site, make_pdf
+from tests.support import Api
 
 
 def page(title: str, body: str, links: tuple[str, ...] = ()) -> str:
@@ -124,3 +125,37 @@ def _force_refresh_due(live) -> None:
     kb = live.app.state["knowledge"]
     loop = live.app.state["worker"]._task.get_loop()
     assert asyncio.run_coroutine_threadsafe(queue_due_refreshes(kb), loop).result(10) == 1
+
+
+def test_crawl_ceiling_admits_a_normal_docs_site_and_is_an_instance_setting(server_factory, site: Site) -> None:
+    # SQLite's documentation alone has ~800 pages: the default ceiling (5,000) must admit it.
+    build_site(site)
+    default = server_factory(ingest_allow_private=True)
+    api = Api(default.url)
+    api.setup_owner()
+    bot = create_bot(api)
+    assert add_url(api, bot, f"{site.base}/sitemap.xml", "sitemap", max_pages=800)["max_pages"] == 800
+    too_many = api.post(docs_path(api, bot) + "/url", json={"url": f"{site.base}/", "mode": "site", "max_pages": 5001})
+    assert too_many.status_code == 400 and "max_pages" in too_many.text and "5000" in too_many.text
+    api.close()
+    small = server_factory(ingest_allow_private=True, crawl_max_pages=100)
+    api = Api(small.url)
+    api.setup_owner()
+    bot = create_bot(api)
+    refused = api.post(docs_path(api, bot) + "/url", json={"url": f"{site.base}/", "mode": "site", "max_pages": 101})
+    assert refused.status_code == 400 and "100" in refused.text
+    assert add_url(api, bot, f"{site.base}/", "site", max_pages=100)["max_pages"] == 100
+    api.close()
+
+
+def test_sitemap_with_many_urls_keeps_order_and_drops_duplicates(intranet, site: Site) -> None:
+    live, api, bot = intranet
+    build_site(site)
+    paths = ["/tyres", "/brakes", "/tyres", "/chains", "/brakes"]
+    locs = "".join(f"<url><loc>{site.base}{p}</loc></url>" for p in paths)
+    site.routes["/sitemap.xml"] = (200, {"Content-Type": "application/xml"},
+                                   f'<?xml version="1.0"?><urlset>{locs}</urlset>'.encode())
+    doc = wait_done(api, bot, add_url(api, bot, f"{site.base}/sitemap.xml", "sitemap", max_pages=10)["id"])
+    assert doc["status"] == "indexed", doc
+    urls = {r["url"] for r in search(api, bot, "tyres brakes chains", k=20)}
+    assert urls == {f"{site.base}{p}" for p in ("/tyres", "/brakes", "/chains")}
