@@ -8,6 +8,11 @@ from modelpilot.core.db import Connection, execute, fetch_one, fetch_value
 USER_COLUMNS = "id, email, name, is_owner, created_at, last_login_at"
 
 
+def count_users_sync(conn) -> int:
+    """On a blocking connection: the CLI asks before the server runs."""
+    return int(conn.execute("SELECT COUNT(*) FROM users").fetchone()[0])
+
+
 async def count_users(conn: Connection) -> int:
     return int(await fetch_value(conn, "SELECT COUNT(*) FROM users"))
 

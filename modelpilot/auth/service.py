@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from modelpilot.auth import repo
 from modelpilot.core.access import Principal
 from modelpilot.core import audit
-from modelpilot.core.db import Database, IntegrityError
+from modelpilot.core.db import Database, IntegrityError, connect_sync
 from modelpilot.core.errors import ApiError
 from modelpilot.core.ids import iso_from_epoch, new_id, utc_now_iso
 from modelpilot.core.passwords import check_password_policy, hash_password, needs_rehash, verify_password
@@ -197,3 +197,12 @@ def public_user(user: dict) -> dict:
 
 def session_seconds(settings: Settings) -> int:
     return settings.session_max_hours * 3600
+
+
+def instance_has_users_sync(db_path) -> bool:
+    """For the CLI, before any server runs: has anyone set the instance up yet?"""
+    conn = connect_sync(db_path)
+    try:
+        return repo.count_users_sync(conn) > 0
+    finally:
+        conn.close()

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterable, Sequence
+from typing import Any, AsyncIterator, Iterable, Iterator, Sequence
 
 import aiosqlite
 import sqlean
@@ -49,6 +49,19 @@ def connect_sync(path: Path | str, *, readonly: bool = False) -> sqlean.Connecti
         conn.execute("PRAGMA query_only = ON")
     conn.row_factory = sqlean.Row
     return conn
+
+
+@contextmanager
+def transaction_sync(conn: sqlean.Connection) -> Iterator[sqlean.Connection]:
+    """A write transaction on a blocking connection (CLI jobs): BEGIN IMMEDIATE, then COMMIT, or
+    ROLLBACK on any error, interrupts included."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 async def open_connection(path: Path | str, *, readonly: bool = False) -> Connection:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from modelpilot.core.db import Database, execute, fetch_one
+from modelpilot.core.db import Database
 from modelpilot.core.ids import utc_now_iso
 from modelpilot.core.safe_http import SafeFetcher
 from modelpilot.knowledge import ingest, repo
@@ -54,21 +54,19 @@ async def check_embedding_model(db: Database) -> None:
     """Vectors of different models must not mix: on a model change, re-embed every document."""
     info = embedder.model_info()
     async with db.write() as conn:
-        row = await fetch_one(conn, "SELECT model, dim FROM embedding_index WHERE id = 1")
+        row = await store.embedding_index(conn)
         if row is not None and (row["model"], row["dim"]) == (info.name, info.dim):
             return
         if row is not None:
             log.warning("embedding model changed from %s to %s: re-embedding all documents", row["model"], info.name)
-            await execute(conn, "DELETE FROM chunks")
+            await store.delete_all_chunks(conn)
             if row["dim"] != info.dim:
                 await store.recreate_vector_table(conn, info.dim)
             for doc in await repo.all_document_keys(conn):
                 generation = await repo.bump_generation(conn, doc["workspace_id"], doc["id"])
                 await jobs.enqueue(conn, doc["workspace_id"], INGEST_JOB, doc["id"],
                                    {"generation": generation, "force": True})
-        await execute(conn, "INSERT INTO embedding_index (id, model, dim, updated_at) VALUES (1, ?, ?, ?)"
-                            " ON CONFLICT (id) DO UPDATE SET model = excluded.model, dim = excluded.dim,"
-                            " updated_at = excluded.updated_at", (info.name, info.dim, utc_now_iso()))
+        await store.set_embedding_index(conn, info.name, info.dim, utc_now_iso())
 
 
 async def start_knowledge(db: Database, settings: Settings, scheduler: Scheduler, worker: JobWorker) -> Knowledge:

@@ -36,12 +36,8 @@ SQL_ALLOWLIST = {
     "modelpilot.scheduler.jobs": "the durable job queue is the scheduler's own table (its repo in all but name)",
     "modelpilot.ops.backup": "integrity_check of a backup copy, a file that is not the live database",
     "modelpilot.app": "/healthz runs SELECT 1 to prove the database answers",
-    "modelpilot.cli": "not yet moved (issue 15 item 3): counting users for create-admin",
-    "modelpilot.analytics.service": "not yet moved (issue 15 item 3): usage aggregation",
     "modelpilot.chat.conversations": "not yet moved (issue 15 item 3): conversation list and search",
     "modelpilot.chat.export": "not yet moved (issue 15 item 3): export pages",
-    "modelpilot.knowledge.lifecycle": "not yet moved (issue 15 item 3): embedding index bookkeeping (rag's table)",
-    "modelpilot.providers.keys": "not yet moved (issue 15 item 3): re-sealing keys on rotation",
 }
 
 # Repo functions whose second parameter is not workspace_id, and why that is safe.
@@ -56,6 +52,9 @@ NO_WORKSPACE_ALLOWLIST = {
     "modelpilot.knowledge.repo.all_document_keys": "start-up re-indexing scans every workspace",
     "modelpilot.knowledge.repo.unfinished_without_job": "crash recovery scans every workspace",
     "modelpilot.rag.store.recreate_vector_table": "rebuilds the one vector table of the instance (model change)",
+    "modelpilot.rag.store.embedding_index": "which model made the instance's vectors: one row for the instance",
+    "modelpilot.rag.store.set_embedding_index": "as embedding_index",
+    "modelpilot.rag.store.delete_all_chunks": "a model change re-embeds every workspace's documents",
     "modelpilot.rag.store.vector_knn": "called with a chatbot id its caller resolved inside the workspace; vec0 "
                                        "partitions by chatbot and holds no workspace column",
     "modelpilot.rag.store.keyword_query": "builds an FTS query string; runs nothing",
