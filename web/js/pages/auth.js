@@ -45,7 +45,8 @@ export function loginPage({ instance, afterLogin, query }) {
     remember(await post("/auth/login", values));
     afterLogin();
   });
-  renderBare(h("h1", { text: "Log in" }), form,
+  const forgot = h("p", {}, h("a", { href: "#/forgot", text: "Forgot your password?" }));
+  renderBare(h("h1", { text: "Log in" }), form, forgot,
     footer(instance.open_signup ? h("span", {}, "No account? ", h("a", { href: "#/signup" }, "Sign up"), " · ") : null, themeToggle()));
 }
 
