@@ -121,6 +121,13 @@ function responsesList(spec, responses) {
   }));
 }
 
+// Litestar names an operation after its handler ("ChangePassword"); read it as words.
+function summaryText(summary) {
+  if (!summary || !/^[A-Z][A-Za-z0-9]*$/.test(summary)) return summary || "";
+  const words = summary.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
 function operationId(method, path) {
   return "op-" + method + "-" + path.replace(/[^a-zA-Z0-9]+/g, "-").replace(/^-|-$/g, "");
 }
@@ -130,7 +137,7 @@ function operationCard(spec, method, path, op, shared) {
   const body = op.requestBody ? resolve(spec, op.requestBody) : null;
   const details = h("details", { class: "docs-op", id: operationId(method, path), dataset: { search: `${method} ${path} ${op.summary || ""} ${op.description || ""}`.toLowerCase() } },
     h("summary", {}, h("span", { class: `docs-method m-${method}`, text: method.toUpperCase() }), " ",
-      h("code", { class: "docs-path", text: path }), " ", h("span", { class: "docs-summary", text: op.summary || "" })),
+      h("code", { class: "docs-path", text: path }), " ", h("span", { class: "docs-summary", text: summaryText(op.summary) })),
     op.description ? h("p", { class: "docs-desc", text: op.description }) : null,
     parameters.length ? h("h4", { text: "Parameters" }) : null, parametersTable(spec, parameters),
     body ? h("h4", { text: "Request body" + (body.required ? "" : " (optional)") }) : null, body ? schemaBlock(spec, body.content) : null,

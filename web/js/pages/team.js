@@ -96,8 +96,13 @@ function invitationsTable(ctx, invitations, refresh) {
     if (!(await confirmDialog({ title: "Revoke invitation?", message: `The link sent to ${invitation.email} will stop working.`, confirmLabel: "Revoke" }))) return;
     try { await del(`/workspaces/${ctx.ws}/invitations/${invitation.id}`); toast("Invitation revoked."); await refreshPending(ctx, refresh); } catch (error) { toastError(error); }
   };
+  const copy = (i) => {
+    const btn = copyButton(i.accept_url, "Copy link");
+    btn.setAttribute("aria-label", `Copy the invitation link for ${i.email}`);
+    return btn;
+  };
   const actions = (i) => h("div", { class: "actions" },
-    i.accept_url ? copyButton(i.accept_url, "Copy link") : null,
+    i.accept_url ? copy(i) : h("span", { class: "help", text: i.status === "expired" ? "Link expired" : "Link unavailable: revoke and invite again" }),
     button(i.status === "expired" ? "Remove" : "Revoke", () => revoke(i), { kind: "danger", small: true,
       attrs: { "aria-label": `${i.status === "expired" ? "Remove" : "Revoke"} the invitation to ${i.email}` } }));
   return table([
