@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from modelpilot.core.db import connect_sync
-from tests.mail_support import body_of, link_in, smtp_inbox  # noqa: F401 (fixture)
+from tests.mail_support import link_in, smtp_inbox  # noqa: F401 (fixture)
 from tests.support import PASSWORD, Api
 
 NEW_PASSWORD = "another fine passphrase"

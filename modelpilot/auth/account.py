@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from modelpilot.auth import account_repo, repo
+from modelpilot.auth import account_repo
 from modelpilot.auth.context import Principal
 from modelpilot.core import audit
 from modelpilot.core.db import Database
@@ -79,7 +79,3 @@ async def end_other_sessions(db: Database, user: Principal, ip: str = "") -> int
                            target_id=user.user_id, details={"sessions_ended": ended}, ip=ip)
     return ended
 
-
-async def get_user(db: Database, user_id: str) -> dict | None:
-    async with db.read() as conn:
-        return await repo.get_user(conn, user_id)

@@ -15,7 +15,7 @@ from modelpilot.core.db import Connection, Database
 from modelpilot.core.errors import ApiError, not_found
 from modelpilot.core.ids import iso_from_epoch, new_id, utc_now_iso
 from modelpilot.core.tokens import hash_token, new_api_token
-from modelpilot.core.validate import clean_email, clean_text
+from modelpilot.core.validate import clean_text
 from modelpilot.settings import Settings
 from modelpilot.workspaces import repo
 from modelpilot.workspaces.schemas import UpdateWorkspaceBody, WorkspaceSettings

@@ -98,13 +98,15 @@ function invitationsTable(ctx, invitations, refresh) {
   };
   const copy = (i) => {
     const btn = copyButton(i.accept_url, "Copy link");
-    btn.setAttribute("aria-label", `Copy the invitation link for ${i.email}`);
+    // Row-specific wording in the description, not the name: the row already says whose it is.
+    btn.setAttribute("aria-label", "Copy this invitation link");
+    btn.setAttribute("aria-description", `for ${i.email}`);
     return btn;
   };
   const actions = (i) => h("div", { class: "actions" },
     i.accept_url ? copy(i) : h("span", { class: "help", text: i.status === "expired" ? "Link expired" : "Link unavailable: revoke and invite again" }),
     button(i.status === "expired" ? "Remove" : "Revoke", () => revoke(i), { kind: "danger", small: true,
-      attrs: { "aria-label": `${i.status === "expired" ? "Remove" : "Revoke"} the invitation to ${i.email}` } }));
+      attrs: { "aria-label": `${i.status === "expired" ? "Remove" : "Revoke"} this invitation`, "aria-description": `to ${i.email}` } }));
   return table([
     { label: "Email", key: "email" },
     { label: "Role", render: (i) => badge(i.role, i.role) },
