@@ -6,7 +6,7 @@ import pytest
 
 from modelpilot.core.db import connect_sync
 from tests.mail_support import body_of, link_in, smtp_inbox  # noqa: F401 (fixture)
-from tests.support import PASSWORD, Api
+from tests.support import PASSWORD, Api, free_port
 
 
 def invitations(api: Api) -> str:
@@ -97,7 +97,7 @@ def test_invitation_is_emailed_with_a_working_link(server_factory, smtp_inbox) -
         owner.setup_owner()
         owner.ok("PATCH", f"/api/v1/workspaces/{owner.ws}", json={"name": "Acme\r\nBcc: evil@example.com"})
         created = owner.ok("POST", invitations(owner), json={"email": "new@example.com", "role": "editor"})
-        assert created["emailed"] is True
+        assert created["emailed"] is True and created["email_error"] is None
         message = smtp_inbox.wait_for(1)[0]
         assert message["To"] == "new@example.com"
         assert "Bcc" not in message and "\n" not in message["Subject"], "names cannot add headers"
@@ -107,3 +107,13 @@ def test_invitation_is_emailed_with_a_working_link(server_factory, smtp_inbox) -
                          json={"email": "new@example.com", "password": PASSWORD, "name": "New"})
         assert body["workspaces"][0]["id"] == owner.ws
         assert smtp_inbox.envelopes[0][1] == ["new@example.com"]
+
+
+def test_unreachable_mail_server_is_reported_and_the_link_still_works(server_factory) -> None:
+    closed_port = free_port()  # nothing listens here
+    live = server_factory(smtp_host="127.0.0.1", smtp_port=closed_port, smtp_security="none")
+    with Api(live.url) as owner:
+        owner.setup_owner()
+        created = owner.ok("POST", invitations(owner), json={"email": "new@example.com"})
+        assert created["emailed"] is False and "cannot reach the mail server" in created["email_error"]
+        assert owner.ok("GET", f"/api/v1/invitations/{token_of(created['accept_url'])}")["email"] == "new@example.com"

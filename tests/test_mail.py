@@ -41,3 +41,11 @@ def test_mailer_without_config_sends_nothing() -> None:
         return Mailer(None).send_later(MAIL)
 
     assert anyio.run(run) is False
+
+
+def test_try_send_says_why_in_plain_words(smtp_inbox) -> None:
+    async def run() -> str | None:
+        return await Mailer(config(smtp_inbox, "starttls")).try_send(MAIL)
+
+    assert "does not offer STARTTLS" in anyio.run(run)
+    assert smtp_inbox.messages == []

@@ -75,6 +75,21 @@ def send_now(config: MailConfig, message: EmailMessage) -> None:
         client.send_message(message)
 
 
+def describe_failure(exc: Exception) -> str:
+    """A sentence for an admin: what went wrong talking to the SMTP server."""
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return "the mail server does not offer STARTTLS (set MODELPILOT_SMTP_SECURITY if that is intended)"
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return "the mail server refused the SMTP user name or password"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "the mail server refused the recipient address"
+    if isinstance(exc, smtplib.SMTPException):  # a subclass of OSError: checked before it
+        return f"the mail server answered with an error ({exc})"
+    if isinstance(exc, OSError):
+        return f"cannot reach the mail server ({exc.strerror or exc or 'timed out'})"
+    return f"the message could not be built ({exc})"
+
+
 class Mailer:
     """Delivers mail in threads (two at most); a Mailer without config is switched off."""
 
@@ -93,6 +108,16 @@ class Mailer:
         message = build_message(self.config, mail)
         await anyio.to_thread.run_sync(send_now, self.config, message, limiter=self._limiter)
 
+    async def try_send(self, mail: OutgoingMail) -> str | None:
+        """Send now (in a thread); None when the server took it, else why not, in plain words."""
+        try:
+            await self.send(mail)
+        except (smtplib.SMTPException, OSError, ValueError) as exc:
+            log.warning("e-mail to %s (%s) could not be sent: %s", mail.to, _one_line(mail.subject), exc)
+            return describe_failure(exc)
+        log.info("e-mail sent to %s (%s)", mail.to, _one_line(mail.subject))
+        return None
+
     def send_later(self, mail: OutgoingMail) -> bool:
         """Queue delivery in the background; False (and nothing sent) when mail is off."""
         if self.config is None:
@@ -103,12 +128,7 @@ class Mailer:
         return True
 
     async def _deliver(self, mail: OutgoingMail) -> None:
-        try:
-            await self.send(mail)
-        except (smtplib.SMTPException, OSError, ValueError) as exc:
-            log.warning("e-mail to %s (%s) could not be sent: %s", mail.to, _one_line(mail.subject), exc)
-        else:
-            log.info("e-mail sent to %s (%s)", mail.to, _one_line(mail.subject))
+        await self.try_send(mail)
 
     async def drain(self, timeout: float = 10.0) -> None:
         """On shutdown: give queued messages a moment to leave, then give up on them."""

@@ -108,9 +108,15 @@ async def create_invitation(db: Database, settings: Settings, mailer: Mailer, ac
         inviter = await _inviter_name(conn, access)
         workspace = (await repo.get_workspace(conn, access.workspace_id))["name"]
     url = accept_url(settings, token)
-    emailed = mailer.send_later(_invitation_mail(settings, email, inviter, workspace, role, url, row["expires_at"]))
-    return {"id": row["id"], "email": email, "role": role, "created_at": now, "expires_at": row["expires_at"],
-            "status": "pending", "accept_url": url, "emailed": emailed}
+    out = {"id": row["id"], "email": email, "role": role, "created_at": now, "expires_at": row["expires_at"],
+           "status": "pending", "accept_url": url, "emailed": False, "email_error": None}
+    if mailer.configured:
+        # Sent before answering (in a thread, so nothing else waits): the admin learns at once
+        # whether the e-mail went out or the link has to be passed on by hand.
+        mail = _invitation_mail(settings, email, inviter, workspace, role, url, row["expires_at"])
+        out["email_error"] = await mailer.try_send(mail)
+        out["emailed"] = out["email_error"] is None
+    return out
 
 
 async def list_invitations(db: Database, settings: Settings, access: WorkspaceAccess) -> list[dict]:

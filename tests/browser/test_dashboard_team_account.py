@@ -139,9 +139,10 @@ def test_forgot_password_through_real_smtp(browser, server_factory, smtp_inbox, 
     b = open_browsing(browser, live.url, artifacts_dir / "dashboard")
     page = b.page
     page.goto("/#/login")
+    page.get_by_label("Email", exact=True).fill("owner@example.com")
     page.get_by_role("link", name="Forgot your password?").click()
     expect(page.get_by_role("heading", name="Forgot your password?")).to_be_visible()
-    page.get_by_label("Email", exact=True).fill("owner@example.com")
+    expect(page.get_by_label("Email", exact=True)).to_have_value("owner@example.com")  # carried over
     page.get_by_role("button", name="Send reset link").click()
     expect(page.get_by_text("we have sent it a link")).to_be_visible()
     b.shoot("forgot-password")

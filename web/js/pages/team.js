@@ -72,9 +72,10 @@ function inviteForm(ctx, refresh) {
     h("div", { class: "actions" }, h("button", { class: "btn btn-primary", type: "submit" }, "Create invitation link")), result);
   onSubmit(form, async (values) => {
     const invitation = await post(`/workspaces/${ctx.ws}/invitations`, values);
-    const sent = invitation.emailed ? `We are e-mailing it to ${invitation.email}; you can also send it yourself.`
+    const sent = invitation.emailed ? `We e-mailed this link to ${invitation.email}; you can also send it yourself.`
       : `Send this link to ${invitation.email}.`;
-    replace(result, h("div", { class: "callout" },
+    replace(result, h("div", { class: "callout" + (invitation.email_error ? " warn" : ""), role: invitation.email_error ? "alert" : null },
+      invitation.email_error ? h("p", { text: `The e-mail could not be sent: ${invitation.email_error}.` }) : null,
       h("p", { text: `${sent} It works once and expires ${formatDate(invitation.expires_at)}.` }),
       h("div", { class: "secret" }, h("code", { class: "invite-url", text: invitation.accept_url }), copyButton(invitation.accept_url, "Copy link"))));
     form.querySelector("input[name=email]").value = "";
