@@ -80,6 +80,17 @@ def test_invitations_copy_duplicate_revoke_and_role_confirmation(browser, server
     page.get_by_role("dialog").get_by_role("button", name="Change role").click()
     expect(page.get_by_text("member@example.com is now editor.")).to_be_visible()
     assert members_role(owner, "member@example.com") == "editor"
+
+    # With a second admin, the owner may step down; the page then shows what an editor sees.
+    page.get_by_role("combobox", name="Role of member@example.com").select_option("admin")
+    page.get_by_role("dialog").get_by_role("button", name="Change role").click()
+    expect(page.get_by_text("member@example.com is now admin.")).to_be_visible()
+    page.get_by_role("combobox", name="Role of owner@example.com").select_option("editor")
+    expect(page.get_by_role("dialog")).to_contain_text("You will lose admin access")
+    page.get_by_role("dialog").get_by_role("button", name="Change role").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Team")
+    expect(page.get_by_role("region", name="Invite someone")).to_have_count(0)
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="API tokens")).to_have_count(0)
     b.watcher.check()
     b.close()
     owner.close()

@@ -3,7 +3,8 @@
 import { del, get, patch, post } from "../api.js";
 import { badge, button, card, confirmDialog, copyButton, field, onSubmit, pageHeader, table, toast, toastError } from "../components.js";
 import { formatDate, h, replace } from "../dom.js";
-import { session } from "../state.js";
+import { navigate } from "../router.js";
+import { loadMe, session } from "../state.js";
 
 const ROLES = [["viewer", "Viewer (reads)"], ["editor", "Editor (bots and knowledge)"], ["admin", "Admin (everything)"]];
 
@@ -41,6 +42,8 @@ function roleControl(ctx, member, refresh) {
     try {
       await patch(`/workspaces/${ctx.ws}/members/${member.user_id}`, { role });
       toast(`${member.email} is now ${role}.`);
+      // Your own role changed: redraw the whole shell so menus and controls follow it.
+      if (self) { await loadMe(); navigate(`/w/${ctx.ws}/team`, { replace: true }); return; }
     } catch (error) {
       toastError(error);
       select.value = member.role;
