@@ -2,7 +2,8 @@
 
 A link holds 256 random bits; only their SHA-256 is stored. It works once, for an hour, and
 using it (or changing the password) voids every other link of that user. Asking for a link
-answers the same, after the same work, whether or not the address has an account.
+answers the same, at once, whether or not the address has an account: the look-up and the
+mail happen after the answer.
 """
 
 from __future__ import annotations
@@ -62,23 +63,31 @@ def _reset_mail(settings: Settings, user: dict, url: str) -> OutgoingMail:
 
 async def request_reset(db: Database, settings: Settings, mailer: Mailer, limits: AccountLimits,
                         email: str, ip: str) -> None:
-    """The "forgot password" form. Mails a link when the account exists; never says whether it does."""
+    """The "forgot password" form. Mails a link when the account exists; never says whether it does.
+
+    Everything after the per-address throttle runs once the 202 has gone out, so the answer
+    takes the same time for every address, account or not."""
     wait = limits.reset_requests_per_ip.take(ip)
     if wait:
         raise too_many(wait, "password reset requests from this address")
-    key = email.strip().lower()
+    if mailer.configured:
+        mailer.in_background(_mail_link(db, settings, mailer, limits, email.strip().lower(), ip))
+
+
+async def _mail_link(db: Database, settings: Settings, mailer: Mailer, limits: AccountLimits, email: str,
+                     ip: str) -> None:
     # Counted per address typed, account or not, so the limit itself reveals nothing.
-    may_mail = limits.reset_mails_per_email.take(key) == 0 and mailer.configured
+    if limits.reset_mails_per_email.take(email):
+        return
     async with db.write() as conn:
-        # Both paths take the writer and sweep expired links, so they cost the same.
         await account_repo.delete_expired_resets(conn, utc_now_iso())
-        user = await account_repo.user_by_email(conn, key)
-        if user is None or not may_mail:
+        user = await account_repo.user_by_email(conn, email)
+        if user is None:
             return
         token, _ = await _issue_in(conn, user["id"])
         await audit.record(conn, None, "user.password_reset_requested", target_type="user",
                            target_id=user["id"], details={"via": "email"}, ip=ip)
-    mailer.send_later(_reset_mail(settings, user, reset_url(settings, token)))
+    await mailer.try_send(_reset_mail(settings, user, reset_url(settings, token)))
 
 
 async def _open_link(db: Database, token: str) -> dict:

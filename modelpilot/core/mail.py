@@ -15,6 +15,7 @@ import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
+from typing import Any, Coroutine
 
 import anyio
 
@@ -122,13 +123,19 @@ class Mailer:
         """Queue delivery in the background; False (and nothing sent) when mail is off."""
         if self.config is None:
             return False
-        task = asyncio.get_running_loop().create_task(self._deliver(mail))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        self.in_background(self.try_send(mail))
         return True
 
-    async def _deliver(self, mail: OutgoingMail) -> None:
-        await self.try_send(mail)
+    def in_background(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run work that ends in a mail after the response (kept referenced, drained at shutdown)."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._pending.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task) -> None:
+        self._pending.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background e-mail work failed", exc_info=task.exception())
 
     async def drain(self, timeout: float = 10.0) -> None:
         """On shutdown: give queued messages a moment to leave, then give up on them."""
