@@ -15,7 +15,9 @@ from litestar.openapi.plugins import JsonRenderPlugin
 
 from modelpilot import __version__
 from modelpilot.analytics import routes as analytics_routes
+from modelpilot.auth import account_routes
 from modelpilot.auth import routes as auth_routes
+from modelpilot.auth.account import AccountLimits
 from modelpilot.auth.service import AuthLimits
 from modelpilot.auth.context import SESSION_COOKIE, provide_access, provide_principal, provide_user
 from modelpilot.core.clientip import client_ip_of_scope
@@ -27,6 +29,7 @@ from modelpilot.core.csrf import csrf_middleware_factory
 from modelpilot.core.db import Database
 from modelpilot.core.errors import EXCEPTION_HANDLERS
 from modelpilot.core.instance import InstanceLock
+from modelpilot.core.mail import MailConfig, Mailer
 from modelpilot.core.migrate import apply_migrations
 from modelpilot.core.observe import observe_middleware
 from modelpilot.core.secheaders import security_headers_middleware
@@ -65,6 +68,7 @@ def _lifespan(settings: Settings):
         await db.open()
         app.state["db"] = db
         app.state["auth_limits"] = AuthLimits()
+        app.state["account_limits"] = AccountLimits()
         scheduler = Scheduler()
         scheduler.start()
         app.state["scheduler"] = scheduler
@@ -82,6 +86,7 @@ def _lifespan(settings: Settings):
             await worker.stop()
             scheduler.shutdown()
             await close_shared_client()
+            await app.state["mailer"].drain()
             await db.close()
             log.info("database closed cleanly")
 
@@ -113,6 +118,7 @@ def create_app(settings: Settings) -> Litestar:
     route_handlers = [
         healthz,
         *auth_routes.ROUTES,
+        *account_routes.ROUTES,
         *workspace_routes.ROUTES,
         *ops_routes.ROUTES,
         *provider_routes.ROUTES,
@@ -131,6 +137,7 @@ def create_app(settings: Settings) -> Litestar:
             "db": _provide_state("db"),
             "settings": _provide_state("settings"),
             "knowledge": _provide_state("knowledge"),
+            "mailer": _provide_state("mailer"),
             "principal": Provide(provide_principal),
             "user": Provide(provide_user),
             "access": Provide(provide_access),
@@ -149,8 +156,18 @@ def create_app(settings: Settings) -> Litestar:
         debug=False,
     )
     app.state["settings"] = settings
+    app.state["mailer"] = Mailer(mail_config(settings))
     _wrap_outermost(app, settings)
     return app
+
+
+def mail_config(settings: Settings) -> MailConfig | None:
+    """The SMTP settings as core/mail wants them; None (mail off) without an SMTP host."""
+    if not settings.smtp_configured:
+        return None
+    return MailConfig(host=settings.smtp_host.strip(), port=settings.smtp_port, sender=settings.mail_from,
+                      username=settings.smtp_username, password=settings.smtp_password,
+                      security=settings.smtp_security, timeout=settings.smtp_timeout_seconds)
 
 
 def _wrap_outermost(app: Litestar, settings: Settings) -> None:

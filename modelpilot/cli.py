@@ -127,6 +127,37 @@ def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _configure_reset_password(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("email", help="the account's email (login name)")
+
+
+@command("reset-password", "Print a one-time link that lets a user choose a new password (works "
+         "without e-mail; the link expires in an hour).", _configure_reset_password)
+def cmd_reset_password(settings: Settings, args: argparse.Namespace) -> int:
+    from modelpilot.auth.reset import issue_link
+    from modelpilot.core.db import Database
+    from modelpilot.core.migrate import apply_migrations
+
+    async def run() -> dict | None:
+        apply_migrations(settings.db_path)
+        db = Database(settings.db_path, readers=1)
+        await db.open()
+        try:
+            return await issue_link(db, settings, args.email)
+        finally:
+            await db.close()
+
+    link = asyncio.run(run())
+    if link is None:
+        print(f"modelpilot: no account with the email {args.email!r}", file=sys.stderr)
+        return 1
+    print(f"Password reset link for {link['email']} (works once, until {link['expires_at']}):")
+    print(link["url"])
+    if not settings.public_url:
+        print("(set MODELPILOT_PUBLIC_URL if users reach the server under another address)", file=sys.stderr)
+    return 0
+
+
 def _configure_backup(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", nargs="?", default=None,
                         help="backup file (e.g. /backups/mp.db) or directory for a dated file "

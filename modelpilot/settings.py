@@ -81,6 +81,13 @@ def _log_format(raw: str) -> str:
     return value
 
 
+def _smtp_security(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in {"starttls", "tls", "none"}:
+        raise ValueError("expected starttls, tls or none")
+    return value
+
+
 def _positive_float(raw: str) -> float:
     value = float(raw)
     if not value > 0:
@@ -174,6 +181,19 @@ class Settings:
     stripe_api_base: str = setting("https://api.stripe.com", "Base URL of the Stripe API "
                                    "(point it at a stand-in for tests).", _url_or_empty)
 
+    smtp_host: str = setting("", "SMTP server for e-mail (password resets, invitations); empty: no e-mail "
+                             "is sent and links are shown or printed instead.")
+    smtp_port: int = setting(587, "Port of the SMTP server (587 for STARTTLS, 465 for TLS).", _port)
+    smtp_username: str = setting("", "SMTP user name, if the server wants a login.")
+    # Like the Stripe secrets: environment only, never a flag that `ps` would show.
+    smtp_password: str = setting("", "SMTP password.", flag=False)
+    smtp_from: str = setting("", "Sender address of e-mails, e.g. 'ModelPilot <noreply@example.com>' "
+                             "(default noreply@ the public URL's host).")
+    smtp_security: str = setting("starttls", "SMTP transport security: starttls (required, not optional), "
+                                 "tls (implicit, port 465) or none (a relay on this machine only).", _smtp_security)
+    smtp_timeout_seconds: float = setting(20.0, "Seconds allowed for connecting to and talking with the "
+                                          "SMTP server.", _positive_float)
+
     @property
     def db_path(self) -> Path:
         return self.data_dir / "modelpilot.db"
@@ -188,6 +208,17 @@ class Settings:
             return self.public_url
         host = "127.0.0.1" if self.host in {"0.0.0.0", "::"} else self.host
         return f"http://{host}:{self.port}"
+
+    @property
+    def smtp_configured(self) -> bool:
+        return bool(self.smtp_host.strip())
+
+    @property
+    def mail_from(self) -> str:
+        if self.smtp_from.strip():
+            return self.smtp_from.strip()
+        host = urlsplit(self.base_url).hostname or "localhost"
+        return f"ModelPilot <noreply@{host}>"
 
     @property
     def secure_cookies(self) -> bool:

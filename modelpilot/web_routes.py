@@ -108,8 +108,10 @@ def static_response(request: Request, relative: str, extra_headers: dict[str, st
 
 @get("/api/v1/instance", tags=["public"])
 async def instance_info(db: Database, settings: Settings) -> dict:
-    """What the dashboard needs before anyone logs in: first-run state and whether sign-up is open."""
-    return {"setup_needed": await auth.setup_needed(db), "open_signup": settings.open_signup, "version": __version__}
+    """What the dashboard needs before anyone logs in: first-run state, whether sign-up is open and
+    whether this instance can e-mail (the "forgot password" page says what to do when it cannot)."""
+    return {"setup_needed": await auth.setup_needed(db), "open_signup": settings.open_signup,
+            "email_enabled": settings.smtp_configured, "version": __version__}
 
 
 @get("/", tags=["dashboard"], include_in_schema=False)
@@ -121,6 +123,13 @@ async def dashboard_index(request: Request) -> Response:
 async def widget_preview(request: Request) -> Response:
     return static_response(request, "widget-preview.html", {
         "Content-Security-Policy": PREVIEW_CONTENT_SECURITY_POLICY, "X-Frame-Options": "SAMEORIGIN"})
+
+
+@get("/api/docs", tags=["dashboard"], include_in_schema=False)
+async def api_docs(request: Request) -> Response:
+    """The API reference: a page of our own that reads /schema/openapi.json, so it works offline
+    (the viewers Litestar bundles load their scripts from a CDN)."""
+    return static_response(request, "api-docs.html")
 
 
 @get("/css/{asset:path}", tags=["dashboard"], include_in_schema=False)
@@ -143,4 +152,4 @@ async def dashboard_favicon(request: Request) -> Response:
     return static_response(request, "img/favicon.svg")
 
 
-ROUTES = [instance_info, dashboard_index, widget_preview, dashboard_css, dashboard_js, dashboard_img, dashboard_favicon]
+ROUTES = [instance_info, dashboard_index, widget_preview, api_docs, dashboard_css, dashboard_js, dashboard_img, dashboard_favicon]

@@ -9,8 +9,9 @@ from litestar.params import Parameter
 
 from modelpilot.auth.context import Principal, WorkspaceAccess
 from modelpilot.core.db import Database
+from modelpilot.core.mail import Mailer
 from modelpilot.settings import Settings
-from modelpilot.workspaces import service
+from modelpilot.workspaces import invitations, service
 from modelpilot.workspaces.schemas import (
     ApiTokenBody,
     CreateWorkspaceBody,
@@ -63,13 +64,14 @@ async def remove_member(db: Database, access: WorkspaceAccess, user_id: str) -> 
 
 
 @get(WS + "/invitations", tags=["workspaces"])
-async def list_invitations(db: Database, access: WorkspaceAccess) -> list[dict]:
-    return await service.list_invitations(db, access)
+async def list_invitations(db: Database, settings: Settings, access: WorkspaceAccess) -> list[dict]:
+    return await invitations.list_invitations(db, settings, access)
 
 
 @post(WS + "/invitations", tags=["workspaces"])
-async def create_invitation(db: Database, settings: Settings, access: WorkspaceAccess, data: InvitationBody) -> dict:
-    return await service.create_invitation(db, settings, access, data.email, data.role)
+async def create_invitation(db: Database, settings: Settings, mailer: Mailer, access: WorkspaceAccess,
+                            data: InvitationBody) -> dict:
+    return await invitations.create_invitation(db, settings, mailer, access, data.email, data.role)
 
 
 @delete(WS + "/invitations/{invitation_id:str}", tags=["workspaces"], status_code=204)

@@ -14,13 +14,12 @@ from modelpilot.core import audit, fulltext
 from modelpilot.core.db import Connection, Database
 from modelpilot.core.errors import ApiError, not_found
 from modelpilot.core.ids import iso_from_epoch, new_id, utc_now_iso
-from modelpilot.core.tokens import hash_token, new_api_token, new_secret
-from modelpilot.core.validate import clean_email, clean_text
+from modelpilot.core.tokens import hash_token, new_api_token
+from modelpilot.core.validate import clean_text
 from modelpilot.settings import Settings
 from modelpilot.workspaces import repo
 from modelpilot.workspaces.schemas import UpdateWorkspaceBody, WorkspaceSettings
 
-INVITATION_DAYS = 7
 TOKEN_TOUCH_SECONDS = 60
 
 # Other domains register clean-up that must run before a workspace's rows go (for example
@@ -158,28 +157,6 @@ async def remove_member(db: Database, access: WorkspaceAccess, user_id: str) -> 
 async def count_members(db: Database, workspace_id: str) -> int:
     async with db.read() as conn:
         return await repo.count_members(conn, workspace_id)
-
-
-async def create_invitation(db: Database, settings: Settings, access: WorkspaceAccess, email: str, role: str) -> dict:
-    access.require("admin")
-    email = clean_email(email)
-    token = new_secret(32)
-    row = {"id": new_id(), "email": email, "role": role, "token_hash": hash_token(token),
-           "invited_by": access.user_id, "created_at": utc_now_iso(),
-           "expires_at": iso_from_epoch(time.time() + INVITATION_DAYS * 86400)}
-    async with db.write() as conn:
-        await billing.ensure_under_limit_in(conn, settings, access.workspace_id, "members")
-        await repo.insert_invitation(conn, access.workspace_id, row)
-        await audit.record(conn, access.workspace_id, "invitation.created", **access.audit_actor,
-                           target_type="invitation", target_id=row["id"], details={"email": email, "role": role})
-    return {"id": row["id"], "email": email, "role": role, "expires_at": row["expires_at"],
-            "accept_url": f"{settings.base_url}/#/invite/{token}"}
-
-
-async def list_invitations(db: Database, access: WorkspaceAccess) -> list[dict]:
-    access.require("admin")
-    async with db.read() as conn:
-        return await repo.list_invitations(conn, access.workspace_id)
 
 
 async def revoke_invitation(db: Database, access: WorkspaceAccess, invitation_id: str) -> None:

@@ -85,9 +85,9 @@ function reloadPage() {
   navigate(currentPath(), { replace: true });
 }
 
-function authPage(name) {
+function authPage(name, loader = () => import("./pages/auth.js")) {
   return async (params, query) => {
-    const page = await import("./pages/auth.js");
+    const page = await loader();
     await page[name]({ params, query, instance: await instanceInfo(), afterLogin });
     document.title = `${document.querySelector("h1") ? document.querySelector("h1").textContent : "ModelPilot"} · ModelPilot`;
   };
@@ -98,6 +98,9 @@ route("/setup", authPage("setupPage"));
 route("/login", authPage("loginPage"));
 route("/signup", authPage("signupPage"));
 route("/invite/:token", authPage("invitePage"));
+route("/forgot", authPage("forgotPage", () => import("./pages/account.js")));
+route("/reset/:token", authPage("resetPage", () => import("./pages/account.js")));
+route("/profile", async () => { if (await ensureSession()) { const ws = lastWorkspace(); navigate(ws ? `/w/${ws}/profile` : "/workspaces/new", { replace: true }); } });
 route("/workspaces/new", async () => { if (await ensureSession()) (await import("./pages/auth.js")).newWorkspacePage({ afterLogin }); });
 
 const pages = {
@@ -114,6 +117,7 @@ const pages = {
   tokens: () => import("./pages/tokens.js"),
   billing: () => import("./pages/billing.js"),
   settings: () => import("./pages/settings.js"),
+  profile: () => import("./pages/profile.js"),
 };
 route("/w/:ws", (params) => navigate(`/w/${params.ws}/overview`, { replace: true }));
 route("/w/:ws/overview", workspacePage("overview", pages.overview));
@@ -130,6 +134,7 @@ route("/w/:ws/team", workspacePage("team", pages.team));
 route("/w/:ws/tokens", workspacePage("tokens", pages.tokens, "admin"));
 route("/w/:ws/billing", workspacePage("billing", pages.billing, "admin"));
 route("/w/:ws/settings", workspacePage("settings", pages.settings));
+route("/w/:ws/profile", workspacePage("profile", pages.profile));
 otherwise(() => navigate("/", { replace: true }));
 
 document.querySelector(".skip-link").addEventListener("click", (event) => {

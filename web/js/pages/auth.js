@@ -45,7 +45,13 @@ export function loginPage({ instance, afterLogin, query }) {
     remember(await post("/auth/login", values));
     afterLogin();
   });
-  renderBare(h("h1", { text: "Log in" }), form,
+  // Carries the email already typed over to the reset form.
+  const toForgot = (event) => {
+    const email = form.querySelector("input[name=email]").value.trim();
+    if (email) { event.preventDefault(); navigate(`/forgot?email=${encodeURIComponent(email)}`); }
+  };
+  const forgot = h("p", {}, h("a", { href: "#/forgot", text: "Forgot your password?", on: { click: toForgot } }));
+  renderBare(h("h1", { text: "Log in" }), form, forgot,
     footer(instance.open_signup ? h("span", {}, "No account? ", h("a", { href: "#/signup" }, "Sign up"), " · ") : null, themeToggle()));
 }
 
