@@ -26,7 +26,8 @@ def open_model_stream(resolved: ResolvedModel, bot: dict, settings: Settings, me
         return ExtractiveStream(question, chunks, prompt_text)
     call = LLMCall(resolved.route.litellm_model, messages, resolved.api_key, resolved.api_base,
                    temperature=bot["temperature"], max_tokens=bot["max_tokens"],
-                   connect_timeout=settings.llm_connect_timeout, idle_timeout=settings.llm_idle_timeout)
+                   connect_timeout=settings.llm_connect_timeout, idle_timeout=settings.llm_idle_timeout,
+                   provider=resolved.route.provider, allow_private=settings.providers_may_reach_private)
     return model_stream(call, resolved.route.provider, settings.llm_direct_openai)
 
 

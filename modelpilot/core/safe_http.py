@@ -64,6 +64,9 @@ class AddressPolicy:
     allow_private: bool = False
     # Addresses treated as public (tests run everything on 127.0.0.1 and need one "public" host).
     trusted: frozenset = frozenset()
+    # The sentence that tells an operator which setting allows such addresses.
+    refusal_hint: str = ("An administrator can allow intranet sources with "
+                         "MODELPILOT_INGEST_ALLOW_PRIVATE=1.")
 
     def allows(self, ip: IPAddress) -> bool:
         return self.allow_private or ip in self.trusted or is_public_address(ip)
@@ -81,8 +84,7 @@ class AddressGuardBackend(httpcore.AsyncNetworkBackend):
         for address in addresses:
             if not self._policy.allows(ipaddress.ip_address(address)):
                 raise FetchError("blocked_address", f"Refused to connect to {host}: it resolves to {address}, "
-                                 "a private, loopback or link-local address. An administrator can allow "
-                                 "intranet sources with MODELPILOT_INGEST_ALLOW_PRIVATE=1.")
+                                 f"a private, loopback or link-local address. {self._policy.refusal_hint}")
         return addresses
 
     async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
@@ -126,6 +128,11 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
             ssl_context=httpx.create_ssl_context(trust_env=False), max_connections=10,
             max_keepalive_connections=5, keepalive_expiry=5.0, http1=True, http2=False,
             retries=0, network_backend=backend)
+
+
+def guarded_transport(policy: AddressPolicy, resolver: Resolver = system_resolver) -> httpx.AsyncBaseTransport:
+    """An httpx transport whose every connection passes the address check of `policy`."""
+    return _GuardedTransport(AddressGuardBackend(policy, resolver))
 
 
 @dataclass
