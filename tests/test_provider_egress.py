@@ -104,9 +104,9 @@ def test_upstream_error_text_reaches_the_dashboard_log_but_never_a_widget_visito
 
 # -- the connect-time half: a name that passed the first check but resolves privately later ----------
 
-def blocked_call(fake_llm, provider: str = "openai") -> LLMCall:
+def blocked_call(fake_llm, provider: str = "openai", model: str = "gpt-4o-mini") -> LLMCall:
     base = fake_llm.url.replace("127.0.0.1", "localhost")
-    return LLMCall("gpt-4o-mini", [{"role": "user", "content": "hi"}], KEY, base, connect_timeout=5,
+    return LLMCall(model, [{"role": "user", "content": "hi"}], KEY, base, connect_timeout=5,
                    idle_timeout=5, provider=provider, allow_private=False)
 
 
@@ -125,12 +125,19 @@ def test_the_direct_clients_guarded_session_refuses_private_addresses_at_connect
     assert len(fake_llm.requests) == before
 
 
-def test_litellm_calls_get_a_client_that_refuses_private_addresses_at_connect_time(fake_llm) -> None:
+@pytest.mark.parametrize("provider, model", [
+    ("openai", "gpt-4o-mini"), ("openai_compatible", "openai/local-model"), ("ollama", "ollama_chat/llama3.2"),
+    ("anthropic", "anthropic/claude-3-5-haiku-latest"), ("groq", "groq/llama3-8b"), ("lm_studio", "lm_studio/x"),
+])
+def test_litellm_calls_get_a_client_that_refuses_private_addresses_at_connect_time(fake_llm, provider,
+                                                                                   model) -> None:
     async def run() -> None:
         litellm = await llm.load_litellm()
-        call = blocked_call(fake_llm)
+        call = blocked_call(fake_llm, provider, model)
         with pytest.raises(Exception) as raised:  # straight to LiteLLM, without the pre-call check
-            await litellm.acompletion(**llm._call_kwargs(call), stream=False)
+            response = await litellm.acompletion(**llm._call_kwargs(call), stream=True)
+            async for _ in response:
+                pass
         refusal = llm._failure(raised.value, call)
         assert refusal.code == "provider_blocked" and SETTING in refusal.message
 

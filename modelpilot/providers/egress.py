@@ -10,8 +10,10 @@ instance, where a local Ollama or vLLM is the usual case; no when open signup is
 When they are not allowed, each call is checked twice, like URL sources (core/safe_http.py):
 before it starts (the target host is resolved and every address must be public) and at connect
 time (the direct client resolves through a guarded resolver and connects only to what it
-validated; LiteLLM's OpenAI-style calls go through an httpx client on safe_http's guarded
-transport), so a DNS answer that changes between the check and the connection is refused too.
+validated; LiteLLM calls get a client on safe_http's guarded transport), so a DNS answer that
+changes between the check and the connection is refused too. LiteLLM takes a client of one of two
+kinds depending on the provider (measured with litellm 1.110 against a refused address, see
+tests/test_provider_egress.py); a provider in neither list keeps the check before the call only.
 """
 
 from __future__ import annotations
@@ -36,6 +38,13 @@ LOCAL_DEFAULT_BASES = {
     "lm_studio": "http://localhost:1234/v1", "llamafile": "http://127.0.0.1:8080/v1",
 }
 POLICY = AddressPolicy(allow_private=False, refusal_hint=REFUSED_HINT)
+# LiteLLM provider prefixes served through the OpenAI SDK (they take an AsyncOpenAI client)...
+OPENAI_SDK_PROVIDERS = frozenset({"openai", "openai_compatible", "lm_studio", "perplexity", "llamafile",
+                                  "nvidia_nim", "cerebras", "deepinfra", "sambanova"})
+# ...and those served by LiteLLM's own HTTP handler (they take an AsyncHTTPHandler).
+HTTP_HANDLER_PROVIDERS = frozenset({"anthropic", "gemini", "mistral", "groq", "openrouter", "ollama", "ollama_chat",
+                                    "hosted_vllm", "deepseek", "together_ai", "fireworks_ai", "xai", "huggingface",
+                                    "databricks"})
 
 
 def blocked(host: str, address: str) -> LLMError:
@@ -87,6 +96,26 @@ class GuardedResolver(AbstractResolver):
         await self._inner.close()
 
 
+def provider_prefix(call: Any) -> str:
+    prefix, slash, _ = call.litellm_model.partition("/")
+    return prefix if slash else call.provider
+
+
+def guarded_litellm_client(call: Any) -> Any | None:
+    """The client to hand LiteLLM so its connections pass the guard, or None if none fits."""
+    prefix = provider_prefix(call)
+    if prefix in OPENAI_SDK_PROVIDERS:
+        return guarded_openai_client(call)
+    if prefix in HTTP_HANDLER_PROVIDERS:
+        from litellm.llms.custom_httpx.http_handler import AsyncHTTPHandler
+
+        from modelpilot.core.safe_http import guarded_transport
+
+        return AsyncHTTPHandler(transport=guarded_transport(POLICY), follow_redirects=False,
+                                timeout=call.idle_timeout)
+    return None
+
+
 def guarded_openai_client(call: Any) -> Any:
     """An AsyncOpenAI client whose every connection passes the address guard, for LiteLLM's
     OpenAI-style providers (LiteLLM uses a client it is given as is)."""
@@ -97,8 +126,8 @@ def guarded_openai_client(call: Any) -> Any:
 
     http = httpx.AsyncClient(transport=guarded_transport(POLICY), follow_redirects=False, trust_env=False,
                              timeout=httpx.Timeout(call.idle_timeout, connect=call.connect_timeout))
-    return openai.AsyncOpenAI(api_key=call.api_key or "none", base_url=call.api_base, http_client=http,
-                              max_retries=0)
+    return openai.AsyncOpenAI(api_key=call.api_key or "none", base_url=target_of(call.litellm_model, call.api_base),
+                              http_client=http, max_retries=0)
 
 
 def connect_refusal(exc: BaseException) -> LLMError | None:

@@ -19,7 +19,7 @@ from typing import Any, AsyncIterator
 
 import anyio
 
-from modelpilot.providers.egress import check_target, connect_refusal, guarded_openai_client
+from modelpilot.providers.egress import check_target, connect_refusal, guarded_litellm_client, target_of
 from modelpilot.providers.errors import LLMError, translate_error
 
 log = logging.getLogger("modelpilot.providers.llm")
@@ -80,8 +80,6 @@ class LLMCall:
     provider: str = ""          # our provider name (ModelRoute.provider)
     allow_private: bool = True  # settings.providers_may_reach_private (see egress.py)
 
-
-OPENAI_STYLE = frozenset({"openai", "openai_compatible"})  # LiteLLM calls these with an AsyncOpenAI client
 
 
 @dataclass
@@ -191,8 +189,10 @@ def _call_kwargs(call: LLMCall) -> dict:
         kwargs["api_key"] = call.api_key
     if call.api_base:
         kwargs["api_base"] = call.api_base
-        if not call.allow_private and call.provider in OPENAI_STYLE:
-            kwargs["client"] = guarded_openai_client(call)  # the connect-time half of the check
+    if not call.allow_private and target_of(call.litellm_model, call.api_base):
+        client = guarded_litellm_client(call)  # the connect-time half of the check (egress.py)
+        if client is not None:
+            kwargs["client"] = client
     return kwargs
 
 
