@@ -139,6 +139,10 @@ class Settings:
     backup_dir: str = setting("", "Directory for scheduled backups (default DATA_DIR/backups).")
     ingest_allow_private: bool = setting(False, "Let URL sources reach private, loopback and link-local "
                                          "addresses (intranet docs). Off by default: it opens SSRF.", _bool)
+    provider_allow_private: bool | None = setting(
+        None, "Let LLM provider URLs (a workspace's api_base, a local Ollama) reach private, loopback and "
+        "link-local addresses. Unset: true on a private instance, false when open signup is on. Set it false "
+        "whenever people who are not the operator hold admin roles (an agency's clients).", _bool)
     max_upload_bytes: int = setting(20_000_000, "Largest uploaded knowledge file in bytes (larger: 413).",
                                     _positive_int)
     max_fetch_bytes: int = setting(10_000_000, "Largest web page or remote file fetched for knowledge, in bytes.",
@@ -219,6 +223,11 @@ class Settings:
             return self.smtp_from.strip()
         host = urlsplit(self.base_url).hostname or "localhost"
         return f"ModelPilot <noreply@{host}>"
+    def providers_may_reach_private(self) -> bool:
+        """provider_allow_private as set, else true unless open signup lets strangers be admins."""
+        if self.provider_allow_private is None:
+            return not self.open_signup
+        return self.provider_allow_private
 
     @property
     def secure_cookies(self) -> bool:

@@ -69,7 +69,8 @@ def _resolve(relative: str) -> Path:
     """The file under web/ for a URL path; refuses anything that escapes web/ or is hidden."""
     root = web_root().resolve()
     parts = [p for p in relative.split("/") if p]
-    if any(p.startswith(".") for p in parts):
+    # A NUL or control character makes the file system calls below raise: no such file, plainly.
+    if any(p.startswith(".") or not p.isprintable() for p in parts):
         raise not_found("file")
     candidate = root.joinpath(*parts).resolve()
     if root not in candidate.parents or not candidate.is_file():

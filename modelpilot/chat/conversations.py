@@ -31,6 +31,10 @@ def make_filter(chatbot_id: str | None, start: str | None, end: str | None, q: s
     query = (q or "").strip() or None
     if query and len(query) > 200:
         raise invalid("q", "must be at most 200 characters")
+    if query and not query.isprintable():  # NUL and other control characters break full-text search
+        raise invalid("q", "must not contain control characters")
+    if chatbot_id and not chatbot_id.isprintable():
+        raise invalid("chatbot_id", "must not contain control characters")
     return ConversationFilter(chatbot_id or None, lower, upper, query)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Annotated, Literal
 
-from litestar import delete, get, post
+from litestar import Request, delete, get, post
 from litestar.params import Parameter
 from litestar.response import Stream
 
@@ -23,12 +23,14 @@ Text = Annotated[str | None, Parameter(max_length=200)]
 
 
 @post(WS + "/chatbots/{bot:str}/chat", tags=["chat"], status_code=200)
-async def chat(db: Database, settings: Settings, access: WorkspaceAccess, bot: str, data: ChatBody) -> Stream:
+async def chat(request: Request, db: Database, settings: Settings, access: WorkspaceAccess, bot: str,
+               data: ChatBody) -> Stream:
+    service.require_chat_role(access)
     row = await chatbots.get_bot(db, access.workspace_id, bot)
     channel = "preview" if access.principal.is_user else "api"
     events = service.stream_reply(db, settings, workspace_id=access.workspace_id, bot=row,
                                   session_id=data.session_id or new_id(), message=data.message, channel=channel)
-    return await sse_response(events)
+    return await sse_response(events, request.receive)
 
 
 @get(WS + "/conversations", tags=["conversations"])

@@ -123,9 +123,32 @@ def _unexpected_handler(request: Request, exc: Exception) -> Response:
     return Response(error_body("internal_error", "Something went wrong on our side."), status_code=500)
 
 
+def _raised_while_decoding_json(exc: BaseException) -> bool:
+    """True when the innermost Python frame is the JSON decoder of a request body (msgspec, in C,
+    raises RecursionError for deep nesting and UnicodeDecodeError for bad bytes in a string)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and tb.tb_frame.f_code.co_name in {"decode_json", "decode_body"}
+
+
+def body_not_json(exc: BaseException) -> ApiError:
+    reason = "it is nested too deeply" if isinstance(exc, RecursionError) else "it is not valid UTF-8"
+    return ApiError(400, "invalid_json", f"body: The request body is not valid JSON ({reason}).",
+                    [{"field": "body", "message": f"not valid JSON: {reason}"}])
+
+
+def _decode_failure_handler(request: Request, exc: Exception) -> Response:
+    if _raised_while_decoding_json(exc):
+        return _api_error_handler(request, body_not_json(exc))
+    return _unexpected_handler(request, exc)
+
+
 EXCEPTION_HANDLERS = {
     ApiError: _api_error_handler,
     ValidationException: _validation_handler,
     HTTPException: _http_handler,
+    RecursionError: _decode_failure_handler,
+    UnicodeDecodeError: _decode_failure_handler,
     Exception: _unexpected_handler,
 }

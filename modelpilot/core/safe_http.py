@@ -11,7 +11,9 @@ same guard. Proxies from the environment are ignored: a proxy would make the che
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable, Iterable
 from urllib.parse import urljoin, urlsplit
@@ -64,6 +66,9 @@ class AddressPolicy:
     allow_private: bool = False
     # Addresses treated as public (tests run everything on 127.0.0.1 and need one "public" host).
     trusted: frozenset = frozenset()
+    # The sentence that tells an operator which setting allows such addresses.
+    refusal_hint: str = ("An administrator can allow intranet sources with "
+                         "MODELPILOT_INGEST_ALLOW_PRIVATE=1.")
 
     def allows(self, ip: IPAddress) -> bool:
         return self.allow_private or ip in self.trusted or is_public_address(ip)
@@ -81,8 +86,7 @@ class AddressGuardBackend(httpcore.AsyncNetworkBackend):
         for address in addresses:
             if not self._policy.allows(ipaddress.ip_address(address)):
                 raise FetchError("blocked_address", f"Refused to connect to {host}: it resolves to {address}, "
-                                 "a private, loopback or link-local address. An administrator can allow "
-                                 "intranet sources with MODELPILOT_INGEST_ALLOW_PRIVATE=1.")
+                                 f"a private, loopback or link-local address. {self._policy.refusal_hint}")
         return addresses
 
     async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
@@ -126,6 +130,11 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
             ssl_context=httpx.create_ssl_context(trust_env=False), max_connections=10,
             max_keepalive_connections=5, keepalive_expiry=5.0, http1=True, http2=False,
             retries=0, network_backend=backend)
+
+
+def guarded_transport(policy: AddressPolicy, resolver: Resolver = system_resolver) -> httpx.AsyncBaseTransport:
+    """An httpx transport whose every connection passes the address check of `policy`."""
+    return _GuardedTransport(AddressGuardBackend(policy, resolver))
 
 
 @dataclass
@@ -201,6 +210,8 @@ class SafeFetcher:
             raise FetchError("connect_error", f"Could not fetch {url}: {exc}", transient=True, url=url) from None
         except httpx.DecodingError:
             raise FetchError("bad_encoding", f"{url} sent a body that could not be decoded", url=url) from None
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol, UnicodeError) as exc:  # e.g. a host idna refuses
+            raise FetchError("bad_url", f"Could not fetch {url}: {exc}", url=url) from None
 
     async def _read_capped(self, response: httpx.Response, url: str) -> bytes:
         declared = response.headers.get("content-length", "")
@@ -224,12 +235,45 @@ def _raise_for_status(url: str, status: int) -> None:
     raise FetchError("http_status", f"{url} answered HTTP {status}", transient=transient, url=url)
 
 
+_NUMERIC_HOST = re.compile(r"^(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]*))*\.?$", re.IGNORECASE)
+
+
+def host_problem(host: str) -> str | None:
+    """Why a host name cannot be fetched safely, or None. Numbers in any spelling but the plain
+    dotted quad (0177.0.0.1 octal, 127.000.000.001, 2130706433, 0x7f.1) are read differently by
+    different resolvers, and non-ASCII look-alikes (①②⑦.0.0.1, full-width digits) fold to an
+    address only after our check: both are refused rather than guessed at."""
+    if not host.isascii():
+        folded = unicodedata.normalize("NFKC", host)
+        if folded != host and (folded.isascii() and _NUMERIC_HOST.match(folded)):
+            return f"the host {host!r} spells an IP address in look-alike characters; write it as {folded}"
+        try:
+            host.encode("idna")
+        except UnicodeError:
+            return f"the host {host!r} is not a valid domain name"
+        return None
+    if _NUMERIC_HOST.match(host) and not _is_ip(host):
+        return f"the host {host} is an IP address in a non-standard form; write it as four decimal numbers"
+    return None
+
+
 def check_url(url: str) -> None:
     """Scheme and literal-address checks that need no network; raises FetchError."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        raise FetchError("bad_url", "The URL cannot be parsed", url=url) from None
     if parts.scheme not in {"http", "https"}:
         raise FetchError("bad_scheme", "Only http and https URLs can be fetched", url=url)
-    if not parts.hostname:
+    if not host:
         raise FetchError("bad_url", "The URL has no host name", url=url)
     if parts.username or parts.password:
         raise FetchError("bad_url", "URLs with credentials are not fetched", url=url)
+    problem = host_problem(host)
+    if problem:
+        raise FetchError("bad_url", f"Not fetched: {problem}", url=url)
+    try:
+        httpx.URL(url)  # the client's own parser (IDNA 2008): what it refuses later, refuse now
+    except (httpx.InvalidURL, UnicodeError) as exc:
+        raise FetchError("bad_url", f"Not fetched: the URL is not valid ({exc})", url=url) from None

@@ -47,12 +47,25 @@ async def check_provider_name(provider: str) -> str:
 
 
 def clean_api_base(value: str | None) -> str | None:
+    """A base URL only: scheme, host, port and path. A query or fragment would let the stored
+    key be sent to a path of the admin's choosing (`http://host/anything?` + our path), and
+    userinfo hides the real host from a reader."""
     if value is None or not value.strip():
         return None
     base = value.strip().rstrip("/")
-    parts = urlsplit(base)
+    try:
+        parts = urlsplit(base)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:
+        raise invalid("api_base", "must be an http(s) URL such as http://localhost:11434") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise invalid("api_base", "must be an http(s) URL such as http://localhost:11434")
+    if "?" in base or "#" in base:
+        raise invalid("api_base", "must be a base URL without a query (?) or fragment (#)")
+    if "@" in parts.netloc:
+        raise invalid("api_base", "must not contain a user name or password (user@host)")
+    if not base.isprintable() or any(ch.isspace() for ch in base):
+        raise invalid("api_base", "must not contain spaces or control characters")
     return base
 
 
@@ -157,7 +170,8 @@ async def test_provider(db: Database, settings: Settings, access: WorkspaceAcces
     resolved = _credentials(settings, access.workspace_id, route, rows)
     call = LLMCall(route.litellm_model, [{"role": "user", "content": "Say OK."}], resolved.api_key,
                    resolved.api_base, connect_timeout=settings.llm_connect_timeout,
-                   idle_timeout=settings.llm_idle_timeout)
+                   idle_timeout=settings.llm_idle_timeout, provider=provider,
+                   allow_private=settings.providers_may_reach_private)
     try:
         seconds = await one_token_call(call)
     except LLMError as exc:

@@ -116,7 +116,7 @@ async def widget_chat(request: Request, db: Database, settings: Settings, bot_id
     widget_runtime.limits.check_message(visit.address, bot_id, session_id)
     await service.count_daily_message(db, visit.bot, settings.widget_daily_messages)
     visitor = widget_runtime.hasher.hash(visit.address)
-    stream = await sse_response(service.reply(db, settings, visit.bot, session_id, message, visitor))
+    stream = await sse_response(service.reply(db, settings, visit.bot, session_id, message, visitor), request.receive)
     stream.headers.update(visit.cors)
     return stream
 

@@ -65,5 +65,7 @@ export async function render(ctx) {
     try { await del(`/workspaces/${ctx.ws}/chatbots/${bot.id}`); toast("Chatbot deleted."); navigate(`${ctx.base}/bots`); } catch (error) { toastError(error); }
   }, { kind: "danger" }) : null;
   replace(ctx.main, pageHeader(bot.name, bot.published ? badge("published") : badge("draft"), remove), botTabs(ctx, bot, "settings"),
-    h("div", { class: "grid-2" }, card("Settings", form), card("Preview", previewChat(ctx, bot))));
+    h("div", { class: "grid-2" }, card("Settings", form), card("Preview", canEdit ? previewChat(ctx, bot)
+      // Chat spends tokens and the message quota, so the server refuses it below the editor role.
+      : h("p", { class: "muted", "data-testid": "preview-refused", text: "Previewing the chat needs the editor role or above: each message spends tokens and the workspace's message quota. Ask an admin for a higher role." }))));
 }
