@@ -223,6 +223,8 @@ class Settings:
             return self.smtp_from.strip()
         host = urlsplit(self.base_url).hostname or "localhost"
         return f"ModelPilot <noreply@{host}>"
+
+    @property
     def providers_may_reach_private(self) -> bool:
         """provider_allow_private as set, else true unless open signup lets strangers be admins."""
         if self.provider_allow_private is None:
