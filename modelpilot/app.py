@@ -23,6 +23,7 @@ from modelpilot.billing import routes as billing_routes
 from modelpilot.billing.plans import load_catalog
 from modelpilot.chat import routes as chat_routes
 from modelpilot.chatbots import routes as chatbot_routes
+from modelpilot.core.body_type import json_body_middleware
 from modelpilot.core.csrf import csrf_middleware_factory
 from modelpilot.core.db import Database
 from modelpilot.core.errors import EXCEPTION_HANDLERS
@@ -30,6 +31,7 @@ from modelpilot.core.instance import InstanceLock
 from modelpilot.core.migrate import apply_migrations
 from modelpilot.core.observe import observe_middleware
 from modelpilot.core.secheaders import security_headers_middleware
+from modelpilot.core.tokens import API_TOKEN_PREFIX
 from modelpilot.ops import routes as ops_routes
 from modelpilot.ops.jobs import register_ops_jobs
 from modelpilot.knowledge import routes as knowledge_routes
@@ -48,6 +50,8 @@ log = logging.getLogger("modelpilot.app")
 
 # Paths whose unsafe requests carry no cookie authority (public widget, Stripe's webhook).
 CSRF_EXEMPT = ("/api/v1/widget/", "/api/v1/billing/stripe/webhook")
+# Paths that hand out sessions: checked for a cross-site origin even without a cookie.
+CSRF_SESSION_ROUTES = ("/api/v1/auth/", "/api/v1/invitations/")
 
 
 @get("/healthz", tags=["public"])
@@ -135,7 +139,11 @@ def create_app(settings: Settings) -> Litestar:
             "user": Provide(provide_user),
             "access": Provide(provide_access),
         },
-        middleware=[csrf_middleware_factory(SESSION_COOKIE, settings.public_url, CSRF_EXEMPT)],
+        middleware=[
+            csrf_middleware_factory(SESSION_COOKIE, settings.public_url, CSRF_EXEMPT,
+                                    session_prefixes=CSRF_SESSION_ROUTES, token_prefix=API_TOKEN_PREFIX),
+            json_body_middleware,
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(

@@ -98,7 +98,8 @@ async def accept_invitation(request: Request, db: Database, settings: Settings, 
     principal = await optional_principal(request)
     ip = _ip(request, settings)
     if principal is not None and principal.is_user:
-        await workspaces.accept_invitation(db, token, principal.user_id, ip=ip, settings=settings)
+        await workspaces.accept_invitation(db, token, principal.user_id, principal.email or "", ip=ip,
+                                           settings=settings)
         return Response(await service.me(db, principal.user_id))
     data = data or AcceptInvitationBody()
     if not data.email or not data.password:

@@ -106,7 +106,7 @@ async def widget_config(request: Request, db: Database, settings: Settings, bot_
     return Response(service.public_config(visit.bot, settings), headers=headers)
 
 
-@post(BOT + "/chat", tags=["widget"], status_code=200)
+@post(BOT + "/chat", tags=["widget"], status_code=200, opt={"json_body": True})
 async def widget_chat(request: Request, db: Database, settings: Settings, bot_id: str,
                       widget_runtime: WidgetRuntime) -> Stream:
     visit = await admit(request, db, settings, bot_id)
@@ -130,7 +130,7 @@ async def widget_history(request: Request, db: Database, settings: Settings, bot
     return Response({"messages": messages}, headers={**visit.cors, "Cache-Control": "no-store"})
 
 
-@post(BOT + "/feedback", tags=["widget"], status_code=204)
+@post(BOT + "/feedback", tags=["widget"], status_code=204, opt={"json_body": True})
 async def widget_feedback(request: Request, db: Database, settings: Settings, bot_id: str,
                           widget_runtime: WidgetRuntime) -> Response[None]:
     visit = await admit(request, db, settings, bot_id)
