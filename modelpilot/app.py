@@ -30,6 +30,7 @@ from modelpilot.core.errors import EXCEPTION_HANDLERS
 from modelpilot.core.instance import InstanceLock
 from modelpilot.core.migrate import apply_migrations
 from modelpilot.core.observe import observe_middleware
+from modelpilot.core.private import secure_data_dir
 from modelpilot.core.secheaders import security_headers_middleware
 from modelpilot.core.tokens import API_TOKEN_PREFIX
 from modelpilot.ops import routes as ops_routes
@@ -112,7 +113,7 @@ def _provide_state(key: str):
 
 
 def create_app(settings: Settings) -> Litestar:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secure_data_dir(settings.data_dir)
     load_catalog(settings)  # a broken plans file stops start-up with its reason, not a later 500
     route_handlers = [
         healthz,
