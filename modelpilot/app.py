@@ -27,12 +27,13 @@ from modelpilot.core.body_type import json_body_middleware
 from modelpilot.core.csrf import csrf_middleware_factory
 from modelpilot.core.db import Database
 from modelpilot.core.errors import EXCEPTION_HANDLERS
+from modelpilot.core.hostcheck import host_guard_middleware
 from modelpilot.core.instance import InstanceLock
 from modelpilot.core.migrate import apply_migrations
 from modelpilot.core.observe import observe_middleware
 from modelpilot.core.private import secure_data_dir
 from modelpilot.core.secheaders import security_headers_middleware
-from modelpilot.core.tokens import API_TOKEN_PREFIX
+from modelpilot.core.tokens import API_TOKEN_PREFIX, new_secret
 from modelpilot.ops import routes as ops_routes
 from modelpilot.ops.jobs import register_ops_jobs
 from modelpilot.knowledge import routes as knowledge_routes
@@ -158,6 +159,8 @@ def create_app(settings: Settings) -> Litestar:
         debug=False,
     )
     app.state["settings"] = settings
+    # First-run setup from anywhere but this machine needs this; `modelpilot serve` prints it.
+    app.state["setup_token"] = new_secret(24)
     _wrap_outermost(app, settings)
     return app
 
@@ -168,5 +171,6 @@ def _wrap_outermost(app: Litestar, settings: Settings) -> None:
     Litestar's `middleware=` runs only for matched routes; wrapping the app's ASGI handler also
     sees 404s and 405s.
     """
-    observed = observe_middleware(app.asgi_handler, lambda scope: client_ip_of_scope(scope, settings.trusted_proxies))
+    guarded = host_guard_middleware(app.asgi_handler, settings.public_url)
+    observed = observe_middleware(guarded, lambda scope: client_ip_of_scope(scope, settings.trusted_proxies))
     app.asgi_handler = security_headers_middleware(observed, hsts=settings.secure_cookies)

@@ -72,7 +72,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     )
     print(f"ModelPilot {__version__} on {settings.base_url}  (data in {settings.data_dir})", flush=True)
     if _setup_waiting(settings):
-        print(f"First start: open {settings.base_url}/ in your browser to create the admin account.", flush=True)
+        # The token is this run's: whoever else reaches the port first cannot claim the instance.
+        token = app.state["setup_token"]
+        print(f"First start: open {settings.base_url}/#/setup?token={token} in your browser to create the "
+              "admin account (the token is needed unless the browser runs on this machine).", flush=True)
     uvicorn.Server(config).run(sockets=[sock])
     return 0
 
