@@ -5,8 +5,9 @@ form (`enctype="text/plain"` can produce a valid JSON document) reached JSON rou
 "simple" request, without the CORS preflight a real JSON request needs. Requiring the JSON
 media type closes that door for every route at once, new ones included.
 
-A route is a JSON route when its handler takes `data` with the default (JSON) encoding, or
-when it reads a JSON body itself and says so with `opt={"json_body": True}`. Multipart
+A route is a JSON route when its handler takes `data` with the default (JSON) encoding; a
+handler that reads a JSON body itself calls `require_json_body` (the widget does, after its
+origin check, so the refusal carries the CORS grant the page needs to read it). Multipart
 uploads and raw-body routes (Stripe's webhook) are left alone.
 """
 
@@ -33,7 +34,7 @@ def takes_json_body(handler) -> bool:
     if key not in _json_routes:
         data = handler.parsed_fn_signature.parameters.get("data")
         media = getattr(data.kwarg_definition, "media_type", RequestEncodingType.JSON) if data else None
-        _json_routes[key] = bool(handler.opt.get("json_body")) or media == RequestEncodingType.JSON
+        _json_routes[key] = media == RequestEncodingType.JSON
     return _json_routes[key]
 
 
@@ -49,15 +50,20 @@ def is_json_media_type(content_type: str) -> bool:
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
+def require_json_body(scope: Scope) -> None:
+    """415 for a body that is not declared as JSON; a request without a body passes."""
+    if has_body(scope) and not is_json_media_type(_header(scope, b"content-type")):
+        sent = _header(scope, b"content-type")[:100] or "no Content-Type"
+        raise ApiError(415, "unsupported_media_type",
+                       f"Send the body as JSON with Content-Type: application/json (got {sent}).",
+                       [{"field": "content-type", "message": "must be application/json"}])
+
+
 def json_body_middleware(app: ASGIApp) -> ASGIApp:
     async def guard(scope: Scope, receive: Receive, send: Send) -> None:
         handler = scope.get("route_handler")
-        if (scope["type"] == "http" and handler is not None and has_body(scope)
-                and takes_json_body(handler) and not is_json_media_type(_header(scope, b"content-type"))):
-            sent = _header(scope, b"content-type")[:100] or "no Content-Type"
-            raise ApiError(415, "unsupported_media_type",
-                           f"Send the body as JSON with Content-Type: application/json (got {sent}).",
-                           [{"field": "content-type", "message": "must be application/json"}])
+        if scope["type"] == "http" and handler is not None and takes_json_body(handler):
+            require_json_body(scope)
         await app(scope, receive, send)
 
     return guard

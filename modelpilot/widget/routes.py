@@ -16,6 +16,7 @@ from litestar.exceptions import HTTPException
 from litestar.response import Stream
 
 from modelpilot.chat.sse import sse_response
+from modelpilot.core.body_type import require_json_body
 from modelpilot.core.clientip import client_ip
 from modelpilot.core.db import Database
 from modelpilot.core.errors import EXCEPTION_HANDLERS, ApiError
@@ -106,10 +107,11 @@ async def widget_config(request: Request, db: Database, settings: Settings, bot_
     return Response(service.public_config(visit.bot, settings), headers=headers)
 
 
-@post(BOT + "/chat", tags=["widget"], status_code=200, opt={"json_body": True})
+@post(BOT + "/chat", tags=["widget"], status_code=200)
 async def widget_chat(request: Request, db: Database, settings: Settings, bot_id: str,
                       widget_runtime: WidgetRuntime) -> Stream:
     visit = await admit(request, db, settings, bot_id)
+    require_json_body(request.scope)
     body = decode_body(await request.body(), ChatBody)  # any `history` a client sends is ignored
     session_id = check_session_id(body.session_id)
     message = service.check_message(body.message, settings)
@@ -130,11 +132,12 @@ async def widget_history(request: Request, db: Database, settings: Settings, bot
     return Response({"messages": messages}, headers={**visit.cors, "Cache-Control": "no-store"})
 
 
-@post(BOT + "/feedback", tags=["widget"], status_code=204, opt={"json_body": True})
+@post(BOT + "/feedback", tags=["widget"], status_code=204)
 async def widget_feedback(request: Request, db: Database, settings: Settings, bot_id: str,
                           widget_runtime: WidgetRuntime) -> Response[None]:
     visit = await admit(request, db, settings, bot_id)
     widget_runtime.limits.check_request(visit.address)
+    require_json_body(request.scope)
     body = decode_body(await request.body(), FeedbackBody)
     await service.feedback(db, visit.bot, check_session_id(body.session_id), body.message_id, body.rating)
     return Response(content=b"", status_code=204, headers=visit.cors)
