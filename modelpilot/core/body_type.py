@@ -18,8 +18,6 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from modelpilot.core.errors import ApiError
 
-_json_routes: dict[int, bool] = {}
-
 
 def _header(scope: Scope, name: bytes) -> str:
     for key, value in scope.get("headers", []):
@@ -29,13 +27,11 @@ def _header(scope: Scope, name: bytes) -> str:
 
 
 def takes_json_body(handler) -> bool:
-    """Cached per handler: the answer depends only on its signature."""
-    key = id(handler)
-    if key not in _json_routes:
-        data = handler.parsed_fn_signature.parameters.get("data")
-        media = getattr(data.kwarg_definition, "media_type", RequestEncodingType.JSON) if data else None
-        _json_routes[key] = media == RequestEncodingType.JSON
-    return _json_routes[key]
+    """Does the handler take `data` as JSON? (Litestar parses the signature once per handler.)"""
+    data = handler.parsed_fn_signature.parameters.get("data")
+    if data is None:
+        return False
+    return getattr(data.kwarg_definition, "media_type", RequestEncodingType.JSON) == RequestEncodingType.JSON
 
 
 def has_body(scope: Scope) -> bool:
