@@ -25,14 +25,18 @@ from modelpilot.billing import routes as billing_routes
 from modelpilot.billing.plans import load_catalog
 from modelpilot.chat import routes as chat_routes
 from modelpilot.chatbots import routes as chatbot_routes
+from modelpilot.core.body_type import json_body_middleware
 from modelpilot.core.csrf import csrf_middleware_factory
 from modelpilot.core.db import Database
 from modelpilot.core.errors import EXCEPTION_HANDLERS
+from modelpilot.core.hostcheck import host_guard_middleware
 from modelpilot.core.instance import InstanceLock
 from modelpilot.core.mail import MailConfig, Mailer
 from modelpilot.core.migrate import apply_migrations
 from modelpilot.core.observe import observe_middleware
+from modelpilot.core.private import secure_data_dir
 from modelpilot.core.secheaders import security_headers_middleware
+from modelpilot.core.tokens import API_TOKEN_PREFIX, new_secret
 from modelpilot.ops import routes as ops_routes
 from modelpilot.ops.jobs import register_ops_jobs
 from modelpilot.knowledge import routes as knowledge_routes
@@ -51,6 +55,8 @@ log = logging.getLogger("modelpilot.app")
 
 # Paths whose unsafe requests carry no cookie authority (public widget, Stripe's webhook).
 CSRF_EXEMPT = ("/api/v1/widget/", "/api/v1/billing/stripe/webhook")
+# Paths that hand out sessions: checked for a cross-site origin even without a cookie.
+CSRF_SESSION_ROUTES = ("/api/v1/auth/", "/api/v1/invitations/")
 
 
 @get("/healthz", tags=["public"])
@@ -113,7 +119,7 @@ def _provide_state(key: str):
 
 
 def create_app(settings: Settings) -> Litestar:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secure_data_dir(settings.data_dir)
     load_catalog(settings)  # a broken plans file stops start-up with its reason, not a later 500
     route_handlers = [
         healthz,
@@ -142,7 +148,11 @@ def create_app(settings: Settings) -> Litestar:
             "user": Provide(provide_user),
             "access": Provide(provide_access),
         },
-        middleware=[csrf_middleware_factory(SESSION_COOKIE, settings.public_url, CSRF_EXEMPT)],
+        middleware=[
+            csrf_middleware_factory(SESSION_COOKIE, settings.public_url, CSRF_EXEMPT,
+                                    session_prefixes=CSRF_SESSION_ROUTES, token_prefix=API_TOKEN_PREFIX),
+            json_body_middleware,
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
@@ -157,6 +167,8 @@ def create_app(settings: Settings) -> Litestar:
     )
     app.state["settings"] = settings
     app.state["mailer"] = Mailer(mail_config(settings))
+    # First-run setup from anywhere but this machine needs this; `modelpilot serve` prints it.
+    app.state["setup_token"] = new_secret(24)
     _wrap_outermost(app, settings)
     return app
 
@@ -176,5 +188,6 @@ def _wrap_outermost(app: Litestar, settings: Settings) -> None:
     Litestar's `middleware=` runs only for matched routes; wrapping the app's ASGI handler also
     sees 404s and 405s.
     """
-    observed = observe_middleware(app.asgi_handler, lambda scope: client_ip_of_scope(scope, settings.trusted_proxies))
+    guarded = host_guard_middleware(app.asgi_handler, settings.public_url)
+    observed = observe_middleware(guarded, lambda scope: client_ip_of_scope(scope, settings.trusted_proxies))
     app.asgi_handler = security_headers_middleware(observed, hsts=settings.secure_cookies)

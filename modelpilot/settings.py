@@ -123,11 +123,20 @@ class Settings:
     public_url: str = setting("", "Public base URL as users reach it, e.g. https://chat.example.com. "
                               "Sets Secure cookies on https and the origin allowed for the dashboard.", _url_or_empty)
     open_signup: bool = setting(False, "Let anyone create an account and workspace.", _bool)
+    max_workspaces_per_user: int = setting(10, "Workspaces one user may create (each starts with its own free "
+                                           "quota); the instance owner is exempt; 0 means no limit.",
+                                           _non_negative_int)
     trusted_proxies: tuple = setting((), "Comma-separated proxy addresses/CIDRs whose "
                                      "X-Forwarded-For is believed.", _networks)
     log_level: str = setting("info", "Log level: debug, info, warning, error.", _log_level)
     log_format: str = setting("text", "Log format: text or json.", _log_format)
     max_body_bytes: int = setting(26_214_400, "Largest request body in bytes.", _positive_int)
+    max_header_bytes: int = setting(32_768, "Largest request line plus headers in bytes (larger: 431).",
+                                    _positive_int)
+    header_timeout_seconds: float = setting(20.0, "Time a client has to send a request's line and headers "
+                                            "(slower: 408, connection closed).", _positive_float)
+    body_timeout_seconds: float = setting(60.0, "Longest pause allowed while a request body arrives "
+                                          "(longer: 408, connection closed).", _positive_float)
     session_idle_hours: int = setting(168, "A session ends after this many hours without use.", _positive_int)
     session_max_hours: int = setting(720, "A session ends this many hours after login, used or not.", _positive_int)
     db_readers: int = setting(4, "Read connections in the database pool.", _positive_int)

@@ -16,6 +16,7 @@ from litestar import Request, Response, get
 
 from modelpilot import __version__
 from modelpilot.auth import service as auth
+from modelpilot.core.clientip import is_local_request
 from modelpilot.core.db import Database
 from modelpilot.core.errors import not_found
 from modelpilot.paths import resource
@@ -108,10 +109,13 @@ def static_response(request: Request, relative: str, extra_headers: dict[str, st
 
 
 @get("/api/v1/instance", tags=["public"])
-async def instance_info(db: Database, settings: Settings) -> dict:
-    """What the dashboard needs before anyone logs in: first-run state, whether sign-up is open and
-    whether this instance can e-mail (the "forgot password" page says what to do when it cannot)."""
-    return {"setup_needed": await auth.setup_needed(db), "open_signup": settings.open_signup,
+async def instance_info(request: Request, db: Database, settings: Settings) -> dict:
+    """What the dashboard needs before anyone logs in: first-run state (and whether the setup
+    form must ask for the printed setup token), whether sign-up is open and whether this instance
+    can e-mail (the "forgot password" page says what to do when it cannot)."""
+    needed = await auth.setup_needed(db)
+    token_required = needed and not is_local_request(request.scope, settings.trusted_proxies)
+    return {"setup_needed": needed, "setup_token_required": token_required, "open_signup": settings.open_signup,
             "email_enabled": settings.smtp_configured, "version": __version__}
 
 

@@ -107,6 +107,12 @@ def _http_handler(request: Request, exc: HTTPException) -> Response:
         field = _field_of(None, str(exc.__cause__)).removeprefix("data.")
         return Response(error_body("validation_error", f"{field}: {message}", [{"field": field, "message": message}]),
                         status_code=400)
+    if exc.status_code >= 500 and exc.detail == "client disconnected prematurely":
+        # The client went away mid-body (or was cut off for stalling): not our failure, and
+        # nobody is left to read an answer.
+        log.info("client disconnected during the body of %s %s", request.method, request.url.path)
+        return Response(error_body("client_disconnected", "The request body was not received completely."),
+                        status_code=400)
     if exc.status_code >= 500:
         return _unexpected_handler(request, exc)
     code = _HTTP_CODES.get(exc.status_code, "http_error")

@@ -49,8 +49,7 @@ def current_version(conn) -> int:
 
 def apply_migrations(db_path: Path, directory: Path | None = None) -> list[str]:
     """Bring the database at db_path up to date; returns the names applied now."""
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    conn = connect_sync(db_path)
+    conn = connect_sync(db_path)  # creates the data directory and the file, both private
     applied: list[str] = []
     try:
         version = current_version(conn)

@@ -7,9 +7,14 @@ from modelpilot.core.db import Connection, execute, fetch_all, fetch_one, fetch_
 WS_COLUMNS = "id, name, settings, created_at, updated_at"
 
 
-async def insert_workspace(conn: Connection, workspace_id: str, name: str, now: str) -> None:
-    await execute(conn, "INSERT INTO workspaces (id, name, settings, created_at, updated_at) VALUES (?,?,?,?,?)",
-                  (workspace_id, name, "{}", now, now))
+async def insert_workspace(conn: Connection, workspace_id: str, name: str, now: str, created_by: str) -> None:
+    await execute(conn, "INSERT INTO workspaces (id, name, settings, created_at, updated_at, created_by)"
+                        " VALUES (?,?,?,?,?,?)", (workspace_id, name, "{}", now, now, created_by))
+
+
+async def count_workspaces_created_by(conn: Connection, user_id: str) -> int:
+    """Not workspace-scoped: the limit is on one user's workspaces across the instance."""
+    return int(await fetch_value(conn, "SELECT COUNT(*) FROM workspaces WHERE created_by = ?", (user_id,)))
 
 
 async def get_workspace(conn: Connection, workspace_id: str) -> dict | None:

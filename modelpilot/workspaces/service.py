@@ -57,16 +57,25 @@ async def list_for_user(db: Database, user_id: str) -> list[dict]:
 
 async def create_workspace_in(conn: Connection, user_id: str, name: str) -> dict:
     workspace_id, now = new_id(), utc_now_iso()
-    await repo.insert_workspace(conn, workspace_id, name, now)
+    await repo.insert_workspace(conn, workspace_id, name, now, user_id)
     await repo.upsert_member(conn, workspace_id, user_id, "admin", now)
     await audit.record(conn, workspace_id, "workspace.created", actor_user_id=user_id,
                        target_type="workspace", target_id=workspace_id)
     return public_workspace(await repo.get_workspace(conn, workspace_id), "admin")
 
 
-async def create_workspace(db: Database, user_id: str, name: str) -> dict:
+async def create_workspace(db: Database, user_id: str, name: str, *, limit: int = 0) -> dict:
+    """limit: how many workspaces this user may have created (0: no limit). Each new workspace
+    starts on the free plan with its own quota, so without a limit one account could multiply
+    the free allowance at will. Counted in the write transaction, so parallel requests cannot
+    pass it together."""
     name = clean_text(name, "name", max_length=100)
     async with db.write() as conn:
+        if limit and await repo.count_workspaces_created_by(conn, user_id) >= limit:
+            raise ApiError(403, "workspace_limit",
+                           f"You have created the {limit} workspaces an account may have on this instance; "
+                           "delete one you no longer need, or ask the instance owner to raise "
+                           "MODELPILOT_MAX_WORKSPACES_PER_USER.")
         return await create_workspace_in(conn, user_id, name)
 
 
@@ -203,9 +212,17 @@ def _rank(role: str) -> int:
     return {"viewer": 1, "editor": 2, "admin": 3}[role]
 
 
-async def accept_invitation(db: Database, token: str, user_id: str, ip: str = "", *, settings: Settings) -> None:
+async def accept_invitation(db: Database, token: str, user_id: str, email: str, ip: str = "", *,
+                            settings: Settings) -> None:
+    """A logged-in user joins, only if the invitation was sent to their own address: the link
+    may have been forwarded, leaked or guessed from a shared screen, and the role it grants
+    (admin included) is meant for the invited person alone."""
     async with db.write() as conn:
         invitation = await open_invitation_in(conn, token)
+        if invitation["email"].lower() != email.lower():
+            raise ApiError(403, "invitation_for_another_email",
+                           f"This invitation was sent to {invitation['email']}, and you are logged in as "
+                           f"{email}. Log out, then open the link again to join with the invited address.")
         await join_in(conn, invitation, user_id, ip, settings=settings)
 
 

@@ -22,9 +22,18 @@ function footer(...children) {
   return h("p", { class: "auth-foot" }, ...children);
 }
 
-export function setupPage({ instance, afterLogin }) {
+// From another machine, setup needs the token the server printed at start; the printed link
+// (#/setup?token=...) fills it in, or it can be pasted.
+function setupTokenField(instance, query) {
+  if (!instance.setup_token_required) return null;
+  return field({ label: "Setup token", name: "setup_token", value: query.token || "", required: true,
+    help: "Printed by the server when it started (in its console or log, in the link after ?token=).",
+    attrs: { autocomplete: "off", spellcheck: "false" } });
+}
+
+export function setupPage({ instance, afterLogin, query = {} }) {
   if (!instance.setup_needed) { navigate("/login", { replace: true }); return; }
-  const form = h("form", { class: "form", novalidate: true }, ...accountFields(),
+  const form = h("form", { class: "form", novalidate: true }, setupTokenField(instance, query), ...accountFields(),
     h("button", { class: "btn btn-primary", type: "submit" }, "Create owner account"));
   onSubmit(form, async (values) => {
     remember(await post("/auth/setup", values));
