@@ -47,8 +47,9 @@ def plain_fragment(raw: str, hint: dict | None = None) -> str:
         return f"can have {_BOUND_WORDS[op]} {size} item{'s' * (size != 1)}"
     if raw.startswith("Expected `str` matching regex"):
         return hint.get("description") or "is not in the expected format"
-    if raw.startswith("Invalid enum value") and hint.get("choices"):
-        return "must be one of: " + ", ".join(hint["choices"])
+    if raw.startswith("Invalid enum value"):
+        choices = hint.get("choices")
+        return "must be one of: " + ", ".join(choices) if choices else "is not one of the allowed values"
     if match := _WRONG_TYPE.match(raw):
         wanted = [_KINDS.get(part.strip(), part.strip()) for part in match[1].split("|")]
         return "must be " + " or ".join(w for w in wanted if w != "empty")
