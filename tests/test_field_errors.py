@@ -32,9 +32,9 @@ def test_all_bad_fields_of_a_chatbot_come_back_at_once_in_plain_words(owner):
     fields = details_of(owner.post(bots_path(owner), json=body))
     assert fields == {
         "temperature": "Temperature must be at most 2.",
-        "max_tokens": "Max tokens must be at least 1.",
+        "max_tokens": "Max answer tokens must be at least 1.",
         "starter_questions": "Starter questions can have at most 6 items.",
-        "accent_color": "Accent color must be a colour such as #4f46e5.",
+        "accent_color": "Accent colour must be a colour such as #4f46e5.",
         "position": "Position must be one of: bottom-left, bottom-right.",
         "published": "Published must be true or false.",
         "colour": "Colour is not a field this request accepts.",
@@ -46,7 +46,7 @@ def test_patch_reports_every_bad_field_and_changes_nothing(owner):
     bot = owner.create_bot(owner.ws)
     fields = details_of(owner.patch(bots_path(owner, bot["id"]), json={"temperature": -1, "top_k": 1.5,
                                                                        "starter_questions": ["ok", ""]}))
-    assert fields == {"temperature": "Temperature must be at least 0.", "top_k": "Top k must be a whole number.",
+    assert fields == {"temperature": "Temperature must be at least 0.", "top_k": "Chunks retrieved (top k) must be a whole number.",
                       "starter_questions[1]": "Starter questions, item 2 must not be empty."}
     assert owner.ok("GET", bots_path(owner, bot["id"])) == bot
 
@@ -72,7 +72,7 @@ def test_one_bad_field_reads_as_a_sentence(owner, body, field, message):
 
 def test_summary_names_the_api_fields_for_raw_readers(owner):
     error = owner.post(bots_path(owner), json={"name": "Bot", "temperature": 9, "top_k": 0}).json()["error"]
-    assert error["message"] == "Check temperature, top_k: Temperature must be at most 2. Top k must be at least 1."
+    assert error["message"] == "Check temperature, top_k: Temperature must be at most 2. Chunks retrieved (top k) must be at least 1."
 
 
 def test_errors_raised_by_hand_elsewhere_are_sentences_too(owner, client_factory):

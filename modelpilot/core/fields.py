@@ -102,8 +102,9 @@ def _hint(type_info: Any) -> dict:
     hint: dict = {}
     for info in getattr(type_info, "types", None) or (type_info,):
         extra = getattr(info, "extra_json_schema", None) or {}
-        if extra.get("description"):
-            hint["description"] = extra["description"]
+        for key in ("description", "title"):
+            if extra.get(key):
+                hint[key] = extra[key]
         info = getattr(info, "type", info)
         if isinstance(info, msgspec.inspect.LiteralType):
             hint["choices"] = [str(v) for v in info.values]
@@ -131,7 +132,11 @@ def struct_problems(annotation: Any, data: Any) -> list[Problem]:
             msgspec.convert(value, fields[key].type)
         except msgspec.ValidationError as exc:
             raw, rest = split_path(str(exc))
-            problems.append((api_path(key, rest), plain_fragment(raw, _hint(infos[key]))))
+            hint = _hint(infos[key])
+            fragment = plain_fragment(raw, hint)
+            if hint.get("title") and not rest:  # the form's own name for the field reads best
+                fragment = f"{hint['title']} {fragment}"
+            problems.append((api_path(key, rest), fragment))
     return problems
 
 

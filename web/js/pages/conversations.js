@@ -18,7 +18,7 @@ function filtersForm(bots, query) {
     field({ label: "Search", name: "q", type: "search", value: query.q || "", attrs: { placeholder: "Words in messages" } }),
     field({ label: "Feedback", name: "feedback", type: "select", value: query.feedback || "", options: FEEDBACK }),
     field({ label: "Only unanswered", name: "unanswered", type: "checkbox", value: query.unanswered === "true",
-      help: "Answers no knowledge supported, or that failed." }),
+      attrs: { title: "Conversations with an answer no knowledge supported, or that failed" } }),
     h("button", { class: "btn btn-primary", type: "submit" }, "Apply"));
 }
 
