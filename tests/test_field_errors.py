@@ -85,3 +85,21 @@ def test_errors_raised_by_hand_elsewhere_are_sentences_too(owner, client_factory
     assert refused.json()["error"]["details"] == [{"field": "email", "message": "Email required when not logged in."}]
     invalid = details_of(owner.post(f"/api/v1/workspaces/{owner.ws}/invitations", json={"email": "nope", "role": "viewer"}))
     assert invalid == {"email": "Email is not a valid email address."}
+
+
+@pytest.mark.parametrize("path, label", [
+    ("temperature", "Temperature"), ("starter_questions[6]", "Starter questions, item 7"),
+    ("items[0].answer", "Answer 1"), ("allowed_origins[2]", "Allowed origins, item 3"),
+])
+def test_nested_fields_are_named_as_the_form_names_them(path, label):
+    from modelpilot.core.fields import label_for
+
+    assert label_for(path) == label
+
+
+def test_faq_pairs_name_the_pair_in_plain_words(owner):
+    bot = owner.create_bot(owner.ws)
+    response = owner.post(f"{bots_path(owner, bot['id'])}/documents/faq",
+                          json={"items": [{"question": "Hours?", "answer": "Nine to five."}, {"question": "Refunds?"}]})
+    fields = details_of(response)
+    assert fields == {"items[1].answer": "Answer 2 is required."}

@@ -115,7 +115,7 @@ def _body_problems(request: Request) -> list[Problem]:
         return []
     try:
         data = msgspec.json.decode(raw)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):  # not JSON a field check can read
         return []
     return struct_problems(data_field.annotation, data)
 

@@ -69,11 +69,18 @@ def api_path(field: str, rest: str) -> str:
 
 
 def label_for(path: str) -> str:
-    """"starter_questions[6]" → "Starter questions, item 7"; "items[0].answer" → "Items, item 1, answer"."""
-    words = []
-    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+    """How a form names a field: "starter_questions[6]" → "Starter questions, item 7";
+    "items[0].answer" → "Answer 1" (the first pair's answer, as a list of pairs labels it)."""
+    parts = re.findall(r"[^.\[\]]+|\[\d+\]", path)
+    words: list[str] = []
+    for i, part in enumerate(parts):
         if part.startswith("["):
-            words.append(f"item {int(part[1:-1]) + 1}")
+            number = int(part[1:-1]) + 1
+            if i + 1 < len(parts) and not parts[i + 1].startswith("["):
+                words = words[:-1]  # the list's name gives way to its item's field name
+                parts[i + 1] = f"{parts[i + 1]} {number}"
+            else:
+                words.append(f"item {number}")
         else:
             words.append(part.replace("_", " "))
     text = ", ".join(words) or "the request"
@@ -131,13 +138,19 @@ def struct_problems(annotation: Any, data: Any) -> list[Problem]:
         try:
             msgspec.convert(value, fields[key].type)
         except msgspec.ValidationError as exc:
-            raw, rest = split_path(str(exc))
-            hint = _hint(infos[key])
-            fragment = plain_fragment(raw, hint)
-            if hint.get("title") and not rest:  # the form's own name for the field reads best
-                fragment = f"{hint['title']} {fragment}"
-            problems.append((api_path(key, rest), fragment))
+            problems.append(_field_problem(key, str(exc), _hint(infos[key])))
     return problems
+
+
+def _field_problem(key: str, message: str, hint: dict) -> Problem:
+    raw, rest = split_path(message)
+    for pattern, fragment in ((_UNKNOWN, "is not a field this request accepts"), (_MISSING, "is required")):
+        if match := pattern.match(raw):  # inside a nested object: name the object's own field
+            return f"{api_path(key, rest)}.{match[1]}", fragment
+    fragment = plain_fragment(raw, hint)
+    if hint.get("title") and not rest:  # the form's own name for the field reads best
+        fragment = f"{hint['title']} {fragment}"
+    return api_path(key, rest), fragment
 
 
 def problems_from_message(message: str, hint: dict | None = None) -> Problem:

@@ -207,9 +207,13 @@ export function markSaved(form) {
   savedValues.set(form, snapshot(form));
 }
 
+export function isDirty(form) {
+  return form.isConnected && savedValues.has(form) && snapshot(form) !== savedValues.get(form);
+}
+
 export function guardUnsaved(form) {
   markSaved(form);
-  guardLeaving(() => form.isConnected && savedValues.has(form) && snapshot(form) !== savedValues.get(form));
+  guardLeaving(() => isDirty(form));
   return form;
 }
 

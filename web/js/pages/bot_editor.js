@@ -1,7 +1,7 @@
 // A chatbot's settings, with a live preview chat beside them.
 
 import { del, get, patch, post } from "../api.js";
-import { badge, button, card, confirmDialog, field, markSaved, onSubmit, pageHeader, toast, toastError } from "../components.js";
+import { badge, button, card, confirmDialog, field, isDirty, markSaved, onSubmit, pageHeader, toast, toastError } from "../components.js";
 import { h, replace } from "../dom.js";
 import { navigate } from "../router.js";
 import { previewChat } from "../preview.js";
@@ -49,16 +49,19 @@ export async function loadModels(ctx, form, bot) {
   const custom = form.elements.model_custom;
   const sync = () => { custom.hidden = select.value !== OTHER; };
   select.addEventListener("change", () => { sync(); if (!custom.hidden) custom.focus(); });
+  let untouched = true;
   try {
     const catalog = await get(`/workspaces/${ctx.ws}/models`);
+    untouched = !isDirty(form);  // typed into while the list loaded: those edits stay unsaved
     custom.value = modelOptions(select, catalog, bot.model);
   } catch {
+    untouched = !isDirty(form);
     replace(select, h("option", { value: OTHER }, "Type a model name"));
     select.value = OTHER;
     custom.value = bot.model || "";
   }
   sync();
-  markSaved(form);  // filled in by the page, not typed: not an unsaved edit
+  if (untouched) markSaved(form);  // filled in by the page, not typed: not an unsaved edit
 }
 
 function botFields(bot, readOnly) {
