@@ -3,6 +3,9 @@ model whose provider is not connected refused when the bot is saved (not when a 
 
 from __future__ import annotations
 
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 
 from tests.fakes.llm import MODELS
@@ -104,3 +107,31 @@ def test_connected_and_builtin_models_are_accepted(owner, fake_llm):
     owner.add_provider(owner.ws, "openai_compatible", "sk-local-0123456789", fake_llm.url)
     assert owner.create_bot(owner.ws, model="openai_compatible/anything-typed")["model"] == "openai_compatible/anything-typed"
     assert owner.create_bot(owner.ws, model="builtin/extractive")["model"] == "builtin/extractive"
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """Redirects /v1/models to /elsewhere and records the Authorization header of every request."""
+    seen: list[tuple[str, str]] = []
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        type(self).seen.append((self.path, self.headers.get("Authorization", "")))
+        self.send_response(302 if self.path.endswith("/models") else 200)
+        self.send_header("Location", "/elsewhere")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_the_provider_key_does_not_follow_a_redirect(owner):
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        owner.add_provider(owner.ws, "openai_compatible", "sk-local-SECRET-0123", f"http://127.0.0.1:{httpd.server_port}/v1")
+        [server] = models(owner)["providers"]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert server["models"] == [] and "redirect" in server["error"]
+    assert _Recorder.seen == [("/v1/models", "Bearer sk-local-SECRET-0123")]  # never sent to /elsewhere
