@@ -103,3 +103,12 @@ def test_faq_pairs_name_the_pair_in_plain_words(owner):
                           json={"items": [{"question": "Hours?", "answer": "Nine to five."}, {"question": "Refunds?"}]})
     fields = details_of(response)
     assert fields == {"items[1].answer": "Answer 2 is required."}
+
+
+def test_bad_query_parameters_read_as_sentences_too(owner):
+    bot = owner.create_bot(owner.ws)
+    cases = [(f"/api/v1/workspaces/{owner.ws}/conversations", {"limit": "many"}, "limit"),
+             (f"/api/v1/workspaces/{owner.ws}/chatbots/{bot['id']}/search", {}, "q")]
+    for path, params, field in cases:
+        fields = details_of(owner.get(path, params=params))
+        assert list(fields) == [field], fields
