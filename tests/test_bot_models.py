@@ -135,3 +135,10 @@ def test_the_provider_key_does_not_follow_a_redirect(owner):
         httpd.server_close()
     assert server["models"] == [] and "redirect" in server["error"]
     assert _Recorder.seen == [("/v1/models", "Bearer sk-local-SECRET-0123")]  # never sent to /elsewhere
+
+
+def test_the_key_test_of_a_server_uses_the_first_model_it_lists(owner, fake_llm):
+    owner.add_provider(owner.ws, "openai_compatible", "sk-local-0123456789", fake_llm.url)
+    result = owner.ok("POST", f"/api/v1/workspaces/{owner.ws}/providers/openai_compatible/test", json={})
+    assert result["ok"] is True and result["model"] == "openai_compatible/fake-model"
+    assert fake_llm.requests[-1]["model"] == "fake-model"

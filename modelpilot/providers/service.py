@@ -224,9 +224,12 @@ async def test_provider(db: Database, settings: Settings, access: WorkspaceAcces
         rows = await repo.providers_with_keys(conn, access.workspace_id)
     if provider not in rows:
         raise not_found("provider")
+    if not model and provider not in DEFAULT_MODELS:
+        # A server people run themselves has no known cheap model: test with the first it lists.
+        model = (await _models_of(settings, access.workspace_id, rows[provider])).default
     model = model or default_model_for(provider)
     if model == BUILTIN_EXTRACTIVE:
-        raise invalid("model", "name a model of this provider to test with")
+        raise invalid("model", "must name a model of this provider to test with (its server listed none)")
     route = route_by_prefix(model) or ModelRoute(provider, model)
     if route.provider != provider:
         route = ModelRoute(provider, model)
