@@ -40,8 +40,12 @@ async def list_conversations(
     end: Annotated[str | None, Parameter(query="to", max_length=40)] = None,
     q: Text = None, cursor: Annotated[str | None, Parameter(max_length=300)] = None,
     limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+    feedback: Annotated[Literal["up", "down", "none"] | None, Parameter(description="rated helpful (up), "
+                        "not helpful (down), or not rated (none)")] = None,
+    unanswered: Annotated[bool, Parameter(description="only conversations with an answer no knowledge "
+                          "supported (no source passed the threshold) or that failed")] = False,
 ) -> dict:
-    flt = conversations.make_filter(chatbot_id, start, end, q)
+    flt = conversations.make_filter(chatbot_id, start, end, q, feedback, unanswered)
     return await conversations.list_conversations(db, access.workspace_id, flt, cursor, limit)
 
 
@@ -50,8 +54,9 @@ async def export_conversations(
     db: Database, access: WorkspaceAccess, format: Literal["csv", "jsonl"] = "csv", chatbot_id: Text = None,
     start: Annotated[str | None, Parameter(query="from", max_length=40)] = None,
     end: Annotated[str | None, Parameter(query="to", max_length=40)] = None, q: Text = None,
+    feedback: Literal["up", "down", "none"] | None = None, unanswered: bool = False,
 ) -> Stream:
-    flt = conversations.make_filter(chatbot_id, start, end, q)
+    flt = conversations.make_filter(chatbot_id, start, end, q, feedback, unanswered)
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     if format == "jsonl":
         body, media_type = export.export_jsonl(db, access.workspace_id, flt), "application/x-ndjson"

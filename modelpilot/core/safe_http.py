@@ -156,13 +156,15 @@ class SafeFetcher:
     user_agent: str = USER_AGENT
     resolver: Resolver = system_resolver
     trusted_addresses: frozenset = frozenset()
+    extra_headers: dict = field(default_factory=dict)  # e.g. a provider key; pair with max_redirects=0
 
     def _client(self) -> httpx.AsyncClient:
         policy = AddressPolicy(self.allow_private, frozenset(ipaddress.ip_address(a) for a in self.trusted_addresses))
         timeout = httpx.Timeout(self.timeout_seconds, connect=self.connect_timeout)
         return httpx.AsyncClient(transport=_GuardedTransport(AddressGuardBackend(policy, self.resolver)),
                                  timeout=timeout, follow_redirects=False, trust_env=False,
-                                 headers={"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"})
+                                 headers={"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate",
+                                          **self.extra_headers})
 
     async def fetch(self, url: str, *, accept: str = "*/*") -> FetchedPage:
         """GET url (following redirects safely); raises FetchError with a plain message."""

@@ -12,8 +12,8 @@ function accountFields({ withWorkspace = true, email = "" } = {}) {
   return [
     field({ label: "Your name", name: "name", required: true, attrs: { autocomplete: "name" } }),
     field({ label: "Email", name: "email", type: "email", value: email, required: true, attrs: { autocomplete: "email" } }),
-    field({ label: "Password", name: "password", type: "password", required: true, help: "At least 12 characters; a passphrase is best.",
-      attrs: { autocomplete: "new-password", minlength: "12" } }),
+    field({ label: "Password", name: "password", type: "password", required: true, help: "At least 8 characters, and not a common password; a passphrase is best.",
+      attrs: { autocomplete: "new-password", minlength: "8" } }),
     withWorkspace ? field({ label: "Workspace name", name: "workspace_name", required: true, help: "Your company or client; you can add more later." }) : null,
   ];
 }
