@@ -148,7 +148,9 @@ def _editable_content(row: dict) -> dict:
 
 async def get_document(db: Database, access: WorkspaceAccess, bot_id: str, doc_id: str, with_chunks: bool) -> dict:
     async with db.read() as conn:
-        row = await repo.get_document(conn, access.workspace_id, doc_id, bot_id, with_body=True)
+        row = await repo.get_document(conn, access.workspace_id, doc_id, bot_id)
+        if row is not None and row["source_type"] in ("text", "faq"):  # a file's bytes stay where they are
+            row = await repo.get_document(conn, access.workspace_id, doc_id, bot_id, with_body=True)
         if row is None:
             raise not_found("document")
         out = {**public_document(row), **_editable_content(row)}
