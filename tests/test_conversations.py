@@ -126,7 +126,7 @@ def test_session_history_and_feedback_for_the_widget(owner, server):
     history, refusals = asyncio.run(scenario())
     assert [(m["role"], m["content"]) for m in history][0] == ("user", "hello")
     assert history[1]["id"] == done["message_id"] and history[1]["feedback"] == -1
-    assert set(history[1]) == {"id", "role", "content", "sources", "created_at", "feedback"}
+    assert set(history[1]) == {"id", "role", "content", "status", "sources", "created_at", "feedback"}
     assert refusals == [404, 404, 404, 400, 404]  # the widget channel does not see a preview session
 
 

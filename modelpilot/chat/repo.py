@@ -70,7 +70,7 @@ async def session_messages(conn: Connection, workspace_id: str, chatbot_id: str,
                            session_id: str) -> list[dict]:
     rows = await fetch_all(
         conn,
-        "SELECT m.id, m.role, m.content, m.sources, m.feedback, m.created_at FROM messages m"
+        "SELECT m.id, m.role, m.content, m.status, m.sources, m.feedback, m.created_at FROM messages m"
         " JOIN conversations c ON c.id = m.conversation_id WHERE c.workspace_id = ? AND c.chatbot_id = ?"
         " AND c.channel = ? AND c.session_id = ? AND m.workspace_id = ? ORDER BY m.created_at, m.rowid",
         (workspace_id, chatbot_id, channel, session_id, workspace_id),

@@ -13,9 +13,10 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+import ssl
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable, Iterable
+from typing import Awaitable, Callable, Iterable, Iterator
 from urllib.parse import urljoin, urlsplit
 
 import anyio
@@ -53,11 +54,19 @@ def refusal_for(host: str) -> str | None:
     return None if is_public_address(ip) else f"{host} is a private, loopback or link-local address"
 
 
+# Only "try again" from the resolver is worth retrying; a name that does not exist stays so.
+_TRANSIENT_DNS = {getattr(socket, "EAI_AGAIN", -3)}
+
+
 async def system_resolver(host: str, port: int) -> list[str]:
     try:
         infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise FetchError("dns_error", f"Could not resolve {host}: {exc.strerror or exc}", transient=True) from None
+        if exc.errno in _TRANSIENT_DNS:
+            raise FetchError("dns_error", f"Could not look up {host} right now ({exc.strerror or exc})",
+                             transient=True) from None
+        raise FetchError("dns_error", f"The address {host} does not exist (DNS lookup failed: "
+                         f"{exc.strerror or exc}). Check the spelling of the URL.") from None
     return list(dict.fromkeys(info[4][0] for info in infos))
 
 
@@ -82,7 +91,7 @@ class AddressGuardBackend(httpcore.AsyncNetworkBackend):
     async def _validated_addresses(self, host: str, port: int) -> list[str]:
         addresses = [host.strip("[]")] if _is_ip(host) else await self._resolver(host, port)
         if not addresses:
-            raise FetchError("dns_error", f"{host} has no address", transient=True)
+            raise FetchError("dns_error", f"The address {host} has no IP address (DNS). Check the URL.")
         for address in addresses:
             if not self._policy.allows(ipaddress.ip_address(address)):
                 raise FetchError("blocked_address", f"Refused to connect to {host}: it resolves to {address}, "
@@ -208,7 +217,9 @@ class SafeFetcher:
                                    response.headers.get("content-type", ""), body)
         except httpx.TimeoutException:
             raise FetchError("timeout", f"{url} did not answer in time", transient=True, url=url) from None
-        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+        except httpx.ConnectError as exc:
+            raise connect_failure(url, exc) from None
+        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
             raise FetchError("connect_error", f"Could not fetch {url}: {exc}", transient=True, url=url) from None
         except httpx.DecodingError:
             raise FetchError("bad_encoding", f"{url} sent a body that could not be decoded", url=url) from None
@@ -230,11 +241,40 @@ class SafeFetcher:
         return b"".join(parts)
 
 
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def connect_failure(url: str, exc: httpx.ConnectError) -> FetchError:
+    """Why a connection failed, and whether trying again could help: a refused port or a bad
+    certificate stays that way, so those fail at once instead of after minutes of retries."""
+    host = urlsplit(url).netloc
+    text = " ".join(str(cause) for cause in _causes(exc))
+    if any(isinstance(cause, ssl.SSLError) for cause in _causes(exc)) or "CERTIFICATE_VERIFY_FAILED" in text:
+        detail = "its certificate is not valid" if "CERTIFICATE" in text.upper() else "the TLS handshake failed"
+        return FetchError("tls_error", f"The secure connection to {host} failed: {detail} (TLS error).", url=url)
+    if any(isinstance(cause, ConnectionRefusedError) for cause in _causes(exc)) or "refused" in text.lower():
+        return FetchError("connection_refused", f"Nothing answers at {host} (connection refused). Check the "
+                          "address and port, and that the site is up.", url=url)
+    return FetchError("connect_error", f"Could not connect to {host}: {exc}", transient=True, url=url)
+
+
+HTTP_REASONS = {401: "login required", 403: "access forbidden", 404: "page not found", 410: "page gone",
+                429: "too many requests", 500: "server error", 502: "bad gateway", 503: "service unavailable",
+                504: "gateway timeout"}
+
+
 def _raise_for_status(url: str, status: int) -> None:
     if status < 400:
         return
     transient = status in {408, 425, 429} or status >= 500
-    raise FetchError("http_status", f"{url} answered HTTP {status}", transient=transient, url=url)
+    reason = f" ({HTTP_REASONS[status]})" if status in HTTP_REASONS else ""
+    raise FetchError("http_status", f"{url} answered HTTP {status}{reason}", transient=transient, url=url)
 
 
 _NUMERIC_HOST = re.compile(r"^(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]*))*\.?$", re.IGNORECASE)

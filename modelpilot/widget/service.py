@@ -89,7 +89,8 @@ def reply(db: Database, settings: Settings, bot: dict, session_id: str, message:
                                      message=message, channel="widget", visitor_ip_hash=visitor_ip_hash)
 
 
-HISTORY_FIELDS = ("id", "role", "content", "sources", "feedback", "created_at")
+# status "partial": the visitor stopped the answer (or left) before it was finished.
+HISTORY_FIELDS = ("id", "role", "content", "status", "sources", "feedback", "created_at")
 
 
 async def history(db: Database, bot: dict, session_id: str) -> list[dict]:
