@@ -15,7 +15,9 @@ from litestar.openapi.plugins import JsonRenderPlugin
 
 from modelpilot import __version__
 from modelpilot.analytics import routes as analytics_routes
+from modelpilot.auth import account_routes
 from modelpilot.auth import routes as auth_routes
+from modelpilot.auth.account import AccountLimits
 from modelpilot.auth.service import AuthLimits
 from modelpilot.auth.context import SESSION_COOKIE, provide_access, provide_principal, provide_user
 from modelpilot.billing.checkout import refuse_delete_while_subscribed
@@ -25,13 +27,18 @@ from modelpilot.billing import routes as billing_routes
 from modelpilot.billing.plans import load_catalog
 from modelpilot.chat import routes as chat_routes
 from modelpilot.chatbots import routes as chatbot_routes
+from modelpilot.core.body_type import json_body_middleware
 from modelpilot.core.csrf import csrf_middleware_factory
 from modelpilot.core.db import Database
 from modelpilot.core.errors import EXCEPTION_HANDLERS
+from modelpilot.core.hostcheck import host_guard_middleware
 from modelpilot.core.instance import InstanceLock
+from modelpilot.core.mail import MailConfig, Mailer
 from modelpilot.core.migrate import apply_migrations
 from modelpilot.core.observe import observe_middleware
+from modelpilot.core.private import secure_data_dir
 from modelpilot.core.secheaders import security_headers_middleware
+from modelpilot.core.tokens import API_TOKEN_PREFIX, new_secret
 from modelpilot.ops import routes as ops_routes
 from modelpilot.ops.jobs import register_ops_jobs
 from modelpilot.knowledge import routes as knowledge_routes
@@ -53,6 +60,8 @@ log = logging.getLogger("modelpilot.app")
 
 # Paths whose unsafe requests carry no cookie authority (public widget, Stripe's webhook).
 CSRF_EXEMPT = ("/api/v1/widget/", "/api/v1/billing/stripe/webhook")
+# Paths that hand out sessions: checked for a cross-site origin even without a cookie.
+CSRF_SESSION_ROUTES = ("/api/v1/auth/", "/api/v1/invitations/")
 
 
 @get("/healthz", tags=["public"])
@@ -70,6 +79,7 @@ def _lifespan(settings: Settings):
         await db.open()
         app.state["db"] = db
         app.state["auth_limits"] = AuthLimits()
+        app.state["account_limits"] = AccountLimits()
         scheduler = Scheduler()
         scheduler.start()
         app.state["scheduler"] = scheduler
@@ -87,6 +97,7 @@ def _lifespan(settings: Settings):
             await worker.stop()
             scheduler.shutdown()
             await close_shared_client()
+            await app.state["mailer"].drain()
             await db.close()
             log.info("database closed cleanly")
 
@@ -123,11 +134,12 @@ def _provide_state(key: str):
 
 
 def create_app(settings: Settings) -> Litestar:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secure_data_dir(settings.data_dir)
     load_catalog(settings)  # a broken plans file stops start-up with its reason, not a later 500
     route_handlers = [
         healthz,
         *auth_routes.ROUTES,
+        *account_routes.ROUTES,
         *workspace_routes.ROUTES,
         *ops_routes.ROUTES,
         *provider_routes.ROUTES,
@@ -146,13 +158,18 @@ def create_app(settings: Settings) -> Litestar:
             "db": _provide_state("db"),
             "settings": _provide_state("settings"),
             "knowledge": _provide_state("knowledge"),
+            "mailer": _provide_state("mailer"),
             "principal": Provide(provide_principal),
             "user": Provide(provide_user),
             "access": Provide(provide_access),
             "workspace": Provide(provide_workspace),
             "workspace_hooks": Provide(lambda: WORKSPACE_HOOKS, sync_to_thread=False),
         },
-        middleware=[csrf_middleware_factory(SESSION_COOKIE, settings.public_url, CSRF_EXEMPT)],
+        middleware=[
+            csrf_middleware_factory(SESSION_COOKIE, settings.public_url, CSRF_EXEMPT,
+                                    session_prefixes=CSRF_SESSION_ROUTES, token_prefix=API_TOKEN_PREFIX),
+            json_body_middleware,
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
@@ -166,8 +183,20 @@ def create_app(settings: Settings) -> Litestar:
         debug=False,
     )
     app.state["settings"] = settings
+    app.state["mailer"] = Mailer(mail_config(settings))
+    # First-run setup from anywhere but this machine needs this; `modelpilot serve` prints it.
+    app.state["setup_token"] = new_secret(24)
     _wrap_outermost(app, settings)
     return app
+
+
+def mail_config(settings: Settings) -> MailConfig | None:
+    """The SMTP settings as core/mail wants them; None (mail off) without an SMTP host."""
+    if not settings.smtp_configured:
+        return None
+    return MailConfig(host=settings.smtp_host.strip(), port=settings.smtp_port, sender=settings.mail_from,
+                      username=settings.smtp_username, password=settings.smtp_password,
+                      security=settings.smtp_security, timeout=settings.smtp_timeout_seconds)
 
 
 def _wrap_outermost(app: Litestar, settings: Settings) -> None:
@@ -176,5 +205,6 @@ def _wrap_outermost(app: Litestar, settings: Settings) -> None:
     Litestar's `middleware=` runs only for matched routes; wrapping the app's ASGI handler also
     sees 404s and 405s.
     """
-    observed = observe_middleware(app.asgi_handler, lambda scope: client_ip_of_scope(scope, settings.trusted_proxies))
+    guarded = host_guard_middleware(app.asgi_handler, settings.public_url)
+    observed = observe_middleware(guarded, lambda scope: client_ip_of_scope(scope, settings.trusted_proxies))
     app.asgi_handler = security_headers_middleware(observed, hsts=settings.secure_cookies)

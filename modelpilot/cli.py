@@ -42,6 +42,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from modelpilot.app import create_app
     from modelpilot.billing.plans import PlansError, load_catalog
+    from modelpilot.core.http_server import uvicorn_config
     from modelpilot.core.instance import running_pid
     from modelpilot.core.logs import configure_logging
 
@@ -61,18 +62,13 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         print(f"modelpilot: cannot listen on {settings.host}:{settings.port}: {exc.strerror}", file=sys.stderr)
         return 1
     app = create_app(settings)
-    config = uvicorn.Config(
-        # log_config=None: uvicorn's own lines go through our handler (text or JSON, request ids).
-        app, log_level=settings.log_level, log_config=None, access_log=False, server_header=False,
-        proxy_headers=False, http="httptools", loop="auto", lifespan="on", timeout_graceful_shutdown=10,
-        # Longer than the idle timeout of common proxies and load balancers (60 s): if the server
-        # closed an idle connection first, a request racing the close would fail (a 502 behind a
-        # proxy, a reset for a client); uvicorn's default of 5 s made that happen under load.
-        timeout_keep_alive=75,
-    )
+    config = uvicorn_config(app, settings)
     print(f"ModelPilot {__version__} on {settings.base_url}  (data in {settings.data_dir})", flush=True)
     if _setup_waiting(settings):
-        print(f"First start: open {settings.base_url}/ in your browser to create the admin account.", flush=True)
+        # The token is this run's: whoever else reaches the port first cannot claim the instance.
+        token = app.state["setup_token"]
+        print(f"First start: open {settings.base_url}/#/setup?token={token} in your browser to create the "
+              "admin account (the token is needed unless the browser runs on this machine).", flush=True)
     uvicorn.Server(config).run(sockets=[sock])
     return 0
 
@@ -120,6 +116,37 @@ def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
         print(f"modelpilot: {exc.message}", file=sys.stderr)
         return 1
     print(f"created admin {user['email']} with workspace {args.workspace_name!r}")
+    return 0
+
+
+def _configure_reset_password(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("email", help="the account's email (login name)")
+
+
+@command("reset-password", "Print a one-time link that lets a user choose a new password (works "
+         "without e-mail; the link expires in an hour).", _configure_reset_password)
+def cmd_reset_password(settings: Settings, args: argparse.Namespace) -> int:
+    from modelpilot.auth.reset import issue_link
+    from modelpilot.core.db import Database
+    from modelpilot.core.migrate import apply_migrations
+
+    async def run() -> dict | None:
+        apply_migrations(settings.db_path)
+        db = Database(settings.db_path, readers=1)
+        await db.open()
+        try:
+            return await issue_link(db, settings, args.email)
+        finally:
+            await db.close()
+
+    link = asyncio.run(run())
+    if link is None:
+        print(f"modelpilot: no account with the email {args.email!r}", file=sys.stderr)
+        return 1
+    print(f"Password reset link for {link['email']} (works once, until {link['expires_at']}):")
+    print(link["url"])
+    if not settings.public_url:
+        print("(set MODELPILOT_PUBLIC_URL if users reach the server under another address)", file=sys.stderr)
     return 0
 
 

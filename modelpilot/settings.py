@@ -81,6 +81,13 @@ def _log_format(raw: str) -> str:
     return value
 
 
+def _smtp_security(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in {"starttls", "tls", "none"}:
+        raise ValueError("expected starttls, tls or none")
+    return value
+
+
 def _positive_float(raw: str) -> float:
     value = float(raw)
     if not value > 0:
@@ -116,11 +123,20 @@ class Settings:
     public_url: str = setting("", "Public base URL as users reach it, e.g. https://chat.example.com. "
                               "Sets Secure cookies on https and the origin allowed for the dashboard.", _url_or_empty)
     open_signup: bool = setting(False, "Let anyone create an account and workspace.", _bool)
+    max_workspaces_per_user: int = setting(10, "Workspaces one user may create (each starts with its own free "
+                                           "quota); the instance owner is exempt; 0 means no limit.",
+                                           _non_negative_int)
     trusted_proxies: tuple = setting((), "Comma-separated proxy addresses/CIDRs whose "
                                      "X-Forwarded-For is believed.", _networks)
     log_level: str = setting("info", "Log level: debug, info, warning, error.", _log_level)
     log_format: str = setting("text", "Log format: text or json.", _log_format)
     max_body_bytes: int = setting(26_214_400, "Largest request body in bytes.", _positive_int)
+    max_header_bytes: int = setting(32_768, "Largest request line plus headers in bytes (larger: 431).",
+                                    _positive_int)
+    header_timeout_seconds: float = setting(20.0, "Time a client has to send a request's line and headers "
+                                            "(slower: 408, connection closed).", _positive_float)
+    body_timeout_seconds: float = setting(60.0, "Longest pause allowed while a request body arrives "
+                                          "(longer: 408, connection closed).", _positive_float)
     session_idle_hours: int = setting(168, "A session ends after this many hours without use.", _positive_int)
     session_max_hours: int = setting(720, "A session ends this many hours after login, used or not.", _positive_int)
     db_readers: int = setting(4, "Read connections in the database pool.", _positive_int)
@@ -132,6 +148,10 @@ class Settings:
     backup_dir: str = setting("", "Directory for scheduled backups (default DATA_DIR/backups).")
     ingest_allow_private: bool = setting(False, "Let URL sources reach private, loopback and link-local "
                                          "addresses (intranet docs). Off by default: it opens SSRF.", _bool)
+    provider_allow_private: bool | None = setting(
+        None, "Let LLM provider URLs (a workspace's api_base, a local Ollama) reach private, loopback and "
+        "link-local addresses. Unset: true on a private instance, false when open signup is on. Set it false "
+        "whenever people who are not the operator hold admin roles (an agency's clients).", _bool)
     max_upload_bytes: int = setting(20_000_000, "Largest uploaded knowledge file in bytes (larger: 413).",
                                     _positive_int)
     max_fetch_bytes: int = setting(10_000_000, "Largest web page or remote file fetched for knowledge, in bytes.",
@@ -174,6 +194,19 @@ class Settings:
     stripe_api_base: str = setting("https://api.stripe.com", "Base URL of the Stripe API "
                                    "(point it at a stand-in for tests).", _url_or_empty)
 
+    smtp_host: str = setting("", "SMTP server for e-mail (password resets, invitations); empty: no e-mail "
+                             "is sent and links are shown or printed instead.")
+    smtp_port: int = setting(587, "Port of the SMTP server (587 for STARTTLS, 465 for TLS).", _port)
+    smtp_username: str = setting("", "SMTP user name, if the server wants a login.")
+    # Like the Stripe secrets: environment only, never a flag that `ps` would show.
+    smtp_password: str = setting("", "SMTP password.", flag=False)
+    smtp_from: str = setting("", "Sender address of e-mails, e.g. 'ModelPilot <noreply@example.com>' "
+                             "(default noreply@ the public URL's host).")
+    smtp_security: str = setting("starttls", "SMTP transport security: starttls (required, not optional), "
+                                 "tls (implicit, port 465) or none (a relay on this machine only).", _smtp_security)
+    smtp_timeout_seconds: float = setting(20.0, "Seconds allowed for connecting to and talking with the "
+                                          "SMTP server.", _positive_float)
+
     @property
     def db_path(self) -> Path:
         return self.data_dir / "modelpilot.db"
@@ -188,6 +221,24 @@ class Settings:
             return self.public_url
         host = "127.0.0.1" if self.host in {"0.0.0.0", "::"} else self.host
         return f"http://{host}:{self.port}"
+
+    @property
+    def smtp_configured(self) -> bool:
+        return bool(self.smtp_host.strip())
+
+    @property
+    def mail_from(self) -> str:
+        if self.smtp_from.strip():
+            return self.smtp_from.strip()
+        host = urlsplit(self.base_url).hostname or "localhost"
+        return f"ModelPilot <noreply@{host}>"
+
+    @property
+    def providers_may_reach_private(self) -> bool:
+        """provider_allow_private as set, else true unless open signup lets strangers be admins."""
+        if self.provider_allow_private is None:
+            return not self.open_signup
+        return self.provider_allow_private
 
     @property
     def secure_cookies(self) -> bool:

@@ -16,6 +16,7 @@ from litestar import Request, Response, get
 
 from modelpilot import __version__
 from modelpilot.auth import service as auth
+from modelpilot.core.clientip import is_local_request
 from modelpilot.core.db import Database
 from modelpilot.core.errors import not_found
 from modelpilot.paths import resource
@@ -73,7 +74,8 @@ def _resolve(relative: str) -> Path:
     """The file under web/ for a URL path; refuses anything that escapes web/ or is hidden."""
     root = web_root().resolve()
     parts = [p for p in relative.split("/") if p]
-    if any(p.startswith(".") for p in parts):
+    # A NUL or control character makes the file system calls below raise: no such file, plainly.
+    if any(p.startswith(".") or not p.isprintable() for p in parts):
         raise not_found("file")
     candidate = root.joinpath(*parts).resolve()
     if root not in candidate.parents or not candidate.is_file():
@@ -111,9 +113,14 @@ def static_response(request: Request, relative: str, extra_headers: dict[str, st
 
 
 @get("/api/v1/instance", tags=["public"])
-async def instance_info(db: Database, settings: Settings) -> dict:
-    """What the dashboard needs before anyone logs in: first-run state and whether sign-up is open."""
-    return {"setup_needed": await auth.setup_needed(db), "open_signup": settings.open_signup, "version": __version__}
+async def instance_info(request: Request, db: Database, settings: Settings) -> dict:
+    """What the dashboard needs before anyone logs in: first-run state (and whether the setup
+    form must ask for the printed setup token), whether sign-up is open and whether this instance
+    can e-mail (the "forgot password" page says what to do when it cannot)."""
+    needed = await auth.setup_needed(db)
+    token_required = needed and not is_local_request(request.scope, settings.trusted_proxies)
+    return {"setup_needed": needed, "setup_token_required": token_required, "open_signup": settings.open_signup,
+            "email_enabled": settings.smtp_configured, "version": __version__}
 
 
 @get("/", tags=["dashboard"], include_in_schema=False)
@@ -125,6 +132,13 @@ async def dashboard_index(request: Request) -> Response:
 async def widget_preview(request: Request) -> Response:
     return static_response(request, "widget-preview.html", {
         "Content-Security-Policy": PREVIEW_CONTENT_SECURITY_POLICY, "X-Frame-Options": "SAMEORIGIN"})
+
+
+@get("/api/docs", tags=["dashboard"], include_in_schema=False)
+async def api_docs(request: Request) -> Response:
+    """The API reference: a page of our own that reads /schema/openapi.json, so it works offline
+    (the viewers Litestar bundles load their scripts from a CDN)."""
+    return static_response(request, "api-docs.html")
 
 
 @get("/css/{asset:path}", tags=["dashboard"], include_in_schema=False)
@@ -149,4 +163,4 @@ async def dashboard_favicon(request: Request) -> Response:
     return static_response(request, "img/favicon.svg")
 
 
-ROUTES = [instance_info, dashboard_index, widget_preview, dashboard_css, dashboard_js, dashboard_img, dashboard_favicon]
+ROUTES = [instance_info, dashboard_index, widget_preview, api_docs, dashboard_css, dashboard_js, dashboard_img, dashboard_favicon]

@@ -14,6 +14,7 @@ import httpx
 import uvicorn
 
 from modelpilot.app import create_app
+from modelpilot.core.http_server import uvicorn_config
 from modelpilot.settings import Settings, load_settings
 
 PASSWORD = "a long enough passphrase"
@@ -51,8 +52,8 @@ def start_server(settings: Settings) -> LiveServer:
     sock.listen(512)
     settings = replace(settings, port=sock.getsockname()[1])
     app = create_app(settings)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", http="httptools",
-                            timeout_graceful_shutdown=5)
+    # The configuration `modelpilot serve` uses (protocol limits included), quieter and quicker to stop.
+    config = uvicorn_config(app, settings, log_level="warning", timeout_graceful_shutdown=5)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

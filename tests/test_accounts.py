@@ -15,7 +15,7 @@ def setup_body(**changes) -> dict:
 
 
 def test_first_run_setup_creates_owner_workspace_and_session(api: Api) -> None:
-    assert api.ok("GET", SETUP) == {"needed": True}
+    assert api.ok("GET", SETUP) == {"needed": True, "token_required": False}
     response = api.post(SETUP, json=setup_body())
     assert response.status_code == 201
     body = response.json()
@@ -24,7 +24,7 @@ def test_first_run_setup_creates_owner_workspace_and_session(api: Api) -> None:
     cookie = response.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
     assert api.ok("GET", "/api/v1/auth/me")["user"]["id"] == body["user"]["id"]
-    assert api.ok("GET", SETUP) == {"needed": False}
+    assert api.ok("GET", SETUP) == {"needed": False, "token_required": False}
 
 
 def test_setup_runs_only_once(api: Api, client_factory) -> None:
@@ -69,7 +69,7 @@ def test_setup_bad_input_names_the_field(api: Api, body: dict, field: str) -> No
     assert error["code"] == "validation_error"
     assert field in error["message"]
     assert any(field in d["field"] or field in d["message"] for d in error["details"])
-    assert api.ok("GET", SETUP) == {"needed": True}, "a refused setup must not create anything"
+    assert api.ok("GET", SETUP) == {"needed": True, "token_required": False}, "a refused setup must not create anything"
 
 
 def test_malformed_json_is_a_400_not_a_500(api: Api) -> None:

@@ -207,7 +207,10 @@ def test_pre_flight_refusals_are_plain_http_errors(owner, bot):
         assert field in response.json()["error"]["message"]
     missing = owner.post(f"/api/v1/workspaces/{owner.ws}/chatbots/nope/chat", json={"message": "hi"})
     assert missing.status_code == 404
+    # Saving refuses a model of an unconnected provider; a provider removed later still gets a plain 409.
+    owner.add_provider(owner.ws, "anthropic", "sk-ant-0123456789abcdef")
     other = owner.create_bot(owner.ws, model="anthropic/claude-3-5-haiku-latest")
+    owner.ok("DELETE", f"/api/v1/workspaces/{owner.ws}/providers/anthropic", 204)
     refused = owner.post(chat_path(owner, other), json={"message": "hi"})
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "provider_not_configured"
 

@@ -108,11 +108,13 @@ def test_session_history_and_feedback_for_the_widget(owner, server):
         db = Database(server.settings.db_path, readers=1)
         await db.open()
         try:
-            await chat_service.set_feedback(db, owner.ws, bot["id"], "visitor-1", done["message_id"], -1)
-            history = await chat_service.session_history(db, owner.ws, bot["id"], "visitor-1")
+            # The chat above came from the dashboard: its session lives in the preview channel.
+            await chat_service.set_feedback(db, owner.ws, bot["id"], "preview", "visitor-1", done["message_id"], -1)
+            history = await chat_service.session_history(db, owner.ws, bot["id"], "preview", "visitor-1")
             refusals = []
-            for args in [("visitor-2", done["message_id"], 1), ("visitor-1", "unknown", 1),
-                         ("visitor-1", history[0]["id"], 1), ("visitor-1", done["message_id"], 5)]:
+            for args in [("preview", "visitor-2", done["message_id"], 1), ("preview", "visitor-1", "unknown", 1),
+                         ("preview", "visitor-1", history[0]["id"], 1), ("preview", "visitor-1", done["message_id"], 5),
+                         ("widget", "visitor-1", done["message_id"], 1)]:
                 try:
                     await chat_service.set_feedback(db, owner.ws, bot["id"], *args)
                 except ApiError as exc:
@@ -124,8 +126,8 @@ def test_session_history_and_feedback_for_the_widget(owner, server):
     history, refusals = asyncio.run(scenario())
     assert [(m["role"], m["content"]) for m in history][0] == ("user", "hello")
     assert history[1]["id"] == done["message_id"] and history[1]["feedback"] == -1
-    assert set(history[1]) == {"id", "role", "content", "sources", "created_at", "feedback"}
-    assert refusals == [404, 404, 404, 400]
+    assert set(history[1]) == {"id", "role", "content", "status", "sources", "created_at", "feedback"}
+    assert refusals == [404, 404, 404, 400, 404]  # the widget channel does not see a preview session
 
 
 def test_csv_export_says_its_charset_once_and_prints_costs_as_fixed_decimals(owner, logs, server):

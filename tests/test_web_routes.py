@@ -61,7 +61,7 @@ def test_nothing_outside_web_or_missing_is_served(api, path) -> None:
 
 def test_api_stays_json_next_to_the_dashboard(api) -> None:
     assert api.get("/healthz").json()["status"] == "ok"
-    assert api.get("/api/v1/auth/setup").json() == {"needed": True}
+    assert api.get("/api/v1/auth/setup").json() == {"needed": True, "token_required": False}
 
 
 def test_instance_info_tells_the_dashboard_what_to_offer(server_factory) -> None:

@@ -48,7 +48,7 @@ def test_history_restores_the_session_and_only_that_session(api, bot) -> None:
     assert [m["role"] for m in messages] == ["user", "assistant"]
     assert messages[0]["content"] == "First question"
     assert messages[1]["content"].startswith("Hello from the fake model")
-    assert set(messages[1]) == {"id", "role", "content", "sources", "feedback", "created_at"}
+    assert set(messages[1]) == {"id", "role", "content", "status", "sources", "feedback", "created_at"}
     assert history(api, bot["id"], OTHER_SESSION) == []
 
 
@@ -101,10 +101,21 @@ def test_bad_feedback_is_refused_naming_the_field(api, bot, body, status, field)
 ])
 def test_bad_chat_requests_are_refused_naming_the_field_and_nothing_is_saved(server, api, bot, body, status, field) -> None:
     kwargs = {"content": body} if isinstance(body, str) else {"json": body}
-    response = api.post(f"/api/v1/widget/{bot['id']}/chat", headers=from_page(), **kwargs)
+    headers = {**from_page(), "Content-Type": "application/json"}  # malformed JSON, said to be JSON
+    response = api.post(f"/api/v1/widget/{bot['id']}/chat", headers=headers, **kwargs)
     assert response.status_code == status, response.text
     assert response.json()["error"]["details"][0]["field"] == field
     assert response.headers["access-control-allow-origin"] == HOST_PAGE_ORIGIN  # the widget can show it
+    assert db_rows(server, "SELECT COUNT(*) FROM messages") == [(0,)]
+
+
+def test_a_body_not_sent_as_json_is_a_415_the_widget_can_read(server, api, bot) -> None:
+    body = '{"session_id": "%s", "message": "hi"}' % SESSION
+    response = api.post(f"/api/v1/widget/{bot['id']}/chat", content=body,
+                        headers={**from_page(), "Content-Type": "text/plain"})
+    assert response.status_code == 415, response.text
+    assert response.json()["error"]["details"][0]["field"] == "content-type"
+    assert response.headers["access-control-allow-origin"] == HOST_PAGE_ORIGIN
     assert db_rows(server, "SELECT COUNT(*) FROM messages") == [(0,)]
 
 

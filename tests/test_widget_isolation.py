@@ -23,7 +23,7 @@ ROUTES = [
 
 @pytest.fixture
 def two_workspaces(server_factory, fake_llm):
-    live = server_factory(open_signup=True)
+    live = server_factory(open_signup=True, provider_allow_private=True)  # the fake LLM is on 127.0.0.1
     a, b = Api(live.url), Api(live.url)
     a.setup_owner("a@example.com", "Workspace A")
     b.signup("b@example.com", "Workspace B")

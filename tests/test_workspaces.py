@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from modelpilot.core.db import connect_sync
+from modelpilot.core.tokens import hash_token
 from tests.support import PASSWORD, Api
 
 
@@ -126,12 +127,18 @@ def test_invitation_single_use_and_expiry(server, owner: Api, client_factory) ->
     assert client_factory().post("/api/v1/invitations/not-a-token/accept", json={}).status_code in (401, 404)
 
 
-def test_logged_in_user_accepts_and_keeps_higher_role(owner: Api) -> None:
+def test_logged_in_user_accepts_and_keeps_higher_role(server, owner: Api) -> None:
     second = owner.ok("POST", "/api/v1/workspaces", json={"name": "Second"})
-    invite = owner.ok("POST", f"/api/v1/workspaces/{second['id']}/invitations",
-                      json={"email": "owner@example.com", "role": "viewer"})
-    token = invite["accept_url"].rsplit("/", 1)[1]
-    body = owner.ok("POST", f"/api/v1/invitations/{token}/accept")
+    refused = owner.post(f"/api/v1/workspaces/{second['id']}/invitations",
+                         json={"email": "owner@example.com", "role": "viewer"})
+    assert refused.status_code == 409 and refused.json()["error"]["details"][0]["field"] == "email"
+    # An invitation made before members could no longer be invited still never lowers a role.
+    conn = connect_sync(server.settings.db_path)
+    conn.execute("INSERT INTO invitations (id, workspace_id, email, role, token_hash, created_at, expires_at)"
+                 " VALUES ('old', ?, 'owner@example.com', 'viewer', ?, '2026-01-01T00:00:00.000Z',"
+                 " '2999-01-01T00:00:00.000Z')", (second["id"], hash_token("old-token")))
+    conn.close()
+    body = owner.ok("POST", "/api/v1/invitations/old-token/accept")
     assert {"id": second["id"], "name": "Second", "role": "admin"} in body["workspaces"]
 
 

@@ -8,9 +8,12 @@ var CHAT_CSS = '__CHAT_CSS__';
 
 var STRINGS = {
   title: 'Chat',
+  openLabel: 'Open chat',
   closeLabel: 'Close chat',
   newLabel: 'New conversation',
   sendLabel: 'Send',
+  stopLabel: 'Stop the answer',
+  stopped: 'Stopped',
   placeholder: 'Type your message\u2026',
   inputLabel: 'Your message',
   typing: 'The assistant is typing',
@@ -29,6 +32,7 @@ var STRINGS = {
 var ICONS = {
   close: ['M6 6l12 12M18 6L6 18', true],
   reset: ['M12 5v14M5 12h14', true],
+  stop: ['M7 7h10v10H7z', false],
   send: ['M3.5 11.2 19.6 4.1c.7-.3 1.4.4 1.1 1.1l-7.1 16.1c-.3.7-1.3.6-1.5-.1l-1.8-6.5-6.5-1.8c-.7-.2-.8-1.2-.1-1.5z', false],
   up: ['M7 10v10M7 10l4.5-7c1.6 0 2.6 1.2 2.2 2.8L13 9h5.3c1.3 0 2.2 1.2 1.9 2.4l-1.6 6.8c-.2.9-1 1.8-2 1.8H7', true]
 };
@@ -47,6 +51,7 @@ function icon(name) {
 function iconButton(className, label, name) {
   var button = el('button', 'mp-icon ' + className);
   button.type = 'button';
+  button.tabIndex = 0; // Safari leaves buttons out of the Tab order unless they say so
   button.setAttribute('aria-label', label);
   button.title = label;
   button.appendChild(icon(name));
@@ -97,10 +102,29 @@ function buildComposer(w, win) {
   input.placeholder = w.t.placeholder;
   input.setAttribute('aria-label', w.t.inputLabel);
   if (w.config.maxMessageChars) input.maxLength = w.config.maxMessageChars;
+  var count = form.appendChild(el('span', 'mp-count'));
+  count.id = 'mp-count';
+  count.hidden = true;
+  input.setAttribute('aria-describedby', 'mp-count');
   var send = form.appendChild(iconButton('mp-send', w.t.sendLabel, 'send'));
   send.type = 'submit';
+  var stop = form.appendChild(iconButton('mp-stop', w.t.stopLabel, 'stop'));
+  stop.hidden = true;
   w.ui.form = form;
   w.ui.input = input;
+  w.ui.count = count;
+  w.ui.send = send;
+  w.ui.stop = stop;
+}
+
+function updateCount(w) {
+  // Shown from 80% of the server's cap on, so a long message is trimmed before it is refused.
+  var max = w.config.maxMessageChars;
+  var used = w.ui.input.value.length;
+  var show = !!max && used >= Math.floor(max * 0.8);
+  w.ui.count.hidden = !show;
+  w.ui.count.textContent = show ? used + ' / ' + max : '';
+  w.ui.count.classList.toggle('mp-full', show && used >= max);
 }
 
 function buildWindow(w) {
@@ -157,6 +181,13 @@ function sourceList(w, sources) {
   return list;
 }
 
+function markStopped(w, bubble, text) {
+  if (!text) bubble.body.remove(); // stopped before the first word: only the mark remains
+  bubble.row.classList.add('mp-was-stopped');
+  bubble.row.appendChild(el('div', 'mp-note', w.t.stopped));
+  scrollToEnd(w);
+}
+
 function feedbackBar(w, messageId, rating) {
   var bar = el('div', 'mp-feedback');
   [[1, w.t.helpful], [-1, w.t.notHelpful]].forEach(function (choice) {
@@ -189,11 +220,12 @@ function apiUrl(w, path) {
   return w.options.apiBase + '/api/v1/widget/' + encodeURIComponent(w.options.botId) + path;
 }
 
-function post(w, path, body) {
+function post(w, path, body, signal) {
   return fetch(apiUrl(w, path), {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body)
+    body: JSON.stringify(body),
+    signal: signal
   });
 }
 
@@ -222,50 +254,71 @@ function httpErrorMessage(w, response) {
   }, function () { return byStatus[response.status] || w.t.errorServer; });
 }
 
-function streamAnswer(w, response, typing) {
-  var raw = '';
-  var bubble = null;
+function streamAnswer(w, response, typing, turn) {
   var outcome = { failed: null };
   return readSse(response, function (event) {
-    if (!bubble && (event.text || event.done)) {
+    if (!turn.bubble && (event.text || event.done)) {
       typing.remove();
-      bubble = addBubble(w, 'assistant', '');
+      turn.bubble = addBubble(w, 'assistant', '');
     }
     if (event.text) {
-      raw += event.text;
-      renderMarkdown(raw, bubble.body, []);
+      turn.raw += event.text;
+      renderMarkdown(turn.raw, turn.bubble.body, []);
       scrollToEnd(w);
     } else if (event.done) {
-      finishAnswer(w, bubble, { id: event.message_id, content: raw, sources: event.sources });
+      finishAnswer(w, turn.bubble, { id: event.message_id, content: turn.raw, sources: event.sources });
     } else if (event.error) {
       outcome.failed = event.error.message || w.t.errorServer;
     }
   }).then(function () { return outcome.failed; });
 }
 
+function setBusy(w, busy) {
+  var ui = w.ui;
+  var active = w.root.activeElement;
+  w.busy = busy;
+  if (busy) ui.win.setAttribute('aria-busy', 'true');
+  else ui.win.removeAttribute('aria-busy');
+  // One place for one action: Send while idle, Stop while an answer is coming.
+  ui.send.hidden = busy;
+  ui.stop.hidden = !busy;
+  if (busy && active === ui.send) ui.stop.focus();
+  if (!busy && active === ui.stop) ui.input.focus();
+}
+
+function stopAnswer(w) {
+  // Closing the stream is the whole protocol: the server saves what was said so far as partial.
+  if (!w.turn) return;
+  w.turn.stopped = true;
+  w.turn.controller.abort();
+}
+
 function ask(w, text) {
-  w.busy = true;
-  w.ui.win.setAttribute('aria-busy', 'true');
+  var turn = { bubble: null, raw: '', stopped: false, controller: new AbortController() };
+  w.turn = turn;
+  setBusy(w, true);
   var typing = addTyping(w);
   if (!w.sessionId) {
     w.sessionId = newSessionId();
     writeSession(w.options.botId, w.sessionId);
   }
   var retry = function () { ask(w, text); };
-  return post(w, '/chat', { session_id: w.sessionId, message: text })
+  return post(w, '/chat', { session_id: w.sessionId, message: text }, turn.controller.signal)
     .then(function (response) {
       if (!response.ok) return httpErrorMessage(w, response);
-      return streamAnswer(w, response, typing);
+      return streamAnswer(w, response, typing, turn);
     })
     .then(function (failure) {
       if (failure) showError(w, failure, retry);
     }, function () {
-      showError(w, w.t.errorNetwork, retry);
+      if (!turn.stopped) return showError(w, w.t.errorNetwork, retry);
+      typing.remove();
+      markStopped(w, turn.bubble || addBubble(w, 'assistant', ''), turn.raw);
     })
     .then(function () {
       typing.remove();
-      w.busy = false;
-      w.ui.win.removeAttribute('aria-busy');
+      w.turn = null;
+      setBusy(w, false);
     });
 }
 
@@ -287,6 +340,7 @@ function renderIntro(w) {
   questions.forEach(function (question) {
     var chip = chips.appendChild(el('button', 'mp-chip', question));
     chip.type = 'button';
+    chip.tabIndex = 0;
     chip.addEventListener('click', function () { send(w, question); });
   });
   w.ui.chips = chips;
@@ -303,6 +357,7 @@ function loadHistory(w) {
     messages.forEach(function (message) {
       var bubble = addBubble(w, message.role, message.content, message.sources);
       if (message.role === 'assistant') finishAnswer(w, bubble, message);
+      if (message.status === 'partial') markStopped(w, bubble, message.content);
     });
   }, function () {
     showError(w, w.t.errorNetwork, function () { loadHistory(w); });
@@ -323,7 +378,12 @@ function startOver(w) {
 function setOpen(w, open) {
   w.isOpen = open;
   w.ui.win.hidden = !open;
-  if (w.launcher) w.launcher.setAttribute('aria-expanded', String(open));
+  if (w.launcher) {
+    var label = open ? w.t.closeLabel : w.t.openLabel;
+    w.launcher.setAttribute('aria-expanded', String(open));
+    w.launcher.setAttribute('aria-label', label);
+    w.launcher.title = label;
+  }
   if (open) {
     scrollToEnd(w);
     w.ui.input.focus();
@@ -345,6 +405,7 @@ function wireEvents(w) {
     if (!text.trim() || w.busy) return;
     ui.input.value = '';
     autoGrow(ui.input);
+    updateCount(w);
     send(w, text);
   });
   ui.input.addEventListener('keydown', function (event) {
@@ -353,9 +414,14 @@ function wireEvents(w) {
       ui.form.requestSubmit();
     }
   });
-  ui.input.addEventListener('input', function () { autoGrow(ui.input); });
+  ui.input.addEventListener('input', function () {
+    autoGrow(ui.input);
+    updateCount(w);
+  });
+  ui.stop.addEventListener('click', function () { stopAnswer(w); });
   ui.win.addEventListener('keydown', function (event) {
     if (event.key === 'Escape' && !w.inline) setOpen(w, false);
+    if (event.key === 'Tab' && !w.inline) cycleFocus(w, event);
   });
   ui.log.addEventListener('scroll', function () {
     // Follow new text only while the visitor is at the bottom; reading back stays put.
@@ -363,6 +429,27 @@ function wireEvents(w) {
   });
   ui.reset.addEventListener('click', function () { startOver(w); });
   if (ui.close) ui.close.addEventListener('click', function () { setOpen(w, false); });
+}
+
+function focusables(w) {
+  var nodes = w.ui.win.querySelectorAll('button, a[href], textarea, [tabindex="0"]');
+  return Array.prototype.filter.call(nodes, function (node) {
+    return !node.disabled && node.getClientRects().length > 0;
+  });
+}
+
+function cycleFocus(w, event) {
+  // The window opens with focus in the input, near its end: Tab wraps around to the header
+  // buttons and the suggested questions instead of leaving the chat for the page behind it.
+  var items = focusables(w);
+  var first = items[0];
+  var last = items[items.length - 1];
+  var active = w.root.activeElement;
+  if (!first) return;
+  if (event.shiftKey ? active === first : active === last) {
+    event.preventDefault();
+    (event.shiftKey ? last : first).focus();
+  }
 }
 
 function mergeStrings(overrides) {
@@ -376,9 +463,9 @@ export default function mount(ctx) {
   style.textContent = CHAT_CSS;
   ctx.root.insertBefore(style, ctx.frame);
   var w = {
-    options: ctx.options, config: ctx.config, frame: ctx.frame, launcher: ctx.launcher,
+    options: ctx.options, config: ctx.config, frame: ctx.frame, launcher: ctx.launcher, root: ctx.root,
     inline: !ctx.launcher, t: mergeStrings(ctx.options.strings || {}), ui: {},
-    sessionId: readSession(ctx.options.botId), busy: false, stick: true, isOpen: false
+    sessionId: readSession(ctx.options.botId), busy: false, stick: true, isOpen: false, turn: null
   };
   buildWindow(w);
   wireEvents(w);

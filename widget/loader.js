@@ -41,8 +41,10 @@
   }
 
   function safeColor(value) {
-    // Only plain colour tokens reach the stylesheet: no url(), no ';' smuggling.
-    return /^(#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,20})$/.test(value || '') ? value : '';
+    // Only plain colour tokens reach the stylesheet: no url(), no ';' smuggling; and only real
+    // colours, so a typo ("#12345", "blu") falls back instead of drawing an invisible launcher.
+    var plain = /^(#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,20})$/.test(value || '');
+    return plain && (!window.CSS || CSS.supports('color', value)) ? value : '';
   }
 
   function createHost(options) {
@@ -73,6 +75,10 @@
 
   function applyLook(frame, config, options) {
     var accent = safeColor(options.accentColor) || safeColor(config.accentColor) || '#4f46e5';
+    if (options.accentColor && !safeColor(options.accentColor) && !options.warnedAccent) {
+      options.warnedAccent = true;
+      console.warn('ModelPilot: data-accent-color "' + options.accentColor + '" is not a colour; using the chatbot\'s colour.');
+    }
     frame.style.setProperty('--mp-accent', accent);
     frame.style.setProperty('--mp-on-accent', textOn(accent));
     var position = options.position || config.position || 'bottom-right';
@@ -86,6 +92,7 @@
     button.type = 'button';
     button.className = 'mp-launcher';
     button.setAttribute('aria-label', label);
+    button.title = label;
     button.setAttribute('aria-expanded', 'false');
     button.setAttribute('aria-haspopup', 'dialog');
     var ns = 'http://www.w3.org/2000/svg';
@@ -126,17 +133,33 @@
     }
   }
 
+  function explainRefusal(options) {
+    // A refused or unknown bot answers without a CORS grant, which the browser reports as a
+    // network error. The chat module (served to any origin) tells the two apart: if it can be
+    // fetched, the server is up and it is this bot id or this site that it refuses.
+    var name = 'ModelPilot: chatbot "' + options.botId + '"';
+    return fetch(options.apiBase + '/widget-chat.js?v=' + CHAT_VERSION).then(function () {
+      console.error(name + ' cannot be shown on ' + location.origin + ': no published chatbot has this id, or ' +
+        'its allowed websites do not include this one. Check data-bot-id and the allowed websites in the dashboard.');
+    }, function () {
+      console.error(name + ': the chat server at ' + options.apiBase + ' cannot be reached.');
+    });
+  }
+
   function fetchConfig(options) {
     var url = options.apiBase + '/api/v1/widget/' + encodeURIComponent(options.botId) + '/config';
     return fetch(url).then(function (response) {
-      return response.ok ? response.json() : null;
+      if (response.ok) return response.json();
+      return response.json().catch(function () { return {}; }).then(function (body) {
+        var reason = (body.error && body.error.message) || 'HTTP ' + response.status;
+        console.error('ModelPilot: chatbot "' + options.botId + '" could not be loaded: ' + reason);
+        return null;
+      });
+    }, function () {
+      return explainRefusal(options).then(function () { return null; });
     }).then(function (config) {
       remember(options, config);
-      if (!config) console.warn('ModelPilot: this chatbot is not available on this site.');
       return config;
-    }, function (error) {
-      console.warn('ModelPilot: could not reach the chat server.', error);
-      return null;
     });
   }
 
@@ -176,6 +199,7 @@
   function boot() {
     var options = readOptions(findScript());
     if (options.botId && options.apiBase) start(options, fetchConfig(options));
+    else console.error('ModelPilot: the widget script tag needs data-bot-id="YOUR_BOT_ID".');
   }
 
   if (document.body) boot();

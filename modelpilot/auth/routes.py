@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hmac
+
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
 
 from modelpilot.auth import service
 from modelpilot.auth.context import SESSION_COOKIE, optional_principal
+from modelpilot.auth.schemas import AcceptInvitationBody, LoginBody, SetupBody, SignupBody
 from modelpilot.core.access import Principal
-from modelpilot.auth.schemas import AcceptInvitationBody, LoginBody, SetupBody
-from modelpilot.core.clientip import client_ip
+from modelpilot.core.clientip import client_ip, is_local_request
 from modelpilot.core.db import Database
 from modelpilot.core.errors import ApiError
 from modelpilot.settings import Settings
@@ -39,7 +41,7 @@ async def _logged_in(db: Database, settings: Settings, user: dict, token: str, s
     return Response(body, status_code=status, cookies=[session_cookie(settings, token)])
 
 
-async def _account_then_login(request: Request, db: Database, settings: Settings, data: SetupBody,
+async def _account_then_login(request: Request, db: Database, settings: Settings, data: SignupBody,
                               first_run: bool) -> Response:
     account = service.NewAccount(data.email, data.password, data.name, data.workspace_name)
     user = await service.create_account(db, account, first_run=first_run, ip=_ip(request, settings))
@@ -48,18 +50,40 @@ async def _account_then_login(request: Request, db: Database, settings: Settings
     return await _logged_in(db, settings, user, token, status=201)
 
 
+def setup_token_required(request: Request, settings: Settings) -> bool:
+    """Whoever reaches a fresh public instance first would own it; the token printed at start
+    proves access to the server's console. Requests from this machine itself may skip it."""
+    return not is_local_request(request.scope, settings.trusted_proxies)
+
+
+def check_setup_token(request: Request, settings: Settings, given: str | None) -> None:
+    if not setup_token_required(request, settings):
+        return
+    if not given:
+        raise ApiError(403, "setup_token_required", "First-run setup from another machine needs the setup "
+                       "token that the server printed when it started (open the link it printed).",
+                       [{"field": "setup_token", "message": "is required: the server printed it when it started"}])
+    if not hmac.compare_digest(given.strip().encode(), request.app.state["setup_token"].encode()):
+        raise ApiError(403, "setup_token_invalid", "That setup token is wrong; use the one the server printed "
+                       "when it last started.",
+                       [{"field": "setup_token", "message": "is wrong: use the one printed when the server last started"}])
+
+
 @get("/api/v1/auth/setup", tags=["accounts"])
-async def setup_status(db: Database) -> dict:
-    return {"needed": await service.setup_needed(db)}
+async def setup_status(request: Request, db: Database, settings: Settings) -> dict:
+    needed = await service.setup_needed(db)
+    return {"needed": needed, "token_required": needed and setup_token_required(request, settings)}
 
 
 @post("/api/v1/auth/setup", tags=["accounts"])
 async def setup(request: Request, db: Database, settings: Settings, data: SetupBody) -> Response:
+    if await service.setup_needed(db):  # once set up, the answer is "setup_done" for everyone
+        check_setup_token(request, settings, data.setup_token)
     return await _account_then_login(request, db, settings, data, first_run=True)
 
 
 @post("/api/v1/auth/signup", tags=["accounts"])
-async def signup(request: Request, db: Database, settings: Settings, data: SetupBody) -> Response:
+async def signup(request: Request, db: Database, settings: Settings, data: SignupBody) -> Response:
     if not settings.open_signup:
         raise ApiError(403, "signup_closed", "Sign-up is closed on this instance; ask an admin for an invitation.")
     wait = _limits(request).signups_per_ip.take(_ip(request, settings))
@@ -99,7 +123,8 @@ async def accept_invitation(request: Request, db: Database, settings: Settings, 
     principal = await optional_principal(request)
     ip = _ip(request, settings)
     if principal is not None and principal.is_user:
-        await workspaces.accept_invitation(db, token, principal.user_id, ip=ip, settings=settings)
+        await workspaces.accept_invitation(db, token, principal.user_id, principal.email or "", ip=ip,
+                                           settings=settings)
         return Response(await service.me(db, principal.user_id))
     data = data or AcceptInvitationBody()
     if not data.email or not data.password:

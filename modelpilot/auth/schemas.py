@@ -11,11 +11,16 @@ Short = Annotated[str, Meta(max_length=200)]
 Password = Annotated[str, Meta(max_length=1024)]
 
 
-class SetupBody(msgspec.Struct, forbid_unknown_fields=True):
+class SignupBody(msgspec.Struct, forbid_unknown_fields=True):
     email: Short
     password: Password
     name: Short
     workspace_name: Short
+
+
+class SetupBody(SignupBody, forbid_unknown_fields=True):
+    # Printed by the server at start; needed unless the request comes from this machine.
+    setup_token: Short | None = None
 
 
 class LoginBody(msgspec.Struct, forbid_unknown_fields=True):

@@ -113,6 +113,12 @@ async def accept_invitation_as_new_user(db: Database, settings: Settings, token:
     return user
 
 
+async def is_instance_owner(db: Database, user_id: str) -> bool:
+    async with db.read() as conn:
+        user = await repo.get_user(conn, user_id)
+    return bool(user and user["is_owner"])
+
+
 async def setup_needed(db: Database) -> bool:
     async with db.read() as conn:
         return await repo.count_users(conn) == 0
@@ -122,16 +128,14 @@ async def login(db: Database, settings: Settings, limits: AuthLimits, email: str
                 ip: str, user_agent: str) -> tuple[dict, str]:
     """Returns (user, session token). Unknown emails cost the same as wrong passwords."""
     account_key = email.strip().lower()
-    wait = max(limits.per_account.retry_after(account_key), limits.per_ip.retry_after(ip))
-    if wait:
-        raise too_many(wait, "failed logins")
+    _count_attempt(limits, account_key, ip)
     async with db.read() as conn:
         row = await repo.get_user_with_hash(conn, account_key)
     ok = await verify_password(row["password_hash"] if row else None, password)
     if not ok or row is None:
-        limits.per_account.hit(account_key)
-        limits.per_ip.hit(ip)
         raise LOGIN_FAILED
+    # Only failures count against the address and the account; a success gives its slot back.
+    limits.per_ip.forget_one(ip)
     limits.per_account.reset(account_key)
     new_hash = await hash_password(password) if needs_rehash(row["password_hash"]) else None
     async with db.write() as conn:
@@ -141,6 +145,19 @@ async def login(db: Database, settings: Settings, limits: AuthLimits, email: str
                            target_id=row["id"], ip=ip)
     row.pop("password_hash")
     return row, token
+
+
+def _count_attempt(limits: AuthLimits, account_key: str, ip: str) -> None:
+    """Count the attempt before any password is hashed, with no await in between: checking
+    first and counting after the (slow, threaded) hash let 200 parallel guesses all pass the
+    check before the first one was counted."""
+    wait = limits.per_account.take(account_key)
+    if wait:
+        raise too_many(wait, "failed logins")
+    wait = limits.per_ip.take(ip)
+    if wait:
+        limits.per_account.forget_one(account_key)
+        raise too_many(wait, "failed logins")
 
 
 async def start_session_in(conn, settings: Settings, user_id: str, user_agent: str = "") -> str:

@@ -77,9 +77,30 @@ async def workspace_exists(conn: Connection, workspace_id: str) -> bool:
 
 
 async def count_answered_messages(conn: Connection, workspace_id: str, start: str, end: str) -> int:
-    """Answered messages (usage events) with start <= created_at < end, ISO text bounds."""
-    return await fetch_value(conn, "SELECT COUNT(*) FROM usage_events WHERE workspace_id = ?"
+    """Answered messages (billable usage events) with start <= created_at < end, ISO text bounds."""
+    return await fetch_value(conn, "SELECT COUNT(*) FROM usage_events WHERE workspace_id = ? AND billable = 1"
                                    " AND created_at >= ? AND created_at < ?", (workspace_id, start, end))
+
+
+async def count_reservations(conn: Connection, workspace_id: str, since: str) -> int:
+    """Messages admitted since `since` whose turn has not ended yet."""
+    return await fetch_value(conn, "SELECT COUNT(*) FROM message_reservations WHERE workspace_id = ?"
+                                   " AND created_at >= ?", (workspace_id, since))
+
+
+async def add_reservation(conn: Connection, workspace_id: str, reservation_id: str, now: str) -> None:
+    await execute(conn, "INSERT INTO message_reservations (id, workspace_id, created_at) VALUES (?, ?, ?)",
+                  (reservation_id, workspace_id, now))
+
+
+async def drop_reservation(conn: Connection, workspace_id: str, reservation_id: str) -> None:
+    await execute(conn, "DELETE FROM message_reservations WHERE workspace_id = ? AND id = ?",
+                  (workspace_id, reservation_id))
+
+
+async def drop_stale_reservations(conn: Connection, workspace_id: str, before: str) -> None:
+    await execute(conn, "DELETE FROM message_reservations WHERE workspace_id = ? AND created_at < ?",
+                  (workspace_id, before))
 
 
 async def count_resource(conn: Connection, workspace_id: str, resource: str) -> int:

@@ -1,7 +1,10 @@
 """Plans in force, usage per period, and the quota checks other domains call before they act.
 
 Interfaces for other domains (all raise ApiError 402 when the plan says no):
-  await ensure_message_allowed(db, settings, workspace_id)          before any upstream LLM call
+  await reserve_message(db, settings, workspace_id) -> hold id      before any upstream LLM call;
+      then settle_message_in(conn, workspace_id, hold) in the transaction that records the usage
+      event, or release_message(db, workspace_id, hold) when the turn never got that far
+  await ensure_message_allowed(db, settings, workspace_id)          a read-only check (no hold)
   await ensure_under_limit(db, settings, workspace_id, "chatbots")  before creating a bot
   await ensure_under_limit(db, settings, workspace_id, "documents") before creating a document
   await ensure_under_limit(db, settings, workspace_id, "members")   before inviting someone
@@ -20,13 +23,16 @@ from modelpilot.billing import repo
 from modelpilot.billing.plans import RESOURCES, Plan, load_catalog
 from modelpilot.core.db import Connection, Database
 from modelpilot.core.errors import ApiError
-from modelpilot.core.ids import iso_from_epoch, utc_now_iso
+from modelpilot.core.ids import iso_from_epoch, new_id, utc_now_iso
 from modelpilot.settings import Settings
 
 # Subscriptions in these states keep their plan; past_due is Stripe's retry window after a
 # failed payment, so the customer keeps service while Stripe retries.
 LIVE_STATUSES = frozenset({"active", "trialing", "past_due"})
 WARNING_SHARE = 0.8
+# A hold older than this belongs to a turn that can no longer be running (the process stopped
+# mid-stream): it stops counting, so a crash never eats into the quota for good.
+RESERVATION_TTL_SECONDS = 3600
 
 
 def billing_enabled(settings: Settings) -> bool:
@@ -102,6 +108,46 @@ async def ensure_message_allowed(db: Database, settings: Settings, workspace_id:
         used = await repo.count_answered_messages(conn, workspace_id, standing.period_start, standing.period_end)
     if used >= plan.monthly_messages:
         raise quota_exceeded(plan, used, standing.period_end)
+
+
+async def reserve_message(db: Database, settings: Settings, workspace_id: str) -> str | None:
+    """Hold one message of the period's quota, or raise 402 quota_exceeded; None when unlimited.
+
+    The count (answered messages plus holds of turns still running) and the new hold are one
+    write transaction: parallel chats are admitted one at a time, so they never pass the quota.
+    """
+    async with db.read() as conn:  # unlimited workspaces (most installs) never take the writer
+        standing = await standing_in(conn, settings, workspace_id)
+    if standing.plan is None or standing.plan.monthly_messages is None:
+        return None
+    now = time.time()
+    async with db.write() as conn:
+        standing = await standing_in(conn, settings, workspace_id)
+        plan = standing.plan
+        if plan is None or plan.monthly_messages is None:
+            return None
+        stale_before = iso_from_epoch(now - RESERVATION_TTL_SECONDS)
+        await repo.drop_stale_reservations(conn, workspace_id, stale_before)
+        used = await repo.count_answered_messages(conn, workspace_id, standing.period_start, standing.period_end)
+        held = await repo.count_reservations(conn, workspace_id, stale_before)
+        if used + held >= plan.monthly_messages:
+            raise quota_exceeded(plan, used + held, standing.period_end)
+        hold = new_id()
+        await repo.add_reservation(conn, workspace_id, hold, iso_from_epoch(now))
+    return hold
+
+
+async def settle_message_in(conn: Connection, workspace_id: str, hold: str | None) -> None:
+    """The turn's usage event is written on conn: the hold has done its job."""
+    if hold:
+        await repo.drop_reservation(conn, workspace_id, hold)
+
+
+async def release_message(db: Database, workspace_id: str, hold: str | None) -> None:
+    """Give a held message back (the turn ended before anything was recorded)."""
+    if hold:
+        async with db.write() as conn:
+            await repo.drop_reservation(conn, workspace_id, hold)
 
 
 def limit_reached(plan: Plan, resource: str, limit: int) -> ApiError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any, Awaitable, Callable
 
 import stripe
@@ -33,18 +34,33 @@ def verified_event(settings: Settings, raw: bytes, signature: str | None) -> dic
     if not settings.stripe_webhook_secret:
         raise ApiError(503, "billing_disabled", "No Stripe webhook secret is configured on this instance.")
     try:
-        stripe.WebhookSignature.verify_header(raw, signature, settings.stripe_webhook_secret,
+        text = raw.decode("utf-8")  # the library decodes too, and would raise past its own error type
+    except UnicodeDecodeError:
+        raise ApiError(400, "invalid_payload",
+                       "The event body is not UTF-8 text, so it cannot be a Stripe event.") from None
+    try:
+        stripe.WebhookSignature.verify_header(text, signature, settings.stripe_webhook_secret,
                                               tolerance=TOLERANCE_SECONDS)
     except stripe.SignatureVerificationError as exc:
         raise ApiError(400, "invalid_signature", f"Stripe signature rejected: {exc.user_message or exc}") from None
+    _refuse_future_timestamp(signature or "")
     try:
-        event = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        event = json.loads(text)
+    except json.JSONDecodeError:
         raise ApiError(400, "invalid_payload", "The event is not JSON.") from None
     if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str) \
             or not isinstance(event.get("created"), int) or not isinstance(event.get("data"), dict):
         raise ApiError(400, "invalid_payload", "The event lacks id, type, created or data.")
     return event
+
+
+def _refuse_future_timestamp(signature: str) -> None:
+    """The library only refuses old timestamps; one dated far ahead would stay replayable until then."""
+    stamps = [value for key, _, value in (item.partition("=") for item in signature.split(",")) if key == "t"]
+    if stamps and int(stamps[0]) > time.time() + TOLERANCE_SECONDS:  # the one the library verified
+        raise ApiError(400, "invalid_signature",
+                       "Stripe signature rejected: its timestamp is further in the future than "
+                       f"the {TOLERANCE_SECONDS} s tolerance (check this server's clock).")
 
 
 async def handle_webhook(db: Database, settings: Settings, raw: bytes, signature: str | None) -> dict:

@@ -11,11 +11,23 @@ from modelpilot.core.dates import parse_range
 from modelpilot.core.db import Connection, Database, fetch_all
 from modelpilot.core.errors import invalid, not_found
 
+_OF_CONVERSATION = "FROM messages m WHERE m.workspace_id = c.workspace_id AND m.conversation_id = c.id"
+# An answer is "unanswered" when no knowledge passed the bot's threshold: it had no sources, so the
+# model guessed or the built-in model said it knows nothing. Failed answers count too.
+_UNANSWERED = "m.role = 'assistant' AND (m.sources = '[]' OR m.status = 'error')"
 LIST_COLUMNS = (
     "c.id, c.chatbot_id, b.name AS chatbot_name, c.session_id, c.channel, c.started_at, c.last_message_at,"
-    " c.message_count, (SELECT m.content FROM messages m WHERE m.workspace_id = c.workspace_id"
-    " AND m.conversation_id = c.id AND m.role = 'user' ORDER BY m.created_at, m.rowid LIMIT 1) AS preview"
+    f" c.message_count, (SELECT m.content {_OF_CONVERSATION} AND m.role = 'user'"
+    " ORDER BY m.created_at, m.rowid LIMIT 1) AS preview,"
+    f" (SELECT COUNT(*) {_OF_CONVERSATION} AND m.feedback = 1) AS feedback_up,"
+    f" (SELECT COUNT(*) {_OF_CONVERSATION} AND m.feedback = -1) AS feedback_down,"
+    f" (SELECT COUNT(*) {_OF_CONVERSATION} AND {_UNANSWERED}) AS unanswered_count"
 )
+FEEDBACK_FILTERS = {
+    "up": f"EXISTS (SELECT 1 {_OF_CONVERSATION} AND m.feedback = 1)",
+    "down": f"EXISTS (SELECT 1 {_OF_CONVERSATION} AND m.feedback = -1)",
+    "none": f"NOT EXISTS (SELECT 1 {_OF_CONVERSATION} AND m.feedback IS NOT NULL AND m.feedback != 0)",
+}
 
 
 @dataclass(frozen=True)
@@ -24,14 +36,31 @@ class ConversationFilter:
     start: str | None = None
     end: str | None = None
     query: str | None = None
+    feedback: str | None = None  # "up", "down" or "none"
+    unanswered: bool = False
 
 
-def make_filter(chatbot_id: str | None, start: str | None, end: str | None, q: str | None) -> ConversationFilter:
+def make_filter(chatbot_id: str | None, start: str | None, end: str | None, q: str | None,
+                feedback: str | None = None, unanswered: bool = False) -> ConversationFilter:
     lower, upper = parse_range(start, end)
     query = (q or "").strip() or None
     if query and len(query) > 200:
         raise invalid("q", "must be at most 200 characters")
-    return ConversationFilter(chatbot_id or None, lower, upper, query)
+    if query and not query.isprintable():  # NUL and other control characters break full-text search
+        raise invalid("q", "must not contain control characters")
+    if chatbot_id and not chatbot_id.isprintable():
+        raise invalid("chatbot_id", "must not contain control characters")
+    if feedback and feedback not in FEEDBACK_FILTERS:
+        raise invalid("feedback", "must be one of: up, down, none")
+    return ConversationFilter(chatbot_id or None, lower, upper, query, feedback or None, unanswered)
+
+
+def list_item(row: dict) -> dict:
+    """A row of the log: what was asked first, and whether anything went unanswered or was rated."""
+    unanswered = row.pop("unanswered_count")
+    up, down = row["feedback_up"], row["feedback_down"]
+    return {**row, "first_question": row["preview"], "unanswered": unanswered > 0, "unanswered_count": unanswered,
+            "feedback": "down" if down else "up" if up else None}
 
 
 def fts_query(text: str) -> str:
@@ -69,6 +98,10 @@ def _where(workspace_id: str, flt: ConversationFilter, after: tuple[str, str] | 
         clauses.append("c.id IN (SELECT m.conversation_id FROM messages_fts f JOIN messages m ON m.rowid = f.rowid"
                        " WHERE messages_fts MATCH ? AND m.workspace_id = ?)")
         params += [fts_query(flt.query), workspace_id]
+    if flt.feedback:
+        clauses.append(FEEDBACK_FILTERS[flt.feedback])
+    if flt.unanswered:
+        clauses.append(f"EXISTS (SELECT 1 {_OF_CONVERSATION} AND {_UNANSWERED})")
     if after:
         clauses.append("(c.last_message_at, c.id) < (?, ?)")
         params += list(after)
@@ -91,7 +124,7 @@ async def list_conversations(db: Database, workspace_id: str, flt: ConversationF
         rows = await conversation_page(conn, workspace_id, flt, after, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"items": rows, "next_cursor": encode_cursor(rows[-1]) if more and rows else None}
+    return {"items": [list_item(row) for row in rows], "next_cursor": encode_cursor(rows[-1]) if more and rows else None}
 
 
 async def conversation_detail(db: Database, workspace_id: str, conversation_id: str) -> dict:

@@ -15,25 +15,26 @@ def decode_message(row: dict) -> dict:
     return row
 
 
-async def recent_messages(conn: Connection, workspace_id: str, chatbot_id: str, session_id: str,
+async def recent_messages(conn: Connection, workspace_id: str, chatbot_id: str, channel: str, session_id: str,
                           limit: int) -> list[dict]:
     """The session's last `limit` messages, newest first (role, content, status)."""
     return await fetch_all(
         conn,
         "SELECT m.role, m.content, m.status FROM messages m JOIN conversations c ON c.id = m.conversation_id"
-        " WHERE c.workspace_id = ? AND c.chatbot_id = ? AND c.session_id = ? AND m.workspace_id = ?"
-        " ORDER BY m.created_at DESC, m.rowid DESC LIMIT ?",
-        (workspace_id, chatbot_id, session_id, workspace_id, limit),
+        " WHERE c.workspace_id = ? AND c.chatbot_id = ? AND c.channel = ? AND c.session_id = ?"
+        " AND m.workspace_id = ? ORDER BY m.created_at DESC, m.rowid DESC LIMIT ?",
+        (workspace_id, chatbot_id, channel, session_id, workspace_id, limit),
     )
 
 
 async def upsert_conversation(conn: Connection, workspace_id: str, row: dict) -> str:
-    """The conversation of (bot, session), created on its first message; returns its id."""
+    """The conversation of (bot, channel, session), created on its first message; returns its id.
+    A session id is only ever looked up within its channel (widget, preview or api)."""
     return await fetch_value(
         conn,
         "INSERT INTO conversations (id, workspace_id, chatbot_id, session_id, channel, visitor_ip_hash,"
         " started_at, last_message_at, message_count) VALUES (?,?,?,?,?,?,?,?,2)"
-        " ON CONFLICT (chatbot_id, session_id) DO UPDATE SET last_message_at = excluded.last_message_at,"
+        " ON CONFLICT (chatbot_id, channel, session_id) DO UPDATE SET last_message_at = excluded.last_message_at,"
         " message_count = conversations.message_count + 2 WHERE conversations.workspace_id = excluded.workspace_id"
         " RETURNING id",
         (row["id"], workspace_id, row["chatbot_id"], row["session_id"], row["channel"], row["visitor_ip_hash"],
@@ -58,31 +59,33 @@ async def insert_usage_event(conn: Connection, workspace_id: str, row: dict) -> 
     await execute(
         conn,
         "INSERT INTO usage_events (id, workspace_id, chatbot_id, conversation_id, message_id, channel, model,"
-        " tokens_in, tokens_out, cost, latency_ms, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        " tokens_in, tokens_out, cost, latency_ms, created_at, billable) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (row["id"], workspace_id, row["chatbot_id"], row["conversation_id"], row["message_id"], row["channel"],
-         row["model"], row["tokens_in"], row["tokens_out"], row["cost"], row["latency_ms"], row["created_at"]),
+         row["model"], row["tokens_in"], row["tokens_out"], row["cost"], row["latency_ms"], row["created_at"],
+         int(row.get("billable", True))),
     )
 
 
-async def session_messages(conn: Connection, workspace_id: str, chatbot_id: str, session_id: str) -> list[dict]:
+async def session_messages(conn: Connection, workspace_id: str, chatbot_id: str, channel: str,
+                           session_id: str) -> list[dict]:
     rows = await fetch_all(
         conn,
-        "SELECT m.id, m.role, m.content, m.sources, m.feedback, m.created_at FROM messages m"
+        "SELECT m.id, m.role, m.content, m.status, m.sources, m.feedback, m.created_at FROM messages m"
         " JOIN conversations c ON c.id = m.conversation_id WHERE c.workspace_id = ? AND c.chatbot_id = ?"
-        " AND c.session_id = ? AND m.workspace_id = ? ORDER BY m.created_at, m.rowid",
-        (workspace_id, chatbot_id, session_id, workspace_id),
+        " AND c.channel = ? AND c.session_id = ? AND m.workspace_id = ? ORDER BY m.created_at, m.rowid",
+        (workspace_id, chatbot_id, channel, session_id, workspace_id),
     )
     return [decode_message(row) for row in rows]
 
 
-async def set_feedback(conn: Connection, workspace_id: str, chatbot_id: str, session_id: str, message_id: str,
-                       rating: int) -> bool:
+async def set_feedback(conn: Connection, workspace_id: str, chatbot_id: str, channel: str, session_id: str,
+                       message_id: str, rating: int) -> bool:
     return await execute(
         conn,
         "UPDATE messages SET feedback = ? WHERE workspace_id = ? AND id = ? AND role = 'assistant'"
         " AND conversation_id = (SELECT id FROM conversations WHERE workspace_id = ? AND chatbot_id = ?"
-        " AND session_id = ?)",
-        (rating, workspace_id, message_id, workspace_id, chatbot_id, session_id),
+        " AND channel = ? AND session_id = ?)",
+        (rating, workspace_id, message_id, workspace_id, chatbot_id, channel, session_id),
     ) > 0
 
 

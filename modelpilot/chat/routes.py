@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Annotated, Literal
 
-from litestar import delete, get, post
+from litestar import Request, delete, get, post
 from litestar.params import Parameter
 from litestar.response import Stream
 
@@ -23,12 +23,14 @@ Text = Annotated[str | None, Parameter(max_length=200)]
 
 
 @post(WS + "/chatbots/{bot:str}/chat", tags=["chat"], status_code=200)
-async def chat(db: Database, settings: Settings, access: WorkspaceAccess, bot: str, data: ChatBody) -> Stream:
+async def chat(request: Request, db: Database, settings: Settings, access: WorkspaceAccess, bot: str,
+               data: ChatBody) -> Stream:
+    service.require_chat_role(access)
     row = await chatbots.get_bot(db, access.workspace_id, bot)
     channel = "preview" if access.principal.is_user else "api"
     events = service.stream_reply(db, settings, workspace_id=access.workspace_id, bot=row,
                                   session_id=data.session_id or new_id(), message=data.message, channel=channel)
-    return await sse_response(events)
+    return await sse_response(events, request.receive)
 
 
 @get(WS + "/conversations", tags=["conversations"])
@@ -38,8 +40,12 @@ async def list_conversations(
     end: Annotated[str | None, Parameter(query="to", max_length=40)] = None,
     q: Text = None, cursor: Annotated[str | None, Parameter(max_length=300)] = None,
     limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+    feedback: Annotated[Literal["up", "down", "none"] | None, Parameter(description="rated helpful (up), "
+                        "not helpful (down), or not rated (none)")] = None,
+    unanswered: Annotated[bool, Parameter(description="only conversations with an answer no knowledge "
+                          "supported (no source passed the threshold) or that failed")] = False,
 ) -> dict:
-    flt = conversations.make_filter(chatbot_id, start, end, q)
+    flt = conversations.make_filter(chatbot_id, start, end, q, feedback, unanswered)
     return await conversations.list_conversations(db, access.workspace_id, flt, cursor, limit)
 
 
@@ -48,8 +54,9 @@ async def export_conversations(
     db: Database, access: WorkspaceAccess, format: Literal["csv", "jsonl"] = "csv", chatbot_id: Text = None,
     start: Annotated[str | None, Parameter(query="from", max_length=40)] = None,
     end: Annotated[str | None, Parameter(query="to", max_length=40)] = None, q: Text = None,
+    feedback: Literal["up", "down", "none"] | None = None, unanswered: bool = False,
 ) -> Stream:
-    flt = conversations.make_filter(chatbot_id, start, end, q)
+    flt = conversations.make_filter(chatbot_id, start, end, q, feedback, unanswered)
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     if format == "jsonl":
         body, media_type = export.export_jsonl(db, access.workspace_id, flt), "application/x-ndjson"

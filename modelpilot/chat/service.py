@@ -22,7 +22,7 @@ from modelpilot.chat.prompt import HISTORY_FETCH, build_messages, history_within
 from modelpilot.chat.turns import TurnOutcome, open_model_stream, save_turn
 from modelpilot.core import audit, fulltext, metrics
 from modelpilot.core.db import Database
-from modelpilot.core.errors import invalid, not_found
+from modelpilot.core.errors import forbidden, invalid, not_found
 from modelpilot.core.ids import utc_now_iso
 from modelpilot.providers import service as providers
 from modelpilot.providers.errors import LLMError
@@ -32,6 +32,10 @@ from modelpilot.settings import Settings
 
 log = logging.getLogger("modelpilot.chat")
 MAX_SESSION_ID = 100
+# The least role that may chat from the dashboard or the API: a message spends tokens and quota,
+# which a read-only viewer must not. The inbox issue's `agent` role takes this over when it lands.
+CHAT_MIN_ROLE = "editor"
+VISITOR_ERROR = "The assistant could not answer just now. Please try again in a moment."
 PURGE_BATCH = 500  # conversations per write transaction, so the writer is never held long
 
 
@@ -43,8 +47,18 @@ class Turn:
     session_id: str
     message: str
     resolved: ResolvedModel
+    channel: str = "api"
+    hold: str | None = None  # the quota hold taken for this message (billing.reserve_message)
     started: float = field(default_factory=time.monotonic)
     received_at: str = field(default_factory=utc_now_iso)
+
+
+def require_chat_role(access: WorkspaceAccess) -> None:
+    """403 for members (and API tokens) below CHAT_MIN_ROLE, before anything is spent."""
+    if not access.can(CHAT_MIN_ROLE):
+        raise forbidden(f"Chatting with a bot needs the {CHAT_MIN_ROLE} role or above: each message spends "
+                        f"tokens and the workspace's message quota. You are {access.role}; ask an admin "
+                        "for a higher role.")
 
 
 def clean_session_id(session_id: str) -> str:
@@ -55,36 +69,50 @@ def clean_session_id(session_id: str) -> str:
 
 
 async def prepare_turn(db: Database, settings: Settings, *, workspace_id: str, bot: dict, session_id: str,
-                       message: str) -> Turn:
+                       message: str, channel: str = "api") -> Turn:
     """Every check that can refuse a message before the stream begins (HTTP errors, not events),
-    the plan's message quota (402) included: an over-quota workspace never reaches the model."""
+    the plan's message quota (402) last: an over-quota workspace never reaches the model, and the
+    message is held against the quota from here on (the caller settles or releases the hold)."""
     text = message.strip()
     if not text:
         raise invalid("message", "must not be empty")
     if len(text) > settings.chat_max_message_chars:
         raise invalid("message", f"must be at most {settings.chat_max_message_chars} characters")
     session_id = clean_session_id(session_id)
-    await billing.ensure_message_allowed(db, settings, workspace_id)
     resolved = await providers.resolve_model(db, settings, workspace_id, bot["model"])
-    return Turn(workspace_id, bot, session_id, text, resolved)
+    hold = await billing.reserve_message(db, settings, workspace_id)
+    return Turn(workspace_id, bot, session_id, text, resolved, channel, hold)
 
 
 async def load_history(db: Database, turn: Turn, budget_tokens: int) -> list[dict]:
     async with db.read() as conn:
-        recent = await repo.recent_messages(conn, turn.workspace_id, turn.bot["id"], turn.session_id, HISTORY_FETCH)
+        recent = await repo.recent_messages(conn, turn.workspace_id, turn.bot["id"], turn.channel, turn.session_id,
+                                            HISTORY_FETCH)
     return history_within_budget(recent, budget_tokens)
+
+
+async def _open_turn(db: Database, settings: Settings, turn: Turn) -> tuple[object, TurnOutcome]:
+    """History, knowledge and the model stream; the quota hold goes back if any of it fails
+    (or the client leaves) before the stream exists."""
+    bot = turn.bot
+    try:
+        history = await load_history(db, turn, settings.chat_history_tokens)
+        chunks = await rag.retrieve(db, turn.workspace_id, bot, turn.message, top_k=bot.get("top_k"))
+        chunks = [c for c in chunks if c.score >= (bot.get("score_threshold") or 0.0)]
+        messages = build_messages(bot, history, chunks, turn.message)
+        stream = open_model_stream(turn.resolved, bot, settings, messages, chunks, turn.message)
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await billing.release_message(db, turn.workspace_id, turn.hold)
+        raise
+    return stream, TurnOutcome(sources=sources_of(chunks), messages=messages)
 
 
 async def stream_reply(db: Database, settings: Settings, *, workspace_id: str, bot: dict, session_id: str,
                        message: str, channel: str, visitor_ip_hash: str = "") -> AsyncIterator[dict]:
     turn = await prepare_turn(db, settings, workspace_id=workspace_id, bot=bot, session_id=session_id,
-                              message=message)
-    history = await load_history(db, turn, settings.chat_history_tokens)
-    chunks = await rag.retrieve(db, workspace_id, bot, turn.message, top_k=bot.get("top_k"))
-    chunks = [c for c in chunks if c.score >= (bot.get("score_threshold") or 0.0)]
-    messages = build_messages(bot, history, chunks, turn.message)
-    stream = open_model_stream(turn.resolved, bot, settings, messages, chunks, turn.message)
-    outcome = TurnOutcome(sources=sources_of(chunks), messages=messages)
+                              message=message, channel=channel)
+    stream, outcome = await _open_turn(db, settings, turn)
     pieces = stream.__aiter__()
     try:
         async for piece in pieces:
@@ -104,7 +132,10 @@ async def stream_reply(db: Database, settings: Settings, *, workspace_id: str, b
             ids = await save_turn(db, turn, outcome, channel, visitor_ip_hash)
         _record_metrics(turn, outcome, channel)
     if outcome.status == "error":
-        yield {"error": {"code": outcome.error_code, "message": outcome.error}}
+        # The provider's words (scrubbed) are in the conversation log for the workspace; a widget
+        # visitor gets none of them: they could carry whatever the upstream URL answered.
+        shown = VISITOR_ERROR if channel == "widget" else outcome.error
+        yield {"error": {"code": outcome.error_code, "message": shown}}
         return
     yield {"done": True, "message_id": ids.message_id, "conversation_id": ids.conversation_id,
            "session_id": turn.session_id, "tokens": outcome.usage.tokens_in + outcome.usage.tokens_out,
@@ -112,21 +143,22 @@ async def stream_reply(db: Database, settings: Settings, *, workspace_id: str, b
            "cost": outcome.usage.cost, "sources": outcome.sources}
 
 
-async def session_history(db: Database, workspace_id: str, bot_id: str, session_id: str) -> list[dict]:
-    """Messages of one visitor session, oldest first: id, role, content, sources, created_at, feedback."""
+async def session_history(db: Database, workspace_id: str, bot_id: str, channel: str,
+                          session_id: str) -> list[dict]:
+    """Messages of one session of that channel, oldest first: id, role, content, sources, created_at, feedback."""
     session_id = clean_session_id(session_id)
     async with db.read() as conn:
-        return await repo.session_messages(conn, workspace_id, bot_id, session_id)
+        return await repo.session_messages(conn, workspace_id, bot_id, channel, session_id)
 
 
-async def set_feedback(db: Database, workspace_id: str, bot_id: str, session_id: str, message_id: str,
-                       rating: int) -> None:
+async def set_feedback(db: Database, workspace_id: str, bot_id: str, channel: str, session_id: str,
+                       message_id: str, rating: int) -> None:
     """Thumbs up (1) or down (-1) on an assistant message of that session; 404 for anything else."""
     if rating not in (1, -1):
         raise invalid("rating", "must be 1 or -1")
     session_id = clean_session_id(session_id)
     async with db.write() as conn:
-        if not await repo.set_feedback(conn, workspace_id, bot_id, session_id, message_id, rating):
+        if not await repo.set_feedback(conn, workspace_id, bot_id, channel, session_id, message_id, rating):
             raise not_found("message")
 
 

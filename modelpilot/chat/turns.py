@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from modelpilot.billing import service as billing
 from modelpilot.chat import repo
 from modelpilot.core.db import Database
 from modelpilot.core.ids import new_id, utc_now_iso
@@ -25,7 +26,8 @@ def open_model_stream(resolved: ResolvedModel, bot: dict, settings: Settings, me
         return ExtractiveStream(question, chunks, prompt_text)
     call = LLMCall(resolved.route.litellm_model, messages, resolved.api_key, resolved.api_base,
                    temperature=bot["temperature"], max_tokens=bot["max_tokens"],
-                   connect_timeout=settings.llm_connect_timeout, idle_timeout=settings.llm_idle_timeout)
+                   connect_timeout=settings.llm_connect_timeout, idle_timeout=settings.llm_idle_timeout,
+                   provider=resolved.route.provider, allow_private=settings.providers_may_reach_private)
     return model_stream(call, resolved.route.provider, settings.llm_direct_openai)
 
 
@@ -73,7 +75,9 @@ def _ms(start: float, end: float | None) -> int | None:
 
 
 async def save_turn(db: Database, turn: Any, outcome: TurnOutcome, channel: str, visitor_ip_hash: str) -> SavedTurn:
-    """The question, the answer (however far it got) and one usage event, in one transaction."""
+    """The question, the answer (however far it got) and one usage event, in one transaction.
+    A turn that ended before any text (upstream error, client gone) is recorded but not billable:
+    its quota hold is given back."""
     if outcome.status == "error" and not outcome.usage.tokens_in:
         outcome.usage = partial_usage(turn.resolved.route.litellm_model, outcome.messages, outcome.text)
     now, bot_id, model = utc_now_iso(), turn.bot["id"], turn.bot["model"]
@@ -95,5 +99,7 @@ async def save_turn(db: Database, turn: Any, outcome: TurnOutcome, channel: str,
         await repo.insert_usage_event(conn, turn.workspace_id, {
             **base, "id": new_id(), "message_id": answer_id, "channel": channel, "model": model,
             "tokens_in": usage.tokens_in, "tokens_out": usage.tokens_out, "cost": usage.cost,
-            "latency_ms": total_ms, "created_at": now})
+            "latency_ms": total_ms, "created_at": now,
+            "billable": bool(outcome.text) or outcome.status == "complete"})
+        await billing.settle_message_in(conn, turn.workspace_id, turn.hold)
     return SavedTurn(conversation_id, answer_id)

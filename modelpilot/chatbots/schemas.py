@@ -9,15 +9,17 @@ from msgspec import UNSET, Meta, UnsetType
 
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
 SystemPrompt = Annotated[str, Meta(max_length=20000)]
-ModelName = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"^\S+$")]
+ModelName = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"^\S+$",
+                                description="must be one model name without spaces, e.g. openai/gpt-4o-mini")]
 Temperature = Annotated[float, Meta(ge=0, le=2)]
-MaxTokens = Annotated[int, Meta(ge=1, le=32000)]
+MaxTokens = Annotated[int, Meta(ge=1, le=32000, title="Max answer tokens")]
 Greeting = Annotated[str, Meta(max_length=1000)]
-AccentColor = Annotated[str, Meta(pattern=r"^#[0-9a-fA-F]{6}$")]
+AccentColor = Annotated[str, Meta(pattern=r"^#[0-9a-fA-F]{6}$", title="Accent colour",
+                                  description="must be a colour such as #4f46e5")]
 Position = Literal["bottom-right", "bottom-left"]
 StarterQuestions = Annotated[list[Annotated[str, Meta(min_length=1, max_length=200)]], Meta(max_length=6)]
 AllowedOrigins = Annotated[list[Annotated[str, Meta(min_length=1, max_length=300)]], Meta(max_length=50)]
-TopK = Annotated[int, Meta(ge=1, le=50)]
+TopK = Annotated[int, Meta(ge=1, le=50, title="Chunks retrieved (top k)")]
 ScoreThreshold = Annotated[float, Meta(ge=0, le=1)]
 
 

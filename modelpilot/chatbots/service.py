@@ -10,7 +10,7 @@ from modelpilot.core.access import WorkspaceAccess
 from modelpilot.billing import service as billing
 from modelpilot.core import audit
 from modelpilot.core.db import Database
-from modelpilot.core.errors import invalid, not_found
+from modelpilot.core.errors import FieldErrors, invalid, not_found
 from modelpilot.core.ids import new_id, utc_now_iso
 from modelpilot.chatbots import repo
 from modelpilot.chatbots.schemas import CreateBotBody, UpdateBotBody
@@ -39,18 +39,32 @@ def clean_origin(value: str, field: str) -> str:
     return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
 
 
-def _clean_fields(values: dict) -> dict:
+def _clean_fields(values: dict, errors: FieldErrors) -> dict:
+    """Normalises what msgspec's types let through; every problem goes to `errors`, so one reply
+    names all bad fields."""
     if "name" in values:
         values["name"] = values["name"].strip()
         if not values["name"]:
-            raise invalid("name", "must not be empty")
+            errors.add("name", "must not be empty")
     if "starter_questions" in values:
         values["starter_questions"] = [q.strip() for q in values["starter_questions"] if q.strip()]
     if "allowed_origins" in values:
-        origins = [clean_origin(o, f"allowed_origins[{i}]") for i, o in enumerate(values["allowed_origins"])]
-        values["allowed_origins"] = list(dict.fromkeys(origins))
+        origins = [errors.check(f"allowed_origins[{i}]", clean_origin, o, f"allowed_origins[{i}]")
+                   for i, o in enumerate(values["allowed_origins"])]
+        values["allowed_origins"] = list(dict.fromkeys(o for o in origins if o))
     if "accent_color" in values:
         values["accent_color"] = values["accent_color"].lower()
+    return values
+
+
+async def _checked(db: Database, workspace_id: str, values: dict) -> dict:
+    errors = FieldErrors()
+    values = _clean_fields(values, errors)
+    if values.get("model"):
+        problem = await providers.model_problem(db, workspace_id, values["model"])
+        if problem:
+            errors.add("model", problem)
+    errors.raise_if_any()
     return values
 
 
@@ -70,9 +84,9 @@ async def get_bot(db: Database, workspace_id: str, bot_id: str) -> dict:
 
 async def create_bot(db: Database, settings: Settings, access: WorkspaceAccess, body: CreateBotBody) -> dict:
     access.require("editor")
-    values = _clean_fields(msgspec.to_builtins(body))
+    values = await _checked(db, access.workspace_id, msgspec.to_builtins(body))
     if not values.get("model"):
-        values["model"] = await providers.default_bot_model(db, access.workspace_id)
+        values["model"] = await providers.default_bot_model(db, settings, access.workspace_id)
     now = utc_now_iso()
     values.update(id=new_id(), created_at=now, updated_at=now)
     async with db.write() as conn:
@@ -87,7 +101,8 @@ async def create_bot(db: Database, settings: Settings, access: WorkspaceAccess, 
 
 async def update_bot(db: Database, access: WorkspaceAccess, bot_id: str, body: UpdateBotBody) -> dict:
     access.require("editor")
-    changes = _clean_fields({k: v for k, v in msgspec.structs.asdict(body).items() if v is not msgspec.UNSET})
+    changes = await _checked(db, access.workspace_id,
+                             {k: v for k, v in msgspec.structs.asdict(body).items() if v is not msgspec.UNSET})
     async with db.write() as conn:
         if await repo.get_bot(conn, access.workspace_id, bot_id) is None:
             raise not_found("chatbot")

@@ -21,6 +21,8 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from modelpilot.core.private import private_dir
+
 KEY_FILE_NAME = "secret.key"
 VERSION = "v1"
 
@@ -103,6 +105,6 @@ def load_key_ring(secret_key: str, data_dir: Path) -> KeyRing:
         return parse_ring(secret_key)
     path = Path(data_dir) / KEY_FILE_NAME
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         write_key_file(path, [new_key_text()])
     return parse_ring(path.read_text())

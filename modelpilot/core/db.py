@@ -17,6 +17,8 @@ import aiosqlite
 import sqlean
 import sqlite_vec
 
+from modelpilot.core.private import private_database, private_dir
+
 DatabaseError = sqlean.DatabaseError
 IntegrityError = sqlean.IntegrityError
 OperationalError = sqlean.OperationalError
@@ -37,6 +39,8 @@ PRAGMAS = (
 
 def connect_sync(path: Path | str, *, readonly: bool = False) -> sqlean.Connection:
     """A plain (blocking) connection with sqlite-vec loaded and the house pragmas set."""
+    if not readonly:
+        private_database(Path(path))
     conn = sqlean.connect(str(path), isolation_level=None, check_same_thread=False)
     conn.enable_load_extension(True)
     try:
@@ -82,7 +86,7 @@ class Database:
         self._write_lock = asyncio.Lock()
 
     async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
         self._writer = await open_connection(self.path)
         for _ in range(self._reader_count):
             reader = await open_connection(self.path, readonly=True)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from modelpilot.core.private import private_dir
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: no advisory locks here, run one instance
@@ -33,8 +35,8 @@ class InstanceLock:
 
     def acquire(self) -> "InstanceLock":
         """Take the lock or raise InstanceRunning; records our pid in the file."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        private_dir(self.data_dir)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         if fcntl is not None:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -12,6 +12,9 @@ from modelpilot.paths import package_resource
 
 log = logging.getLogger("modelpilot.migrate")
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+# A migration that rebuilds a table others reference starts with this line: foreign keys are off
+# while it runs (SQLite's documented way to rebuild a table) and checked before it commits.
+FOREIGN_KEYS_OFF = "-- foreign_keys: off"
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,7 @@ def current_version(conn) -> int:
 
 def apply_migrations(db_path: Path, directory: Path | None = None) -> list[str]:
     """Bring the database at db_path up to date; returns the names applied now."""
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    conn = connect_sync(db_path)
+    conn = connect_sync(db_path)  # creates the data directory and the file, both private
     applied: list[str] = []
     try:
         version = current_version(conn)
@@ -65,16 +67,26 @@ def apply_migrations(db_path: Path, directory: Path | None = None) -> list[str]:
 def _apply_one(conn, migration: Migration) -> None:
     # executescript runs the statements as written; the explicit BEGIN/COMMIT makes the whole
     # file, and its schema_version row, one transaction.
+    keys_off = migration.sql.lstrip().startswith(FOREIGN_KEYS_OFF)
     script = (
         "BEGIN IMMEDIATE;\n"
         f"{migration.sql}\n;\n"
         "INSERT INTO schema_version (version, name, applied_at) "
         f"VALUES ({migration.version}, '{migration.name}', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));\n"
-        "COMMIT;"
     )
+    if keys_off:
+        conn.execute("PRAGMA foreign_keys=OFF")  # only takes effect outside a transaction
     try:
         conn.executescript(script)
+        broken = conn.execute("PRAGMA foreign_key_check").fetchall() if keys_off else []
+        if broken:
+            raise RuntimeError(f"migration {migration.version:04d}_{migration.name} leaves "
+                               f"{len(broken)} rows with a broken foreign key")
+        conn.execute("COMMIT")
     except Exception:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+    finally:
+        if keys_off:
+            conn.execute("PRAGMA foreign_keys=ON")

@@ -51,6 +51,14 @@ class SlidingWindow:
             self.hit(key)
         return wait
 
+    def forget_one(self, key: str) -> None:
+        """Take back the newest hit of `key` (one counted up front that turned out harmless)."""
+        hits = self._hits.get(key)
+        if hits:
+            hits.pop()
+            if not hits:
+                del self._hits[key]
+
     def reset(self, key: str) -> None:
         self._hits.pop(key, None)
 

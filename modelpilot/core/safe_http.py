@@ -11,9 +11,12 @@ same guard. Proxies from the environment are ignored: a proxy would make the che
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
+import ssl
+import unicodedata
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable, Iterable
+from typing import Awaitable, Callable, Iterable, Iterator
 from urllib.parse import urljoin, urlsplit
 
 import anyio
@@ -51,11 +54,19 @@ def refusal_for(host: str) -> str | None:
     return None if is_public_address(ip) else f"{host} is a private, loopback or link-local address"
 
 
+# Only "try again" from the resolver is worth retrying; a name that does not exist stays so.
+_TRANSIENT_DNS = {getattr(socket, "EAI_AGAIN", -3)}
+
+
 async def system_resolver(host: str, port: int) -> list[str]:
     try:
         infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise FetchError("dns_error", f"Could not resolve {host}: {exc.strerror or exc}", transient=True) from None
+        if exc.errno in _TRANSIENT_DNS:
+            raise FetchError("dns_error", f"Could not look up {host} right now ({exc.strerror or exc})",
+                             transient=True) from None
+        raise FetchError("dns_error", f"The address {host} does not exist (DNS lookup failed: "
+                         f"{exc.strerror or exc}). Check the spelling of the URL.") from None
     return list(dict.fromkeys(info[4][0] for info in infos))
 
 
@@ -64,6 +75,9 @@ class AddressPolicy:
     allow_private: bool = False
     # Addresses treated as public (tests run everything on 127.0.0.1 and need one "public" host).
     trusted: frozenset = frozenset()
+    # The sentence that tells an operator which setting allows such addresses.
+    refusal_hint: str = ("An administrator can allow intranet sources with "
+                         "MODELPILOT_INGEST_ALLOW_PRIVATE=1.")
 
     def allows(self, ip: IPAddress) -> bool:
         return self.allow_private or ip in self.trusted or is_public_address(ip)
@@ -77,12 +91,11 @@ class AddressGuardBackend(httpcore.AsyncNetworkBackend):
     async def _validated_addresses(self, host: str, port: int) -> list[str]:
         addresses = [host.strip("[]")] if _is_ip(host) else await self._resolver(host, port)
         if not addresses:
-            raise FetchError("dns_error", f"{host} has no address", transient=True)
+            raise FetchError("dns_error", f"The address {host} has no IP address (DNS). Check the URL.")
         for address in addresses:
             if not self._policy.allows(ipaddress.ip_address(address)):
                 raise FetchError("blocked_address", f"Refused to connect to {host}: it resolves to {address}, "
-                                 "a private, loopback or link-local address. An administrator can allow "
-                                 "intranet sources with MODELPILOT_INGEST_ALLOW_PRIVATE=1.")
+                                 f"a private, loopback or link-local address. {self._policy.refusal_hint}")
         return addresses
 
     async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
@@ -128,6 +141,11 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
             retries=0, network_backend=backend)
 
 
+def guarded_transport(policy: AddressPolicy, resolver: Resolver = system_resolver) -> httpx.AsyncBaseTransport:
+    """An httpx transport whose every connection passes the address check of `policy`."""
+    return _GuardedTransport(AddressGuardBackend(policy, resolver))
+
+
 @dataclass
 class FetchedPage:
     url: str             # final URL after redirects
@@ -147,13 +165,15 @@ class SafeFetcher:
     user_agent: str = USER_AGENT
     resolver: Resolver = system_resolver
     trusted_addresses: frozenset = frozenset()
+    extra_headers: dict = field(default_factory=dict)  # e.g. a provider key; pair with max_redirects=0
 
     def _client(self) -> httpx.AsyncClient:
         policy = AddressPolicy(self.allow_private, frozenset(ipaddress.ip_address(a) for a in self.trusted_addresses))
         timeout = httpx.Timeout(self.timeout_seconds, connect=self.connect_timeout)
         return httpx.AsyncClient(transport=_GuardedTransport(AddressGuardBackend(policy, self.resolver)),
                                  timeout=timeout, follow_redirects=False, trust_env=False,
-                                 headers={"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"})
+                                 headers={"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate",
+                                          **self.extra_headers})
 
     async def fetch(self, url: str, *, accept: str = "*/*") -> FetchedPage:
         """GET url (following redirects safely); raises FetchError with a plain message."""
@@ -197,10 +217,14 @@ class SafeFetcher:
                                    response.headers.get("content-type", ""), body)
         except httpx.TimeoutException:
             raise FetchError("timeout", f"{url} did not answer in time", transient=True, url=url) from None
-        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+        except httpx.ConnectError as exc:
+            raise connect_failure(url, exc) from None
+        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
             raise FetchError("connect_error", f"Could not fetch {url}: {exc}", transient=True, url=url) from None
         except httpx.DecodingError:
             raise FetchError("bad_encoding", f"{url} sent a body that could not be decoded", url=url) from None
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol, UnicodeError) as exc:  # e.g. a host idna refuses
+            raise FetchError("bad_url", f"Could not fetch {url}: {exc}", url=url) from None
 
     async def _read_capped(self, response: httpx.Response, url: str) -> bytes:
         declared = response.headers.get("content-length", "")
@@ -217,19 +241,81 @@ class SafeFetcher:
         return b"".join(parts)
 
 
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def connect_failure(url: str, exc: httpx.ConnectError) -> FetchError:
+    """Why a connection failed, and whether trying again could help: a refused port or a bad
+    certificate stays that way, so those fail at once instead of after minutes of retries."""
+    host = urlsplit(url).netloc
+    text = " ".join(str(cause) for cause in _causes(exc))
+    if any(isinstance(cause, ssl.SSLError) for cause in _causes(exc)) or "CERTIFICATE_VERIFY_FAILED" in text:
+        detail = "its certificate is not valid" if "CERTIFICATE" in text.upper() else "the TLS handshake failed"
+        return FetchError("tls_error", f"The secure connection to {host} failed: {detail} (TLS error).", url=url)
+    if any(isinstance(cause, ConnectionRefusedError) for cause in _causes(exc)) or "refused" in text.lower():
+        return FetchError("connection_refused", f"Nothing answers at {host} (connection refused). Check the "
+                          "address and port, and that the site is up.", url=url)
+    return FetchError("connect_error", f"Could not connect to {host}: {exc}", transient=True, url=url)
+
+
+HTTP_REASONS = {401: "login required", 403: "access forbidden", 404: "page not found", 410: "page gone",
+                429: "too many requests", 500: "server error", 502: "bad gateway", 503: "service unavailable",
+                504: "gateway timeout"}
+
+
 def _raise_for_status(url: str, status: int) -> None:
     if status < 400:
         return
     transient = status in {408, 425, 429} or status >= 500
-    raise FetchError("http_status", f"{url} answered HTTP {status}", transient=transient, url=url)
+    reason = f" ({HTTP_REASONS[status]})" if status in HTTP_REASONS else ""
+    raise FetchError("http_status", f"{url} answered HTTP {status}{reason}", transient=transient, url=url)
+
+
+_NUMERIC_HOST = re.compile(r"^(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]*))*\.?$", re.IGNORECASE)
+
+
+def host_problem(host: str) -> str | None:
+    """Why a host name cannot be fetched safely, or None. Numbers in any spelling but the plain
+    dotted quad (0177.0.0.1 octal, 127.000.000.001, 2130706433, 0x7f.1) are read differently by
+    different resolvers, and non-ASCII look-alikes (①②⑦.0.0.1, full-width digits) fold to an
+    address only after our check: both are refused rather than guessed at."""
+    if not host.isascii():
+        folded = unicodedata.normalize("NFKC", host)
+        if folded != host and (folded.isascii() and _NUMERIC_HOST.match(folded)):
+            return f"the host {host!r} spells an IP address in look-alike characters; write it as {folded}"
+        try:
+            host.encode("idna")
+        except UnicodeError:
+            return f"the host {host!r} is not a valid domain name"
+        return None
+    if _NUMERIC_HOST.match(host) and not _is_ip(host):
+        return f"the host {host} is an IP address in a non-standard form; write it as four decimal numbers"
+    return None
 
 
 def check_url(url: str) -> None:
     """Scheme and literal-address checks that need no network; raises FetchError."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        raise FetchError("bad_url", "The URL cannot be parsed", url=url) from None
     if parts.scheme not in {"http", "https"}:
         raise FetchError("bad_scheme", "Only http and https URLs can be fetched", url=url)
-    if not parts.hostname:
+    if not host:
         raise FetchError("bad_url", "The URL has no host name", url=url)
     if parts.username or parts.password:
         raise FetchError("bad_url", "URLs with credentials are not fetched", url=url)
+    problem = host_problem(host)
+    if problem:
+        raise FetchError("bad_url", f"Not fetched: {problem}", url=url)
+    try:
+        httpx.URL(url)  # the client's own parser (IDNA 2008): what it refuses later, refuse now
+    except (httpx.InvalidURL, UnicodeError) as exc:
+        raise FetchError("bad_url", f"Not fetched: the URL is not valid ({exc})", url=url) from None

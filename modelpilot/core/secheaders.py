@@ -7,6 +7,8 @@ middleware only fills in headers a response does not already have.
   frame-ancestors and no X-Frame-Options; only nosniff, and a cross-origin resource policy
   so the script may be loaded from any site.
 - API, health, metrics, schema: JSON that should never render as a document anywhere.
+- `/api/docs` is a dashboard page (the API reference) that happens to live under /api/: it
+  gets the dashboard's policy, which lets its own script and style load from this origin only.
 - everything else is the dashboard: same-origin only, never framed.
 """
 
@@ -16,6 +18,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 WIDGET_PREFIXES = ("/widget.js", "/widget-", "/api/v1/widget/")  # the loader, its lazy parts, its API
 API_PREFIXES = ("/api/", "/healthz", "/metrics", "/schema")
+DASHBOARD_UNDER_API = ("/api/docs",)
 
 DASHBOARD_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -46,6 +49,8 @@ HSTS = ("strict-transport-security", "max-age=31536000")
 def headers_for_path(path: str) -> dict[str, str]:
     if path.startswith(WIDGET_PREFIXES):
         return WIDGET_HEADERS
+    if path in DASHBOARD_UNDER_API:
+        return DASHBOARD_HEADERS
     if path.startswith(API_PREFIXES):
         return API_HEADERS
     return DASHBOARD_HEADERS

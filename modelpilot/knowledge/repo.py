@@ -65,10 +65,22 @@ async def set_progress(conn: Connection, workspace_id: str, document_id: str, pr
 async def mark_indexed(conn: Connection, workspace_id: str, document_id: str, *, title: str | None,
                        chunk_count: int, model: str, dim: int, next_refresh_at: str | None) -> None:
     now = utc_now_iso()
+    # A title found in the content (a PDF's own title, a page's <title>) names the document only
+    # at its first indexing: after that the title is the editors' and a re-index keeps it.
     await execute(conn, "UPDATE documents SET status = 'indexed', progress = 1, error = NULL, chunk_count = ?,"
-                        " title = coalesce(?, title), embed_model = ?, embed_dim = ?, indexed_at = ?, updated_at = ?,"
+                        " title = CASE WHEN indexed_at IS NULL THEN coalesce(?, title) ELSE title END, embed_model = ?, embed_dim = ?, indexed_at = ?, updated_at = ?,"
                         " next_refresh_at = ? WHERE workspace_id = ? AND id = ?",
                   (chunk_count, title, model, dim, now, now, next_refresh_at, workspace_id, document_id))
+
+
+async def update_document(conn: Connection, workspace_id: str, document_id: str, *, title: str | None,
+                          body: bytes | None) -> None:
+    """A new title and/or new stored content (None leaves each as it is)."""
+    await execute(conn, "UPDATE documents SET title = coalesce(?, title), body = coalesce(?, body),"
+                        " size_bytes = CASE WHEN ? IS NULL THEN size_bytes ELSE ? END, updated_at = ?"
+                        " WHERE workspace_id = ? AND id = ?",
+                  (title, body, body, len(body) if body is not None else None, utc_now_iso(), workspace_id,
+                   document_id))
 
 
 async def bump_generation(conn: Connection, workspace_id: str, document_id: str) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import delete, get, post
+from litestar import delete, get, patch, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
@@ -13,7 +13,7 @@ from modelpilot.core.access import WorkspaceAccess
 from modelpilot.core.db import Database
 from modelpilot.core.errors import invalid
 from modelpilot.knowledge import service
-from modelpilot.knowledge.schemas import FaqSourceBody, TextSourceBody, UrlSourceBody
+from modelpilot.knowledge.schemas import DocumentPatchBody, FaqSourceBody, TextSourceBody, UrlSourceBody
 from modelpilot.knowledge.service import Knowledge
 
 BOT = "/api/v1/workspaces/{ws:str}/chatbots/{bot:str}"
@@ -56,6 +56,12 @@ async def get_document(db: Database, access: WorkspaceAccess, bot: str, doc: str
     return await service.get_document(db, access, bot, doc, bool(chunks))
 
 
+@patch(DOCS + "/{doc:str}", tags=["knowledge"])
+async def update_document(knowledge: Knowledge, access: WorkspaceAccess, bot: str, doc: str,
+                          data: DocumentPatchBody) -> dict:
+    return await service.update_document(knowledge, access, bot, doc, data)
+
+
 @delete(DOCS + "/{doc:str}", tags=["knowledge"], status_code=204)
 async def delete_document(knowledge: Knowledge, access: WorkspaceAccess, bot: str, doc: str) -> None:
     await service.delete_document(knowledge, access, bot, doc)
@@ -72,5 +78,5 @@ async def search(db: Database, access: WorkspaceAccess, bot: str, q: str = "",
     return await service.search(db, access, bot, q, k)
 
 
-ROUTES = [list_documents, upload_document, add_url, add_text, add_faq, get_document, delete_document,
+ROUTES = [list_documents, upload_document, add_url, add_text, add_faq, get_document, update_document, delete_document,
           reindex_document, search]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 
 class UrlSourceBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -26,4 +27,11 @@ class FaqItem(msgspec.Struct, forbid_unknown_fields=True):
 
 class FaqSourceBody(msgspec.Struct, forbid_unknown_fields=True):
     items: list[FaqItem]
-    title: str = "FAQ"
+    title: str = ""
+
+
+class DocumentPatchBody(msgspec.Struct, forbid_unknown_fields=True):
+    """Edit a document: any source's title; a text document's text; an FAQ set's pairs."""
+    title: str | UnsetType = UNSET
+    text: str | UnsetType = UNSET
+    items: list[FaqItem] | UnsetType = UNSET

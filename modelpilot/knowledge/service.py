@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import msgspec
+
 from modelpilot.core.access import WorkspaceAccess
 from modelpilot.billing import service as billing
 from modelpilot.chatbots import service as bots
@@ -17,9 +19,9 @@ from modelpilot.core.db import Connection, Database, IntegrityError
 from modelpilot.core.errors import ApiError, invalid, not_found
 from modelpilot.core.ids import new_id, utc_now_iso
 from modelpilot.core.safe_http import FetchError, SafeFetcher, check_url, refusal_for
-from modelpilot.knowledge import repo
+from modelpilot.knowledge import fields, repo
 from modelpilot.knowledge.extract import UnsupportedType, sniff_type
-from modelpilot.knowledge.schemas import FaqSourceBody, TextSourceBody, UrlSourceBody
+from modelpilot.knowledge.schemas import DocumentPatchBody, FaqSourceBody, TextSourceBody, UrlSourceBody
 from modelpilot.rag import retrieve as rag_retrieve
 from modelpilot.rag import store
 from modelpilot.scheduler import jobs
@@ -27,8 +29,6 @@ from modelpilot.scheduler.worker import JobWorker
 from modelpilot.settings import Settings
 
 INGEST_JOB = "knowledge.ingest"
-MAX_TEXT_BYTES = 5_000_000
-MAX_FAQ_ITEMS = 2000
 MAX_REFRESH_HOURS = 24 * 365
 
 
@@ -79,8 +79,10 @@ async def add_file(kb: Knowledge, access: WorkspaceAccess, bot_id: str, filename
     except UnsupportedType as exc:
         raise ApiError(415, "unsupported_media_type", f"file: {exc.message}",
                        [{"field": "file", "message": exc.message}]) from None
-    title = (filename.rsplit("/", 1)[-1] or "upload")[:200]
-    return await _create(kb, access, bot_id, {"source_type": "file", "title": title, "source": title,
+    name = (filename.replace("\\", "/").rsplit("/", 1)[-1] or "upload")[:200]
+    # The file name stays as the source; citations show a readable title (a PDF's own title
+    # replaces it at first indexing, and editors can set another).
+    return await _create(kb, access, bot_id, {"source_type": "file", "title": fields.readable_title(name), "source": name,
                                               "content_type": content_type, "body": data, "size_bytes": len(data)})
 
 
@@ -111,32 +113,18 @@ async def add_url(kb: Knowledge, access: WorkspaceAccess, bot_id: str, body: Url
 
 async def add_text(kb: Knowledge, access: WorkspaceAccess, bot_id: str, body: TextSourceBody) -> dict:
     access.require("editor")
-    title = body.title.strip()
-    if not title or len(title) > 200:
-        raise invalid("title", "must be 1 to 200 characters")
-    data = body.text.encode()
-    if not body.text.strip():
-        raise invalid("text", "must not be empty")
-    if len(data) > MAX_TEXT_BYTES:
-        raise invalid("text", f"must be at most {MAX_TEXT_BYTES:,} bytes")
+    title = fields.clean_title(body.title)
+    data = fields.clean_text(body.text)
     return await _create(kb, access, bot_id, {"source_type": "text", "title": title, "content_type": "txt",
                                               "body": data, "size_bytes": len(data)})
 
 
 async def add_faq(kb: Knowledge, access: WorkspaceAccess, bot_id: str, body: FaqSourceBody) -> dict:
     access.require("editor")
-    if not 1 <= len(body.items) <= MAX_FAQ_ITEMS:
-        raise invalid("items", f"give 1 to {MAX_FAQ_ITEMS} question/answer pairs")
-    items = []
-    for index, item in enumerate(body.items):
-        question, answer = item.question.strip(), item.answer.strip()
-        if not question or len(question) > 1000:
-            raise invalid(f"items[{index}].question", "must be 1 to 1000 characters")
-        if not answer or len(answer) > 10000:
-            raise invalid(f"items[{index}].answer", "must be 1 to 10000 characters")
-        items.append({"question": question, "answer": answer})
+    items = fields.clean_faq_items(body.items)
     data = json.dumps(items).encode()
-    title = body.title.strip()[:200] or "FAQ"
+    # Visitors see this name in citations: "FAQ" on its own says nothing, so a set gets a real one.
+    title = fields.clean_title(body.title) if body.title.strip() else fields.DEFAULT_FAQ_TITLE
     return await _create(kb, access, bot_id, {"source_type": "faq", "title": title, "content_type": "faq",
                                               "body": data, "size_bytes": len(data)})
 
@@ -147,17 +135,66 @@ async def list_documents(db: Database, access: WorkspaceAccess, bot_id: str) -> 
         return [public_document(row) for row in await repo.list_documents(conn, access.workspace_id, bot_id)]
 
 
+def _editable_content(row: dict) -> dict:
+    """What the edit form starts from: a text document's text, an FAQ set's pairs."""
+    body = bytes(row.get("body") or b"")
+    if row["source_type"] == "text":
+        return {"text": body.decode("utf-8", "replace")}
+    if row["source_type"] == "faq":
+        return {"items": json.loads(body or b"[]")}
+    return {}
+
+
 async def get_document(db: Database, access: WorkspaceAccess, bot_id: str, doc_id: str, with_chunks: bool) -> dict:
     async with db.read() as conn:
         row = await repo.get_document(conn, access.workspace_id, doc_id, bot_id)
+        if row is not None and row["source_type"] in ("text", "faq"):  # a file's bytes stay where they are
+            row = await repo.get_document(conn, access.workspace_id, doc_id, bot_id, with_body=True)
         if row is None:
             raise not_found("document")
-        out = public_document(row)
+        out = {**public_document(row), **_editable_content(row)}
         if with_chunks:
             out["chunks"] = [{k: c[k] for k in ("id", "ordinal", "kind", "title", "url", "page", "heading", "text",
                                                  "answer", "token_count")}
                              for c in await store.list_document_chunks(conn, access.workspace_id, doc_id)]
     return out
+
+
+def _new_body(row: dict, body: DocumentPatchBody) -> bytes | None:
+    """The document's new stored content, or None when only its title changes."""
+    if body.text is not msgspec.UNSET:
+        if row["source_type"] != "text":
+            raise invalid("text", "only pasted-text documents have editable text; upload a new file instead")
+        return fields.clean_text(body.text)
+    if body.items is not msgspec.UNSET:
+        if row["source_type"] != "faq":
+            raise invalid("items", "only FAQ documents have question/answer pairs")
+        return json.dumps(fields.clean_faq_items(body.items)).encode()
+    return None
+
+
+async def update_document(kb: Knowledge, access: WorkspaceAccess, bot_id: str, doc_id: str,
+                          body: DocumentPatchBody) -> dict:
+    """Rename any document; replace a text document's text or an FAQ set's pairs and re-index it
+    (the old chunks keep answering until the new ones replace them in one transaction)."""
+    access.require("editor")
+    if body.text is not msgspec.UNSET and body.items is not msgspec.UNSET:
+        raise invalid("items", "send either text or items, not both")
+    title = fields.clean_title(body.title) if body.title is not msgspec.UNSET else None
+    async with kb.db.write() as conn:
+        row = await repo.get_document(conn, access.workspace_id, doc_id, bot_id)
+        if row is None:
+            raise not_found("document")
+        data = _new_body(row, body)
+        await repo.update_document(conn, access.workspace_id, doc_id, title=title, body=data)
+        if data is not None:
+            # A rename alone re-indexes nothing: citations read the document's title when they are
+            # made, and a big PDF should not spend minutes re-embedding for a new name.
+            generation = await repo.bump_generation(conn, access.workspace_id, doc_id)
+            await jobs.enqueue(conn, access.workspace_id, INGEST_JOB, doc_id, {"generation": generation, "force": True})
+        row = await repo.get_document(conn, access.workspace_id, doc_id)
+    kb.worker.wake()
+    return public_document(row)
 
 
 async def delete_document(kb: Knowledge, access: WorkspaceAccess, bot_id: str, doc_id: str) -> None:

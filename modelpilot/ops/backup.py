@@ -18,6 +18,7 @@ from pathlib import Path
 import sqlean
 
 from modelpilot.core.db import connect_sync
+from modelpilot.core.private import private_dir, private_file
 
 SECRET_KEY_FILE = "secret.key"
 BACKUP_PREFIX = "modelpilot-"
@@ -46,9 +47,10 @@ def backup_name(now: float | None = None) -> str:
 def _target_file(target: Path, now: float | None) -> Path:
     """A directory (existing, or a new name without a file suffix) gets a dated file inside."""
     if target.is_dir() or not target.suffix:
-        target.mkdir(parents=True, exist_ok=True)
+        private_dir(target)
         return target / backup_name(now)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    # A file the operator named: its own mode is made private, a directory they chose is theirs.
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     return target
 
 
@@ -74,6 +76,7 @@ def _snapshot(db_path: Path, destination: Path) -> None:
     Writers keep going meanwhile (WAL); they just do not show up in this copy.
     """
     source = connect_sync(db_path, readonly=True)
+    private_file(destination)  # a copy of every tenant's data: 0600 from its first byte
     target = sqlean.connect(str(destination), isolation_level=None)
     try:
         source.backup(target)
@@ -116,7 +119,7 @@ def _copy_secret_key(data_dir: Path, db_file: Path) -> Path | None:
 
 def _write_checksums(db_file: Path, key_file: Path | None) -> Path:
     lines = [f"{sha256_of(path)}  {path.name}\n" for path in (db_file, key_file) if path is not None]
-    checksum_file = db_file.with_name(db_file.name + SUM_SUFFIX)
+    checksum_file = private_file(db_file.with_name(db_file.name + SUM_SUFFIX))
     checksum_file.write_text("".join(lines))
     return checksum_file
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from modelpilot.core.instance import InstanceLock, InstanceRunning
+from modelpilot.core.private import private_dir, private_file
 from modelpilot.ops.backup import KEY_SUFFIX, SECRET_KEY_FILE, BackupError, integrity_check, verify_backup
 
 DB_COMPANIONS = ("", "-wal", "-shm")
@@ -46,6 +47,7 @@ def _restore_locked(db_file: Path, db_path: Path, data_dir: Path) -> RestoreResu
     staging = db_path.with_name(db_path.name + ".restoring")
     for suffix in DB_COMPANIONS:
         Path(str(staging) + suffix).unlink(missing_ok=True)
+    private_file(staging)  # copyfile keeps the mode of an existing target: 0600
     shutil.copyfile(db_file, staging)
     verdict = integrity_check(staging)
     if verdict != "ok":
@@ -64,7 +66,7 @@ def _move_aside(db_path: Path, aside_dir: Path) -> list[Path]:
     for suffix in DB_COMPANIONS:
         current = Path(str(db_path) + suffix)
         if current.exists():
-            aside_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(aside_dir)
             moved.append(Path(shutil.move(str(current), aside_dir / current.name)))
     return moved
 
@@ -78,7 +80,7 @@ def _restore_key(db_file: Path, data_dir: Path, aside_dir: Path) -> tuple[bool, 
     if current.exists():
         if current.read_bytes() == backup_key.read_bytes():
             return True, []
-        aside_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(aside_dir)
         moved.append(Path(shutil.move(str(current), aside_dir / current.name)))
     fd = os.open(current, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:

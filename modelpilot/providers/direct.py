@@ -26,6 +26,7 @@ import aiohttp
 import certifi
 import msgspec
 
+from modelpilot.providers.egress import GuardedResolver, check_target
 from modelpilot.providers.errors import LLMError, error_for_status, scrub
 from modelpilot.providers.llm import LLMCall, ModelStream, Usage, finish_usage, load_litellm
 from modelpilot.providers.sse_decoder import SSEDecoder
@@ -78,26 +79,30 @@ def model_stream(call: LLMCall, provider: str, allow_direct: bool) -> Any:
     return DirectStream(call, name) if name else ModelStream(call)
 
 
-_sessions: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession]" = weakref.WeakKeyDictionary()
+_sessions: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[bool, aiohttp.ClientSession]]" = (
+    weakref.WeakKeyDictionary())
 
 
-def shared_session() -> aiohttp.ClientSession:
-    """One session (and connection pool) per event loop: connections are reused across chats."""
+def shared_session(guarded: bool = False) -> aiohttp.ClientSession:
+    """One session (and connection pool) per event loop: connections are reused across chats.
+    The guarded one connects only to public addresses (egress.py) and ignores proxy variables:
+    behind a proxy the address check would mean nothing."""
     loop = asyncio.get_running_loop()
-    session = _sessions.get(loop)
+    sessions = _sessions.setdefault(loop, {})
+    session = sessions.get(guarded)
     if session is None or session.closed:
         # certifi's CA bundle, as httpx (LiteLLM's client) uses: some Pythons ship no system CAs.
         tls = ssl.create_default_context(cafile=certifi.where())
-        connector = aiohttp.TCPConnector(limit=1000, keepalive_timeout=30, ssl=tls)
+        resolver = {"resolver": GuardedResolver()} if guarded else {}
+        connector = aiohttp.TCPConnector(limit=1000, keepalive_timeout=30, ssl=tls, **resolver)
         # trust_env: honour HTTPS_PROXY and friends, as the LiteLLM path does.
-        session = aiohttp.ClientSession(connector=connector, trust_env=True, auto_decompress=True)
-        _sessions[loop] = session
+        session = aiohttp.ClientSession(connector=connector, trust_env=not guarded, auto_decompress=True)
+        sessions[guarded] = session
     return session
 
 
 async def close_shared_client() -> None:
-    session = _sessions.pop(asyncio.get_running_loop(), None)
-    if session is not None:
+    for session in _sessions.pop(asyncio.get_running_loop(), {}).values():
         await session.close()
 
 
@@ -143,8 +148,9 @@ class DirectStream:
         return {"url": url, "data": _encode(body), "headers": headers, "timeout": timeout, "allow_redirects": False}
 
     async def _open(self) -> aiohttp.ClientResponse:
+        await check_target(self.call.litellm_model, self.call.api_base, self.call.allow_private)
         try:
-            response = await shared_session().post(**self._request())
+            response = await shared_session(guarded=not self.call.allow_private).post(**self._request())
         except TimeoutError:
             raise LLMError("provider_timeout", "The model did not start answering in time.") from None
         except (aiohttp.ClientError, OSError) as exc:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import logging
+import re
 from typing import Any
 
 log = logging.getLogger("modelpilot.providers")
@@ -33,15 +35,50 @@ class LLMError(Exception):
         self.message = message
 
 
+SCRUBBED = "[key]"
+FRAGMENT = 8  # a run sharing this many characters in a row with the key counts as the key
+_TOKEN_RUN = re.compile(r"[A-Za-z0-9+/=_\-.~:]{6,}")
+
+
+def _encodings(secret: str) -> set[str]:
+    raw = secret.encode()
+    forms = {secret, secret[::-1], raw.hex(), raw.hex().upper()}
+    for encode in (base64.b64encode, base64.urlsafe_b64encode, base64.b32encode):
+        text = encode(raw).decode()
+        forms |= {text, text.rstrip("=")}
+    return {form for form in forms if form}
+
+
+def _spaced(secret: str) -> re.Pattern:
+    """The key with anything but letters and digits between its characters (`s k - a b c`)."""
+    return re.compile(r"[\W_]{0,3}".join(re.escape(ch) for ch in secret))
+
+
+def _fragments(secret: str) -> set[str]:
+    """Every FRAGMENT-long piece of the key and of each of its encodings (a cut base64 too)."""
+    return {form[i:i + FRAGMENT] for form in _encodings(secret) for i in range(len(form) - FRAGMENT + 1)}
+
+
 def scrub(text: str, secret: str) -> str:
-    """Remove a key (and its long fragments) from text that may be shown or logged."""
-    if not secret:
+    """Remove a key from text that may be shown or logged, in whatever shape an upstream echoed
+    it: whole, reversed, base64, base32 or hex, spaced out, or cut (any token-like run that shares
+    FRAGMENT characters in a row with the key or one of those encodings)."""
+    if not secret or not text:
         return text
-    text = text.replace(secret, "[key]")
-    if len(secret) >= 12:
-        for fragment in (secret[:12], secret[-8:]):
-            text = text.replace(fragment, "[key]")
-    return text
+    for form in sorted(_encodings(secret), key=len, reverse=True):
+        text = text.replace(form, SCRUBBED)
+    if len(secret) < FRAGMENT:
+        return text
+    text = _spaced(secret).sub(SCRUBBED, text)
+    fragments = _fragments(secret)
+
+    def hide(match: re.Match) -> str:
+        run = match.group(0)
+        if any(run[i:i + FRAGMENT] in fragments for i in range(len(run) - FRAGMENT + 1)):
+            return SCRUBBED
+        return run
+
+    return _TOKEN_RUN.sub(hide, text)
 
 
 def _provider_detail(exc: Exception) -> str:

@@ -19,6 +19,7 @@ from typing import Any, AsyncIterator
 
 import anyio
 
+from modelpilot.providers.egress import check_target, connect_refusal, guarded_litellm_client, target_of
 from modelpilot.providers.errors import LLMError, translate_error
 
 log = logging.getLogger("modelpilot.providers.llm")
@@ -76,6 +77,9 @@ class LLMCall:
     max_tokens: int = 800
     connect_timeout: float = 10.0
     idle_timeout: float = 60.0
+    provider: str = ""          # our provider name (ModelRoute.provider)
+    allow_private: bool = True  # settings.providers_may_reach_private (see egress.py)
+
 
 
 @dataclass
@@ -175,6 +179,7 @@ def _cost(litellm: Any, model: str, tokens_in: int, tokens_out: int) -> float:
 def _call_kwargs(call: LLMCall) -> dict:
     import httpx
 
+
     kwargs: dict[str, Any] = {
         "model": call.litellm_model, "messages": call.messages, "temperature": call.temperature,
         "max_tokens": call.max_tokens, "num_retries": 0, "max_retries": 0,
@@ -184,10 +189,19 @@ def _call_kwargs(call: LLMCall) -> dict:
         kwargs["api_key"] = call.api_key
     if call.api_base:
         kwargs["api_base"] = call.api_base
+    if not call.allow_private and target_of(call.litellm_model, call.api_base):
+        client = guarded_litellm_client(call)  # the connect-time half of the check (egress.py)
+        if client is not None:
+            kwargs["client"] = client
     return kwargs
 
 
+def _failure(exc: Exception, call: LLMCall) -> LLMError:
+    return connect_refusal(exc) or translate_error(exc, call)
+
+
 async def _open_stream(litellm: Any, call: LLMCall) -> Any:
+    await check_target(call.litellm_model, call.api_base, call.allow_private)
     try:
         async with asyncio.timeout(call.connect_timeout + call.idle_timeout):
             return await litellm.acompletion(**_call_kwargs(call), stream=True,
@@ -195,7 +209,7 @@ async def _open_stream(litellm: Any, call: LLMCall) -> Any:
     except TimeoutError:
         raise LLMError("provider_timeout", "The model did not start answering in time.") from None
     except Exception as exc:
-        raise translate_error(exc, call) from None
+        raise _failure(exc, call) from None
 
 
 async def _close_quietly(upstream: Any) -> None:
@@ -220,6 +234,7 @@ def _chunk_text(chunk: Any) -> str:
 async def one_token_call(call: LLMCall) -> float:
     """A tiny non-streaming call that proves key, base and model work; returns seconds taken."""
     litellm = await load_litellm()
+    await check_target(call.litellm_model, call.api_base, call.allow_private)
     started = time.monotonic()
     kwargs = {**_call_kwargs(call), "max_tokens": 1}
     try:
@@ -228,7 +243,7 @@ async def one_token_call(call: LLMCall) -> float:
     except TimeoutError:
         raise LLMError("provider_timeout", "The provider did not answer in time.") from None
     except Exception as exc:
-        raise translate_error(exc, call) from None
+        raise _failure(exc, call) from None
     return time.monotonic() - started
 
 

@@ -1,4 +1,4 @@
-"""Provider routes: list (keys masked), save, delete, and a one-token key test."""
+"""Provider routes: list (keys masked), save, delete, a one-token key test, and model lists."""
 
 from __future__ import annotations
 
@@ -35,4 +35,15 @@ async def test_provider(db: Database, settings: Settings, access: WorkspaceAcces
     return await service.test_provider(db, settings, access, provider, data.model if data else None)
 
 
-ROUTES = [list_providers, save_provider, delete_provider, test_provider]
+@get(WS + "/providers/{provider:str}/models", tags=["providers"])
+async def list_provider_models(db: Database, settings: Settings, access: WorkspaceAccess, provider: str) -> dict:
+    return await service.provider_models(db, settings, access, provider)
+
+
+@get(WS + "/models", tags=["providers"])
+async def list_models(db: Database, settings: Settings, access: WorkspaceAccess) -> dict:
+    """The models bots of this workspace can use, by connected provider, and the default for a new bot."""
+    return await service.workspace_models(db, settings, access)
+
+
+ROUTES = [list_providers, save_provider, delete_provider, test_provider, list_provider_models, list_models]

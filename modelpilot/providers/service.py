@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -10,13 +11,14 @@ from modelpilot.core import audit
 from modelpilot.core.db import Database
 from modelpilot.core.errors import ApiError, invalid, not_found
 from modelpilot.core.ids import utc_now_iso
-from modelpilot.providers import repo
+from modelpilot.core.safe_http import FetchError
+from modelpilot.providers import catalog, repo
 from modelpilot.providers.errors import LLMError
 from modelpilot.providers.keys import open_api_key, seal_api_key
 from modelpilot.providers.llm import LLMCall, load_litellm, one_token_call
 from modelpilot.providers.models import (
     BUILTIN_EXTRACTIVE, COMMON_PROVIDERS, KEYLESS_PROVIDERS, PROVIDER_NAME, PREFIX_ALIASES, ModelRoute,
-    default_model_for, mask_key, route_by_prefix,
+    DEFAULT_MODELS, default_model_for, mask_key, route_by_prefix,
 )
 from modelpilot.providers.schemas import ProviderBody
 from modelpilot.settings import Settings
@@ -47,12 +49,25 @@ async def check_provider_name(provider: str) -> str:
 
 
 def clean_api_base(value: str | None) -> str | None:
+    """A base URL only: scheme, host, port and path. A query or fragment would let the stored
+    key be sent to a path of the admin's choosing (`http://host/anything?` + our path), and
+    userinfo hides the real host from a reader."""
     if value is None or not value.strip():
         return None
     base = value.strip().rstrip("/")
-    parts = urlsplit(base)
+    try:
+        parts = urlsplit(base)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:
+        raise invalid("api_base", "must be an http(s) URL such as http://localhost:11434") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise invalid("api_base", "must be an http(s) URL such as http://localhost:11434")
+    if "?" in base or "#" in base:
+        raise invalid("api_base", "must be a base URL without a query (?) or fragment (#)")
+    if "@" in parts.netloc:
+        raise invalid("api_base", "must not contain a user name or password (user@host)")
+    if not base.isprintable() or any(ch.isspace() for ch in base):
+        raise invalid("api_base", "must not contain spaces or control characters")
     return base
 
 
@@ -105,6 +120,16 @@ def _credentials(settings: Settings, workspace_id: str, route: ModelRoute, rows:
     return ResolvedModel(route, api_key, row["api_base"])
 
 
+async def _route_for(model: str, rows: dict[str, dict]) -> ModelRoute:
+    route = route_by_prefix(model)
+    if route is not None:
+        return route
+    prefix = model.partition("/")[0]
+    if "/" in model and PREFIX_ALIASES.get(prefix, prefix) in rows:
+        return ModelRoute(PREFIX_ALIASES.get(prefix, prefix), model)
+    return await _route_by_litellm(model)
+
+
 async def resolve_model(db: Database, settings: Settings, workspace_id: str, model: str) -> ResolvedModel:
     """The provider, key and base for a model name; 409 if the workspace lacks that provider.
     One database read: this runs before every chat message."""
@@ -113,13 +138,7 @@ async def resolve_model(db: Database, settings: Settings, workspace_id: str, mod
         return ResolvedModel(route)
     async with db.read() as conn:
         rows = await repo.providers_with_keys(conn, workspace_id)
-    if route is None:
-        prefix = model.partition("/")[0]
-        if "/" in model and PREFIX_ALIASES.get(prefix, prefix) in rows:
-            route = ModelRoute(PREFIX_ALIASES.get(prefix, prefix), model)
-        else:
-            route = await _route_by_litellm(model)
-    return _credentials(settings, workspace_id, route, rows)
+    return _credentials(settings, workspace_id, await _route_for(model, rows), rows)
 
 
 async def _route_by_litellm(model: str) -> ModelRoute:
@@ -132,12 +151,82 @@ async def _route_by_litellm(model: str) -> ModelRoute:
     return ModelRoute(PREFIX_ALIASES.get(provider, provider), model)
 
 
-async def default_bot_model(db: Database, workspace_id: str) -> str:
-    """What a new bot uses when none is given: the first configured provider's cheap model."""
-    for provider in await configured_provider_names(db, workspace_id):
-        model = default_model_for(provider)
-        if model != BUILTIN_EXTRACTIVE:
-            return model
+async def model_problem(db: Database, workspace_id: str, model: str) -> str | None:
+    """Why a bot cannot use this model (its provider is not connected, or none is known for it),
+    as the end of a sentence about the `model` field; None when it can. Run when a bot is saved,
+    so the mistake shows in the editor rather than as a failed chat later."""
+    if model == BUILTIN_EXTRACTIVE:
+        return None
+    async with db.read() as conn:
+        rows = await repo.providers_with_keys(conn, workspace_id)
+    try:
+        route = await _route_for(model, rows)
+    except ApiError:
+        return (f"names no provider ModelPilot knows ('{model}'); write it as provider/model, "
+                "e.g. openai/gpt-4o-mini, or pick one from the list")
+    if route.provider == "builtin" or route.provider in rows:
+        return None
+    return (f"needs the '{route.provider}' provider, which this workspace has not connected; "
+            "pick a model of a connected provider, or ask an admin to add this one under Providers")
+
+
+async def _models_of(settings: Settings, workspace_id: str, row: dict) -> catalog.ProviderModels:
+    provider = row["provider"]
+    key = (workspace_id, provider, row["api_base"], row["updated_at"])
+    if (hit := catalog.cached(key)) is not None:
+        return hit
+    found = catalog.ProviderModels(provider)
+    url = catalog.list_url(provider, row["api_base"])
+    if url:
+        api_key = open_api_key(settings, workspace_id, provider, row["sealed_key"])
+        fetcher = catalog.fetcher_for(api_key, settings.llm_connect_timeout, settings.llm_idle_timeout)
+        try:
+            page = await fetcher.fetch(url, accept="application/json")
+            found.models, found.source = catalog.parse_server_list(provider, page.content), "server"
+        except FetchError as exc:
+            found.error = f"Could not read the server's model list: {exc.message}"
+    if not found.models:
+        found.models, found.source = catalog.litellm_chat_models(await load_litellm(), provider), "litellm"
+    return catalog.remember(key, catalog.with_default(found))
+
+
+async def provider_models(db: Database, settings: Settings, access: WorkspaceAccess, provider: str) -> dict:
+    async with db.read() as conn:
+        rows = await repo.providers_with_keys(conn, access.workspace_id)
+    if provider not in rows:
+        raise not_found("provider")
+    return (await _models_of(settings, access.workspace_id, rows[provider])).to_dict()
+
+
+async def workspace_models(db: Database, settings: Settings, access: WorkspaceAccess) -> dict:
+    """The models of every connected provider, and the one a new bot gets by default."""
+    async with db.read() as conn:
+        rows = await repo.providers_with_keys(conn, access.workspace_id)
+    lists = await asyncio.gather(*(_models_of(settings, access.workspace_id, rows[p]) for p in sorted(rows)))
+    return {"providers": [found.to_dict() for found in lists], "builtin": BUILTIN_EXTRACTIVE,
+            "default": _first_default(lists) or BUILTIN_EXTRACTIVE}
+
+
+def _first_default(lists: list[catalog.ProviderModels]) -> str | None:
+    # A hosted provider's cheap model first (known without asking anyone), then a server's first model.
+    for found in lists:
+        if found.provider in DEFAULT_MODELS:
+            return DEFAULT_MODELS[found.provider]
+    return next((found.default for found in lists if found.default), None)
+
+
+async def default_bot_model(db: Database, settings: Settings, workspace_id: str) -> str:
+    """What a new bot uses when none is given: a connected provider's default model, and the
+    built-in model only when no provider is connected (or none offers a model)."""
+    async with db.read() as conn:
+        rows = await repo.providers_with_keys(conn, workspace_id)
+    for provider in sorted(rows):
+        if provider in DEFAULT_MODELS:
+            return DEFAULT_MODELS[provider]
+    for provider in sorted(rows):
+        found = await _models_of(settings, workspace_id, rows[provider])
+        if found.default:
+            return found.default
     return BUILTIN_EXTRACTIVE
 
 
@@ -148,16 +237,20 @@ async def test_provider(db: Database, settings: Settings, access: WorkspaceAcces
         rows = await repo.providers_with_keys(conn, access.workspace_id)
     if provider not in rows:
         raise not_found("provider")
+    if not model and provider not in DEFAULT_MODELS:
+        # A server people run themselves has no known cheap model: test with the first it lists.
+        model = (await _models_of(settings, access.workspace_id, rows[provider])).default
     model = model or default_model_for(provider)
     if model == BUILTIN_EXTRACTIVE:
-        raise invalid("model", "name a model of this provider to test with")
+        raise invalid("model", "must name a model of this provider to test with (its server listed none)")
     route = route_by_prefix(model) or ModelRoute(provider, model)
     if route.provider != provider:
         route = ModelRoute(provider, model)
     resolved = _credentials(settings, access.workspace_id, route, rows)
     call = LLMCall(route.litellm_model, [{"role": "user", "content": "Say OK."}], resolved.api_key,
                    resolved.api_base, connect_timeout=settings.llm_connect_timeout,
-                   idle_timeout=settings.llm_idle_timeout)
+                   idle_timeout=settings.llm_idle_timeout, provider=provider,
+                   allow_private=settings.providers_may_reach_private)
     try:
         seconds = await one_token_call(call)
     except LLMError as exc:

@@ -82,8 +82,16 @@ async def search(db: Database, workspace_id: str, bot: dict, query: str, *, top_
     return hits
 
 
+def citation_title(row: dict) -> str:
+    """A crawled site's pages are cited by their own titles; any other source by its document's
+    title, which editors can change after indexing (the chunk keeps the one it was indexed with)."""
+    if row.get("document_mode") in ("sitemap", "site") or not row.get("document_title"):
+        return row["title"]
+    return row["document_title"]
+
+
 def _as_chunk(row: dict, score: float) -> RetrievedChunk:
-    return RetrievedChunk(chunk_id=row["id"], document_id=row["document_id"], title=row["title"], text=row["text"],
+    return RetrievedChunk(chunk_id=row["id"], document_id=row["document_id"], title=citation_title(row), text=row["text"],
                           score=round(score, 4), url=row["url"], page=row["page"], heading=row["heading"],
                           kind=row["kind"], answer=row["answer"])
 

@@ -19,8 +19,11 @@ from modelpilot.scheduler import jobs
 
 log = logging.getLogger("modelpilot.worker")
 
-MAX_ATTEMPTS = 4
-BACKOFF_SECONDS = (5, 30, 120)
+# Brief on purpose: errors that retrying cannot fix fail at once (safe_http marks them), so only
+# passing trouble (5xx, timeouts) gets here, and an editor waiting on a document wants the
+# verdict in seconds, not after minutes of silent attempts.
+MAX_ATTEMPTS = 3
+BACKOFF_SECONDS = (3, 15)
 POLL_SECONDS = 2.0
 
 Handler = Callable[[Database, dict], Awaitable[None]]

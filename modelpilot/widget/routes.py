@@ -16,6 +16,7 @@ from litestar.exceptions import HTTPException
 from litestar.response import Stream
 
 from modelpilot.chat.sse import sse_response
+from modelpilot.core.body_type import require_json_body
 from modelpilot.core.clientip import client_ip
 from modelpilot.core.db import Database
 from modelpilot.core.errors import EXCEPTION_HANDLERS, ApiError
@@ -110,13 +111,14 @@ async def widget_config(request: Request, db: Database, settings: Settings, bot_
 async def widget_chat(request: Request, db: Database, settings: Settings, bot_id: str,
                       widget_runtime: WidgetRuntime) -> Stream:
     visit = await admit(request, db, settings, bot_id)
+    require_json_body(request.scope)
     body = decode_body(await request.body(), ChatBody)  # any `history` a client sends is ignored
     session_id = check_session_id(body.session_id)
     message = service.check_message(body.message, settings)
     widget_runtime.limits.check_message(visit.address, bot_id, session_id)
     await service.count_daily_message(db, visit.bot, settings.widget_daily_messages)
     visitor = widget_runtime.hasher.hash(visit.address)
-    stream = await sse_response(service.reply(db, settings, visit.bot, session_id, message, visitor))
+    stream = await sse_response(service.reply(db, settings, visit.bot, session_id, message, visitor), request.receive)
     stream.headers.update(visit.cors)
     return stream
 
@@ -135,6 +137,7 @@ async def widget_feedback(request: Request, db: Database, settings: Settings, bo
                           widget_runtime: WidgetRuntime) -> Response[None]:
     visit = await admit(request, db, settings, bot_id)
     widget_runtime.limits.check_request(visit.address)
+    require_json_body(request.scope)
     body = decode_body(await request.body(), FeedbackBody)
     await service.feedback(db, visit.bot, check_session_id(body.session_id), body.message_id, body.rating)
     return Response(content=b"", status_code=204, headers=visit.cors)

@@ -8,7 +8,7 @@ from typing import TypeVar
 
 import msgspec
 
-from modelpilot.core.errors import invalid
+from modelpilot.core.errors import body_not_json, invalid
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 T = TypeVar("T")
@@ -42,6 +42,8 @@ def decode_body(raw: bytes, kind: type[T]) -> T:
         raise invalid(_field_from(text), text.split(" - at ")[0]) from None
     except msgspec.DecodeError:
         raise invalid("body", "expected a JSON object") from None
+    except (RecursionError, UnicodeDecodeError) as exc:  # deep nesting, bad bytes: the client's input
+        raise body_not_json(exc) from None
 
 
 def check_session_id(value: str | None) -> str:

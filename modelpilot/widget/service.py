@@ -84,13 +84,14 @@ def reply(db: Database, settings: Settings, bot: dict, session_id: str, message:
                                      message=message, channel="widget", visitor_ip_hash=visitor_ip_hash)
 
 
-HISTORY_FIELDS = ("id", "role", "content", "sources", "feedback", "created_at")
+# status "partial": the visitor stopped the answer (or left) before it was finished.
+HISTORY_FIELDS = ("id", "role", "content", "status", "sources", "feedback", "created_at")
 
 
 async def history(db: Database, bot: dict, session_id: str) -> list[dict]:
-    messages = await chat_service.session_history(db, bot["workspace_id"], bot["id"], session_id)
+    messages = await chat_service.session_history(db, bot["workspace_id"], bot["id"], "widget", session_id)
     return [{name: message.get(name) for name in HISTORY_FIELDS} for message in messages]
 
 
 async def feedback(db: Database, bot: dict, session_id: str, message_id: str, rating: int) -> None:
-    await chat_service.set_feedback(db, bot["workspace_id"], bot["id"], session_id, message_id, rating)
+    await chat_service.set_feedback(db, bot["workspace_id"], bot["id"], "widget", session_id, message_id, rating)

@@ -7,9 +7,14 @@ from modelpilot.core.db import Connection, execute, fetch_all, fetch_one, fetch_
 WS_COLUMNS = "id, name, settings, created_at, updated_at"
 
 
-async def insert_workspace(conn: Connection, workspace_id: str, name: str, now: str) -> None:
-    await execute(conn, "INSERT INTO workspaces (id, name, settings, created_at, updated_at) VALUES (?,?,?,?,?)",
-                  (workspace_id, name, "{}", now, now))
+async def insert_workspace(conn: Connection, workspace_id: str, name: str, now: str, created_by: str) -> None:
+    await execute(conn, "INSERT INTO workspaces (id, name, settings, created_at, updated_at, created_by)"
+                        " VALUES (?,?,?,?,?,?)", (workspace_id, name, "{}", now, now, created_by))
+
+
+async def count_workspaces_created_by(conn: Connection, user_id: str) -> int:
+    """Not workspace-scoped: the limit is on one user's workspaces across the instance."""
+    return int(await fetch_value(conn, "SELECT COUNT(*) FROM workspaces WHERE created_by = ?", (user_id,)))
 
 
 async def get_workspace(conn: Connection, workspace_id: str) -> dict | None:
@@ -82,19 +87,35 @@ async def delete_member(conn: Connection, workspace_id: str, user_id: str) -> No
 async def insert_invitation(conn: Connection, workspace_id: str, row: dict) -> None:
     await execute(
         conn,
-        "INSERT INTO invitations (id, workspace_id, email, role, token_hash, invited_by, created_at, expires_at)"
-        " VALUES (?,?,?,?,?,?,?,?)",
-        (row["id"], workspace_id, row["email"], row["role"], row["token_hash"], row["invited_by"],
-         row["created_at"], row["expires_at"]),
+        "INSERT INTO invitations (id, workspace_id, email, role, token_hash, token_sealed, invited_by, created_at,"
+        " expires_at) VALUES (?,?,?,?,?,?,?,?,?)",
+        (row["id"], workspace_id, row["email"], row["role"], row["token_hash"], row.get("token_sealed"),
+         row["invited_by"], row["created_at"], row["expires_at"]),
     )
 
 
 async def list_invitations(conn: Connection, workspace_id: str) -> list[dict]:
     return await fetch_all(
         conn,
-        "SELECT id, email, role, created_at, expires_at, accepted_at FROM invitations"
+        "SELECT id, email, role, created_at, expires_at, accepted_at, token_sealed FROM invitations"
         " WHERE workspace_id = ? ORDER BY created_at DESC",
         (workspace_id,),
+    )
+
+
+async def open_invitations_for(conn: Connection, workspace_id: str, email: str) -> list[dict]:
+    """Invitations to `email` not accepted yet (expired ones included)."""
+    return await fetch_all(
+        conn, "SELECT id, expires_at FROM invitations WHERE workspace_id = ? AND email = ? AND accepted_at IS NULL",
+        (workspace_id, email))
+
+
+async def member_by_email(conn: Connection, workspace_id: str, email: str) -> dict | None:
+    return await fetch_one(
+        conn,
+        "SELECT u.id AS user_id, m.role FROM memberships m JOIN users u ON u.id = m.user_id"
+        " WHERE m.workspace_id = ? AND u.email = ?",
+        (workspace_id, email),
     )
 
 

@@ -7,10 +7,12 @@ from typing import Annotated
 from litestar import delete, get, patch, post
 from litestar.params import Parameter
 
+from modelpilot.auth import service as auth
 from modelpilot.core.access import Principal, WorkspaceAccess
 from modelpilot.core.db import Database
+from modelpilot.core.mail import Mailer
 from modelpilot.settings import Settings
-from modelpilot.workspaces import service
+from modelpilot.workspaces import invitations, service
 from modelpilot.workspaces.service import WorkspaceHooks
 from modelpilot.workspaces.schemas import (
     ApiTokenBody,
@@ -29,8 +31,11 @@ async def list_workspaces(db: Database, user: Principal) -> list[dict]:
 
 
 @post("/api/v1/workspaces", tags=["workspaces"])
-async def create_workspace(db: Database, user: Principal, data: CreateWorkspaceBody) -> dict:
-    return await service.create_workspace(db, user.user_id, data.name)
+async def create_workspace(db: Database, settings: Settings, user: Principal, data: CreateWorkspaceBody) -> dict:
+    # The instance owner runs the place (an agency makes one workspace per client): no limit.
+    owner = await auth.is_instance_owner(db, user.user_id)
+    limit = 0 if owner else settings.max_workspaces_per_user
+    return await service.create_workspace(db, user.user_id, data.name, limit=limit)
 
 
 @get(WS, tags=["workspaces"])
@@ -64,13 +69,14 @@ async def remove_member(db: Database, access: WorkspaceAccess, user_id: str) -> 
 
 
 @get(WS + "/invitations", tags=["workspaces"])
-async def list_invitations(db: Database, access: WorkspaceAccess) -> list[dict]:
-    return await service.list_invitations(db, access)
+async def list_invitations(db: Database, settings: Settings, access: WorkspaceAccess) -> list[dict]:
+    return await invitations.list_invitations(db, settings, access)
 
 
 @post(WS + "/invitations", tags=["workspaces"])
-async def create_invitation(db: Database, settings: Settings, access: WorkspaceAccess, data: InvitationBody) -> dict:
-    return await service.create_invitation(db, settings, access, data.email, data.role)
+async def create_invitation(db: Database, settings: Settings, mailer: Mailer, access: WorkspaceAccess,
+                            data: InvitationBody) -> dict:
+    return await invitations.create_invitation(db, settings, mailer, access, data.email, data.role)
 
 
 @delete(WS + "/invitations/{invitation_id:str}", tags=["workspaces"], status_code=204)

@@ -15,13 +15,12 @@ from modelpilot.core import audit, fulltext
 from modelpilot.core.db import Connection, Database
 from modelpilot.core.errors import ApiError, not_found
 from modelpilot.core.ids import iso_from_epoch, new_id, utc_now_iso
-from modelpilot.core.tokens import hash_token, new_api_token, new_secret
-from modelpilot.core.validate import clean_email, clean_text
+from modelpilot.core.tokens import hash_token, new_api_token
+from modelpilot.core.validate import clean_text
 from modelpilot.settings import Settings
 from modelpilot.workspaces import repo
 from modelpilot.workspaces.schemas import UpdateWorkspaceBody
 
-INVITATION_DAYS = 7
 TOKEN_TOUCH_SECONDS = 60
 
 # Work other domains must do inside the deletion's transaction before a workspace's rows go:
@@ -57,16 +56,25 @@ async def list_for_user(db: Database, user_id: str) -> list[dict]:
 
 async def create_workspace_in(conn: Connection, user_id: str, name: str) -> dict:
     workspace_id, now = new_id(), utc_now_iso()
-    await repo.insert_workspace(conn, workspace_id, name, now)
+    await repo.insert_workspace(conn, workspace_id, name, now, user_id)
     await repo.upsert_member(conn, workspace_id, user_id, "admin", now)
     await audit.record(conn, workspace_id, "workspace.created", actor_user_id=user_id,
                        target_type="workspace", target_id=workspace_id)
     return public_workspace(await repo.get_workspace(conn, workspace_id), "admin")
 
 
-async def create_workspace(db: Database, user_id: str, name: str) -> dict:
+async def create_workspace(db: Database, user_id: str, name: str, *, limit: int = 0) -> dict:
+    """limit: how many workspaces this user may have created (0: no limit). Each new workspace
+    starts on the free plan with its own quota, so without a limit one account could multiply
+    the free allowance at will. Counted in the write transaction, so parallel requests cannot
+    pass it together."""
     name = clean_text(name, "name", max_length=100)
     async with db.write() as conn:
+        if limit and await repo.count_workspaces_created_by(conn, user_id) >= limit:
+            raise ApiError(403, "workspace_limit",
+                           f"You have created the {limit} workspaces an account may have on this instance; "
+                           "delete one you no longer need, or ask the instance owner to raise "
+                           "MODELPILOT_MAX_WORKSPACES_PER_USER.")
         return await create_workspace_in(conn, user_id, name)
 
 
@@ -152,28 +160,6 @@ async def count_members(db: Database, workspace_id: str) -> int:
         return await repo.count_members(conn, workspace_id)
 
 
-async def create_invitation(db: Database, settings: Settings, access: WorkspaceAccess, email: str, role: str) -> dict:
-    access.require("admin")
-    email = clean_email(email)
-    token = new_secret(32)
-    row = {"id": new_id(), "email": email, "role": role, "token_hash": hash_token(token),
-           "invited_by": access.user_id, "created_at": utc_now_iso(),
-           "expires_at": iso_from_epoch(time.time() + INVITATION_DAYS * 86400)}
-    async with db.write() as conn:
-        await billing.ensure_under_limit_in(conn, settings, access.workspace_id, "members")
-        await repo.insert_invitation(conn, access.workspace_id, row)
-        await audit.record(conn, access.workspace_id, "invitation.created", **access.audit_actor,
-                           target_type="invitation", target_id=row["id"], details={"email": email, "role": role})
-    return {"id": row["id"], "email": email, "role": role, "expires_at": row["expires_at"],
-            "accept_url": f"{settings.base_url}/#/invite/{token}"}
-
-
-async def list_invitations(db: Database, access: WorkspaceAccess) -> list[dict]:
-    access.require("admin")
-    async with db.read() as conn:
-        return await repo.list_invitations(conn, access.workspace_id)
-
-
 async def revoke_invitation(db: Database, access: WorkspaceAccess, invitation_id: str) -> None:
     access.require("admin")
     async with db.write() as conn:
@@ -214,9 +200,17 @@ async def join_in(conn: Connection, invitation: dict, user_id: str, ip: str = ""
                        target_id=invitation["id"], ip=ip)
 
 
-async def accept_invitation(db: Database, token: str, user_id: str, ip: str = "", *, settings: Settings) -> None:
+async def accept_invitation(db: Database, token: str, user_id: str, email: str, ip: str = "", *,
+                            settings: Settings) -> None:
+    """A logged-in user joins, only if the invitation was sent to their own address: the link
+    may have been forwarded, leaked or guessed from a shared screen, and the role it grants
+    (admin included) is meant for the invited person alone."""
     async with db.write() as conn:
         invitation = await open_invitation_in(conn, token)
+        if invitation["email"].lower() != email.lower():
+            raise ApiError(403, "invitation_for_another_email",
+                           f"This invitation was sent to {invitation['email']}, and you are logged in as "
+                           f"{email}. Log out, then open the link again to join with the invited address.")
         await join_in(conn, invitation, user_id, ip, settings=settings)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import time
 
@@ -9,6 +11,7 @@ import pytest
 
 from tests.billing.stripe_events import (
     WEBHOOK,
+    WEBHOOK_SECRET,
     checkout_completed,
     event,
     invoice,
@@ -64,6 +67,32 @@ def test_a_timestamp_older_than_five_minutes_is_refused(billing_owner: Api) -> N
     # Within the tolerance the same event is accepted.
     assert post_event(billing_owner, evt, timestamp=int(time.time()) - 200).status_code == 200
     assert status(billing_owner)["plan"]["id"] == "pro"
+
+
+def test_a_timestamp_further_in_the_future_than_the_tolerance_is_refused(billing_owner: Api) -> None:
+    # A signature dated ahead would otherwise stay replayable for as long as it is "in the future".
+    evt = event("customer.subscription.created", subscription("sub_1", billing_owner.ws, "price_pro"))
+    response = post_event(billing_owner, evt, timestamp=int(time.time()) + 400)
+    assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_signature"
+    assert "future" in response.json()["error"]["message"]
+    assert status(billing_owner)["plan"]["id"] == "free"
+    # A clock a little ahead of ours (within the tolerance) is still accepted.
+    assert post_event(billing_owner, evt, timestamp=int(time.time()) + 200).status_code == 200
+    assert status(billing_owner)["plan"]["id"] == "pro"
+
+
+@pytest.mark.parametrize("signed", [True, False])
+def test_a_body_that_is_not_utf8_is_a_clear_400(billing_owner: Api, signed: bool) -> None:
+    payload = b'{"id": "evt_\xff\xfe", "type": "customer.subscription.created"}'
+    timestamp = int(time.time())
+    digest = hmac.new(WEBHOOK_SECRET.encode(), b"%d." % timestamp + payload, hashlib.sha256).hexdigest()
+    header = f"t={timestamp},v1={digest if signed else '0' * 64}"
+    response = billing_owner.post(WEBHOOK, content=payload,
+                                  headers={"Stripe-Signature": header, "Content-Type": "application/json"})
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid_payload" and "UTF-8" in error["message"]
+    assert status(billing_owner)["plan"]["id"] == "free"
 
 
 def test_a_replayed_event_changes_nothing(billing_owner: Api) -> None:

@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser import bot_steps
 from tests.browser.harness import Browsing, browser, open_browsing  # noqa: F401 (fixture)
+from modelpilot.core.passwords import MIN_LENGTH
 from tests.support import PASSWORD
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -33,8 +34,19 @@ def first_run_setup(b: Browsing) -> str:
     page.goto("/")
     expect(page.get_by_role("heading", name="Welcome to ModelPilot")).to_be_visible()
     b.shoot("setup")
+    # The hint states the server's rule, not another one.
+    expect(page.get_by_text(f"At least {MIN_LENGTH} characters")).to_be_visible()
     page.get_by_role("button", name="Create owner account").click()
-    expect(page.locator(".field .error:not([hidden])").first).to_be_visible()  # the server named the field
+    # Every empty required field is flagged at once, and focus goes to the first.
+    for label in ("Your name", "Email", "Password", "Workspace name"):
+        expect(page.get_by_label(label, exact=True)).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(".field .error:not([hidden])")).to_have_count(4)
+    expect(page.get_by_label("Your name", exact=True)).to_be_focused()
+    fill_form(page, {"Your name": "Olivia Owner", "Email": "owner@example.com", "Password": "password",
+                     "Workspace name": "Acme"})
+    page.get_by_role("button", name="Create owner account").click()
+    expect(page.locator('[data-field="password"] .error')).to_contain_text("Password is too common")
+    b.shoot("setup-errors")
     fill_form(page, {"Your name": "Olivia Owner", "Email": "owner@example.com", "Password": PASSWORD,
                      "Workspace name": "Acme"})
     page.get_by_role("button", name="Create owner account").click()
@@ -96,6 +108,32 @@ def workspace_settings(b: Browsing, ws: str) -> None:
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Settings saved.")).to_be_visible()
     b.shoot("settings")
+    leaving_a_dirty_form_asks_first(b, ws)
+
+
+def leaving_a_dirty_form_asks_first(b: Browsing, ws: str) -> None:
+    """Typed but not saved: leaving the page asks in a dialog, leaving the tab asks the browser's way."""
+    page = b.page
+    page.get_by_label("Workspace name").fill("Acme Ltd")
+    page.get_by_role("link", name="Team").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Leave without saving?")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Workspace settings")
+    expect(page.get_by_label("Workspace name")).to_have_value("Acme Ltd")
+    assert page.url.endswith("/settings")
+    page.get_by_label("Workspace name").click()
+    page.keyboard.type("!")  # a real keystroke: browsers ask before unload only after the user did something
+    with page.expect_event("dialog") as asked:
+        page.evaluate("setTimeout(() => location.reload(), 0)")
+    assert asked.value.type == "beforeunload"
+    asked.value.dismiss()
+    expect(page.get_by_label("Workspace name")).to_have_value("Acme Ltd!")
+    page.get_by_role("link", name="Team").click()
+    page.get_by_role("dialog").get_by_role("button", name="Leave page").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Team")
+    go(b, ws, "settings", "Workspace settings")
+    expect(page.get_by_label("Workspace name")).to_have_value("Acme")  # nothing was saved
 
 
 def viewer_reads_only(b: Browsing, invite_url: str) -> None:
@@ -115,6 +153,13 @@ def viewer_reads_only(b: Browsing, invite_url: str) -> None:
     go(b, ws, "settings", "Workspace settings")
     expect(page.get_by_role("button", name="Save")).to_have_count(0)
     expect(page.get_by_label("Workspace name")).to_be_disabled()
+    # Disabled looks disabled, and a banner says what the role allows.
+    assert page.get_by_label("Workspace name").evaluate("el => getComputedStyle(el).cursor") == "not-allowed"
+    expect(page.get_by_role("note").filter(has_text="View only")).to_contain_text("Your role here is viewer")
+    # A page the role cannot open says who can.
+    page.goto(f"/#/w/{ws}/tokens")
+    expect(page.get_by_role("alert")).to_contain_text("Only admins of this workspace can open it; your role is viewer")
+    b.shoot("viewer-not-allowed")
 
 
 def session_expiry_returns_after_login(b: Browsing, ws: str) -> None:

@@ -13,6 +13,8 @@ last user message (so one running server serves every test):
   [[slow]]      forty pieces, 100 ms apart
   [[long]]      two hundred pieces at once
 A key containing "wrong" is refused with 401. `requests` keeps what each call received.
+GET /v1/models lists MODELS the way OpenAI-compatible servers do (and /api/tags the way Ollama
+does); `model_list_requests` counts those calls, so tests can see the dashboard's cache work.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import uvicorn
 
 ANSWER = "Hello from the fake model. It answers every question with these same few words."
 DEFAULT_PIECES = 8
+MODELS = ("fake-model", "fake-large")
 
 
 def _words(text: str) -> int:
@@ -62,6 +65,7 @@ class FakeLLM:
 
     def __init__(self) -> None:
         self.requests: list[dict] = []
+        self.model_list_requests = 0
 
     async def __call__(self, scope: dict, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -79,6 +83,8 @@ class FakeLLM:
             if not message.get("more_body"):
                 break
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        if scope["method"] == "GET" and scope["path"].endswith(("/models", "/api/tags")):
+            return await self._models(scope["path"], headers, send)
         if not scope["path"].endswith("/chat/completions"):
             return await self._json(send, 404, {"error": {"message": "not found", "type": "invalid_request_error"}})
         if "wrong" in headers.get("authorization", ""):
@@ -87,6 +93,17 @@ class FakeLLM:
         request = json.loads(body or b"{}")
         self.requests.append(request)
         await self._answer(request, receive, send)
+
+    async def _models(self, path: str, headers: dict, send) -> None:
+        self.model_list_requests += 1
+        if "wrong" in headers.get("authorization", ""):
+            return await self._json(send, 401, {"error": {"message": "Incorrect API key provided.",
+                                                          "type": "invalid_request_error"}})
+        if path.endswith("/api/tags"):
+            return await self._json(send, 200, {"models": [{"name": f"{m}:latest", "model": f"{m}:latest"}
+                                                           for m in MODELS]})
+        return await self._json(send, 200, {"object": "list", "data": [
+            {"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in MODELS]})
 
     async def _answer(self, request: dict, receive, send) -> None:
         messages = request.get("messages", [])

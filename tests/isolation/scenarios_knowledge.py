@@ -24,6 +24,7 @@ SCENARIOS = {
     f"POST {BOT}/documents/text": {"json": {"title": "t", "text": "text from B"}},
     f"POST {BOT}/documents/faq": {"json": {"items": [{"question": "q?", "answer": "a."}]}},
     f"GET {BOT}/documents/{{doc}}": {"params": {"chunks": 1}},
+    f"PATCH {BOT}/documents/{{doc}}": {"json": {"title": "Renamed by B", "text": "text from B"}},
     f"DELETE {BOT}/documents/{{doc}}": {},
     f"POST {BOT}/documents/{{doc}}/reindex": {},
     f"GET {BOT}/search": {"params": {"q": "secret recipe cardamom"}},

@@ -45,7 +45,7 @@ def fill(path: str, values: dict) -> str:
 
 @pytest.fixture
 def world(server_factory):
-    live = server_factory(open_signup=True)
+    live = server_factory(open_signup=True, provider_allow_private=True)  # the fake LLM is on 127.0.0.1
     a, b = Api(live.url), Api(live.url)
     a.setup_owner("a@example.com", "Workspace A")
     b.signup("b@example.com", "Workspace B")

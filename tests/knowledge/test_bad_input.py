@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from modelpilot.scheduler.worker import MAX_ATTEMPTS
+
 from tests.knowledge.conftest import add_text, count_rows, docs_path, search, wait_done
 from tests.knowledge.fixtures import (Site, docx_bomb, encrypted_pdf, image_only_pdf, make_pdf, never_answers,
                                       pdf_bomb)
@@ -112,7 +114,7 @@ def test_redirect_loop_and_silent_server_fail_cleanly(intranet, site: Site) -> N
     assert "redirects in a loop" in wait_done(api, bot, loop["id"])["error"]
     done = wait_done(api, bot, silent["id"], statuses=("error",))
     assert "did not answer" in done["error"]
-    assert site.hits["/silent"] == 4  # retried with backoff, then given up
+    assert site.hits["/silent"] == MAX_ATTEMPTS  # retried with backoff, then given up
     assert_keeper_intact(api, bot, keeper_doc)
     assert count_rows(live.settings.db_path, "SELECT count(*) FROM jobs WHERE status = 'processing'") == 0
 

@@ -9,6 +9,8 @@ bounded so the run stays short.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import requests
 import schemathesis
@@ -95,3 +97,28 @@ def test_no_request_from_the_schema_gets_a_500_or_hangs(server, owner) -> None:
             run_operation(operation, mode, base_url, headers, pinned, failures)
     assert not failures, "\n".join(failures[:30])
     assert owner.get("/healthz").status_code == 200
+
+
+def test_every_operation_with_a_json_body_refuses_other_media_types(server, owner) -> None:
+    """A body framed as a form or text/plain (what a cross-site HTML form can send without a
+    preflight) is a 415 on every JSON operation of the schema, and never a 500 elsewhere."""
+    token = owner.ok("POST", f"/api/v1/workspaces/{owner.ws}/api-tokens", json={"name": "fuzz", "role": "admin"})
+    pinned = known_ids(owner, server.url)
+    schema = owner.ok("GET", "/schema/openapi.json")
+    failures, checked = [], 0
+    for path, operations in schema["paths"].items():
+        for method, spec in operations.items():
+            if f"{method.upper()} {path}" in SKIP or "requestBody" not in spec:
+                continue
+            url = re.sub(r"\{(\w+)\}", lambda m: pinned.get(m.group(1), "some-id"), path)
+            json_body = "application/json" in spec["requestBody"].get("content", {})
+            headers = {"Origin": server.url} if "/api/v1/widget/" in path else {"Authorization": f"Bearer {token['token']}"}
+            for content_type in ("text/plain", "application/x-www-form-urlencoded"):
+                response = owner.request(method.upper(), url, content=b'{"name": "x", "\xff": 1}',
+                                         headers={**headers, "Content-Type": content_type})
+                checked += 1
+                if (json_body and response.status_code != 415) or response.status_code >= 500 \
+                        and not deliberate_refusal(response):
+                    failures.append(f"{method.upper()} {path} as {content_type}: {response.status_code} {response.text[:200]}")
+    assert checked > 20
+    assert not failures, "\n".join(failures[:30])

@@ -16,11 +16,16 @@ export class ApiError extends Error {
     this.details = details;
   }
 
-  // {field: message} from the API's details list, for inline form errors.
+  // {field: message} from the API's details list, for inline form errors. The server words each
+  // message as a sentence and reports every bad field at once; two problems of one field are joined.
   fieldErrors() {
     const out = {};
     if (Array.isArray(this.details)) {
-      for (const item of this.details) if (item && item.field) out[item.field] = item.message || "invalid";
+      for (const item of this.details) {
+        if (!item || !item.field) continue;
+        const message = item.message || "This value is not valid.";
+        out[item.field] = out[item.field] ? `${out[item.field]} ${message}` : message;
+      }
     }
     return out;
   }

@@ -1,6 +1,6 @@
-// Our own inline-SVG charts: bars and lines with axes, tooltips on hover and keyboard focus,
-// and the same numbers as a table for screen readers and for anyone who prefers to read them.
-// No chart library: nothing is fetched, and the CSP stays strict.
+// Our own inline-SVG charts: bars and lines with axes, tooltips on hover, one tab stop per chart
+// with arrow keys moving between its points, and the same numbers as a table for anyone who
+// prefers to read them. No chart library: nothing is fetched, and the CSP stays strict.
 
 import { h, svg } from "./dom.js";
 
@@ -77,15 +77,52 @@ function tooltipFor(figure) {
   };
 }
 
-function interactive(el, tip, text) {
-  const show = () => tip.show(el, text);
-  el.setAttribute("tabindex", "0");
-  el.setAttribute("role", "img");
-  el.setAttribute("aria-label", text);
+// Hovering a point shows its tooltip; the point itself is not a tab stop.
+function hoverable(el, tip, text) {
   el.append(svg("title", { text }));
-  for (const event of ["mouseenter", "focus"]) el.addEventListener(event, show);
-  for (const event of ["mouseleave", "blur"]) el.addEventListener(event, () => tip.hide());
-  return el;
+  el.addEventListener("mouseenter", () => tip.show(el, text));
+  el.addEventListener("mouseleave", () => tip.hide());
+  return { el, text };
+}
+
+// The whole drawing is one tab stop (a month of daily points was 90 of them). Arrow keys move
+// between points (left and right along the axis, up and down between series), Home and End jump
+// to the ends; the current point shows its tooltip and is read out by a live region.
+function navigable(figure, drawing, tip, grid, title) {
+  const live = h("p", { class: "visually-hidden chart-live", "aria-live": "polite" });
+  figure.append(live);
+  const multi = grid.length > 1;
+  drawing.setAttribute("tabindex", "0");
+  drawing.setAttribute("aria-label", `${title}. Use the arrow keys to read each value${multi ? "; up and down switch the series" : ""}.`);
+  let series = 0;
+  let index = -1;
+  const show = () => {
+    drawing.querySelectorAll(".active").forEach((el) => el.classList.remove("active"));
+    const point = grid[series][index];
+    point.el.classList.add("active");
+    tip.show(point.el, point.text);
+    live.textContent = point.text;
+  };
+  const keys = {
+    ArrowRight: () => { index = Math.min(index + 1, grid[series].length - 1); },
+    ArrowLeft: () => { index = Math.max(index - 1, 0); },
+    ArrowDown: () => { series = Math.min(series + 1, grid.length - 1); },
+    ArrowUp: () => { series = Math.max(series - 1, 0); },
+    Home: () => { index = 0; },
+    End: () => { index = grid[series].length - 1; },
+  };
+  drawing.addEventListener("keydown", (event) => {
+    const move = keys[event.key];
+    if (!move) return;
+    event.preventDefault();
+    move();
+    show();
+  });
+  drawing.addEventListener("focus", () => { if (index < 0) index = 0; show(); });
+  drawing.addEventListener("blur", () => {
+    tip.hide();
+    drawing.querySelectorAll(".active").forEach((el) => el.classList.remove("active"));
+  });
 }
 
 function dataTable(title, headers, rows) {
@@ -115,11 +152,13 @@ export function barChart({ title, data, format = String, integer = false }) {
   const tip = tooltipFor(figure);
   const bars = data.map((d, i) => {
     const height = ((Number(d.value) || 0) / max) * plotHeight;
-    return interactive(svg("rect", { class: "bar", x: xOf(i) - barWidth / 2, y: PAD.top + plotHeight - height,
+    return hoverable(svg("rect", { class: "bar", x: xOf(i) - barWidth / 2, y: PAD.top + plotHeight - height,
       width: barWidth, height: Math.max(height, 0.5), rx: 2 }), tip, `${d.label}: ${format(d.value)}`);
   });
-  figure.insertBefore(svg("svg", { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, "aria-label": title, role: "group" },
-    yAxis(max, format, plotHeight, integer), xLabels(data.map((d) => d.label), xOf), svg("g", {}, bars)), figure.children[1] || null);
+  const drawing = svg("svg", { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: "group" },
+    yAxis(max, format, plotHeight, integer), xLabels(data.map((d) => d.label), xOf), svg("g", {}, bars.map((b) => b.el)));
+  figure.insertBefore(drawing, figure.children[1] || null);
+  navigable(figure, drawing, tip, [bars], title);
   figure.append(dataTable(title, ["", title], data.map((d) => [d.label, format(d.value)])));
   return figure;
 }
@@ -135,14 +174,17 @@ export function lineChart({ title, labels, series, format = String, integer = fa
   const xOf = (i) => PAD.left + (labels.length === 1 ? plotWidth / 2 : (plotWidth * i) / (labels.length - 1));
   const yOf = (v) => PAD.top + plotHeight - ((Number(v) || 0) / max) * plotHeight;
   const tip = tooltipFor(figure);
+  const grid = series.map((s) => s.values.map((v, i) => hoverable(svg("circle", { class: "dot", cx: xOf(i), cy: yOf(v), r: 3.5 }), tip,
+    `${labels[i]} · ${s.name}: ${format(v)}`)));
   const groups = series.map((s, si) => svg("g", { class: `series series-${si}` },
     svg("path", { class: "line", d: s.values.map((v, i) => `${i ? "L" : "M"}${xOf(i)},${yOf(v)}`).join(" ") }),
-    s.values.map((v, i) => interactive(svg("circle", { class: "dot", cx: xOf(i), cy: yOf(v), r: 3.5 }), tip,
-      `${labels[i]} · ${s.name}: ${format(v)}`))));
+    grid[si].map((point) => point.el)));
   const legend = series.length > 1 ? h("div", { class: "legend", "aria-hidden": "true" },
     series.map((s, si) => h("span", { class: `series-${si}` }, h("span", { class: "swatch" }), s.name))) : null;
-  figure.append(legend || "", svg("svg", { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, "aria-label": title, role: "group" },
-    yAxis(max, format, plotHeight, integer), xLabels(labels, xOf), groups));
+  const drawing = svg("svg", { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: "group" },
+    yAxis(max, format, plotHeight, integer), xLabels(labels, xOf), groups);
+  figure.append(legend || "", drawing);
+  navigable(figure, drawing, tip, grid, title);
   figure.append(dataTable(title, ["", ...series.map((s) => s.name)],
     labels.map((label, i) => [label, ...series.map((s) => format(s.values[i]))])));
   return figure;

@@ -3,6 +3,7 @@
 
 import { ApiError } from "./api.js";
 import { h, replace } from "./dom.js";
+import { guardLeaving } from "./router.js";
 
 export function toast(message, kind = "ok") {
   const region = document.getElementById("toasts");
@@ -23,6 +24,12 @@ export function toastError(error) {
   toast(error instanceof ApiError ? error.message : "Something went wrong: " + (error && error.message), "error");
 }
 
+// Focus goes back to what opened a dialog; if that is gone (its row was re-drawn), to the page.
+function returnFocus(opener) {
+  if (opener && opener.isConnected && opener !== document.body && opener.focus) opener.focus();
+  else { const main = document.getElementById("main"); if (main) main.focus({ preventScroll: true }); }
+}
+
 // Resolves true when the user confirms. Esc or Cancel resolves false; focus returns to the opener.
 export function confirmDialog({ title, message, confirmLabel = "Delete", danger = true }) {
   const opener = document.activeElement;
@@ -31,7 +38,7 @@ export function confirmDialog({ title, message, confirmLabel = "Delete", danger 
     const ok = h("button", { class: danger ? "btn btn-danger solid" : "btn btn-primary", type: "button", value: "ok", text: confirmLabel });
     const dialog = h("dialog", { "aria-labelledby": "confirm-title", class: "confirm" },
       h("h2", { id: "confirm-title", text: title }), h("p", { text: message }), h("div", { class: "actions" }, cancel, ok));
-    const finish = (answer) => { dialog.close(); dialog.remove(); if (opener && opener.focus) opener.focus(); resolve(answer); };
+    const finish = (answer) => { dialog.close(); dialog.remove(); returnFocus(opener); resolve(answer); };
     cancel.addEventListener("click", () => finish(false));
     ok.addEventListener("click", () => finish(true));
     dialog.addEventListener("cancel", (e) => { e.preventDefault(); finish(false); });
@@ -46,7 +53,7 @@ export function showDialog(title, ...content) {
   const opener = document.activeElement;
   const close = h("button", { class: "btn", type: "button", text: "Close" });
   const dialog = h("dialog", { "aria-label": title }, h("h2", { text: title }), ...content, h("div", { class: "actions" }, close));
-  const done = () => { dialog.close(); dialog.remove(); if (opener && opener.focus) opener.focus(); };
+  const done = () => { dialog.close(); dialog.remove(); returnFocus(opener); };
   close.addEventListener("click", done);
   dialog.addEventListener("cancel", (e) => { e.preventDefault(); done(); });
   document.body.append(dialog);
@@ -91,7 +98,7 @@ export function linkButton(label, href, kind = "") {
 
 // columns: [{label, render: row => node|text, num: bool}]
 export function table(columns, rows, { empty = "Nothing here yet.", caption } = {}) {
-  if (!rows.length) return emptyState(empty);
+  if (!rows.length) return typeof empty === "string" ? emptyState(empty) : empty;
   const head = h("tr", {}, columns.map((c) => h("th", { scope: "col", class: c.num ? "num" : null, text: c.label })));
   const body = rows.map((row) => h("tr", {}, columns.map((c) => {
     const value = c.render ? c.render(row) : row[c.key];
@@ -146,38 +153,85 @@ export function clearFormErrors(form) {
   if (banner) banner.remove();
 }
 
-// Shows the server's per-field messages next to their inputs; others go in a banner on top.
-export function showFormErrors(form, error) {
+function fieldWrapper(form, name) {
+  const top = name.split(/[.[]/)[0];
+  return form.querySelector(`.field[data-field="${CSS.escape(name)}"]`) || form.querySelector(`.field[data-field="${CSS.escape(top)}"]`);
+}
+
+// Marks every bad field at once: the message under the field, aria-invalid on its input, and
+// focus on the first one in reading order. Messages with no field of their own go in a banner.
+export function showFieldErrors(form, fields, fallback) {
   clearFormErrors(form);
-  const fields = error instanceof ApiError ? error.fieldErrors() : {};
   const unplaced = [];
-  let first = null;
   for (const [name, message] of Object.entries(fields)) {
-    const top = name.split(/[.[]/)[0];
-    const wrapper = form.querySelector(`.field[data-field="${CSS.escape(name)}"]`) || form.querySelector(`.field[data-field="${CSS.escape(top)}"]`);
-    if (!wrapper) { unplaced.push(`${name}: ${message}`); continue; }
-    const errorEl = wrapper.querySelector(".error");
-    errorEl.textContent = message;
+    const wrapper = fieldWrapper(form, name);
+    const errorEl = wrapper && wrapper.querySelector(".error");
+    if (!errorEl) { unplaced.push(message); continue; }
+    errorEl.textContent = errorEl.hidden ? message : `${errorEl.textContent} ${message}`;
     errorEl.hidden = false;
-    const input = wrapper.querySelector("input, select, textarea");
-    if (input) { input.setAttribute("aria-invalid", "true"); first = first || input; }
+    const input = wrapper.querySelector("input:not([type=hidden]):not([hidden]), select, textarea");
+    if (input) input.setAttribute("aria-invalid", "true");
   }
+  const first = form.querySelector("[aria-invalid=true]");
   if (!first || unplaced.length) {
-    const text = unplaced.length ? unplaced.join("; ") : (error && error.message) || "Something went wrong.";
-    form.prepend(h("div", { class: "form-error", role: "alert", text }));
+    form.prepend(h("div", { class: "form-error", role: "alert", text: unplaced.length ? unplaced.join(" ") : fallback || "Something went wrong." }));
   }
   if (first) first.focus();
 }
 
+export function showFormErrors(form, error) {
+  showFieldErrors(form, error instanceof ApiError ? error.fieldErrors() : {}, error && error.message);
+}
+
+function labelText(form, el) {
+  const label = el.id ? form.querySelector(`label[for="${CSS.escape(el.id)}"]`) : null;
+  return label ? label.textContent.trim() : el.name;
+}
+
+// Required fields left empty, all at once, before anything is sent.
+function missingFields(form) {
+  const out = {};
+  for (const el of form.elements) {
+    if (!el.name || !el.required || el.disabled || el.type === "checkbox") continue;
+    if (!String(el.value || "").trim()) out[el.name] = `${labelText(form, el)} is required.`;
+  }
+  return out;
+}
+
+// Unsaved edits: a form remembers what it last saved, and leaving the page (or the tab) while it
+// differs asks first. Pages that fill a form in after drawing it call markSaved(form) then.
+const savedValues = new WeakMap();
+const snapshot = (form) => JSON.stringify(formValues(form));
+
+export function markSaved(form) {
+  savedValues.set(form, snapshot(form));
+}
+
+export function isDirty(form) {
+  return form.isConnected && savedValues.has(form) && snapshot(form) !== savedValues.get(form);
+}
+
+export function guardUnsaved(form) {
+  markSaved(form);
+  guardLeaving(() => isDirty(form));
+  return form;
+}
+
 // Wires a form: on submit, collect values, call handler, show field errors or a toast.
-export function onSubmit(form, handler) {
+// With { guard: true }, leaving the page with unsaved edits asks first.
+export function onSubmit(form, handler, { guard = false } = {}) {
+  if (guard) guardUnsaved(form);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    const missing = missingFields(form);
+    if (Object.keys(missing).length) { showFieldErrors(form, missing); return; }
     const submit = form.querySelector("[type=submit]");
     if (submit) { submit.disabled = true; submit.setAttribute("aria-busy", "true"); }
     clearFormErrors(form);
     try {
-      await handler(formValues(form), form);
+      const values = formValues(form);
+      await handler(values, form);
+      if (guard) markSaved(form);
     } catch (error) {
       if (error instanceof ApiError && error.status !== 0) showFormErrors(form, error);
       else toastError(error);
@@ -186,6 +240,13 @@ export function onSubmit(form, handler) {
     }
   });
   return form;
+}
+
+// For viewers: what their role allows, above a page whose controls they cannot use.
+export function roleNotice(role, allowed = "read everything in this workspace") {
+  return h("div", { class: "callout role-notice", role: "note" },
+    h("strong", { text: `View only. ` }), `Your role here is ${role}: you can ${allowed}, but not change anything. `,
+    "Ask an admin of this workspace if you need the editor role.");
 }
 
 export function copyButton(getText, label = "Copy") {

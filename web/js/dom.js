@@ -56,9 +56,13 @@ export function formatNumber(value, digits = 0) {
   return n.toLocaleString(undefined, { maximumFractionDigits: digits, minimumFractionDigits: 0 });
 }
 
+// Costs are US dollars from LiteLLM's price map, mostly fractions of a cent per message: always
+// four decimals, so a column of costs lines up and $0.0004 never reads as $0.00.
+const COST_FORMAT = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", minimumFractionDigits: 4, maximumFractionDigits: 4 });
+
 export function formatCost(value) {
-  const n = Number(value || 0);
-  return "$" + n.toLocaleString(undefined, { minimumFractionDigits: n && n < 1 ? 4 : 2, maximumFractionDigits: n && n < 1 ? 4 : 2 });
+  const n = Number(value);
+  return COST_FORMAT.format(Number.isFinite(n) ? n : 0);
 }
 
 export function formatDate(iso) {

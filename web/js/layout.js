@@ -17,6 +17,7 @@ const NAV = [
   { id: "tokens", label: "API tokens", role: "admin" },
   { id: "billing", label: "Billing", role: "admin", optional: "billing" },
   { id: "settings", label: "Settings", role: "viewer" },
+  { id: "profile", label: "Your profile", role: "viewer" },
 ];
 
 // Features the server may not offer (billing switched off), per workspace: hidden from the
@@ -93,7 +94,7 @@ export function renderShell(wsId, active) {
   const header = h("header", { class: "topbar" }, toggle,
     h("a", { class: "brand", href: `#/w/${wsId}/overview` }, h("img", { src: "/img/favicon.svg", alt: "" }), "ModelPilot"),
     h("span", { class: "spacer" }), workspaceSwitcher(wsId), themeToggle(),
-    h("span", { class: "user-name", text: session.user ? session.user.name || session.user.email : "" }),
+    h("a", { class: "user-name", href: `#/w/${wsId}/profile`, title: "Your profile", text: session.user ? session.user.name || session.user.email : "" }),
     h("button", { class: "btn btn-small", type: "button", on: { click: logout } }, "Log out"));
   shell = h("div", { class: "shell" }, header, nav, main);
   replace(app, shell);

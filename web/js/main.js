@@ -1,13 +1,23 @@
 // Boot: theme, routes, and the rules for where a visitor lands (setup, login or a workspace).
 
 import { ApiError, get, onUnauthorized } from "./api.js";
-import { clearOldToasts, errorState, loading } from "./components.js";
-import { replace } from "./dom.js";
+import { clearOldToasts, confirmDialog, errorState, loading, roleNotice } from "./components.js";
+import { h, replace } from "./dom.js";
 import { applyTheme, renderShell } from "./layout.js";
-import { currentPath, navigate, otherwise, route, startRouter } from "./router.js";
-import { can, forget, lastWorkspace, loadMe, mayBeLoggedIn, rememberWorkspace, session, workspace } from "./state.js";
+import { currentPath, navigate, onLeaveConfirm, otherwise, route, startRouter } from "./router.js";
+import { can, forget, lastWorkspace, loadMe, mayBeLoggedIn, rememberWorkspace, roleIn, session, workspace } from "./state.js";
 
 applyTheme();
+onLeaveConfirm(() => confirmDialog({ title: "Leave without saving?", message: "Your changes on this page are not saved yet. If you leave now, they are lost.",
+  confirmLabel: "Leave page", danger: true }));
+
+const ROLE_NAMES = { viewer: "viewers", editor: "editors", admin: "admins" };
+
+// A page the role cannot open says who can, and what to do about it.
+function notAllowed(role, minRole) {
+  return h("div", { class: "empty", role: "alert" }, h("h3", { text: "This page is not open to your role" }),
+    h("p", { text: `Only ${ROLE_NAMES[minRole]}${minRole === "admin" ? "" : " and admins"} of this workspace can open it; your role is ${role}. Ask an admin of this workspace to change your role if you need it.` }));
+}
 
 let returnTo = null;
 let navigated = false;
@@ -63,10 +73,14 @@ function workspacePage(navId, loader, minRole = "viewer") {
     if (!(await ensureSession())) return;
     if (!workspace(params.ws)) { afterLogin(); return; }
     rememberWorkspace(params.ws);
-    const main = renderShell(params.ws, navId);
-    if (!can(params.ws, minRole)) { replace(main, errorState(new Error("Your role in this workspace cannot open this page."))); return; }
+    const shell = renderShell(params.ws, navId);
+    const role = roleIn(params.ws);
+    // Viewers see, on every page, what their role allows; pages draw below it.
+    const main = h("div", { class: "page" });
+    replace(shell, role === "viewer" ? roleNotice(role) : null, main);
+    if (!can(params.ws, minRole)) { replace(main, notAllowed(role, minRole)); return; }
     replace(main, loading());
-    const ctx = { main, ws: params.ws, params, query, stale, can: (role) => can(params.ws, role), base: `/w/${params.ws}` };
+    const ctx = { main, ws: params.ws, params, query, stale, role, can: (r) => can(params.ws, r), base: `/w/${params.ws}` };
     try {
       const page = await loader();
       await page.render(ctx);
@@ -77,7 +91,7 @@ function workspacePage(navId, loader, minRole = "viewer") {
     if (stale()) return;
     document.title = `${(main.querySelector("h1") || {}).textContent || "Dashboard"} · ModelPilot`;
     // After in-app navigation, start keyboard and screen-reader users at the new page.
-    if (navigated && !main.contains(document.activeElement)) main.focus({ preventScroll: true });
+    if (navigated && !shell.contains(document.activeElement)) shell.focus({ preventScroll: true });
   };
 }
 
@@ -85,9 +99,9 @@ function reloadPage() {
   navigate(currentPath(), { replace: true });
 }
 
-function authPage(name) {
+function authPage(name, loader = () => import("./pages/auth.js")) {
   return async (params, query) => {
-    const page = await import("./pages/auth.js");
+    const page = await loader();
     await page[name]({ params, query, instance: await instanceInfo(), afterLogin });
     document.title = `${document.querySelector("h1") ? document.querySelector("h1").textContent : "ModelPilot"} · ModelPilot`;
   };
@@ -98,6 +112,9 @@ route("/setup", authPage("setupPage"));
 route("/login", authPage("loginPage"));
 route("/signup", authPage("signupPage"));
 route("/invite/:token", authPage("invitePage"));
+route("/forgot", authPage("forgotPage", () => import("./pages/account.js")));
+route("/reset/:token", authPage("resetPage", () => import("./pages/account.js")));
+route("/profile", async () => { if (await ensureSession()) { const ws = lastWorkspace(); navigate(ws ? `/w/${ws}/profile` : "/workspaces/new", { replace: true }); } });
 route("/workspaces/new", async () => { if (await ensureSession()) (await import("./pages/auth.js")).newWorkspacePage({ afterLogin }); });
 
 const pages = {
@@ -114,6 +131,7 @@ const pages = {
   tokens: () => import("./pages/tokens.js"),
   billing: () => import("./pages/billing.js"),
   settings: () => import("./pages/settings.js"),
+  profile: () => import("./pages/profile.js"),
 };
 route("/w/:ws", (params) => navigate(`/w/${params.ws}/overview`, { replace: true }));
 route("/w/:ws/overview", workspacePage("overview", pages.overview));
@@ -130,6 +148,7 @@ route("/w/:ws/team", workspacePage("team", pages.team));
 route("/w/:ws/tokens", workspacePage("tokens", pages.tokens, "admin"));
 route("/w/:ws/billing", workspacePage("billing", pages.billing, "admin"));
 route("/w/:ws/settings", workspacePage("settings", pages.settings));
+route("/w/:ws/profile", workspacePage("profile", pages.profile));
 otherwise(() => navigate("/", { replace: true }));
 
 document.querySelector(".skip-link").addEventListener("click", (event) => {

@@ -9,12 +9,19 @@ function newSessionId() {
   return "preview-" + (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2));
 }
 
+// The same words as the widget's source list (widget/chat.js sourceList): a page is a link,
+// a document is its title and page, so the preview shows what visitors will see.
+export function sourceLabel(source) {
+  const label = source.title || source.url || "Document";
+  return source.page ? `${label}, page ${source.page}` : label;
+}
+
 function sourcesList(sources) {
   if (!sources || !sources.length) return null;
   return h("div", { class: "sources" }, h("strong", { text: "Sources" }), h("ol", {}, sources.map((s) =>
-    h("li", { class: "citation" }, s.url && /^https?:/i.test(s.url)
-      ? h("a", { href: s.url, target: "_blank", rel: "noopener noreferrer", text: s.title || s.url })
-      : (s.title || "Document"), s.score !== undefined ? ` (${Number(s.score).toFixed(2)})` : ""))));
+    h("li", { class: "citation" }, s.url && /^https?:\/\//i.test(s.url)
+      ? h("a", { href: s.url, target: "_blank", rel: "noopener noreferrer", text: sourceLabel(s) })
+      : sourceLabel(s)))));
 }
 
 export function previewChat(ctx, bot) {

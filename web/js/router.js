@@ -5,6 +5,23 @@
 const routes = [];
 let notFound = () => {};
 let current = null;
+// Unsaved edits: each guard says whether its form differs from what was saved. They belong to the
+// page drawn last and go when another page is drawn.
+const leaveGuards = new Set();
+let confirmLeave = async () => window.confirm("Leave this page? Your changes are not saved.");
+let shownHash = location.hash;
+
+export function guardLeaving(isDirty) {
+  leaveGuards.add(isDirty);
+}
+
+export function onLeaveConfirm(ask) {
+  confirmLeave = ask;
+}
+
+export function hasUnsavedEdits() {
+  return [...leaveGuards].some((isDirty) => isDirty());
+}
 
 export function route(pattern, handler) {
   const names = [];
@@ -39,10 +56,13 @@ export function setQuery(query) {
   const { pathname } = parse(currentPath());
   const qs = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== "" && v != null)).toString();
   history.replaceState(null, "", "#" + pathname + (qs ? "?" + qs : ""));
+  shownHash = location.hash;
 }
 
 export async function resolve() {
   const { pathname, query } = parse(currentPath());
+  leaveGuards.clear();
+  shownHash = location.hash;
   const token = {};
   current = token;
   for (const { regex, names, handler } of routes) {
@@ -54,9 +74,27 @@ export async function resolve() {
   return notFound(pathname);
 }
 
+// The address already changed when hashchange fires: with unsaved edits, put the old one back
+// while asking, and go on only if the user agrees.
+async function leaveIfAllowed() {
+  if (!hasUnsavedEdits()) return true;
+  const target = location.hash;
+  history.replaceState(null, "", shownHash || "#/");
+  if (!(await confirmLeave())) return false;
+  history.replaceState(null, "", target);
+  return true;
+}
+
 export function startRouter() {
-  window.addEventListener("hashchange", () => {
-    if (location.hash.startsWith("#/") || location.hash === "") resolve();
+  window.addEventListener("hashchange", async () => {
+    if (!(location.hash.startsWith("#/") || location.hash === "")) return;
+    if (await leaveIfAllowed()) resolve();
+  });
+  // Closing or reloading the tab: browsers show their own question; the text is theirs.
+  window.addEventListener("beforeunload", (event) => {
+    if (!hasUnsavedEdits()) return;
+    event.preventDefault();
+    event.returnValue = "";
   });
   return resolve();
 }

@@ -12,8 +12,8 @@ function accountFields({ withWorkspace = true, email = "" } = {}) {
   return [
     field({ label: "Your name", name: "name", required: true, attrs: { autocomplete: "name" } }),
     field({ label: "Email", name: "email", type: "email", value: email, required: true, attrs: { autocomplete: "email" } }),
-    field({ label: "Password", name: "password", type: "password", required: true, help: "At least 12 characters; a passphrase is best.",
-      attrs: { autocomplete: "new-password", minlength: "12" } }),
+    field({ label: "Password", name: "password", type: "password", required: true, help: "At least 8 characters, and not a common password; a passphrase is best.",
+      attrs: { autocomplete: "new-password", minlength: "8" } }),
     withWorkspace ? field({ label: "Workspace name", name: "workspace_name", required: true, help: "Your company or client; you can add more later." }) : null,
   ];
 }
@@ -22,9 +22,18 @@ function footer(...children) {
   return h("p", { class: "auth-foot" }, ...children);
 }
 
-export function setupPage({ instance, afterLogin }) {
+// From another machine, setup needs the token the server printed at start; the printed link
+// (#/setup?token=...) fills it in, or it can be pasted.
+function setupTokenField(instance, query) {
+  if (!instance.setup_token_required) return null;
+  return field({ label: "Setup token", name: "setup_token", value: query.token || "", required: true,
+    help: "Printed by the server when it started (in its console or log, in the link after ?token=).",
+    attrs: { autocomplete: "off", spellcheck: "false" } });
+}
+
+export function setupPage({ instance, afterLogin, query = {} }) {
   if (!instance.setup_needed) { navigate("/login", { replace: true }); return; }
-  const form = h("form", { class: "form", novalidate: true }, ...accountFields(),
+  const form = h("form", { class: "form", novalidate: true }, setupTokenField(instance, query), ...accountFields(),
     h("button", { class: "btn btn-primary", type: "submit" }, "Create owner account"));
   onSubmit(form, async (values) => {
     remember(await post("/auth/setup", values));
@@ -45,7 +54,13 @@ export function loginPage({ instance, afterLogin, query }) {
     remember(await post("/auth/login", values));
     afterLogin();
   });
-  renderBare(h("h1", { text: "Log in" }), form,
+  // Carries the email already typed over to the reset form.
+  const toForgot = (event) => {
+    const email = form.querySelector("input[name=email]").value.trim();
+    if (email) { event.preventDefault(); navigate(`/forgot?email=${encodeURIComponent(email)}`); }
+  };
+  const forgot = h("p", {}, h("a", { href: "#/forgot", text: "Forgot your password?", on: { click: toForgot } }));
+  renderBare(h("h1", { text: "Log in" }), form, forgot,
     footer(instance.open_signup ? h("span", {}, "No account? ", h("a", { href: "#/signup" }, "Sign up"), " · ") : null, themeToggle()));
 }
 

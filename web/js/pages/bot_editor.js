@@ -1,7 +1,7 @@
 // A chatbot's settings, with a live preview chat beside them.
 
 import { del, get, patch, post } from "../api.js";
-import { badge, button, card, confirmDialog, field, onSubmit, pageHeader, toast, toastError } from "../components.js";
+import { badge, button, card, confirmDialog, field, isDirty, markSaved, onSubmit, pageHeader, toast, toastError } from "../components.js";
 import { h, replace } from "../dom.js";
 import { navigate } from "../router.js";
 import { previewChat } from "../preview.js";
@@ -14,12 +14,61 @@ export function lines(text) {
   return String(text || "").split("\n").map((s) => s.trim()).filter(Boolean);
 }
 
+const OTHER = "__other";
+const PROVIDER_LABELS = { openai_compatible: "OpenAI-compatible server", ollama: "Ollama", openai: "OpenAI", anthropic: "Anthropic",
+  gemini: "Google Gemini", mistral: "Mistral", groq: "Groq", openrouter: "OpenRouter", deepseek: "DeepSeek" };
+
+// The model: picked from the connected providers' models, or typed by hand ("Other model…").
+function modelField(bot, ro) {
+  const wrapper = field({ label: "Model", name: "model", type: "select", value: bot.model || "", options: [[bot.model || "", bot.model || "Loading models…"]], attrs: ro,
+    help: "The models of the providers connected under Providers. The built-in model answers from the knowledge alone, without an LLM." });
+  const custom = h("input", { type: "text", name: "model_custom", value: "", "aria-label": "Model name", hidden: true,
+    placeholder: "provider/model, e.g. openai/gpt-4o-mini", autocomplete: "off", ...ro });
+  wrapper.querySelector("select").after(custom);
+  return wrapper;
+}
+
+function modelOptions(select, catalog, current) {
+  const known = new Set([catalog.builtin]);
+  const groups = catalog.providers.map((p) => {
+    p.models.forEach((m) => known.add(m));
+    const label = (PROVIDER_LABELS[p.provider] || p.provider) + (p.error ? " (list unavailable)" : "");
+    return h("optgroup", { label }, p.models.length ? p.models.map((m) => h("option", { value: m }, m))
+      : h("option", { value: "", disabled: true }, p.error || "No models found; type one under “Other model…”"));
+  });
+  replace(select, groups, h("optgroup", { label: "Built in" }, h("option", { value: catalog.builtin }, "Built-in (answers from the knowledge, no LLM)")),
+    h("option", { value: OTHER }, "Other model… (type its name)"));
+  const wanted = current || catalog.default;
+  select.value = known.has(wanted) ? wanted : OTHER;
+  return known.has(wanted) ? "" : wanted;
+}
+
+// Fills the model list once the server has it; an unreachable list leaves a text box.
+export async function loadModels(ctx, form, bot) {
+  const select = form.elements.model;
+  const custom = form.elements.model_custom;
+  const sync = () => { custom.hidden = select.value !== OTHER; };
+  select.addEventListener("change", () => { sync(); if (!custom.hidden) custom.focus(); });
+  let untouched = true;
+  try {
+    const catalog = await get(`/workspaces/${ctx.ws}/models`);
+    untouched = !isDirty(form);  // typed into while the list loaded: those edits stay unsaved
+    custom.value = modelOptions(select, catalog, bot.model);
+  } catch {
+    untouched = !isDirty(form);
+    replace(select, h("option", { value: OTHER }, "Type a model name"));
+    select.value = OTHER;
+    custom.value = bot.model || "";
+  }
+  sync();
+  if (untouched) markSaved(form);  // filled in by the page, not typed: not an unsaved edit
+}
+
 function botFields(bot, readOnly) {
   const ro = readOnly ? { disabled: true } : {};
   return [
     field({ label: "Name", name: "name", value: bot.name, required: true, attrs: ro }),
-    field({ label: "Model", name: "model", value: bot.model, attrs: { placeholder: "openai/gpt-4o-mini", ...ro },
-      help: "A LiteLLM model name: openai/gpt-4o-mini, anthropic/claude-3-5-haiku-latest, ollama_chat/llama3.2, openai_compatible/<name>. Empty picks the workspace default." }),
+    modelField(bot, ro),
     field({ label: "System prompt", name: "system_prompt", type: "textarea", value: bot.system_prompt, attrs: { rows: 5, ...ro } }),
     h("div", { class: "form-row" },
       field({ label: "Temperature", name: "temperature", type: "number", value: bot.temperature, attrs: { min: 0, max: 2, step: 0.1, ...ro } }),
@@ -35,7 +84,9 @@ function botFields(bot, readOnly) {
 }
 
 function bodyFrom(values) {
-  const body = { ...values, starter_questions: lines(values.starter_questions) };
+  const { model_custom: custom, ...body } = values;
+  body.starter_questions = lines(values.starter_questions);
+  if (body.model === OTHER) body.model = String(custom || "").trim();
   if (!body.model) delete body.model;
   return body;
 }
@@ -55,7 +106,8 @@ export async function render(ctx) {
     }
     Object.assign(bot, await patch(`/workspaces/${ctx.ws}/chatbots/${bot.id}`, bodyFrom(values)));
     toast("Saved. The preview uses the new settings.");
-  });
+  }, { guard: true });
+  loadModels(ctx, form, bot);
   if (isNew) {
     replace(ctx.main, pageHeader("New chatbot"), card("Settings", form));
     return;
@@ -65,5 +117,7 @@ export async function render(ctx) {
     try { await del(`/workspaces/${ctx.ws}/chatbots/${bot.id}`); toast("Chatbot deleted."); navigate(`${ctx.base}/bots`); } catch (error) { toastError(error); }
   }, { kind: "danger" }) : null;
   replace(ctx.main, pageHeader(bot.name, bot.published ? badge("published") : badge("draft"), remove), botTabs(ctx, bot, "settings"),
-    h("div", { class: "grid-2" }, card("Settings", form), card("Preview", previewChat(ctx, bot))));
+    h("div", { class: "grid-2" }, card("Settings", form), card("Preview", canEdit ? previewChat(ctx, bot)
+      // Chat spends tokens and the message quota, so the server refuses it below the editor role.
+      : h("p", { class: "muted", "data-testid": "preview-refused", text: "Previewing the chat needs the editor role or above: each message spends tokens and the workspace's message quota. Ask an admin for a higher role." }))));
 }

@@ -1,9 +1,13 @@
-// Conversation log: filter by bot, dates and text; newest first, page by page; export.
+// Conversation log: filter by bot, dates, text, feedback and unanswered; newest first, page by
+// page; export. Each row says what was asked first, how it was rated and whether the bot had
+// knowledge for its answers.
 
 import { apiUrl, get } from "../api.js";
 import { badge, button, emptyState, field, pageHeader, table } from "../components.js";
 import { formatDate, h, replace } from "../dom.js";
 import { setQuery } from "../router.js";
+
+const FEEDBACK = [["", "Any feedback"], ["up", "Rated helpful"], ["down", "Rated not helpful"], ["none", "Not rated"]];
 
 function filtersForm(bots, query) {
   return h("form", { class: "filters", role: "search", "aria-label": "Filter conversations" },
@@ -12,17 +16,52 @@ function filtersForm(bots, query) {
     field({ label: "From", name: "from", type: "date", value: query.from || "" }),
     field({ label: "To", name: "to", type: "date", value: query.to || "" }),
     field({ label: "Search", name: "q", type: "search", value: query.q || "", attrs: { placeholder: "Words in messages" } }),
+    field({ label: "Feedback", name: "feedback", type: "select", value: query.feedback || "", options: FEEDBACK }),
+    field({ label: "Only unanswered", name: "unanswered", type: "checkbox", value: query.unanswered === "true",
+      attrs: { title: "Conversations with an answer no knowledge supported, or that failed" } }),
     h("button", { class: "btn btn-primary", type: "submit" }, "Apply"));
+}
+
+export function formFilters(form) {
+  const values = Object.fromEntries(new FormData(form));
+  values.unanswered = form.elements.unanswered.checked ? "true" : "";
+  return values;
 }
 
 // Date inputs give days; the API compares timestamps, so "to" means the end of that day.
 export function apiFilters(values) {
   const out = {};
-  if (values.chatbot_id) out.chatbot_id = values.chatbot_id;
-  if (values.q) out.q = values.q;
+  for (const key of ["chatbot_id", "q", "feedback"]) if (values[key]) out[key] = values[key];
+  if (values.unanswered === "true") out.unanswered = "true";
   if (values.from) out.from = values.from + "T00:00:00Z";
   if (values.to) out.to = values.to + "T23:59:59Z";
   return out;
+}
+
+function feedbackBadge(c) {
+  if (c.feedback === "down") return badge(`not helpful${c.feedback_down > 1 ? ` ×${c.feedback_down}` : ""}`, "error");
+  if (c.feedback === "up") return badge(`helpful${c.feedback_up > 1 ? ` ×${c.feedback_up}` : ""}`, "ok");
+  return h("span", { class: "muted", text: "—" });
+}
+
+function columns(ctx, names) {
+  return [
+    { label: "First question", render: (c) => h("a", { href: `#${ctx.base}/conversations/${c.id}`, class: "first-question",
+      text: c.first_question || "(no question)" }) },
+    { label: "Chatbot", render: (c) => c.chatbot_name || names[c.chatbot_id] || "(deleted)" },
+    { label: "Channel", render: (c) => badge(c.channel) },
+    { label: "Messages", num: true, render: (c) => String(c.message_count ?? "") },
+    { label: "Feedback", render: feedbackBadge },
+    { label: "Answered", render: (c) => (c.unanswered ? badge("unanswered", "warn") : h("span", { class: "muted", text: "yes" })) },
+    { label: "Last message", render: (c) => formatDate(c.last_message_at) },
+  ];
+}
+
+function nothingFound(filters, clear) {
+  const filtered = Object.keys(filters).length > 0;
+  return filtered
+    ? emptyState("No conversations match these filters", "Try other words, a longer period or fewer filters.", button("Clear filters", clear))
+    : emptyState("No conversations yet", "Conversations appear here once someone chats with a bot.");
 }
 
 export async function render(ctx) {
@@ -33,20 +72,13 @@ export async function render(ctx) {
   const more = h("div", { class: "actions" });
   const exports = h("div", { class: "actions" });
   let rows = [];
-  const columns = [
-    { label: "Started", render: (c) => h("a", { href: `#${ctx.base}/conversations/${c.id}`, text: formatDate(c.started_at) }) },
-    { label: "Chatbot", render: (c) => c.chatbot_name || names[c.chatbot_id] || "(deleted)" },
-    { label: "Channel", render: (c) => badge(c.channel) },
-    { label: "Messages", num: true, render: (c) => String(c.message_count ?? "") },
-    { label: "Last message", render: (c) => formatDate(c.last_message_at) },
-  ];
   const load = async (cursor) => {
-    const values = Object.fromEntries(new FormData(form));
+    const values = formFilters(form);
     const filters = apiFilters(values);
     const page = await get(`/workspaces/${ctx.ws}/conversations`, { ...filters, cursor });
     rows = cursor ? rows.concat(page.items) : page.items;
-    replace(results, rows.length ? table(columns, rows, { caption: "Conversations" })
-      : emptyState("No conversations", "Conversations appear here once someone chats with a bot."));
+    const clear = () => { form.reset(); [...form.elements].forEach((el) => { if (el.type === "checkbox") el.checked = false; else if (el.name) el.value = ""; }); load(); };
+    replace(results, table(columns(ctx, names), rows, { caption: "Conversations", empty: nothingFound(filters, clear) }));
     replace(more, page.next_cursor ? button("Load more", () => load(page.next_cursor)) : null);
     replace(exports, ...["csv", "jsonl"].map((format) => h("a", { class: "btn btn-small",
       href: apiUrl(`/workspaces/${ctx.ws}/conversations/export`, { ...filters, format }), download: "" }, `Export ${format.toUpperCase()}`)));

@@ -5,6 +5,7 @@ import { del, get, post } from "../api.js";
 import { badge, button, card, confirmDialog, emptyState, field, onSubmit, pageHeader, showDialog, table, toast, toastError } from "../components.js";
 import { formatDate, h, replace } from "../dom.js";
 import { botTabs } from "./bots.js";
+import { editDocument } from "./knowledge_edit.js";
 import { faqEditor, textForm, uploadBox, urlForm } from "./knowledge_forms.js";
 
 const POLL_MS = 1500;
@@ -19,6 +20,7 @@ export async function render(ctx) {
   const bot = await get(`/workspaces/${ctx.ws}/chatbots/${ctx.params.bot}`);
   const docsPath = `/workspaces/${ctx.ws}/chatbots/${bot.id}/documents`;
   const tableBox = h("div", { "aria-live": "polite" });
+  const uploads = uploadBox(docsPath, () => refresh());
   let timer = null;
   const refresh = async () => {
     clearTimeout(timer);
@@ -27,6 +29,7 @@ export async function render(ctx) {
     try { docs = await get(docsPath); } catch (error) { if (!ctx.stale()) toastError(error); return; }
     if (ctx.stale()) return;
     replace(tableBox, documentsTable(ctx, docsPath, docs, refresh));
+    uploads.followDocuments(docs);
     // Poll only while something is still being indexed; stop when the user leaves the page.
     if (docs.some((d) => BUSY.has(d.status))) timer = setTimeout(refresh, POLL_MS);
   };
@@ -34,7 +37,7 @@ export async function render(ctx) {
   replace(ctx.main, pageHeader(bot.name), botTabs(ctx, bot, "knowledge"),
     h("div", { class: "stack" },
       editor ? h("div", { class: "grid-2" },
-        card("Upload files", uploadBox(docsPath, refresh)), card("Add a web page, sitemap or site", urlForm(docsPath, refresh))) : null,
+        card("Upload files", uploads), card("Add a web page, sitemap or site", urlForm(docsPath, refresh))) : null,
       editor ? h("div", { class: "grid-2" }, card("FAQ", faqEditor(docsPath, refresh)), card("Paste text", textForm(docsPath, refresh))) : null,
       card("Documents", tableBox),
       card("Test a question", testPanel(ctx, bot))));
@@ -43,8 +46,10 @@ export async function render(ctx) {
 
 function statusCell(doc) {
   if (BUSY.has(doc.status)) {
+    // A queued document with an error is waiting to retry: say why instead of a silent bar.
     return h("div", { class: "progress-cell" }, badge(doc.status),
-      h("progress", { max: 100, value: percent(doc.progress), "aria-label": `Indexing ${doc.title}: ${percent(doc.progress)}%` }));
+      h("progress", { max: 100, value: percent(doc.progress), "aria-label": `Indexing ${doc.title}: ${percent(doc.progress)}%` }),
+      doc.error ? h("div", { class: "help", text: doc.error }) : null);
   }
   return h("div", {}, badge(doc.status), doc.error ? h("div", { class: "field" }, h("span", { class: "error", text: doc.error })) : null);
 }
@@ -67,6 +72,7 @@ function documentsTable(ctx, docsPath, docs, refresh) {
     { label: "Added", render: (d) => formatDate(d.created_at) },
     { label: "", render: (d) => h("div", { class: "actions" },
       button("Chunks", () => showChunks(docsPath, d), { small: true, attrs: { "aria-label": `Chunks of ${d.title}` } }),
+      editor ? button("Edit", () => editDocument(docsPath, d, refresh), { small: true, attrs: { "aria-label": `Edit ${d.title}` } }) : null,
       editor ? button("Reindex", () => reindex(d), { small: true, attrs: { "aria-label": `Reindex ${d.title}` } }) : null,
       editor ? button("Delete", () => remove(d), { small: true, kind: "danger", attrs: { "aria-label": `Delete ${d.title}` } }) : null) },
   ], docs, { caption: "Documents" });
@@ -85,6 +91,17 @@ async function showChunks(docsPath, doc) {
   } catch (error) { toastError(error); }
 }
 
+function searchHit(hit, rank, threshold) {
+  const score = Number(hit.score ?? 0);
+  const used = score >= threshold;
+  const url = hit.url && /^https?:/i.test(hit.url) ? h("a", { href: hit.url, target: "_blank", rel: "noopener noreferrer", text: hit.url }) : null;
+  return h("li", { class: "chunk search-hit" + (used ? "" : " below") },
+    h("div", { class: "meta" }, h("strong", { class: "rank", text: `#${rank}` }), badge(score.toFixed(3), used ? "ok" : "warn"),
+      h("span", { text: used ? "used" : "below threshold" }), h("span", { class: "hit-title", text: hit.title || "" }),
+      hit.page ? h("span", { class: "hit-page", text: `page ${hit.page}` }) : null, url),
+    h("p", { text: hit.text ?? "" }));
+}
+
 function testPanel(ctx, bot) {
   const results = h("div", { "aria-live": "polite" });
   const form = h("form", { class: "form", novalidate: true },
@@ -92,18 +109,13 @@ function testPanel(ctx, bot) {
     h("div", { class: "actions" }, h("button", { class: "btn btn-primary", type: "submit" }, "Search knowledge")), results);
   onSubmit(form, async (values) => {
     const found = await get(`/workspaces/${ctx.ws}/chatbots/${bot.id}/search`, { q: values.q, k: bot.top_k });
-    const hits = Array.isArray(found) ? found : found.results || found.chunks || [];
+    const hits = found.results || [];
     const threshold = Number(bot.score_threshold || 0);
+    // The server's order is the bot's: the rank the model sees, not sorted by the score shown.
     replace(results, hits.length ? h("div", {},
-      h("p", { class: "help", text: `Threshold ${threshold.toFixed(2)}: chunks below it are not given to the model.` }),
-      hits.map((hit) => {
-        const score = Number(hit.score ?? 0);
-        const used = score >= threshold;
-        return h("div", { class: "chunk search-hit" + (used ? "" : " below") },
-          h("div", { class: "meta" }, badge(score.toFixed(3), used ? "ok" : "warn"), h("span", { text: used ? "used" : "below threshold" }),
-            h("span", { text: hit.title || hit.document_title || "" }), hit.url ? h("span", { text: hit.url }) : null),
-          h("p", { text: hit.text ?? hit.content ?? "" }));
-      })) : emptyState("Nothing found", "No chunk matches; add knowledge that answers this."));
+      h("p", { class: "help", text: `Best first, as the bot ranks them. Threshold ${threshold.toFixed(2)}: chunks below it are not given to the model.` }),
+      h("ol", { class: "search-hits", "aria-label": "Results in rank order" }, hits.map((hit, i) => searchHit(hit, i + 1, threshold))))
+      : emptyState("Nothing found", "No chunk matches; add knowledge that answers this."));
   });
   return form;
 }

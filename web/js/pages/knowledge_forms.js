@@ -18,7 +18,26 @@ export function uploadBox(docsPath, added) {
   for (const name of ["dragenter", "dragover"]) zone.addEventListener(name, (e) => { e.preventDefault(); zone.classList.add("over"); });
   for (const name of ["dragleave", "drop"]) zone.addEventListener(name, () => zone.classList.remove("over"));
   zone.addEventListener("drop", (e) => { e.preventDefault(); send([...e.dataTransfer.files]); });
+  // The page calls this with every refresh of the documents, so an upload's row follows its
+  // document through indexing and ends showing either "indexed" or the reason it failed.
+  zone.followDocuments = (docs) => {
+    for (const row of list.querySelectorAll("li[data-doc]")) {
+      const doc = docs.find((d) => d.id === row.dataset.doc);
+      if (doc) showUploadState(row, doc);
+    }
+  };
   return zone;
+}
+
+function showUploadState(row, doc) {
+  const status = row.querySelector(".upload-status");
+  const failed = doc.status === "error";
+  row.classList.toggle("failed", failed);
+  status.className = "upload-status" + (failed ? " error" : "");
+  status.setAttribute("role", failed ? "alert" : "status");
+  if (failed) status.textContent = `Uploaded, but could not be indexed: ${doc.error || "unknown error"}`;
+  else if (doc.status === "indexed") status.textContent = "uploaded · indexed";
+  else status.textContent = `uploaded · indexing ${Math.round(Number(doc.progress || 0) * 100)}%`;
 }
 
 async function uploadOne(docsPath, file, list, added) {
@@ -29,13 +48,17 @@ async function uploadOne(docsPath, file, list, added) {
   const form = new FormData();
   form.append("file", file, file.name);
   try {
-    await upload(docsPath, form, (fraction) => { bar.value = fraction; });
-    bar.value = 1;
-    status.textContent = "uploaded";
+    const doc = await upload(docsPath, form, (fraction) => { bar.value = fraction; });
+    bar.remove(); // the bytes are there; the status text follows the indexing from here
+    row.dataset.doc = doc.id;
+    showUploadState(row, doc);
     added();
   } catch (error) {
+    // A refused upload must not look finished: no full bar, the server's reason instead.
+    bar.remove();
     status.textContent = error.message;
     status.className = "upload-status error";
+    status.setAttribute("role", "alert");
     row.classList.add("failed");
   }
 }
@@ -54,6 +77,7 @@ export function urlForm(docsPath, added) {
     if (values.refresh_hours) body.refresh_hours = values.refresh_hours;
     await post(`${docsPath}/url`, body);
     form.reset();
+    form.elements.max_pages.value = 50; // reset() empties fields whose value was set as a property
     toast("Queued for fetching.");
     added();
   });
@@ -74,29 +98,40 @@ export function textForm(docsPath, added) {
   return form;
 }
 
-function faqRow(index) {
+function faqRow(index, item = {}) {
   const row = h("div", { class: "faq-row" },
-    field({ label: `Question ${index}`, name: `question`, type: "textarea", attrs: { rows: 2 } }),
-    field({ label: `Answer ${index}`, name: `answer`, type: "textarea", attrs: { rows: 2 } }));
+    field({ label: `Question ${index}`, name: `question`, type: "textarea", value: item.question, attrs: { rows: 2 } }),
+    field({ label: `Answer ${index}`, name: `answer`, type: "textarea", value: item.answer, attrs: { rows: 2 } }));
   row.append(button("Remove", () => row.remove(), { small: true, attrs: { "aria-label": `Remove pair ${index}` } }));
   return row;
 }
 
-export function faqEditor(docsPath, added) {
+// The question/answer rows of an FAQ set, for adding one and for editing one.
+export function faqPairs(items = []) {
   let count = 0;
   const rows = h("div", { class: "stack faq-rows" });
-  const addRow = () => { rows.append(faqRow(++count)); };
-  addRow();
-  const form = h("form", { class: "form", novalidate: true }, rows,
-    h("div", { class: "actions" }, button("Add another pair", addRow), h("button", { class: "btn btn-primary", type: "submit" }, "Save FAQ")));
-  onSubmit(form, async () => {
-    const items = [...rows.querySelectorAll(".faq-row")].map((row) => ({
-      question: row.querySelector("[name=question]").value.trim(), answer: row.querySelector("[name=answer]").value.trim(),
-    })).filter((item) => item.question || item.answer);
-    await post(`${docsPath}/faq`, { items });
-    rows.replaceChildren();
-    count = 0;
-    addRow();
+  const addRow = (item) => { rows.append(faqRow(++count, item)); };
+  for (const item of items) addRow(item);
+  if (!items.length) addRow();
+  const read = () => [...rows.querySelectorAll(".faq-row")].map((row) => ({
+    question: row.querySelector("[name=question]").value.trim(), answer: row.querySelector("[name=answer]").value.trim(),
+  })).filter((item) => item.question || item.answer);
+  const reset = () => { rows.replaceChildren(); count = 0; addRow(); };
+  return { rows, addButton: button("Add another pair", () => addRow()), read, reset };
+}
+
+export function faqEditor(docsPath, added) {
+  const pairs = faqPairs();
+  const form = h("form", { class: "form", novalidate: true },
+    field({ label: "Name of this FAQ", name: "title", help: "Visitors see it when an answer cites these pairs.",
+      attrs: { placeholder: "Frequently asked questions" } }),
+    pairs.rows,
+    h("div", { class: "actions" }, pairs.addButton, h("button", { class: "btn btn-primary", type: "submit" }, "Save FAQ")));
+  onSubmit(form, async (values) => {
+    const items = pairs.read();
+    await post(`${docsPath}/faq`, { items, ...(values.title.trim() ? { title: values.title.trim() } : {}) });
+    form.reset();
+    pairs.reset();
     toast(`FAQ with ${items.length} pair${items.length === 1 ? "" : "s"} added.`);
     added();
   });

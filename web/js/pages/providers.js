@@ -44,7 +44,7 @@ function testConnection(ctx, provider, cell) {
   const result = h("div", { "aria-live": "polite", class: "test-dialog-result" });
   const form = h("form", { class: "form", novalidate: true },
     field({ label: "Model to test with", name: "model", attrs: { placeholder: `${provider.provider}/…` },
-      help: "Empty uses the provider's cheapest model; local and compatible servers need a name, e.g. openai_compatible/llama3." }),
+      help: "Empty uses the provider's cheapest model, or the first model a local or compatible server lists." }),
     h("div", { class: "actions" }, h("button", { class: "btn btn-primary", type: "submit" }, "Run test")), result);
   onSubmit(form, async (values) => {
     replace(result, h("span", { class: "spinner", "aria-hidden": "true" }), "Testing…");

@@ -22,7 +22,7 @@ export async function render(ctx) {
     const option = document.querySelector(`#workspace-switcher option[value="${ctx.ws}"]`);
     if (option) option.textContent = `${updated.name} (${entry ? entry.role : ""})`;
     toast("Settings saved.");
-  });
+  }, { guard: true });
   replace(ctx.main, pageHeader("Workspace settings"),
     h("div", { class: "stack" }, card("General", form), admin ? card("Danger zone", dangerZone(ctx, ws)) : null));
 }

@@ -25,7 +25,12 @@ export async function render(ctx) {
   replace(list, tokensTable(ctx, tokens, refresh));
   replace(ctx.main, pageHeader("API tokens"),
     h("p", {}, "Tokens call the API as this workspace: send ", h("code", { text: "Authorization: Bearer mp_…" }), "."),
-    h("div", { class: "stack" }, card("New token", form), card("Tokens", list)));
+    h("div", { class: "stack" },
+      h("div", { class: "callout docs-links" },
+        h("p", {}, h("strong", { text: "API reference: " }), "every route with its parameters and bodies, generated from this server."),
+        h("div", { class: "actions" }, h("a", { class: "btn btn-primary", href: "/api/docs", text: "Open the API reference" }),
+          h("a", { class: "btn", href: "/schema/openapi.json", text: "OpenAPI schema (JSON)" }))),
+      card("New token", form), card("Tokens", list)));
 }
 
 function tokensTable(ctx, tokens, refresh) {

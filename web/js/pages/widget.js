@@ -37,7 +37,7 @@ function appearanceForm(ctx, bot, onSaved) {
     Object.assign(bot, await patch(`/workspaces/${ctx.ws}/chatbots/${bot.id}`, body));
     toast("Widget saved.");
     onSaved();
-  });
+  }, { guard: true });
   return form;
 }
 
