@@ -55,7 +55,7 @@ async def insert_session(conn: Connection, session_id: str, user_id: str, token_
 async def find_session(conn: Connection, token_hash: str) -> dict | None:
     return await fetch_one(
         conn,
-        "SELECT s.id AS session_id, s.user_id, s.last_seen_at, s.expires_at, u.email"
+        "SELECT s.id AS session_id, s.user_id, s.last_seen_at, s.expires_at, u.email, u.is_owner"
         " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
         (token_hash,),
     )

@@ -113,12 +113,6 @@ async def accept_invitation_as_new_user(db: Database, settings: Settings, token:
     return user
 
 
-async def is_instance_owner(db: Database, user_id: str) -> bool:
-    async with db.read() as conn:
-        user = await repo.get_user(conn, user_id)
-    return bool(user and user["is_owner"])
-
-
 async def setup_needed(db: Database) -> bool:
     async with db.read() as conn:
         return await repo.count_users(conn) == 0
@@ -191,7 +185,8 @@ async def principal_from_session(db: Database, settings: Settings, token: str) -
     if idle_for > TOUCH_EVERY_SECONDS:
         async with db.write() as conn:
             await repo.touch_session(conn, row["session_id"], utc_now_iso())
-    return Principal(user_id=row["user_id"], email=row["email"], session_id=row["session_id"])
+    return Principal(user_id=row["user_id"], email=row["email"], session_id=row["session_id"],
+                     is_owner=bool(row["is_owner"]))
 
 
 async def principal_from_api_token(db: Database, token: str) -> Principal | None:

@@ -4,31 +4,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from modelpilot.billing import service as billing
 from modelpilot.chat import repo
 from modelpilot.core.db import Database
 from modelpilot.core.ids import new_id, utc_now_iso
-from modelpilot.providers.extractive import ExtractiveStream
-from modelpilot.providers.direct import model_stream
-from modelpilot.providers.llm import LLMCall, Usage, partial_usage
-from modelpilot.providers.service import ResolvedModel
-from modelpilot.settings import Settings
-
-
-def open_model_stream(resolved: ResolvedModel, bot: dict, settings: Settings, messages: list[dict],
-                      chunks: Sequence, question: str) -> Any:
-    """A stream of text pieces with `.usage` afterwards: the built-in model, the direct
-    OpenAI-compatible client or a LiteLLM call."""
-    if resolved.builtin:
-        prompt_text = " ".join(m["content"] for m in messages)
-        return ExtractiveStream(question, chunks, prompt_text)
-    call = LLMCall(resolved.route.litellm_model, messages, resolved.api_key, resolved.api_base,
-                   temperature=bot["temperature"], max_tokens=bot["max_tokens"],
-                   connect_timeout=settings.llm_connect_timeout, idle_timeout=settings.llm_idle_timeout,
-                   provider=resolved.route.provider, allow_private=settings.providers_may_reach_private)
-    return model_stream(call, resolved.route.provider, settings.llm_direct_openai)
+from modelpilot.providers.llm import Usage, partial_usage
 
 
 @dataclass

@@ -27,6 +27,7 @@ class Principal:
     token_id: str | None = None
     token_workspace_id: str | None = None
     token_role: str | None = None
+    is_owner: bool = False  # the instance owner (first account): runs the place, e.g. no workspace limit
 
     @property
     def is_user(self) -> bool:

@@ -7,7 +7,6 @@ from typing import Annotated
 from litestar import delete, get, patch, post
 from litestar.params import Parameter
 
-from modelpilot.auth import service as auth
 from modelpilot.core.access import Principal, WorkspaceAccess
 from modelpilot.core.db import Database
 from modelpilot.core.mail import Mailer
@@ -33,8 +32,7 @@ async def list_workspaces(db: Database, user: Principal) -> list[dict]:
 @post("/api/v1/workspaces", tags=["workspaces"])
 async def create_workspace(db: Database, settings: Settings, user: Principal, data: CreateWorkspaceBody) -> dict:
     # The instance owner runs the place (an agency makes one workspace per client): no limit.
-    owner = await auth.is_instance_owner(db, user.user_id)
-    limit = 0 if owner else settings.max_workspaces_per_user
+    limit = 0 if user.is_owner else settings.max_workspaces_per_user
     return await service.create_workspace(db, user.user_id, data.name, limit=limit)
 
 
