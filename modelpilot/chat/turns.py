@@ -66,22 +66,26 @@ async def save_turn(db: Database, turn: Any, outcome: TurnOutcome, channel: str,
     answer_id = new_id()
     usage = outcome.usage
     first_ms, total_ms = _ms(turn.started, outcome.first_piece_at), _ms(turn.started, outcome.ended_at)
-    async with db.write() as conn:
-        conversation_id = await repo.upsert_conversation(conn, turn.workspace_id, {
+    ws = turn.workspace_id
+
+    def write(conn) -> str:  # runs on the writer's thread, as one transaction, in one hop
+        conversation_id = repo.upsert_conversation_sync(conn, ws, {
             "id": new_id(), "chatbot_id": bot_id, "session_id": turn.session_id, "channel": channel,
             "visitor_ip_hash": visitor_ip_hash, "started_at": turn.received_at, "last_message_at": now})
         base = {"conversation_id": conversation_id, "chatbot_id": bot_id}
-        await repo.insert_message(conn, turn.workspace_id, {**base, "id": new_id(), "role": "user",
-                                                            "content": turn.message, "created_at": turn.received_at})
-        await repo.insert_message(conn, turn.workspace_id, {
+        repo.insert_message_sync(conn, ws, {**base, "id": new_id(), "role": "user", "content": turn.message,
+                                            "created_at": turn.received_at})
+        repo.insert_message_sync(conn, ws, {
             **base, "id": answer_id, "role": "assistant", "content": outcome.text, "status": outcome.status,
             "error": outcome.error, "sources": outcome.sources, "model": model, "tokens_in": usage.tokens_in,
             "tokens_out": usage.tokens_out, "cost": usage.cost, "latency_first_ms": first_ms,
             "latency_total_ms": total_ms, "created_at": now})
-        await repo.insert_usage_event(conn, turn.workspace_id, {
+        repo.insert_usage_event_sync(conn, ws, {
             **base, "id": new_id(), "message_id": answer_id, "channel": channel, "model": model,
             "tokens_in": usage.tokens_in, "tokens_out": usage.tokens_out, "cost": usage.cost,
             "latency_ms": total_ms, "created_at": now,
             "billable": bool(outcome.text) or outcome.status == "complete"})
-        await billing.settle_message_in(conn, turn.workspace_id, turn.hold)
-    return SavedTurn(conversation_id, answer_id)
+        billing.settle_message_sync(conn, ws, turn.hold)
+        return conversation_id
+
+    return SavedTurn(await db.run_write(write), answer_id)
