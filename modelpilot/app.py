@@ -33,7 +33,7 @@ from modelpilot.core.secheaders import security_headers_middleware
 from modelpilot.ops import routes as ops_routes
 from modelpilot.ops.jobs import register_ops_jobs
 from modelpilot.knowledge import routes as knowledge_routes
-from modelpilot.knowledge.lifecycle import start_knowledge
+from modelpilot.knowledge.lifecycle import start_knowledge, stop_knowledge
 from modelpilot.providers import routes as provider_routes
 from modelpilot.providers.direct import close_shared_client
 from modelpilot.providers.llm import preload_litellm
@@ -68,7 +68,7 @@ def _lifespan(settings: Settings):
         scheduler = Scheduler()
         scheduler.start()
         app.state["scheduler"] = scheduler
-        worker = JobWorker(db)
+        worker = JobWorker(db, slots=settings.ingest_concurrency)
         app.state["worker"] = worker
         app.state["knowledge"] = await start_knowledge(db, settings, scheduler, worker)
         await worker.start()
@@ -80,6 +80,7 @@ def _lifespan(settings: Settings):
             if preload is not None:
                 preload.cancel()
             await worker.stop()
+            await stop_knowledge(app.state["knowledge"])
             scheduler.shutdown()
             await close_shared_client()
             await db.close()
