@@ -206,6 +206,14 @@ async def _mark(db: Database, target: Target, status: str, message: str, doc: di
             await repo.set_next_refresh(conn, target.workspace_id, target.document_id, _next_refresh(doc))
 
 
+async def still_wanted(db: Database, job: dict) -> bool:
+    """The document still exists at the job's generation (a bot's deletion removes its documents
+    by cascade, leaving the job row behind: only this check notices)."""
+    async with db.read() as conn:
+        doc = await repo.get_document(conn, job["workspace_id"], job["ref_id"])
+    return doc is not None and doc["generation"] == job["payload"].get("generation", 1)
+
+
 async def give_up_ingest(db: Database, job: dict, message: str) -> None:
     """After the last retry (or an unexpected error): the document shows the reason."""
     async with db.write() as conn:

@@ -7,8 +7,9 @@ is expected to have recorded a user-facing message on its object).
 `slots` jobs run at once (each ingestion parses in its own reader process and embeds in the
 shared model's thread). A workspace may hold all slots but one, so another workspace always
 finds one free however long the first one's files take. A job whose row disappears while it
-runs (its document, bot or workspace was deleted) is cancelled: its task stops at once and, in
-ingestion, the reader process parsing its file is killed.
+runs, or whose object its kind's `wanted` check says is gone (a bot deleted with its documents
+by cascade), is cancelled: its task stops at once and, in ingestion, the reader process parsing
+its file is killed.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ POLL_SECONDS = 2.0
 
 Handler = Callable[[Database, dict], Awaitable[None]]
 FailureHook = Callable[[Database, dict, str], Awaitable[None]]
+WantedCheck = Callable[[Database, dict], Awaitable[bool]]
 
 
 class RetryableError(Exception):
@@ -42,6 +44,8 @@ class JobWorker:
         self.slots = max(1, slots)
         self._handlers: dict[str, Handler] = {}
         self._on_give_up: dict[str, FailureHook] = {}
+        self._wanted: dict[str, WantedCheck] = {}
+        self._jobs: dict[str, dict] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._running: dict[str, asyncio.Task] = {}
@@ -56,10 +60,14 @@ class JobWorker:
     def running_job_ids(self) -> list[str]:
         return list(self._running)
 
-    def register(self, kind: str, handler: Handler, on_give_up: FailureHook | None = None) -> None:
+    def register(self, kind: str, handler: Handler, on_give_up: FailureHook | None = None,
+                 wanted: WantedCheck | None = None) -> None:
+        """wanted(db, job): False once the job's object is gone, so a running job can be cancelled."""
         self._handlers[kind] = handler
         if on_give_up:
             self._on_give_up[kind] = on_give_up
+        if wanted:
+            self._wanted[kind] = wanted
 
     def wake(self) -> None:
         """Call after queueing or deleting a job so the worker acts at once, not at the next poll."""
@@ -102,9 +110,16 @@ class JobWorker:
             return
         async with self._db.read() as conn:
             present = await jobs.existing(conn, watched)
-        for job_id in set(watched) - present:
-            log.info("job %s was deleted while running; cancelling it", job_id)
+        for job_id in watched:
+            job = self._jobs[job_id]
+            check = self._wanted.get(job["kind"])
+            if job_id in present and (check is None or await check(self._db, job)):
+                continue
+            log.info("job %s lost its object while running; cancelling it", job_id)
             self._running[job_id].cancel()
+            if job_id in present:  # its object went by cascade, the row stayed: nothing is left to do
+                async with self._db.write() as conn:
+                    await jobs.finish(conn, job_id)
 
     async def _start_next(self) -> bool:
         async with self._db.write() as conn:
@@ -112,12 +127,13 @@ class JobWorker:
         if job is None:
             return False
         task = asyncio.get_running_loop().create_task(self._timed(job), name=f"job-{job['id']}")
-        self._running[job["id"]] = task
+        self._running[job["id"]], self._jobs[job["id"]] = task, job
         task.add_done_callback(lambda _: self._done(job["id"]))
         return True
 
     def _done(self, job_id: str) -> None:
         self._running.pop(job_id, None)
+        self._jobs.pop(job_id, None)
         self._finishing.discard(job_id)
         self._wake.set()  # a slot is free
 
