@@ -188,7 +188,7 @@ CHAT_TOKENS = REGISTRY.counter(
     "modelpilot_chat_tokens_total", "LLM tokens by direction (in = prompt, out = completion).", ("direction",))
 CHAT_COST = REGISTRY.counter("modelpilot_chat_cost_usd_total", "Estimated LLM cost in US dollars.")
 JOBS_FINISHED = REGISTRY.counter(
-    "modelpilot_jobs_finished_total", "Background jobs finished, by kind and outcome (ok/failed/retry).",
+    "modelpilot_jobs_finished_total", "Background jobs finished, by kind and outcome (ok/failed/retry/cancelled).",
     ("kind", "outcome"))
 JOB_DURATION = REGISTRY.histogram(
     "modelpilot_job_duration_seconds", "Background job run time by kind.", ("kind",), JOB_BUCKETS)
@@ -213,7 +213,8 @@ def record_chat(channel: str, outcome: str, *, duration_s: float, first_token_s:
 
 
 def record_job(kind: str, outcome: str, duration_s: float | None = None) -> None:
-    """One background job run ended. outcome: "ok", "failed" (for good) or "retry"."""
+    """One background job run ended. outcome: "ok", "failed" (for good), "retry" or "cancelled"
+    (its object was deleted while it ran, or the server is stopping)."""
     JOBS_FINISHED.inc(kind=kind, outcome=outcome)
     if duration_s is not None:
         JOB_DURATION.observe(duration_s, kind=kind)
