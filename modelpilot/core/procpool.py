@@ -17,6 +17,7 @@ import asyncio
 import importlib
 import logging
 import multiprocessing
+import signal
 import threading
 import time
 from dataclasses import dataclass, field
@@ -74,6 +75,8 @@ def _portable(exc: BaseException) -> BaseException:
 
 def child_main(conn: Connection, preload: tuple[str, ...]) -> None:
     """The child's loop: import what calls need, then answer one request at a time until EOF."""
+    # Ctrl+C in a terminal reaches the whole process group: the server stops its children itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with_parent()
     for name in preload:
         importlib.import_module(name)
@@ -128,7 +131,7 @@ class ProcessPool:
         async with self._slots:
             if self._closed:
                 raise RuntimeError("the process pool is closed")
-            child = self._idle.pop() if self._idle else await anyio.to_thread.run_sync(self._spawn)
+            child = self._take_idle() or await anyio.to_thread.run_sync(self._spawn)
             self._busy.add(child)
             try:
                 kind, value = await anyio.to_thread.run_sync(
@@ -146,6 +149,16 @@ class ProcessPool:
         if kind == "raised":
             raise value
         return value
+
+    def _take_idle(self) -> _Child | None:
+        """An idle child still alive (one killed from outside must not fail the next document)."""
+        while self._idle:
+            child = self._idle.pop()
+            if child.process.is_alive():
+                return child
+            child.conn.close()
+            child.process.join(0)
+        return None
 
     def _spawn(self) -> _Child:
         parent_end, child_end = self._context.Pipe(duplex=True)

@@ -127,3 +127,17 @@ def test_a_pdf_page_with_too_many_drawing_instructions_is_refused_without_parsin
     with pytest.raises(ExtractionError) as refused:  # parsing it would take about a minute
         extract_bytes(huge_page, "pdf", "t")
     assert refused.value.message.startswith("Page 1 of this PDF holds 4.8 MB of drawing instructions")
+
+
+def test_a_reader_that_died_while_idle_is_replaced_without_failing_the_next_call() -> None:
+    async def scenario() -> None:
+        pool = ProcessPool(1, budget_seconds=60.0)
+        try:
+            first = await pool.run(os.getpid)
+            os.kill(first, 9)  # say, the kernel's OOM killer
+            pool._idle[0].process.join(5)  # the kill has landed, as it would long before the next upload
+            assert await pool.run(os.getpid) != first
+        finally:
+            await pool.close()
+
+    asyncio.run(scenario())
