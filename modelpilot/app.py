@@ -42,7 +42,7 @@ from modelpilot.core.tokens import API_TOKEN_PREFIX, new_secret
 from modelpilot.ops import routes as ops_routes
 from modelpilot.ops.jobs import register_ops_jobs
 from modelpilot.knowledge import routes as knowledge_routes
-from modelpilot.knowledge.lifecycle import start_knowledge
+from modelpilot.knowledge.lifecycle import start_knowledge, stop_knowledge
 from modelpilot.knowledge.service import purge_workspace
 from modelpilot.providers import routes as provider_routes
 from modelpilot.providers.direct import close_shared_client
@@ -83,7 +83,7 @@ def _lifespan(settings: Settings):
         scheduler = Scheduler()
         scheduler.start()
         app.state["scheduler"] = scheduler
-        worker = JobWorker(db)
+        worker = JobWorker(db, slots=settings.ingest_concurrency)
         app.state["worker"] = worker
         app.state["knowledge"] = await start_knowledge(db, settings, scheduler, worker)
         await worker.start()
@@ -95,6 +95,7 @@ def _lifespan(settings: Settings):
             if preload is not None:
                 preload.cancel()
             await worker.stop()
+            await stop_knowledge(app.state["knowledge"])
             scheduler.shutdown()
             await close_shared_client()
             await app.state["mailer"].drain()

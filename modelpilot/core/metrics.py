@@ -81,7 +81,7 @@ CHAT_TOKENS = Counter(
     registry=REGISTRY)
 CHAT_COST = Counter("modelpilot_chat_cost_usd", "Estimated LLM cost in US dollars.", registry=REGISTRY)
 JOBS_FINISHED = Counter(
-    "modelpilot_jobs_finished", "Background jobs finished, by kind and outcome (ok/failed/retry).",
+    "modelpilot_jobs_finished", "Background jobs finished, by kind and outcome (ok/failed/retry/cancelled).",
     ("kind", "outcome"), registry=REGISTRY)
 JOB_DURATION = Histogram(
     "modelpilot_job_duration_seconds", "Background job run time by kind.", ("kind",), buckets=JOB_BUCKETS,
@@ -107,7 +107,8 @@ def record_chat(channel: str, outcome: str, *, duration_s: float, first_token_s:
 
 
 def record_job(kind: str, outcome: str, duration_s: float | None = None) -> None:
-    """One background job run ended. outcome: "ok", "failed" (for good) or "retry"."""
+    """One background job run ended. outcome: "ok", "failed" (for good), "retry" or "cancelled"
+    (its object was deleted while it ran, or the server is stopping)."""
     JOBS_FINISHED.labels(kind=kind, outcome=outcome).inc()
     if duration_s is not None:
         JOB_DURATION.labels(kind=kind).observe(duration_s)

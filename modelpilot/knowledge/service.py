@@ -21,6 +21,7 @@ from modelpilot.core.ids import new_id, utc_now_iso
 from modelpilot.core.safe_http import FetchError, SafeFetcher, check_url, refusal_for
 from modelpilot.knowledge import fields, repo
 from modelpilot.knowledge.extract import UnsupportedType, sniff_type
+from modelpilot.knowledge.reader import ReaderPool
 from modelpilot.knowledge.schemas import DocumentPatchBody, FaqSourceBody, TextSourceBody, UrlSourceBody
 from modelpilot.rag import retrieve as rag_retrieve
 from modelpilot.rag import store
@@ -39,6 +40,7 @@ class Knowledge:
     settings: Settings
     fetcher: SafeFetcher
     worker: JobWorker
+    reader: ReaderPool
 
 
 def public_document(row: dict) -> dict:
@@ -198,13 +200,15 @@ async def update_document(kb: Knowledge, access: WorkspaceAccess, bot_id: str, d
 
 
 async def delete_document(kb: Knowledge, access: WorkspaceAccess, bot_id: str, doc_id: str) -> None:
-    """Chunks, vectors and FTS rows go in this one transaction (triggers); a running job notices."""
+    """Chunks, vectors and FTS rows go in this one transaction (triggers). Its job row goes too,
+    which the worker takes as the order to cancel a running job (and kill its reader process)."""
     access.require("editor")
     async with kb.db.write() as conn:
         if await repo.get_document(conn, access.workspace_id, doc_id, bot_id) is None:
             raise not_found("document")
         await jobs.delete_for_ref(conn, access.workspace_id, doc_id)
         await repo.delete_document(conn, access.workspace_id, doc_id)
+    kb.worker.wake()
 
 
 async def reindex_document(kb: Knowledge, access: WorkspaceAccess, bot_id: str, doc_id: str) -> dict:
@@ -213,6 +217,8 @@ async def reindex_document(kb: Knowledge, access: WorkspaceAccess, bot_id: str, 
         if await repo.get_document(conn, access.workspace_id, doc_id, bot_id) is None:
             raise not_found("document")
         generation = await repo.bump_generation(conn, access.workspace_id, doc_id)
+        # A job still reading the old content is cancelled rather than left to finish for nothing.
+        await jobs.delete_for_ref(conn, access.workspace_id, doc_id)
         await jobs.enqueue(conn, access.workspace_id, INGEST_JOB, doc_id, {"generation": generation, "force": True})
         row = await repo.get_document(conn, access.workspace_id, doc_id)
     kb.worker.wake()
