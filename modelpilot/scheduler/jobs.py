@@ -82,14 +82,6 @@ async def delete_for_ref(conn: Connection, workspace_id: str, ref_id: str) -> in
     return await execute(conn, "DELETE FROM jobs WHERE workspace_id = ? AND ref_id = ?", (workspace_id, ref_id))
 
 
-async def list_for_refs(conn: Connection, workspace_id: str, ref_ids: list[str]) -> list[dict]:
-    if not ref_ids:
-        return []
-    marks = ",".join("?" * len(ref_ids))
-    return await fetch_all(conn, f"SELECT {JOB_COLUMNS} FROM jobs WHERE workspace_id = ? AND ref_id IN ({marks})",
-                           [workspace_id, *ref_ids])
-
-
 async def count_by_status(conn: Connection) -> dict[str, int]:
     """Jobs per status across the instance, for /metrics (finished jobs are deleted, so: queued,
     processing, error)."""
