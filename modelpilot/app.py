@@ -20,6 +20,8 @@ from modelpilot.auth import routes as auth_routes
 from modelpilot.auth.account import AccountLimits
 from modelpilot.auth.service import AuthLimits
 from modelpilot.auth.context import SESSION_COOKIE, provide_access, provide_principal, provide_user
+from modelpilot.billing.checkout import refuse_delete_while_subscribed
+from modelpilot.core.access import WorkspaceAccess
 from modelpilot.core.clientip import client_ip_of_scope
 from modelpilot.billing import routes as billing_routes
 from modelpilot.billing.plans import load_catalog
@@ -40,7 +42,8 @@ from modelpilot.core.tokens import API_TOKEN_PREFIX, new_secret
 from modelpilot.ops import routes as ops_routes
 from modelpilot.ops.jobs import register_ops_jobs
 from modelpilot.knowledge import routes as knowledge_routes
-from modelpilot.knowledge.lifecycle import start_knowledge
+from modelpilot.knowledge.lifecycle import start_knowledge, stop_knowledge
+from modelpilot.knowledge.service import purge_workspace
 from modelpilot.providers import routes as provider_routes
 from modelpilot.providers.direct import close_shared_client
 from modelpilot.providers.llm import preload_litellm
@@ -49,6 +52,8 @@ from modelpilot.scheduler.worker import JobWorker
 from modelpilot.settings import Settings
 from modelpilot.widget import routes as widget_routes
 from modelpilot.workspaces import routes as workspace_routes
+from modelpilot.workspaces import service as workspace_service
+from modelpilot.workspaces.service import WorkspaceHooks
 from modelpilot import web_routes
 
 log = logging.getLogger("modelpilot.app")
@@ -78,7 +83,7 @@ def _lifespan(settings: Settings):
         scheduler = Scheduler()
         scheduler.start()
         app.state["scheduler"] = scheduler
-        worker = JobWorker(db)
+        worker = JobWorker(db, slots=settings.ingest_concurrency)
         app.state["worker"] = worker
         app.state["knowledge"] = await start_knowledge(db, settings, scheduler, worker)
         await worker.start()
@@ -90,6 +95,7 @@ def _lifespan(settings: Settings):
             if preload is not None:
                 preload.cancel()
             await worker.stop()
+            await stop_knowledge(app.state["knowledge"])
             scheduler.shutdown()
             await close_shared_client()
             await app.state["mailer"].drain()
@@ -109,6 +115,16 @@ def _instance_lock(settings: Settings):
             yield
 
     return hold
+
+
+# In this order, in the deletion's transaction: a live subscription refuses before anything is
+# purged; then the tenant's vectors go, which no foreign key can cascade into.
+WORKSPACE_HOOKS = WorkspaceHooks(before_delete=(refuse_delete_while_subscribed, purge_workspace))
+
+
+async def provide_workspace(db: Database, access: WorkspaceAccess) -> dict:
+    """The workspace of the path, for routes of domains that must not import workspaces (billing)."""
+    return await workspace_service.get_workspace(db, access)
 
 
 def _provide_state(key: str):
@@ -147,6 +163,8 @@ def create_app(settings: Settings) -> Litestar:
             "principal": Provide(provide_principal),
             "user": Provide(provide_user),
             "access": Provide(provide_access),
+            "workspace": Provide(provide_workspace),
+            "workspace_hooks": Provide(lambda: WORKSPACE_HOOKS, sync_to_thread=False),
         },
         middleware=[
             csrf_middleware_factory(SESSION_COOKIE, settings.public_url, CSRF_EXEMPT,

@@ -74,15 +74,11 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _setup_waiting(settings: Settings) -> bool:
-    from modelpilot.core.db import connect_sync
+    from modelpilot.auth.service import instance_has_users_sync
     from modelpilot.core.migrate import apply_migrations
 
     apply_migrations(settings.db_path)
-    conn = connect_sync(settings.db_path)
-    try:
-        return conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0
-    finally:
-        conn.close()
+    return not instance_has_users_sync(settings.db_path)
 
 
 @command("migrate", "Apply database migrations and exit.")

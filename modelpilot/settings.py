@@ -158,6 +158,11 @@ class Settings:
                                    _positive_int)
     fetch_timeout_seconds: int = setting(20, "Time allowed for one knowledge URL fetch, redirects included.",
                                          _positive_int)
+    ingest_concurrency: int = setting(2, "Knowledge documents indexed at once, each read in its own process; "
+                                      "one workspace may use all but one of them, so others never wait "
+                                      "behind it.", _positive_int)
+    ingest_read_seconds: float = setting(120.0, "Time one document (or crawled page) may take to be read before "
+                                         "it is stopped and ends in error.", _positive_float)
     crawl_max_pages: int = setting(5000, "Upper limit on max_pages of a site or sitemap crawl.", _positive_int)
     embedding_model: str = setting("builtin", "Embedding model: 'builtin' (shipped, offline) or a fastembed "
                                    "model name (downloaded once; needs internet).")

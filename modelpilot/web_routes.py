@@ -21,6 +21,10 @@ from modelpilot.core.db import Database
 from modelpilot.core.errors import not_found
 from modelpilot.paths import resource
 from modelpilot.settings import Settings
+from modelpilot.widget.assets import WidgetAssets, asset_response
+from modelpilot.widget.build import SSE_MODULE_FILE
+
+_WIDGET_ASSETS = WidgetAssets()
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -144,6 +148,8 @@ async def dashboard_css(request: Request, asset: str) -> Response:
 
 @get("/js/{asset:path}", tags=["dashboard"], include_in_schema=False)
 async def dashboard_js(request: Request, asset: str) -> Response:
+    if asset.lstrip("/") == "sse.js":  # the widget's own parser, so both read a stream the same way
+        return asset_response(request, _WIDGET_ASSETS.get(SSE_MODULE_FILE))
     return static_response(request, "js/" + asset)
 
 

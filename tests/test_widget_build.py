@@ -47,6 +47,12 @@ def test_css_minifier_keeps_what_css_needs() -> None:
     assert minify_css(css) == '.a>.b:hover,.c{height:calc(100vh - 12px);font:15px/1.4 "Segoe UI",sans-serif}'
 
 
+def test_css_minifier_leaves_strings_alone() -> None:
+    # The old regex minifier turned content:"a, b" into content:"a,b" (and "x ; y" into "x;y").
+    css = '.q::before { content: "a, b" ; } .r::after{content:\'x ; y > z\'}'
+    assert minify_css(css) == '.q::before{content:"a, b"}.r::after{content:\'x ; y > z\'}'
+
+
 def test_server_builds_in_memory_when_the_build_is_missing(tmp_path: Path) -> None:
     source = tmp_path / "src"
     shutil.copytree(widget_source_dir(), source)

@@ -9,8 +9,8 @@ import pytest
 pytestmark = pytest.mark.browser
 
 STREAM = ('data: {"text": "Grüße, "}\n\n: a comment line\n\ndata: {"text": "naïve 🙂"}\r\n\r\n'
-          'data: {"done": true, "sources": []}\n\n')
-EXPECTED = [{"text": "Grüße, "}, {"text": "naïve 🙂"}, {"done": True, "sources": []}]
+          'data: {"text": "cr"}\r\rdata: {"done": true, "sources": []}\n\n')
+EXPECTED = [{"text": "Grüße, "}, {"text": "naïve 🙂"}, {"text": "cr"}, {"done": True, "sources": []}]
 
 SPLIT_EVERYWHERE = """async ([url, text]) => {
   const { createSseParser } = await import(url);
@@ -64,8 +64,11 @@ def module_url(server, host_site, tab) -> str:
     return f"{server.url}/widget-chat.js"
 
 
-def test_sse_events_survive_any_split_of_the_stream(tab, module_url) -> None:
-    runs = tab.evaluate(SPLIT_EVERYWHERE, [module_url, STREAM])
+@pytest.mark.parametrize("parser", ["widget", "dashboard"])
+def test_sse_events_survive_any_split_of_the_stream(tab, module_url, server, parser) -> None:
+    # The dashboard imports the widget's parser (/js/sse.js): CR, CRLF and LF read alike in both.
+    url = module_url if parser == "widget" else f"{server.url}/js/sse.js"
+    runs = tab.evaluate(SPLIT_EVERYWHERE, [url, STREAM])
     assert len(runs) == len(STREAM.encode()) + 2
     assert {run for run in runs} == {json.dumps(EXPECTED, ensure_ascii=False, separators=(",", ":"))}
 

@@ -8,7 +8,7 @@ from litestar import get
 from litestar.params import Parameter
 
 from modelpilot.analytics import service
-from modelpilot.auth.context import WorkspaceAccess
+from modelpilot.core.access import WorkspaceAccess
 from modelpilot.core.db import Database
 
 WS = "/api/v1/workspaces/{ws:str}"

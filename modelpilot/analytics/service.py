@@ -2,80 +2,48 @@
 
 Each answered message (an assistant row) counts once, in the group of its day (UTC), model or
 chatbot. Latency percentiles are over the total answer time and the time to the first piece.
+The database does the aggregation (analytics/repo.py); this shapes the report.
 """
 
 from __future__ import annotations
 
+from modelpilot.analytics import repo
 from modelpilot.core.dates import parse_range
-from modelpilot.core.db import Database, fetch_all
+from modelpilot.core.db import Connection, Database
 
-GROUP_KEYS = {
-    "day": "substr(m.created_at, 1, 10)",
-    "model": "COALESCE(m.model, '')",
-    "chatbot": "m.chatbot_id",
-}
+SUMS = ("messages", "conversations", "tokens_in", "tokens_out", "cost", "feedback_up", "feedback_down", "errors")
 
 
-def percentile(values: list[int], pct: float) -> int | None:
-    """Nearest-rank percentile; None for an empty group."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * pct // 100))
-    return ordered[int(rank) - 1]
+async def _report(conn: Connection, workspace_id: str, key: str, lower, upper, chatbot_id) -> list[dict]:
+    sums = await repo.usage_sums(conn, workspace_id, key, lower, upper, chatbot_id)
+    total = await repo.usage_percentiles(conn, workspace_id, key, "latency_total_ms", lower, upper, chatbot_id)
+    first = await repo.usage_percentiles(conn, workspace_id, key, "latency_first_ms", lower, upper, chatbot_id)
+    out = []
+    for row in sums:
+        entry = {"key": row["grp"], **{name: row[name] for name in SUMS}}
+        entry["cost"] = float(entry["cost"])
+        entry["latency_p50_ms"], entry["latency_p95_ms"] = total.get(row["grp"], (None, None))
+        entry["first_token_p50_ms"], entry["first_token_p95_ms"] = first.get(row["grp"], (None, None))
+        entry["chatbot_name"] = row["chatbot_name"]
+        out.append(entry)
+    return out
 
 
-def _where(workspace_id: str, lower: str | None, upper: str | None, chatbot_id: str | None) -> tuple[str, list]:
-    clauses, params = ["m.workspace_id = ?", "m.role = 'assistant'"], [workspace_id]
-    for clause, value in (("m.created_at >= ?", lower), ("m.created_at < ?", upper), ("m.chatbot_id = ?", chatbot_id)):
-        if value:
-            clauses.append(clause)
-            params.append(value)
-    return " AND ".join(clauses), params
-
-
-async def _rows(db: Database, workspace_id: str, group_by: str, where: str, params: list) -> list[dict]:
-    key = GROUP_KEYS[group_by]
-    async with db.read() as conn:
-        return await fetch_all(
-            conn,
-            f"SELECT {key} AS grp, m.conversation_id, m.tokens_in, m.tokens_out, m.cost, m.latency_total_ms,"
-            " m.latency_first_ms, m.feedback, m.status, b.name AS chatbot_name FROM messages m"
-            " LEFT JOIN chatbots b ON b.id = m.chatbot_id AND b.workspace_id = m.workspace_id"
-            f" WHERE {where} ORDER BY grp",
-            params,
-        )
-
-
-def _summarise(rows: list[dict]) -> dict:
-    return {
-        "messages": len(rows),
-        "conversations": len({r["conversation_id"] for r in rows}),
-        "tokens_in": sum(r["tokens_in"] for r in rows),
-        "tokens_out": sum(r["tokens_out"] for r in rows),
-        "cost": sum(r["cost"] for r in rows),
-        "latency_p50_ms": percentile([r["latency_total_ms"] for r in rows if r["latency_total_ms"] is not None], 50),
-        "latency_p95_ms": percentile([r["latency_total_ms"] for r in rows if r["latency_total_ms"] is not None], 95),
-        "first_token_p50_ms": percentile([r["latency_first_ms"] for r in rows if r["latency_first_ms"] is not None], 50),
-        "first_token_p95_ms": percentile([r["latency_first_ms"] for r in rows if r["latency_first_ms"] is not None], 95),
-        "feedback_up": sum(1 for r in rows if r["feedback"] == 1),
-        "feedback_down": sum(1 for r in rows if r["feedback"] == -1),
-        "errors": sum(1 for r in rows if r["status"] == "error"),
-    }
+def _empty_totals() -> dict:
+    return {**{name: 0 for name in SUMS}, "cost": 0.0, "latency_p50_ms": None, "latency_p95_ms": None,
+            "first_token_p50_ms": None, "first_token_p95_ms": None}
 
 
 async def usage(db: Database, workspace_id: str, group_by: str, start: str | None, end: str | None,
                 chatbot_id: str | None = None) -> dict:
     lower, upper = parse_range(start, end)
-    where, params = _where(workspace_id, lower, upper, chatbot_id)
-    rows = await _rows(db, workspace_id, group_by, where, params)
-    groups: dict[str, list[dict]] = {}
-    for row in rows:
-        groups.setdefault(row["grp"], []).append(row)
-    out = []
-    for key, members in groups.items():
-        entry = {"key": key, **_summarise(members)}
-        if group_by == "chatbot":
-            entry["chatbot_name"] = members[0]["chatbot_name"]  # None once the bot is deleted
-        out.append(entry)
-    return {"group_by": group_by, "from": lower, "to": upper, "groups": out, "totals": _summarise(rows)}
+    async with db.read() as conn:
+        groups = await _report(conn, workspace_id, repo.GROUP_KEYS[group_by], lower, upper, chatbot_id)
+        totals = await _report(conn, workspace_id, repo.TOTAL_KEY, lower, upper, chatbot_id)
+    for entry in groups:
+        if group_by != "chatbot":
+            del entry["chatbot_name"]  # None once the bot is deleted, and only meaningful per bot
+    summary = totals[0] if totals else _empty_totals()
+    summary.pop("key", None)
+    summary.pop("chatbot_name", None)
+    return {"group_by": group_by, "from": lower, "to": upper, "groups": groups, "totals": summary}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from modelpilot.auth import account_repo
-from modelpilot.auth.context import Principal
+from modelpilot.core.access import Principal
 from modelpilot.core import audit
 from modelpilot.core.db import Database
 from modelpilot.core.errors import ApiError, invalid

@@ -6,7 +6,7 @@ from litestar import Request, Response, delete, get, patch, post
 
 from modelpilot.auth import account, reset, service
 from modelpilot.auth.account_schemas import PasswordChangeBody, ProfileBody, ResetBody, ResetRequestBody
-from modelpilot.auth.context import Principal
+from modelpilot.core.access import Principal
 from modelpilot.auth.routes import session_cookie
 from modelpilot.core.clientip import client_ip
 from modelpilot.core.db import Database

@@ -8,57 +8,15 @@ does not belong to is a 404, so its existence is not revealed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from litestar import Request
 
-from modelpilot.core.errors import forbidden, not_found, unauthorized
+from modelpilot.auth import service
+from modelpilot.core.access import Principal, WorkspaceAccess
+from modelpilot.core.errors import not_found, unauthorized
 from modelpilot.core.tokens import API_TOKEN_PREFIX
+from modelpilot.workspaces import service as workspaces
 
 SESSION_COOKIE = "mp_session"
-ROLE_RANK = {"viewer": 1, "editor": 2, "admin": 3}
-ROLES = tuple(ROLE_RANK)
-
-
-@dataclass(frozen=True)
-class Principal:
-    user_id: str | None = None
-    email: str | None = None
-    session_id: str | None = None
-    token_id: str | None = None
-    token_workspace_id: str | None = None
-    token_role: str | None = None
-
-    @property
-    def is_user(self) -> bool:
-        return self.user_id is not None
-
-
-@dataclass(frozen=True)
-class WorkspaceAccess:
-    workspace_id: str
-    role: str
-    principal: Principal
-
-    def can(self, role: str) -> bool:
-        return ROLE_RANK[self.role] >= ROLE_RANK[role]
-
-    def require(self, role: str) -> None:
-        if not self.can(role):
-            raise forbidden(f"This needs the {role} role; you are {self.role}.")
-
-    @property
-    def user_id(self) -> str | None:
-        return self.principal.user_id
-
-    @property
-    def token_id(self) -> str | None:
-        return self.principal.token_id
-
-    @property
-    def audit_actor(self) -> dict[str, str | None]:
-        """Keyword arguments naming the caller in an audit.record call."""
-        return {"actor_user_id": self.user_id, "actor_token_id": self.token_id}
 
 
 def bearer_token(request: Request) -> str | None:
@@ -71,8 +29,6 @@ def bearer_token(request: Request) -> str | None:
 
 async def optional_principal(request: Request) -> Principal | None:
     """The caller if authenticated, else None. Cached on the request."""
-    from modelpilot.auth import service  # late: service imports this module's types
-
     cached = request.scope.get("state", {}).get("mp_principal", False)
     if cached is not False:
         return cached
@@ -106,8 +62,6 @@ async def provide_user(request: Request) -> Principal:
 
 async def provide_access(request: Request, ws: str) -> WorkspaceAccess:
     """The caller's role in workspace `ws` (from the path); 404 when not a member."""
-    from modelpilot.workspaces import service as workspaces
-
     principal = await provide_principal(request)
     if principal.token_id is not None:
         if principal.token_workspace_id != ws:

@@ -8,6 +8,11 @@ from modelpilot.core.db import Connection, execute, fetch_one, fetch_value
 USER_COLUMNS = "id, email, name, is_owner, created_at, last_login_at"
 
 
+def count_users_sync(conn) -> int:
+    """On a blocking connection: the CLI asks before the server runs."""
+    return int(conn.execute("SELECT COUNT(*) FROM users").fetchone()[0])
+
+
 async def count_users(conn: Connection) -> int:
     return int(await fetch_value(conn, "SELECT COUNT(*) FROM users"))
 
@@ -50,7 +55,7 @@ async def insert_session(conn: Connection, session_id: str, user_id: str, token_
 async def find_session(conn: Connection, token_hash: str) -> dict | None:
     return await fetch_one(
         conn,
-        "SELECT s.id AS session_id, s.user_id, s.last_seen_at, s.expires_at, u.email"
+        "SELECT s.id AS session_id, s.user_id, s.last_seen_at, s.expires_at, u.email, u.is_owner"
         " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
         (token_hash,),
     )

@@ -8,8 +8,9 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
 
 from modelpilot.auth import service
-from modelpilot.auth.context import SESSION_COOKIE, Principal, optional_principal
+from modelpilot.auth.context import SESSION_COOKIE, optional_principal
 from modelpilot.auth.schemas import AcceptInvitationBody, LoginBody, SetupBody, SignupBody
+from modelpilot.core.access import Principal
 from modelpilot.core.clientip import client_ip, is_local_request
 from modelpilot.core.db import Database
 from modelpilot.core.errors import ApiError

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from modelpilot.auth import repo
-from modelpilot.auth.context import Principal
+from modelpilot.core.access import Principal
 from modelpilot.core import audit
-from modelpilot.core.db import Database, IntegrityError
+from modelpilot.core.db import Database, IntegrityError, connect_sync
 from modelpilot.core.errors import ApiError
 from modelpilot.core.ids import iso_from_epoch, new_id, utc_now_iso
 from modelpilot.core.passwords import check_password_policy, hash_password, needs_rehash, verify_password
@@ -113,12 +113,6 @@ async def accept_invitation_as_new_user(db: Database, settings: Settings, token:
     return user
 
 
-async def is_instance_owner(db: Database, user_id: str) -> bool:
-    async with db.read() as conn:
-        user = await repo.get_user(conn, user_id)
-    return bool(user and user["is_owner"])
-
-
 async def setup_needed(db: Database) -> bool:
     async with db.read() as conn:
         return await repo.count_users(conn) == 0
@@ -191,7 +185,8 @@ async def principal_from_session(db: Database, settings: Settings, token: str) -
     if idle_for > TOUCH_EVERY_SECONDS:
         async with db.write() as conn:
             await repo.touch_session(conn, row["session_id"], utc_now_iso())
-    return Principal(user_id=row["user_id"], email=row["email"], session_id=row["session_id"])
+    return Principal(user_id=row["user_id"], email=row["email"], session_id=row["session_id"],
+                     is_owner=bool(row["is_owner"]))
 
 
 async def principal_from_api_token(db: Database, token: str) -> Principal | None:
@@ -214,3 +209,12 @@ def public_user(user: dict) -> dict:
 
 def session_seconds(settings: Settings) -> int:
     return settings.session_max_hours * 3600
+
+
+def instance_has_users_sync(db_path) -> bool:
+    """For the CLI, before any server runs: has anyone set the instance up yet?"""
+    conn = connect_sync(db_path)
+    try:
+        return repo.count_users_sync(conn) > 0
+    finally:
+        conn.close()

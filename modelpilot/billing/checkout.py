@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from modelpilot.auth.context import WorkspaceAccess
+from modelpilot.core.access import WorkspaceAccess
 from modelpilot.billing import repo, stripe_api
 from modelpilot.billing.plans import load_catalog
 from modelpilot.billing.service import billing_enabled, subscription_is_live
@@ -13,9 +13,8 @@ from modelpilot.core import audit
 from modelpilot.core.db import Connection, Database
 from modelpilot.core.errors import ApiError, invalid
 from modelpilot.settings import Settings
-from modelpilot.workspaces import service as workspaces
 
-@workspaces.on_workspace_delete
+
 async def refuse_delete_while_subscribed(conn: Connection, workspace_id: str) -> None:
     """Deleting the workspace would not stop Stripe billing it: the subscription must end first."""
     if subscription_is_live(await repo.get_account(conn, workspace_id)):
@@ -32,14 +31,13 @@ def require_enabled(settings: Settings) -> None:
         raise ApiError(409, "billing_disabled", "Billing is disabled on this instance.")
 
 
-async def _customer_id(db: Database, settings: Settings, access: WorkspaceAccess) -> str:
+async def _customer_id(db: Database, settings: Settings, access: WorkspaceAccess, workspace_name: str) -> str:
     async with db.read() as conn:
         account = await repo.get_account(conn, access.workspace_id)
     if account and account["stripe_customer_id"]:
         return account["stripe_customer_id"]
-    workspace = await workspaces.get_workspace(db, access)
     # The idempotency key is per workspace, so two racing requests get the same customer back.
-    customer_id = await stripe_api.create_customer(settings, access.workspace_id, workspace["name"],
+    customer_id = await stripe_api.create_customer(settings, access.workspace_id, workspace_name,
                                                    access.principal.email)
     async with db.write() as conn:
         current = await repo.ensure_account(conn, access.workspace_id)
@@ -49,7 +47,8 @@ async def _customer_id(db: Database, settings: Settings, access: WorkspaceAccess
     return current["stripe_customer_id"]
 
 
-async def start_checkout(db: Database, settings: Settings, access: WorkspaceAccess, plan_id: str) -> dict:
+async def start_checkout(db: Database, settings: Settings, access: WorkspaceAccess, plan_id: str,
+                         workspace_name: str) -> dict:
     access.require("admin")
     require_enabled(settings)
     catalog = load_catalog(settings)
@@ -66,7 +65,7 @@ async def start_checkout(db: Database, settings: Settings, access: WorkspaceAcce
         # A second subscription would bill twice; plan changes belong in the portal.
         raise ApiError(409, "already_subscribed", "This workspace already has a subscription; "
                                                   "change or cancel it in the billing portal.")
-    customer_id = await _customer_id(db, settings, access)
+    customer_id = await _customer_id(db, settings, access, workspace_name)
     window = int(time.time() // CHECKOUT_KEY_WINDOW_SECONDS)
     url = await stripe_api.create_checkout_session(
         settings, workspace_id=access.workspace_id, customer_id=customer_id, plan_id=plan.id,

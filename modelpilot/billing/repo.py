@@ -93,9 +93,8 @@ async def add_reservation(conn: Connection, workspace_id: str, reservation_id: s
                   (reservation_id, workspace_id, now))
 
 
-async def drop_reservation(conn: Connection, workspace_id: str, reservation_id: str) -> None:
-    await execute(conn, "DELETE FROM message_reservations WHERE workspace_id = ? AND id = ?",
-                  (workspace_id, reservation_id))
+def drop_reservation_sync(conn, workspace_id: str, reservation_id: str) -> None:
+    conn.execute("DELETE FROM message_reservations WHERE workspace_id = ? AND id = ?", (workspace_id, reservation_id))
 
 
 async def drop_stale_reservations(conn: Connection, workspace_id: str, before: str) -> None:

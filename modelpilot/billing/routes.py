@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import Request, get, post
 
-from modelpilot.auth.context import WorkspaceAccess
+from modelpilot.core.access import WorkspaceAccess
 from modelpilot.billing import checkout, service, webhooks
 from modelpilot.billing.schemas import CheckoutBody
 from modelpilot.core.db import Database
@@ -19,8 +19,9 @@ async def billing_status(db: Database, settings: Settings, access: WorkspaceAcce
 
 
 @post(WS + "/checkout", tags=["billing"], status_code=200)
-async def start_checkout(db: Database, settings: Settings, access: WorkspaceAccess, data: CheckoutBody) -> dict:
-    return await checkout.start_checkout(db, settings, access, data.plan)
+async def start_checkout(db: Database, settings: Settings, access: WorkspaceAccess, data: CheckoutBody,
+                         workspace: dict) -> dict:
+    return await checkout.start_checkout(db, settings, access, data.plan, workspace["name"])
 
 
 @post(WS + "/portal", tags=["billing"], status_code=200)

@@ -2,7 +2,7 @@
 
 Interfaces for other domains (all raise ApiError 402 when the plan says no):
   await reserve_message(db, settings, workspace_id) -> hold id      before any upstream LLM call;
-      then settle_message_in(conn, workspace_id, hold) in the transaction that records the usage
+      then settle_message_sync(conn, workspace_id, hold) in the transaction that records the usage
       event, or release_message(db, workspace_id, hold) when the turn never got that far
   await ensure_message_allowed(db, settings, workspace_id)          a read-only check (no hold)
   await ensure_under_limit(db, settings, workspace_id, "chatbots")  before creating a bot
@@ -137,17 +137,17 @@ async def reserve_message(db: Database, settings: Settings, workspace_id: str) -
     return hold
 
 
-async def settle_message_in(conn: Connection, workspace_id: str, hold: str | None) -> None:
-    """The turn's usage event is written on conn: the hold has done its job."""
+def settle_message_sync(conn, workspace_id: str, hold: str | None) -> None:
+    """The turn's usage event is being written on conn (inside Database.run_write): the hold
+    has done its job."""
     if hold:
-        await repo.drop_reservation(conn, workspace_id, hold)
+        repo.drop_reservation_sync(conn, workspace_id, hold)
 
 
 async def release_message(db: Database, workspace_id: str, hold: str | None) -> None:
     """Give a held message back (the turn ended before anything was recorded)."""
     if hold:
-        async with db.write() as conn:
-            await repo.drop_reservation(conn, workspace_id, hold)
+        await db.run_write(lambda conn: repo.drop_reservation_sync(conn, workspace_id, hold))
 
 
 def limit_reached(plan: Plan, resource: str, limit: int) -> ApiError:

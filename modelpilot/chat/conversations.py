@@ -1,44 +1,16 @@
-"""Conversation logs: the filtered, cursor-paginated list and one conversation in full."""
+"""Conversation logs: the filtered, cursor-paginated list and one conversation in full.
+(The SQL is in chat/log_repo.py.)"""
 
 from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
 
-from modelpilot.chat import repo
+from modelpilot.chat import log_repo, repo
+from modelpilot.chat.log_repo import FEEDBACK_FILTERS, ConversationFilter
 from modelpilot.core.dates import parse_range
-from modelpilot.core.db import Connection, Database, fetch_all
+from modelpilot.core.db import Database
 from modelpilot.core.errors import invalid, not_found
-
-_OF_CONVERSATION = "FROM messages m WHERE m.workspace_id = c.workspace_id AND m.conversation_id = c.id"
-# An answer is "unanswered" when no knowledge passed the bot's threshold: it had no sources, so the
-# model guessed or the built-in model said it knows nothing. Failed answers count too.
-_UNANSWERED = "m.role = 'assistant' AND (m.sources = '[]' OR m.status = 'error')"
-LIST_COLUMNS = (
-    "c.id, c.chatbot_id, b.name AS chatbot_name, c.session_id, c.channel, c.started_at, c.last_message_at,"
-    f" c.message_count, (SELECT m.content {_OF_CONVERSATION} AND m.role = 'user'"
-    " ORDER BY m.created_at, m.rowid LIMIT 1) AS preview,"
-    f" (SELECT COUNT(*) {_OF_CONVERSATION} AND m.feedback = 1) AS feedback_up,"
-    f" (SELECT COUNT(*) {_OF_CONVERSATION} AND m.feedback = -1) AS feedback_down,"
-    f" (SELECT COUNT(*) {_OF_CONVERSATION} AND {_UNANSWERED}) AS unanswered_count"
-)
-FEEDBACK_FILTERS = {
-    "up": f"EXISTS (SELECT 1 {_OF_CONVERSATION} AND m.feedback = 1)",
-    "down": f"EXISTS (SELECT 1 {_OF_CONVERSATION} AND m.feedback = -1)",
-    "none": f"NOT EXISTS (SELECT 1 {_OF_CONVERSATION} AND m.feedback IS NOT NULL AND m.feedback != 0)",
-}
-
-
-@dataclass(frozen=True)
-class ConversationFilter:
-    chatbot_id: str | None = None
-    start: str | None = None
-    end: str | None = None
-    query: str | None = None
-    feedback: str | None = None  # "up", "down" or "none"
-    unanswered: bool = False
-
 
 def make_filter(chatbot_id: str | None, start: str | None, end: str | None, q: str | None,
                 feedback: str | None = None, unanswered: bool = False) -> ConversationFilter:
@@ -63,11 +35,6 @@ def list_item(row: dict) -> dict:
             "feedback": "down" if down else "up" if up else None}
 
 
-def fts_query(text: str) -> str:
-    """Every word as a quoted term, so user text can never be FTS5 syntax."""
-    return " ".join('"' + word.replace('"', '""') + '"' for word in text.split())
-
-
 def encode_cursor(row: dict) -> str:
     raw = f"{row['last_message_at']}|{row['id']}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -83,45 +50,11 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
     return at, conversation_id
 
 
-def _where(workspace_id: str, flt: ConversationFilter, after: tuple[str, str] | None) -> tuple[str, list]:
-    clauses, params = ["c.workspace_id = ?"], [workspace_id]
-    if flt.chatbot_id:
-        clauses.append("c.chatbot_id = ?")
-        params.append(flt.chatbot_id)
-    if flt.start:
-        clauses.append("c.last_message_at >= ?")
-        params.append(flt.start)
-    if flt.end:
-        clauses.append("c.last_message_at < ?")
-        params.append(flt.end)
-    if flt.query:
-        clauses.append("c.id IN (SELECT m.conversation_id FROM messages_fts f JOIN messages m ON m.rowid = f.rowid"
-                       " WHERE messages_fts MATCH ? AND m.workspace_id = ?)")
-        params += [fts_query(flt.query), workspace_id]
-    if flt.feedback:
-        clauses.append(FEEDBACK_FILTERS[flt.feedback])
-    if flt.unanswered:
-        clauses.append(f"EXISTS (SELECT 1 {_OF_CONVERSATION} AND {_UNANSWERED})")
-    if after:
-        clauses.append("(c.last_message_at, c.id) < (?, ?)")
-        params += list(after)
-    return " AND ".join(clauses), params
-
-
-async def conversation_page(conn: Connection, workspace_id: str, flt: ConversationFilter,
-                            after: tuple[str, str] | None, limit: int) -> list[dict]:
-    where, params = _where(workspace_id, flt, after)
-    return await fetch_all(
-        conn, f"SELECT {LIST_COLUMNS} FROM conversations c LEFT JOIN chatbots b ON b.id = c.chatbot_id"
-              f" AND b.workspace_id = c.workspace_id WHERE {where}"
-              " ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?", [*params, limit])
-
-
 async def list_conversations(db: Database, workspace_id: str, flt: ConversationFilter, cursor: str | None,
                              limit: int) -> dict:
     after = decode_cursor(cursor) if cursor else None
     async with db.read() as conn:
-        rows = await conversation_page(conn, workspace_id, flt, after, limit + 1)
+        rows = await log_repo.conversation_page(conn, workspace_id, flt, after, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     return {"items": [list_item(row) for row in rows], "next_cursor": encode_cursor(rows[-1]) if more and rows else None}

@@ -11,8 +11,9 @@ import io
 import json
 from typing import AsyncIterator
 
-from modelpilot.chat.conversations import ConversationFilter, conversation_page
-from modelpilot.core.db import Connection, Database, fetch_all
+from modelpilot.chat import log_repo
+from modelpilot.chat.log_repo import ConversationFilter
+from modelpilot.core.db import Connection, Database
 
 PAGE = 200
 FIELDS = ("conversation_id", "chatbot_id", "chatbot_name", "session_id", "channel", "message_id", "role",
@@ -22,14 +23,7 @@ FIELDS = ("conversation_id", "chatbot_id", "chatbot_name", "session_id", "channe
 
 async def _messages_of(conn: Connection, workspace_id: str, conversations: list[dict]) -> list[dict]:
     by_id = {c["id"]: c for c in conversations}
-    marks = ",".join("?" * len(by_id))
-    rows = await fetch_all(
-        conn,
-        "SELECT conversation_id, id AS message_id, role, content, status, error, model, tokens_in, tokens_out,"
-        " cost, latency_first_ms, latency_total_ms, feedback, sources, created_at FROM messages"
-        f" WHERE workspace_id = ? AND conversation_id IN ({marks}) ORDER BY created_at, rowid",
-        [workspace_id, *by_id],
-    )
+    rows = await log_repo.export_messages(conn, workspace_id, list(by_id))
     order = {cid: index for index, cid in enumerate(by_id)}
     rows.sort(key=lambda r: order[r["conversation_id"]])  # stable: keeps each conversation's message order
     for row in rows:
@@ -43,7 +37,7 @@ async def message_rows(db: Database, workspace_id: str, flt: ConversationFilter)
     after = None
     while True:
         async with db.read() as conn:
-            page = await conversation_page(conn, workspace_id, flt, after, PAGE)
+            page = await log_repo.conversation_page(conn, workspace_id, flt, after, PAGE)
             rows = await _messages_of(conn, workspace_id, page) if page else []
         if rows:
             yield rows

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from modelpilot.core.db import Connection, execute, fetch_all, fetch_one, fetch_value
+from modelpilot.core.db import Connection, execute, fetch_all, fetch_one
 
 MESSAGE_COLUMNS = ("id, role, content, status, error, sources, model, tokens_in, tokens_out, cost,"
                    " latency_first_ms, latency_total_ms, feedback, created_at")
@@ -27,43 +27,51 @@ async def recent_messages(conn: Connection, workspace_id: str, chatbot_id: str, 
     )
 
 
-async def upsert_conversation(conn: Connection, workspace_id: str, row: dict) -> str:
-    """The conversation of (bot, channel, session), created on its first message; returns its id.
-    A session id is only ever looked up within its channel (widget, preview or api)."""
-    return await fetch_value(
-        conn,
-        "INSERT INTO conversations (id, workspace_id, chatbot_id, session_id, channel, visitor_ip_hash,"
-        " started_at, last_message_at, message_count) VALUES (?,?,?,?,?,?,?,?,2)"
-        " ON CONFLICT (chatbot_id, channel, session_id) DO UPDATE SET last_message_at = excluded.last_message_at,"
-        " message_count = conversations.message_count + 2 WHERE conversations.workspace_id = excluded.workspace_id"
-        " RETURNING id",
-        (row["id"], workspace_id, row["chatbot_id"], row["session_id"], row["channel"], row["visitor_ip_hash"],
-         row["started_at"], row["last_message_at"]),
-    )
+_UPSERT_CONVERSATION = (
+    "INSERT INTO conversations (id, workspace_id, chatbot_id, session_id, channel, visitor_ip_hash,"
+    " started_at, last_message_at, message_count) VALUES (?,?,?,?,?,?,?,?,2)"
+    " ON CONFLICT (chatbot_id, channel, session_id) DO UPDATE SET last_message_at = excluded.last_message_at,"
+    " message_count = conversations.message_count + 2 WHERE conversations.workspace_id = excluded.workspace_id"
+    " RETURNING id")
+_INSERT_MESSAGE = (
+    "INSERT INTO messages (id, workspace_id, conversation_id, chatbot_id, role, content, status, error,"
+    " sources, model, tokens_in, tokens_out, cost, latency_first_ms, latency_total_ms, created_at)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+_INSERT_USAGE = (
+    "INSERT INTO usage_events (id, workspace_id, chatbot_id, conversation_id, message_id, channel, model,"
+    " tokens_in, tokens_out, cost, latency_ms, created_at, billable) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
 
 
-async def insert_message(conn: Connection, workspace_id: str, row: dict) -> None:
-    await execute(
-        conn,
-        "INSERT INTO messages (id, workspace_id, conversation_id, chatbot_id, role, content, status, error,"
-        " sources, model, tokens_in, tokens_out, cost, latency_first_ms, latency_total_ms, created_at)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (row["id"], workspace_id, row["conversation_id"], row["chatbot_id"], row["role"], row["content"],
-         row.get("status", "complete"), row.get("error"), json.dumps(row.get("sources", [])), row.get("model"),
-         row.get("tokens_in", 0), row.get("tokens_out", 0), row.get("cost", 0.0), row.get("latency_first_ms"),
-         row.get("latency_total_ms"), row["created_at"]),
-    )
+def _conversation_params(workspace_id: str, row: dict) -> tuple:
+    return (row["id"], workspace_id, row["chatbot_id"], row["session_id"], row["channel"], row["visitor_ip_hash"],
+            row["started_at"], row["last_message_at"])
 
 
-async def insert_usage_event(conn: Connection, workspace_id: str, row: dict) -> None:
-    await execute(
-        conn,
-        "INSERT INTO usage_events (id, workspace_id, chatbot_id, conversation_id, message_id, channel, model,"
-        " tokens_in, tokens_out, cost, latency_ms, created_at, billable) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (row["id"], workspace_id, row["chatbot_id"], row["conversation_id"], row["message_id"], row["channel"],
-         row["model"], row["tokens_in"], row["tokens_out"], row["cost"], row["latency_ms"], row["created_at"],
-         int(row.get("billable", True))),
-    )
+def _message_params(workspace_id: str, row: dict) -> tuple:
+    return (row["id"], workspace_id, row["conversation_id"], row["chatbot_id"], row["role"], row["content"],
+            row.get("status", "complete"), row.get("error"), json.dumps(row.get("sources", [])), row.get("model"),
+            row.get("tokens_in", 0), row.get("tokens_out", 0), row.get("cost", 0.0), row.get("latency_first_ms"),
+            row.get("latency_total_ms"), row["created_at"])
+
+
+def _usage_params(workspace_id: str, row: dict) -> tuple:
+    return (row["id"], workspace_id, row["chatbot_id"], row["conversation_id"], row["message_id"], row["channel"],
+            row["model"], row["tokens_in"], row["tokens_out"], row["cost"], row["latency_ms"], row["created_at"],
+            int(row.get("billable", True)))
+
+
+# Saving a turn runs on the writer's own blocking connection, in Database.run_write: one hop to
+# the writer thread for the whole transaction instead of one per statement.
+def upsert_conversation_sync(conn, workspace_id: str, row: dict) -> str:
+    return conn.execute(_UPSERT_CONVERSATION, _conversation_params(workspace_id, row)).fetchone()[0]
+
+
+def insert_message_sync(conn, workspace_id: str, row: dict) -> None:
+    conn.execute(_INSERT_MESSAGE, _message_params(workspace_id, row))
+
+
+def insert_usage_event_sync(conn, workspace_id: str, row: dict) -> None:
+    conn.execute(_INSERT_USAGE, _usage_params(workspace_id, row))
 
 
 async def session_messages(conn: Connection, workspace_id: str, chatbot_id: str, channel: str,

@@ -9,7 +9,7 @@ from litestar import Request, delete, get, post
 from litestar.params import Parameter
 from litestar.response import Stream
 
-from modelpilot.auth.context import WorkspaceAccess
+from modelpilot.core.access import WorkspaceAccess
 from modelpilot.chat import conversations, export, service
 from modelpilot.chat.schemas import ChatBody
 from modelpilot.chat.sse import sse_response

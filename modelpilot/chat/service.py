@@ -15,11 +15,11 @@ from typing import AsyncIterator
 
 import anyio
 
-from modelpilot.auth.context import WorkspaceAccess
+from modelpilot.core.access import WorkspaceAccess
 from modelpilot.billing import service as billing
 from modelpilot.chat import repo
 from modelpilot.chat.prompt import HISTORY_FETCH, build_messages, history_within_budget, sources_of
-from modelpilot.chat.turns import TurnOutcome, open_model_stream, save_turn
+from modelpilot.chat.turns import TurnOutcome, save_turn
 from modelpilot.core import audit, fulltext, metrics
 from modelpilot.core.db import Database
 from modelpilot.core.errors import forbidden, invalid, not_found
@@ -27,6 +27,7 @@ from modelpilot.core.ids import utc_now_iso
 from modelpilot.providers import service as providers
 from modelpilot.providers.errors import LLMError
 from modelpilot.providers.service import ResolvedModel
+from modelpilot.providers.stream import AnswerRequest, open_stream
 from modelpilot.rag import retrieve as rag
 from modelpilot.settings import Settings
 
@@ -98,9 +99,10 @@ async def _open_turn(db: Database, settings: Settings, turn: Turn) -> tuple[obje
     try:
         history = await load_history(db, turn, settings.chat_history_tokens)
         chunks = await rag.retrieve(db, turn.workspace_id, bot, turn.message, top_k=bot.get("top_k"))
-        chunks = [c for c in chunks if c.score >= (bot.get("score_threshold") or 0.0)]
-        messages = build_messages(bot, history, chunks, turn.message)
-        stream = open_model_stream(turn.resolved, bot, settings, messages, chunks, turn.message)
+        messages = build_messages(bot, history, chunks, turn.message)  # retrieve applied the threshold
+        request = AnswerRequest(messages, temperature=bot["temperature"], max_tokens=bot["max_tokens"],
+                                question=turn.message, knowledge=chunks)
+        stream = open_stream(turn.resolved, request, settings)
     except BaseException:
         with anyio.CancelScope(shield=True):
             await billing.release_message(db, turn.workspace_id, turn.hold)

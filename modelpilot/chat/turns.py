@@ -4,31 +4,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from modelpilot.billing import service as billing
 from modelpilot.chat import repo
 from modelpilot.core.db import Database
 from modelpilot.core.ids import new_id, utc_now_iso
-from modelpilot.providers.extractive import ExtractiveStream
-from modelpilot.providers.direct import model_stream
-from modelpilot.providers.llm import LLMCall, Usage, partial_usage
-from modelpilot.providers.service import ResolvedModel
-from modelpilot.settings import Settings
-
-
-def open_model_stream(resolved: ResolvedModel, bot: dict, settings: Settings, messages: list[dict],
-                      chunks: Sequence, question: str) -> Any:
-    """A stream of text pieces with `.usage` afterwards: the built-in model, the direct
-    OpenAI-compatible client or a LiteLLM call."""
-    if resolved.builtin:
-        prompt_text = " ".join(m["content"] for m in messages)
-        return ExtractiveStream(question, chunks, prompt_text)
-    call = LLMCall(resolved.route.litellm_model, messages, resolved.api_key, resolved.api_base,
-                   temperature=bot["temperature"], max_tokens=bot["max_tokens"],
-                   connect_timeout=settings.llm_connect_timeout, idle_timeout=settings.llm_idle_timeout,
-                   provider=resolved.route.provider, allow_private=settings.providers_may_reach_private)
-    return model_stream(call, resolved.route.provider, settings.llm_direct_openai)
+from modelpilot.providers.llm import Usage, partial_usage
 
 
 @dataclass
@@ -84,22 +66,26 @@ async def save_turn(db: Database, turn: Any, outcome: TurnOutcome, channel: str,
     answer_id = new_id()
     usage = outcome.usage
     first_ms, total_ms = _ms(turn.started, outcome.first_piece_at), _ms(turn.started, outcome.ended_at)
-    async with db.write() as conn:
-        conversation_id = await repo.upsert_conversation(conn, turn.workspace_id, {
+    ws = turn.workspace_id
+
+    def write(conn) -> str:  # runs on the writer's thread, as one transaction, in one hop
+        conversation_id = repo.upsert_conversation_sync(conn, ws, {
             "id": new_id(), "chatbot_id": bot_id, "session_id": turn.session_id, "channel": channel,
             "visitor_ip_hash": visitor_ip_hash, "started_at": turn.received_at, "last_message_at": now})
         base = {"conversation_id": conversation_id, "chatbot_id": bot_id}
-        await repo.insert_message(conn, turn.workspace_id, {**base, "id": new_id(), "role": "user",
-                                                            "content": turn.message, "created_at": turn.received_at})
-        await repo.insert_message(conn, turn.workspace_id, {
+        repo.insert_message_sync(conn, ws, {**base, "id": new_id(), "role": "user", "content": turn.message,
+                                            "created_at": turn.received_at})
+        repo.insert_message_sync(conn, ws, {
             **base, "id": answer_id, "role": "assistant", "content": outcome.text, "status": outcome.status,
             "error": outcome.error, "sources": outcome.sources, "model": model, "tokens_in": usage.tokens_in,
             "tokens_out": usage.tokens_out, "cost": usage.cost, "latency_first_ms": first_ms,
             "latency_total_ms": total_ms, "created_at": now})
-        await repo.insert_usage_event(conn, turn.workspace_id, {
+        repo.insert_usage_event_sync(conn, ws, {
             **base, "id": new_id(), "message_id": answer_id, "channel": channel, "model": model,
             "tokens_in": usage.tokens_in, "tokens_out": usage.tokens_out, "cost": usage.cost,
             "latency_ms": total_ms, "created_at": now,
             "billable": bool(outcome.text) or outcome.status == "complete"})
-        await billing.settle_message_in(conn, turn.workspace_id, turn.hold)
-    return SavedTurn(conversation_id, answer_id)
+        billing.settle_message_sync(conn, ws, turn.hold)
+        return conversation_id
+
+    return SavedTurn(await db.run_write(write), answer_id)

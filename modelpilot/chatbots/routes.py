@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import delete, get, patch, post
 
-from modelpilot.auth.context import WorkspaceAccess
+from modelpilot.core.access import WorkspaceAccess
 from modelpilot.chatbots import service
 from modelpilot.chatbots.schemas import CreateBotBody, UpdateBotBody
 from modelpilot.core.db import Database

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from modelpilot.auth.context import WorkspaceAccess
+from modelpilot.core.access import WorkspaceAccess
 from modelpilot.billing import service as billing
 from modelpilot.core import audit
 from modelpilot.core.db import Database

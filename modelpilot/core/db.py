@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterable, Sequence
+from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Sequence, TypeVar
 
 import aiosqlite
 import sqlean
@@ -53,6 +53,19 @@ def connect_sync(path: Path | str, *, readonly: bool = False) -> sqlean.Connecti
         conn.execute("PRAGMA query_only = ON")
     conn.row_factory = sqlean.Row
     return conn
+
+
+@contextmanager
+def transaction_sync(conn: sqlean.Connection) -> Iterator[sqlean.Connection]:
+    """A write transaction on a blocking connection (CLI jobs): BEGIN IMMEDIATE, then COMMIT, or
+    ROLLBACK on any error, interrupts included."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 async def open_connection(path: Path | str, *, readonly: bool = False) -> Connection:
@@ -113,6 +126,34 @@ class Database:
                 raise
             else:
                 await conn.execute("COMMIT")
+
+
+    async def run_write(self, fn: Callable[[sqlean.Connection], T]) -> T:
+        """Run fn(conn) as one whole write transaction on the writer's own thread.
+
+        Each `await conn.execute(...)` is a hop to the connection's thread and back; a turn's
+        save was ~9 of them inside the write lock, so the lock was held across as many event-loop
+        round trips. Here the transaction is one hop (Datasette's execute_write_fn is the model).
+        fn gets the blocking connection and must not await or block on anything but SQLite.
+        """
+        assert self._writer is not None, "database is not open"
+        writer = self._writer
+        async with self._write_lock:
+            # aiosqlite runs a callable on its thread through _execute; there is no public name for it.
+            return await writer._execute(_transaction_of, writer._conn, fn)
+
+    async def run_read(self, fn: Callable[[sqlean.Connection], T]) -> T:
+        """fn(conn) on a reader's thread: several queries for one hop."""
+        async with self.read() as conn:
+            return await conn._execute(fn, conn._conn)
+
+
+T = TypeVar("T")
+
+
+def _transaction_of(conn: sqlean.Connection, fn: Callable[[sqlean.Connection], T]) -> T:
+    with transaction_sync(conn):
+        return fn(conn)
 
 
 def _as_dict(row: Any) -> dict[str, Any]:

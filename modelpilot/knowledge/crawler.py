@@ -6,34 +6,36 @@ port, honours robots.txt for our user agent, and stops at max_pages.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import zlib
 from collections import deque
 from dataclasses import dataclass
-from typing import AsyncIterator
-from urllib.parse import urldefrag, urljoin, urlsplit
+from typing import AsyncIterator, Awaitable, Callable
+from urllib.parse import urldefrag, urlsplit
 from urllib.robotparser import RobotFileParser
 
-import anyio
-from selectolax.lexbor import LexborHTMLParser
-
 from modelpilot.core.safe_http import FetchError, FetchedPage, SafeFetcher
-from modelpilot.knowledge.extract import ExtractionError, Extracted, extract_bytes, sniff_type
+from modelpilot.knowledge.extract import ExtractionError, sniff_type
+from modelpilot.knowledge.reader import ReadResult
 
 MAX_SITEMAPS = 50
 MAX_SITEMAP_BYTES = 20_000_000
 SKIP_EXTENSIONS = re.compile(r"\.(png|jpe?g|gif|webp|svg|ico|css|js|zip|gz|tgz|bz2|xz|7z|rar|exe|dmg|iso|mp[34]|"
                              r"avi|mov|webm|woff2?|ttf|eot|json|xml|rss|atom|txt|epub|tar)$", re.I)
 _LOC = re.compile(rb"<loc>\s*(.*?)\s*</loc>", re.S | re.I)
-_PARSE_LIMITER = anyio.CapacityLimiter(1)
+
+# ReaderPool.read: (bytes, content type, title, url, want_links) -> ReadResult, in a reader process.
+Read = Callable[[bytes, str, str, str, bool], Awaitable[ReadResult]]
 
 
 @dataclass
 class CrawledPage:
     url: str
-    extracted: Extracted
-    content_hash: str
+    read: ReadResult
+
+    @property
+    def content_hash(self) -> str:
+        return self.read.content_hash
 
 
 @dataclass
@@ -47,13 +49,6 @@ def normalize(url: str) -> str:
     return urldefrag(url.strip())[0]
 
 
-def content_hash(extracted: Extracted) -> str:
-    digest = hashlib.sha256(extracted.title.encode())
-    for section in extracted.sections:
-        digest.update(f"\x00{section.heading}\x00{section.page}\x00{section.text}".encode())
-    return digest.hexdigest()
-
-
 def page_type(page: FetchedPage) -> str:
     declared = page.content_type.split(";")[0].strip().lower()
     if declared == "application/pdf":
@@ -63,16 +58,15 @@ def page_type(page: FetchedPage) -> str:
     return sniff_type(page.content, urlsplit(page.url).path)
 
 
-async def extract_page(page: FetchedPage) -> Extracted:
-    kind = page_type(page)
-    title = urlsplit(page.url).path.rsplit("/", 1)[-1] or page.url
-    return await anyio.to_thread.run_sync(extract_bytes, page.content, kind, title, page.url, limiter=_PARSE_LIMITER)
+def is_html(page: FetchedPage) -> bool:
+    return "html" in page.content_type or page.content.lstrip()[:15].lower().startswith((b"<!doctype", b"<html"))
 
 
-async def fetch_and_extract(fetcher: SafeFetcher, url: str) -> tuple[FetchedPage, CrawledPage]:
+async def fetch_and_read(fetcher: SafeFetcher, read: Read, url: str, want_links: bool = False) -> CrawledPage:
     page = await fetcher.fetch(url, accept="text/html,application/xhtml+xml,application/pdf;q=0.9,*/*;q=0.5")
-    extracted = await extract_page(page)
-    return page, CrawledPage(normalize(page.url), extracted, content_hash(extracted))
+    title = urlsplit(page.url).path.rsplit("/", 1)[-1] or page.url
+    result = await read(page.content, page_type(page), title, page.url, want_links and is_html(page))
+    return CrawledPage(normalize(page.url), result)
 
 
 def parse_sitemap(data: bytes) -> tuple[bool, list[str]]:
@@ -116,20 +110,17 @@ async def load_robots(fetcher: SafeFetcher, start: str) -> RobotFileParser:
     return robots
 
 
-def same_site_links(html_page: FetchedPage, origin: tuple[str, str]) -> list[str]:
-    if "html" not in html_page.content_type and not html_page.content.lstrip()[:15].lower().startswith((b"<!doctype", b"<html")):
-        return []
-    tree = LexborHTMLParser(html_page.content.decode("utf-8", "replace"))
-    links = []
-    for anchor in tree.css("a[href]"):
-        href = normalize(urljoin(html_page.url, anchor.attributes.get("href") or ""))
+def same_site_links(links: list[str], origin: tuple[str, str]) -> list[str]:
+    """The links (found by the reader in the page) a site crawl follows."""
+    kept = []
+    for href in links:
         parts = urlsplit(href)
         if (parts.scheme, parts.netloc) == origin and not SKIP_EXTENSIONS.search(parts.path):
-            links.append(href)
-    return links
+            kept.append(href)
+    return kept
 
 
-async def crawl_site(fetcher: SafeFetcher, start: str, limit: int) -> AsyncIterator[CrawledPage | PageFailure]:
+async def crawl_site(fetcher: SafeFetcher, read: Read, start: str, limit: int) -> AsyncIterator[CrawledPage | PageFailure]:
     robots = await load_robots(fetcher, start)
     parts = urlsplit(start)
     origin = (parts.scheme, parts.netloc)
@@ -140,27 +131,28 @@ async def crawl_site(fetcher: SafeFetcher, start: str, limit: int) -> AsyncItera
             continue
         done += 1
         try:
-            page, crawled = await fetch_and_extract(fetcher, url)
+            crawled = await fetch_and_read(fetcher, read, url, want_links=True)
         except (FetchError, ExtractionError) as exc:
             yield PageFailure(url, exc.message, getattr(exc, "transient", False))
             continue
-        for link in same_site_links(page, origin):
+        for link in same_site_links(crawled.read.links, origin):
             if link not in seen:
                 seen.add(link)
                 queue.append(link)
         yield crawled
 
 
-async def crawl(fetcher: SafeFetcher, url: str, mode: str, max_pages: int) -> AsyncIterator[CrawledPage | PageFailure]:
+async def crawl(fetcher: SafeFetcher, read: Read, url: str, mode: str,
+                max_pages: int) -> AsyncIterator[CrawledPage | PageFailure]:
     """Pages of a URL source, as they come; failures of single pages are yielded, not raised."""
     if mode == "site":
-        async for item in crawl_site(fetcher, url, max_pages):
+        async for item in crawl_site(fetcher, read, url, max_pages):
             yield item
         return
     urls = [url] if mode == "page" else await sitemap_urls(fetcher, url, max_pages)
     for page_url in urls:
         try:
-            yield (await fetch_and_extract(fetcher, page_url))[1]
+            yield await fetch_and_read(fetcher, read, page_url)
         except (FetchError, ExtractionError) as exc:
             if mode == "page":
                 raise

@@ -48,6 +48,16 @@ class ExtractionError(Exception):
         super().__init__(message)
         self.message, self.code = message, code
 
+    def __reduce__(self):
+        # Raised in a reader process and re-raised in the server: the code must survive pickling.
+        return _restore_error, (type(self), self.message, self.code)
+
+
+def _restore_error(cls: type, message: str, code: str) -> ExtractionError:
+    error = cls.__new__(cls)
+    ExtractionError.__init__(error, message, code)
+    return error
+
 
 class UnsupportedType(ExtractionError):
     def __init__(self, message: str) -> None:

@@ -1,4 +1,8 @@
-"""HTML to sections (selectolax): title, headings and paragraphs; page furniture dropped."""
+"""HTML to sections (selectolax): title, headings and paragraphs; page furniture dropped.
+
+The parser's time grows with the square of the nesting depth (100,000 nested <div>s: minutes),
+so the depth is estimated from the tags alone, in one linear pass, before anything is parsed.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,9 @@ import re
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser, LexborNode as Node
 
-from modelpilot.knowledge.extract import Extracted, Section
+from modelpilot.knowledge.extract import ExtractionError, Extracted, Section
+
+MAX_DEPTH = 1000  # real pages nest a few dozen levels; the parser stays quick far past this
 
 # Elements that are never content: scripts, styles, navigation, forms and page furniture.
 DROP_TAGS = ("script", "style", "noscript", "template", "nav", "footer", "header", "aside", "form",
@@ -17,9 +23,54 @@ _FURNITURE = re.compile(r"cookie|consent|gdpr|banner|breadcrumb|sidebar|menu|nav
 BLOCKS = {"p", "div", "li", "ul", "ol", "pre", "blockquote", "table", "tr", "td", "th", "dt", "dd", "dl",
           "section", "article", "main", "br", "hr", "figure", "figcaption", "address", "details", "summary"}
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+_TAG = re.compile(r"<!--.*?(?:-->|\Z)|<[!?][^>]*>|<(/?)([A-Za-z][^\s/>]*)([^>]*)>", re.S)
+_RAW_TEXT = {"script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript"}
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr",
+         "param", "keygen", "frame", "basefont", "bgsound", "image", "menuitem"}
+# Elements the parser closes by itself when the next one starts, or refuses to nest (<a> in <a>):
+# left unclosed in sloppy markup they must not count as depth.
+_NO_NESTING = {"p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "thead", "tbody", "tfoot", "caption",
+               "colgroup", "rb", "rt", "rp", "rtc", "a", "nobr", "button", "form", "html", "head", "body", *HEADINGS}
+_FOREIGN = {"svg", "math"}  # inside these, "/>" ends an element, as in XML
+
+
+def nesting_depth(html: str, limit: int = MAX_DEPTH) -> int:
+    """How deep elements nest, from the tags alone; stops counting once past `limit`."""
+    depth = deepest = foreign = 0
+    position = 0
+    while (match := _TAG.search(html, position)) is not None:
+        position = match.end()
+        closing, name, rest = match.groups()
+        if name is None:
+            continue  # comment, doctype, processing instruction
+        name = name.lower()
+        if closing:
+            depth -= name not in _NO_NESTING and depth > 0
+            foreign -= name in _FOREIGN and foreign > 0
+            continue
+        if name in _RAW_TEXT:  # its text is not markup: skip to its end tag
+            end = re.compile(f"</{name}", re.I).search(html, position)
+            position = end.start() if end else len(html)
+            continue
+        if name in _VOID or name in _NO_NESTING or ((foreign or name in _FOREIGN) and rest.endswith("/")):
+            continue
+        foreign += name in _FOREIGN
+        depth += 1
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            break
+    return deepest
+
+
+def check_depth(html: str) -> None:
+    if nesting_depth(html) > MAX_DEPTH:
+        raise ExtractionError(f"This HTML is nested deeper than {MAX_DEPTH:,} levels (elements inside elements), "
+                              "more than we read safely; real pages stay far below that. Simplify it or save it "
+                              "as plain text.", "too_deep")
 
 
 def extract_html(html: str, title: str, url: str | None = None) -> Extracted:
+    check_depth(html)
     tree = HTMLParser(html)
     page_title = _title(tree)
     root = tree.css_first("main") or tree.css_first("article") or tree.css_first('[role="main"]') or tree.body

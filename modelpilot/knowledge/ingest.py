@@ -11,22 +11,20 @@ import logging
 import time
 from dataclasses import dataclass
 
-import anyio
-
 from modelpilot.core.db import Database
 from modelpilot.core.ids import iso_from_epoch
-from modelpilot.core.safe_http import FetchError
+from modelpilot.core.safe_http import FetchError, SafeFetcher
 from modelpilot.knowledge import repo
-from modelpilot.knowledge.chunking import chunk_sections, embed_prefix
+from modelpilot.knowledge.chunking import Chunk, embed_prefix
 from modelpilot.knowledge.crawler import CrawledPage, PageFailure, crawl
-from modelpilot.knowledge.extract import ExtractionError, Extracted, extract_bytes
+from modelpilot.knowledge.extract import ExtractionError
+from modelpilot.knowledge.reader import ReaderPool
 from modelpilot.rag import store
 from modelpilot.rag.embedder import embed_texts, model_info
 from modelpilot.scheduler.worker import RetryableError
 
 log = logging.getLogger("modelpilot.ingest")
 EMBED_BATCH = 16  # chunks per trip to the embedding thread: progress moves, queries interleave
-_PARSE_LIMITER = anyio.CapacityLimiter(1)
 
 
 class Superseded(Exception):
@@ -58,10 +56,9 @@ def faq_chunks(items: list[dict], title: str) -> list[store.NewChunk]:
                            heading=i["question"][:300], answer=i["answer"]) for i in items]
 
 
-def text_chunks(extracted: Extracted, url: str | None = None) -> list[store.NewChunk]:
-    return [store.NewChunk(text=c.text, title=extracted.title, url=url or c.url, page=c.page, heading=c.heading,
-                           token_count=c.token_count)
-            for c in chunk_sections(extracted.sections, extracted.title, url)]
+def text_chunks(chunks: list[Chunk], title: str, url: str | None = None) -> list[store.NewChunk]:
+    return [store.NewChunk(text=c.text, title=title, url=url or c.url, page=c.page, heading=c.heading,
+                           token_count=c.token_count) for c in chunks]
 
 
 def embed_text_of(chunk: store.NewChunk) -> str:
@@ -107,16 +104,15 @@ async def _finish(db: Database, target: Target, doc: dict, title: str | None) ->
                                 model=info.name, dim=info.dim, next_refresh_at=_next_refresh(doc))
 
 
-async def _ingest_stored(db: Database, target: Target, doc: dict) -> str | None:
+async def _ingest_stored(db: Database, reader: ReaderPool, target: Target, doc: dict) -> str | None:
     """Uploaded file, text or FAQ: the bytes are in the row."""
     body = bytes(doc["body"] or b"")
     if doc["source_type"] == "faq":
         chunks, title = faq_chunks(json.loads(body), doc["title"]), None
     else:
-        extracted = await anyio.to_thread.run_sync(extract_bytes, body, doc["content_type"], doc["title"],
-                                                   limiter=_PARSE_LIMITER)
-        chunks = await anyio.to_thread.run_sync(text_chunks, extracted, limiter=_PARSE_LIMITER)
-        title = extracted.title if doc["source_type"] == "file" else None
+        read = await reader.read(body, doc["content_type"], doc["title"])
+        chunks = text_chunks(read.chunks, read.title)
+        title = read.title if doc["source_type"] == "file" else None
     await _progress(db, target, 0.1)
     vectors = await embed_chunks(db, target, chunks)
     await _replace_chunks(db, target, chunks, vectors)
@@ -128,9 +124,9 @@ async def _index_page(db: Database, target: Target, page: CrawledPage, known: di
     """Embed and store one crawled page unless its text is unchanged; True when it was (re)indexed."""
     if not force and known.get(page.url) == page.content_hash:
         return False
-    chunks = await anyio.to_thread.run_sync(text_chunks, page.extracted, page.url, limiter=_PARSE_LIMITER)
+    chunks = text_chunks(page.read.chunks, page.read.title, page.url)
     vectors = await embed_chunks(db, target, chunks, span)
-    await _replace_chunks(db, target, chunks, vectors, page.url, page.content_hash, page.extracted.title)
+    await _replace_chunks(db, target, chunks, vectors, page.url, page.content_hash, page.read.title)
     return True
 
 
@@ -142,21 +138,22 @@ async def _drop_vanished(db: Database, target: Target, vanished: set[str]) -> No
             await repo.delete_page(conn, target.workspace_id, target.document_id, url)
 
 
-async def _ingest_url(db: Database, fetcher, target: Target, doc: dict, force: bool) -> str | None:
+async def _ingest_url(db: Database, fetcher: SafeFetcher, reader: ReaderPool, target: Target, doc: dict,
+                      force: bool) -> str | None:
     async with db.read() as conn:
         known = await repo.page_hashes(conn, target.workspace_id, target.document_id)
     limit = doc["max_pages"] or 1
     seen: set[str] = set()
     failures: list[PageFailure] = []
     first_title = None
-    async for item in crawl(fetcher, doc["source"], doc["mode"] or "page", limit):
+    async for item in crawl(fetcher, reader.read, doc["source"], doc["mode"] or "page", limit):
         if isinstance(item, PageFailure):
             failures.append(item)
             continue
         if item.url in seen:
             continue  # two links that redirect to one page
         seen.add(item.url)
-        first_title = first_title or item.extracted.title
+        first_title = first_title or item.read.title
         done = len(seen) / limit
         await _index_page(db, target, item, known, force, (0.05 + 0.9 * (done - 1 / limit), 0.05 + 0.9 * done))
         await _progress(db, target, 0.05 + 0.9 * done)
@@ -169,7 +166,7 @@ async def _ingest_url(db: Database, fetcher, target: Target, doc: dict, force: b
     return first_title if doc["mode"] == "page" else None
 
 
-async def run_ingest_job(db: Database, fetcher, job: dict) -> None:
+async def run_ingest_job(db: Database, fetcher: SafeFetcher, reader: ReaderPool, job: dict) -> None:
     """The worker's handler for knowledge.ingest jobs."""
     async with db.read() as conn:
         doc = await repo.get_document(conn, job["workspace_id"], job["ref_id"], with_body=True)
@@ -183,9 +180,9 @@ async def run_ingest_job(db: Database, fetcher, job: dict) -> None:
         await repo.set_state(conn, target.workspace_id, doc["id"], status=visible_status, progress=0.0)
     try:
         if doc["source_type"] == "url":
-            title = await _ingest_url(db, fetcher, target, doc, bool(job["payload"].get("force")))
+            title = await _ingest_url(db, fetcher, reader, target, doc, bool(job["payload"].get("force")))
         else:
-            title = await _ingest_stored(db, target, doc)
+            title = await _ingest_stored(db, reader, target, doc)
         await _finish(db, target, doc, title)
     except Superseded:
         log.info("document %s changed while indexing; dropped stale work", doc["id"])
@@ -207,6 +204,14 @@ async def _mark(db: Database, target: Target, status: str, message: str, doc: di
         await repo.set_state(conn, target.workspace_id, target.document_id, status=status, error=message)
         if doc is not None and status == "error":
             await repo.set_next_refresh(conn, target.workspace_id, target.document_id, _next_refresh(doc))
+
+
+async def still_wanted(db: Database, job: dict) -> bool:
+    """The document still exists at the job's generation (a bot's deletion removes its documents
+    by cascade, leaving the job row behind: only this check notices)."""
+    async with db.read() as conn:
+        doc = await repo.get_document(conn, job["workspace_id"], job["ref_id"])
+    return doc is not None and doc["generation"] == job["payload"].get("generation", 1)
 
 
 async def give_up_ingest(db: Database, job: dict, message: str) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from modelpilot.core.db import Database, execute, fetch_one
+from modelpilot.core.db import Database
 from modelpilot.core.ids import utc_now_iso
 from modelpilot.core.safe_http import SafeFetcher
 from modelpilot.knowledge import ingest, repo
+from modelpilot.knowledge.reader import ReaderPool
 from modelpilot.knowledge.service import INGEST_JOB, Knowledge
 from modelpilot.rag import embedder, store
 from modelpilot.scheduler import jobs
@@ -17,6 +18,7 @@ from modelpilot.settings import Settings
 
 log = logging.getLogger("modelpilot.knowledge")
 REFRESH_CHECK_SECONDS = 60
+READER_REAP_SECONDS = 60
 
 
 def make_fetcher(settings: Settings) -> SafeFetcher:
@@ -54,21 +56,19 @@ async def check_embedding_model(db: Database) -> None:
     """Vectors of different models must not mix: on a model change, re-embed every document."""
     info = embedder.model_info()
     async with db.write() as conn:
-        row = await fetch_one(conn, "SELECT model, dim FROM embedding_index WHERE id = 1")
+        row = await store.embedding_index(conn)
         if row is not None and (row["model"], row["dim"]) == (info.name, info.dim):
             return
         if row is not None:
             log.warning("embedding model changed from %s to %s: re-embedding all documents", row["model"], info.name)
-            await execute(conn, "DELETE FROM chunks")
+            await store.delete_all_chunks(conn)
             if row["dim"] != info.dim:
                 await store.recreate_vector_table(conn, info.dim)
             for doc in await repo.all_document_keys(conn):
                 generation = await repo.bump_generation(conn, doc["workspace_id"], doc["id"])
                 await jobs.enqueue(conn, doc["workspace_id"], INGEST_JOB, doc["id"],
                                    {"generation": generation, "force": True})
-        await execute(conn, "INSERT INTO embedding_index (id, model, dim, updated_at) VALUES (1, ?, ?, ?)"
-                            " ON CONFLICT (id) DO UPDATE SET model = excluded.model, dim = excluded.dim,"
-                            " updated_at = excluded.updated_at", (info.name, info.dim, utc_now_iso()))
+        await store.set_embedding_index(conn, info.name, info.dim, utc_now_iso())
 
 
 async def start_knowledge(db: Database, settings: Settings, scheduler: Scheduler, worker: JobWorker) -> Knowledge:
@@ -76,12 +76,23 @@ async def start_knowledge(db: Database, settings: Settings, scheduler: Scheduler
     embedder.configure(model)
     await check_embedding_model(db)
     await requeue_orphans(db)
-    kb = Knowledge(db=db, settings=settings, fetcher=make_fetcher(settings), worker=worker)
+    reader = ReaderPool(settings.ingest_concurrency, settings.ingest_read_seconds)
+    kb = Knowledge(db=db, settings=settings, fetcher=make_fetcher(settings), worker=worker, reader=reader)
 
     async def handle(db_: Database, job: dict) -> None:
-        await ingest.run_ingest_job(db_, kb.fetcher, job)
+        await ingest.run_ingest_job(db_, kb.fetcher, kb.reader, job)
 
-    worker.register(INGEST_JOB, handle, ingest.give_up_ingest)
+    async def reap_readers() -> None:
+        reader.reap_idle()
+
+    worker.register(INGEST_JOB, handle, ingest.give_up_ingest, ingest.still_wanted)
     scheduler.add_interval_job("knowledge.refresh", lambda: queue_due_refreshes(kb), REFRESH_CHECK_SECONDS)
+    # Reader processes are started on demand and stopped when idle: their memory is not kept.
+    scheduler.add_interval_job("knowledge.reap_readers", reap_readers, READER_REAP_SECONDS)
     embedder.warm_up_in_background()
     return kb
+
+
+async def stop_knowledge(kb: Knowledge) -> None:
+    """After the worker has stopped: no reader process outlives the server."""
+    await kb.reader.close()

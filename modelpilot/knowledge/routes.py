@@ -9,7 +9,7 @@ from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 
-from modelpilot.auth.context import WorkspaceAccess
+from modelpilot.core.access import WorkspaceAccess
 from modelpilot.core.db import Database
 from modelpilot.core.errors import invalid
 from modelpilot.knowledge import service

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from modelpilot.auth.context import WorkspaceAccess
+from modelpilot.core.access import WorkspaceAccess
 from modelpilot.billing import service as billing
 from modelpilot.chatbots import service as bots
 from modelpilot.core.db import Connection, Database, IntegrityError
@@ -21,13 +21,13 @@ from modelpilot.core.ids import new_id, utc_now_iso
 from modelpilot.core.safe_http import FetchError, SafeFetcher, check_url, refusal_for
 from modelpilot.knowledge import fields, repo
 from modelpilot.knowledge.extract import UnsupportedType, sniff_type
+from modelpilot.knowledge.reader import ReaderPool
 from modelpilot.knowledge.schemas import DocumentPatchBody, FaqSourceBody, TextSourceBody, UrlSourceBody
 from modelpilot.rag import retrieve as rag_retrieve
 from modelpilot.rag import store
 from modelpilot.scheduler import jobs
 from modelpilot.scheduler.worker import JobWorker
 from modelpilot.settings import Settings
-from modelpilot.workspaces.service import on_workspace_delete
 
 INGEST_JOB = "knowledge.ingest"
 MAX_REFRESH_HOURS = 24 * 365
@@ -40,6 +40,7 @@ class Knowledge:
     settings: Settings
     fetcher: SafeFetcher
     worker: JobWorker
+    reader: ReaderPool
 
 
 def public_document(row: dict) -> dict:
@@ -199,13 +200,15 @@ async def update_document(kb: Knowledge, access: WorkspaceAccess, bot_id: str, d
 
 
 async def delete_document(kb: Knowledge, access: WorkspaceAccess, bot_id: str, doc_id: str) -> None:
-    """Chunks, vectors and FTS rows go in this one transaction (triggers); a running job notices."""
+    """Chunks, vectors and FTS rows go in this one transaction (triggers). Its job row goes too,
+    which the worker takes as the order to cancel a running job (and kill its reader process)."""
     access.require("editor")
     async with kb.db.write() as conn:
         if await repo.get_document(conn, access.workspace_id, doc_id, bot_id) is None:
             raise not_found("document")
         await jobs.delete_for_ref(conn, access.workspace_id, doc_id)
         await repo.delete_document(conn, access.workspace_id, doc_id)
+    kb.worker.wake()
 
 
 async def reindex_document(kb: Knowledge, access: WorkspaceAccess, bot_id: str, doc_id: str) -> dict:
@@ -214,6 +217,8 @@ async def reindex_document(kb: Knowledge, access: WorkspaceAccess, bot_id: str, 
         if await repo.get_document(conn, access.workspace_id, doc_id, bot_id) is None:
             raise not_found("document")
         generation = await repo.bump_generation(conn, access.workspace_id, doc_id)
+        # A job still reading the old content is cancelled rather than left to finish for nothing.
+        await jobs.delete_for_ref(conn, access.workspace_id, doc_id)
         await jobs.enqueue(conn, access.workspace_id, INGEST_JOB, doc_id, {"generation": generation, "force": True})
         row = await repo.get_document(conn, access.workspace_id, doc_id)
     kb.worker.wake()
@@ -236,17 +241,6 @@ async def search(db: Database, access: WorkspaceAccess, bot_id: str, query: str,
                          "keyword_rank": h.keyword_rank} for h in hits]}
 
 
-async def purge_chatbot(conn: Connection, workspace_id: str, chatbot_id: str) -> None:
-    """Remove a bot's knowledge: vectors, FTS rows, chunks, pages, documents, jobs.
-    Call inside the caller's write transaction (e.g. right before deleting the bot)."""
-    await store.delete_bot_chunks(conn, workspace_id, chatbot_id)
-    doc_ids = [row["id"] for row in await repo.list_documents(conn, workspace_id, chatbot_id)]
-    for doc_id in doc_ids:
-        await jobs.delete_for_ref(conn, workspace_id, doc_id)
-    await repo.delete_bot_documents(conn, workspace_id, chatbot_id)
-
-
-@on_workspace_delete
 async def purge_workspace(conn: Connection, workspace_id: str) -> None:
     """Before a workspace goes: drop all its knowledge so no vector outlives its tenant."""
     await store.delete_workspace_chunks(conn, workspace_id)

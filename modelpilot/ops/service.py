@@ -77,7 +77,7 @@ async def _job_gauge(db: Database) -> metrics.Gauge:
 
 
 async def render_metrics(db: Database, settings: Settings) -> str:
-    return metrics.REGISTRY.render(await scrape_gauges(db, settings))
+    return metrics.render(await scrape_gauges(db, settings))
 
 
 def backup_due(settings: Settings, now: float | None = None) -> bool:

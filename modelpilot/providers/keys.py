@@ -7,7 +7,8 @@ from pathlib import Path
 from modelpilot.core.crypto import (
     KEY_FILE_NAME, CryptoError, KeyRing, load_key_ring, new_key_text, parse_ring, write_key_file,
 )
-from modelpilot.core.db import connect_sync
+from modelpilot.core.db import connect_sync, transaction_sync
+from modelpilot.providers import repo
 from modelpilot.settings import Settings
 
 _rings: dict[tuple[str, str], KeyRing] = {}
@@ -58,17 +59,12 @@ def rotate_keys(settings: Settings, new_key: str | None = None) -> tuple[str, st
 def _reseal_all(db_path: Path, ring: KeyRing) -> int:
     conn = connect_sync(db_path)
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        rows = conn.execute("SELECT workspace_id, provider, sealed_key FROM providers").fetchall()
-        for row in rows:
-            aad = f"{row['workspace_id']}/{row['provider']}"
-            resealed = ring.seal(ring.open(row["sealed_key"], aad=aad), aad=aad)
-            conn.execute("UPDATE providers SET sealed_key = ? WHERE workspace_id = ? AND provider = ?",
-                         (resealed, row["workspace_id"], row["provider"]))
-        conn.execute("COMMIT")
+        with transaction_sync(conn):
+            rows = repo.all_sealed_keys_sync(conn)
+            for row in rows:
+                aad = f"{row['workspace_id']}/{row['provider']}"
+                resealed = ring.seal(ring.open(row["sealed_key"], aad=aad), aad=aad)
+                repo.set_sealed_key_sync(conn, row["workspace_id"], row["provider"], resealed)
         return len(rows)
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     finally:
         conn.close()

@@ -1,11 +1,21 @@
 """Provider rows: one sealed key per (workspace, provider). Every query names its workspace.
-(Key rotation, an instance-wide job, lives in providers/keys.py.)"""
+(Key rotation, an instance-wide job, runs in providers/keys.py through the *_sync functions.)"""
 
 from __future__ import annotations
 
 from modelpilot.core.db import Connection, execute, fetch_all, fetch_one
 
 PUBLIC_COLUMNS = "provider, key_mask, api_base, created_at, updated_at"
+
+
+def all_sealed_keys_sync(conn) -> list[dict]:
+    """Every workspace's sealed keys, on a blocking connection: key rotation, an instance-wide job."""
+    return [dict(row) for row in conn.execute("SELECT workspace_id, provider, sealed_key FROM providers")]
+
+
+def set_sealed_key_sync(conn, workspace_id: str, provider: str, sealed_key: str) -> None:
+    conn.execute("UPDATE providers SET sealed_key = ? WHERE workspace_id = ? AND provider = ?",
+                 (sealed_key, workspace_id, provider))
 
 
 async def list_providers(conn: Connection, workspace_id: str) -> list[dict]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import delete, get, post, put
 
-from modelpilot.auth.context import WorkspaceAccess
+from modelpilot.core.access import WorkspaceAccess
 from modelpilot.core.db import Database
 from modelpilot.providers import service
 from modelpilot.providers.schemas import ProviderBody, ProviderTestBody

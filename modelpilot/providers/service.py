@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from modelpilot.auth.context import WorkspaceAccess
+from modelpilot.core.access import WorkspaceAccess
 from modelpilot.core import audit
 from modelpilot.core.db import Database
 from modelpilot.core.errors import ApiError, invalid, not_found

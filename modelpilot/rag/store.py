@@ -75,6 +75,22 @@ async def insert_chunks(conn: Connection, workspace_id: str, chatbot_id: str, do
     return len(chunks)
 
 
+async def embedding_index(conn: Connection) -> dict | None:
+    """The model and dimension the stored vectors were made with (None before the first start)."""
+    return await fetch_one(conn, "SELECT model, dim FROM embedding_index WHERE id = 1")
+
+
+async def set_embedding_index(conn: Connection, model: str, dim: int, now: str) -> None:
+    await execute(conn, "INSERT INTO embedding_index (id, model, dim, updated_at) VALUES (1, ?, ?, ?)"
+                        " ON CONFLICT (id) DO UPDATE SET model = excluded.model, dim = excluded.dim,"
+                        " updated_at = excluded.updated_at", (model, dim, now))
+
+
+async def delete_all_chunks(conn: Connection) -> int:
+    """Every chunk of the instance (their trigger drops vectors and FTS rows): a model change."""
+    return await execute(conn, "DELETE FROM chunks")
+
+
 async def recreate_vector_table(conn: Connection, dim: int) -> None:
     """A model with another dimension needs a new vec0 table (call with no chunks left)."""
     await execute(conn, "DROP TABLE chunk_vectors")

@@ -21,10 +21,22 @@ async def enqueue(conn: Connection, workspace_id: str, kind: str, ref_id: str, p
     return job_id
 
 
-async def claim_next(conn: Connection) -> dict | None:
-    """The oldest due job, marked processing. Call inside a write transaction."""
-    row = await fetch_one(conn, f"SELECT {JOB_COLUMNS} FROM jobs WHERE status = 'queued' AND run_after <= ?"
-                                " ORDER BY run_after, id LIMIT 1", (utc_now_iso(),))
+# Fair claim: among due jobs, the workspace with the fewest running jobs goes first (oldest job
+# first within a tie), a workspace never holds more than `per_workspace` slots, and one object
+# never has two jobs running at once. So one tenant's backlog cannot hold back another's upload.
+_CLAIM_SQL = f"""
+WITH running AS (SELECT workspace_id, COUNT(*) AS n FROM jobs WHERE status = 'processing' GROUP BY workspace_id)
+SELECT {", ".join("j." + c.strip() for c in JOB_COLUMNS.split(","))}
+FROM jobs j LEFT JOIN running r ON r.workspace_id = j.workspace_id
+WHERE j.status = 'queued' AND j.run_after <= ? AND COALESCE(r.n, 0) < ?
+  AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.ref_id = j.ref_id AND p.workspace_id = j.workspace_id
+                  AND p.status = 'processing')
+ORDER BY COALESCE(r.n, 0), j.run_after, j.id LIMIT 1"""
+
+
+async def claim_next(conn: Connection, per_workspace: int = 1_000_000) -> dict | None:
+    """The next due job by the fair order above, marked processing. Call inside a write transaction."""
+    row = await fetch_one(conn, _CLAIM_SQL, (utc_now_iso(), per_workspace))
     if row is None:
         return None
     await execute(conn, "UPDATE jobs SET status = 'processing', attempts = attempts + 1, updated_at = ?"
@@ -32,6 +44,14 @@ async def claim_next(conn: Connection) -> dict | None:
     row["attempts"] += 1
     row["payload"] = json.loads(row["payload"])
     return row
+
+
+async def existing(conn: Connection, job_ids: list[str]) -> set[str]:
+    """Which of these jobs still have a row (deleting a document, bot or workspace deletes its jobs)."""
+    if not job_ids:
+        return set()
+    marks = ",".join("?" * len(job_ids))
+    return {row["id"] for row in await fetch_all(conn, f"SELECT id FROM jobs WHERE id IN ({marks})", job_ids)}
 
 
 async def finish(conn: Connection, job_id: str) -> None:
@@ -60,14 +80,6 @@ async def exists(conn: Connection, job_id: str) -> bool:
 
 async def delete_for_ref(conn: Connection, workspace_id: str, ref_id: str) -> int:
     return await execute(conn, "DELETE FROM jobs WHERE workspace_id = ? AND ref_id = ?", (workspace_id, ref_id))
-
-
-async def list_for_refs(conn: Connection, workspace_id: str, ref_ids: list[str]) -> list[dict]:
-    if not ref_ids:
-        return []
-    marks = ",".join("?" * len(ref_ids))
-    return await fetch_all(conn, f"SELECT {JOB_COLUMNS} FROM jobs WHERE workspace_id = ? AND ref_id IN ({marks})",
-                           [workspace_id, *ref_ids])
 
 
 async def count_by_status(conn: Connection) -> dict[str, int]:

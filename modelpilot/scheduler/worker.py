@@ -1,9 +1,15 @@
-"""The worker that drains the durable job table, one job at a time.
+"""The worker that drains the durable job table: a few jobs at once, fairly across workspaces.
 
 Handlers are registered by job kind. A handler raising RetryableError is retried with
 exponential backoff up to MAX_ATTEMPTS; any other exception ends the job in error (the handler
-is expected to have recorded a user-facing message on its object). Embedding is CPU-bound on a
-small machine, so one job at a time is the fastest order, and keeps the API responsive.
+is expected to have recorded a user-facing message on its object).
+
+`slots` jobs run at once (each ingestion parses in its own reader process and embeds in the
+shared model's thread). A workspace may hold all slots but one, so another workspace always
+finds one free however long the first one's files take. A job whose row disappears while it
+runs, or whose object its kind's `wanted` check says is gone (a bot deleted with its documents
+by cascade), is cancelled: its task stops at once and, in ingestion, the reader process parsing
+its file is killed.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ POLL_SECONDS = 2.0
 
 Handler = Callable[[Database, dict], Awaitable[None]]
 FailureHook = Callable[[Database, dict, str], Awaitable[None]]
+WantedCheck = Callable[[Database, dict], Awaitable[bool]]
 
 
 class RetryableError(Exception):
@@ -35,22 +42,38 @@ class RetryableError(Exception):
 
 
 class JobWorker:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, slots: int = 2) -> None:
         self._db = db
+        self.slots = max(1, slots)
         self._handlers: dict[str, Handler] = {}
         self._on_give_up: dict[str, FailureHook] = {}
+        self._wanted: dict[str, WantedCheck] = {}
+        self._jobs: dict[str, dict] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
-        self.current_job_id: str | None = None
+        self._running: dict[str, asyncio.Task] = {}
+        self._finishing: set[str] = set()  # handler done: the worker itself ends the job row
         self.backoff: tuple[float, ...] = BACKOFF_SECONDS  # tests shorten it
 
-    def register(self, kind: str, handler: Handler, on_give_up: FailureHook | None = None) -> None:
+    @property
+    def per_workspace(self) -> int:
+        return max(1, self.slots - 1)
+
+    @property
+    def running_job_ids(self) -> list[str]:
+        return list(self._running)
+
+    def register(self, kind: str, handler: Handler, on_give_up: FailureHook | None = None,
+                 wanted: WantedCheck | None = None) -> None:
+        """wanted(db, job): False once the job's object is gone, so a running job can be cancelled."""
         self._handlers[kind] = handler
         if on_give_up:
             self._on_give_up[kind] = on_give_up
+        if wanted:
+            self._wanted[kind] = wanted
 
     def wake(self) -> None:
-        """Call after queueing a job so it starts at once instead of at the next poll."""
+        """Call after queueing or deleting a job so the worker acts at once, not at the next poll."""
         self._wake.set()
 
     async def start(self) -> None:
@@ -61,54 +84,82 @@ class JobWorker:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="job-worker")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        """Stop claiming and cancel running jobs: they stay 'processing' and resume at the next start."""
+        tasks = [t for t in (self._task, *self._running.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._task = None
 
     async def _run(self) -> None:
         while True:
+            self._wake.clear()  # before looking, so a wake() during this round is not lost
             try:
-                worked = await self.run_once()
+                await self._cancel_vanished()
+                while len(self._running) < self.slots and await self._start_next():
+                    pass
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("job worker loop error")
-                worked = False
-            if not worked:
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
-                except asyncio.TimeoutError:
-                    pass
+            try:
+                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+            except asyncio.TimeoutError:
+                pass
 
-    async def run_once(self) -> bool:
-        """Run the next due job, if any; True when one ran."""
+    async def _cancel_vanished(self) -> None:
+        watched = [job_id for job_id in self._running if job_id not in self._finishing]
+        if not watched:
+            return
+        async with self._db.read() as conn:
+            present = await jobs.existing(conn, watched)
+        for job_id in watched:
+            job = self._jobs[job_id]
+            check = self._wanted.get(job["kind"])
+            if job_id in present and (check is None or await check(self._db, job)):
+                continue
+            log.info("job %s lost its object while running; cancelling it", job_id)
+            self._running[job_id].cancel()
+            if job_id in present:  # its object went by cascade, the row stayed: nothing is left to do
+                async with self._db.write() as conn:
+                    await jobs.finish(conn, job_id)
+
+    async def _start_next(self) -> bool:
         async with self._db.write() as conn:
-            job = await jobs.claim_next(conn)
+            job = await jobs.claim_next(conn, self.per_workspace)
         if job is None:
             return False
-        self.current_job_id = job["id"]
+        task = asyncio.get_running_loop().create_task(self._timed(job), name=f"job-{job['id']}")
+        self._running[job["id"]], self._jobs[job["id"]] = task, job
+        task.add_done_callback(lambda _: self._done(job["id"]))
+        return True
+
+    def _done(self, job_id: str) -> None:
+        self._running.pop(job_id, None)
+        self._jobs.pop(job_id, None)
+        self._finishing.discard(job_id)
+        self._wake.set()  # a slot is free
+
+    async def _timed(self, job: dict) -> None:
         started = time.monotonic()
         try:
             outcome = await self._handle(job)
-        finally:
-            self.current_job_id = None
+        except asyncio.CancelledError:
+            metrics.record_job(job["kind"], "cancelled", time.monotonic() - started)
+            raise
         metrics.record_job(job["kind"], outcome, time.monotonic() - started)
-        return True
 
     async def _handle(self, job: dict) -> str:
         """Run one job; returns how it ended (ok, retry or failed) for the metrics."""
         handler = self._handlers.get(job["kind"])
         if handler is None:
+            self._finishing.add(job["id"])
             await self._give_up(job, f"no handler for job kind {job['kind']!r}")
             return "failed"
         try:
             await handler(self._db, job)
         except RetryableError as exc:
+            self._finishing.add(job["id"])
             if job["attempts"] >= MAX_ATTEMPTS:
                 await self._give_up(job, str(exc))
                 return "failed"
@@ -118,11 +169,13 @@ class JobWorker:
                 await jobs.retry_later(conn, job["id"], delay, str(exc))
             return "retry"
         except asyncio.CancelledError:
-            raise  # shutting down: the job stays 'processing' and is resumed at the next start
+            raise  # shutting down or deleted: a job still in the table is resumed at the next start
         except Exception as exc:
+            self._finishing.add(job["id"])
             log.exception("job %s (%s) failed", job["id"], job["kind"])
             await self._give_up(job, f"unexpected error: {type(exc).__name__}")
             return "failed"
+        self._finishing.add(job["id"])
         async with self._db.write() as conn:
             await jobs.finish(conn, job["id"])
         return "ok"

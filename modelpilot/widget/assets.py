@@ -16,7 +16,7 @@ from pathlib import Path
 from litestar import Request, Response
 
 from modelpilot.paths import widget_build_dir, widget_source_dir
-from modelpilot.widget.build import CHAT_FILE, LOADER_FILE, build_widget, content_version
+from modelpilot.widget.build import CHAT_FILE, LOADER_FILE, SSE_MODULE_FILE, build_widget, content_version
 
 log = logging.getLogger("modelpilot.widget")
 
@@ -74,6 +74,7 @@ class WidgetAssets:
         with self._lock:
             self._cache[LOADER_FILE] = (-1, _asset(built.loader))
             self._cache[CHAT_FILE] = (-1, _asset(built.chat))
+            self._cache[SSE_MODULE_FILE] = (-1, _asset(built.sse_module))
         return self._cache[filename][1]
 
 

@@ -1,9 +1,11 @@
 """Build the widget the server sends: `python -m modelpilot.widget.build`.
 
-widget/ holds readable source. This joins and minifies it into two files in
+widget/ holds readable source. This joins and minifies it into three files in
 modelpilot/static/widget/ (gitignored, bundled by the binary build):
   widget.min.js       the loader: launcher, options, config fetch (the only code before opening)
   widget-chat.min.js  the chat window, fetched with `?v=<hash>` by the loader on first open
+  sse.module.min.js   the widget's SSE parser as an ES module, which the dashboard imports as
+                      /js/sse.js: one parser, one behaviour on CR line endings, for both
 Runs on every ./scripts/serve, ./scripts/test and binary build; it takes milliseconds and
 rewrites a file only when its content changed.
 """
@@ -13,7 +15,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from modelpilot.paths import widget_build_dir, widget_source_dir
 
 LOADER_FILE = "widget.min.js"
 CHAT_FILE = "widget-chat.min.js"
+SSE_MODULE_FILE = "sse.module.min.js"
 # The chat module is these sources in this order, sharing one module scope.
 CHAT_SOURCES = ("markdown.js", "sse.js", "chat.js")
 
@@ -30,6 +32,7 @@ CHAT_SOURCES = ("markdown.js", "sse.js", "chat.js")
 class BuiltWidget:
     loader: str
     chat: str
+    sse_module: str
 
     @property
     def chat_version(self) -> str:
@@ -41,11 +44,10 @@ def content_version(body: bytes) -> str:
 
 
 def minify_css(css: str) -> str:
-    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
-    css = re.sub(r"\s+", " ", css)
-    # Only around punctuation that never needs a space; `: ` only occurs in declarations.
-    css = re.sub(r"\s*([{};,>])\s*", r"\1", css)
-    return css.replace(": ", ":").replace(";}", "}").strip()
+    import rcssmin  # as rjsmin below: only needed when the build file is missing
+
+    # rcssmin knows CSS's grammar: strings such as content:"a, b" and url(...) keep their spaces.
+    return rcssmin.cssmin(css).strip()
 
 
 def _js_string(value: str) -> str:
@@ -74,7 +76,8 @@ def build_widget(source_dir: Path | None = None) -> BuiltWidget:
     loader_source = (src / "loader.js").read_text(encoding="utf-8")
     loader_source = _fill(loader_source, "__LAUNCHER_CSS__", minify_css((src / "launcher.css").read_text(encoding="utf-8")))
     loader_source = _fill(loader_source, "__CHAT_VERSION__", content_version(chat.encode()))
-    return BuiltWidget(loader=_minify_js(loader_source), chat=chat)
+    sse_module = _minify_js((src / "sse.js").read_text(encoding="utf-8") + "\nexport { createSseParser, readSse };\n")
+    return BuiltWidget(loader=_minify_js(loader_source), chat=chat, sse_module=sse_module)
 
 
 def _write_if_changed(path: Path, text: str) -> bool:
@@ -92,6 +95,7 @@ def write_build(out_dir: Path | None = None, source_dir: Path | None = None) -> 
     built = build_widget(source_dir)
     _write_if_changed(out / CHAT_FILE, built.chat)
     _write_if_changed(out / LOADER_FILE, built.loader)
+    _write_if_changed(out / SSE_MODULE_FILE, built.sse_module)
     return built
 
 

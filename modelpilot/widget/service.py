@@ -66,11 +66,6 @@ async def count_daily_message(db: Database, bot: dict, cap: int) -> None:
                        headers={"Retry-After": str(seconds_until_tomorrow(now))})
 
 
-async def messages_today(db: Database, bot: dict) -> int:
-    async with db.read() as conn:
-        return await repo.messages_on(conn, bot["workspace_id"], bot["id"], _utc_now().strftime("%Y-%m-%d"))
-
-
 def check_message(text: str, settings: Settings) -> str:
     message = text.strip()
     if not message:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from modelpilot.auth.context import WorkspaceAccess
+from modelpilot.core.access import WorkspaceAccess
 from modelpilot.billing import service as billing
 from modelpilot.core import audit
 from modelpilot.core.crypto import CryptoError, KeyRing, load_key_ring

@@ -30,10 +30,6 @@ async def delete_workspace(conn: Connection, workspace_id: str) -> None:
     await execute(conn, "DELETE FROM workspaces WHERE id = ?", (workspace_id,))
 
 
-async def list_workspace_ids(conn: Connection) -> list[str]:
-    return [row["id"] for row in await fetch_all(conn, "SELECT id FROM workspaces")]
-
-
 async def retention_policies(conn: Connection) -> list[tuple[str, int]]:
     """(workspace_id, retention_days) of every workspace that set a retention period."""
     rows = await fetch_all(conn, "SELECT id, json_extract(settings, '$.retention_days') AS days FROM workspaces"

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Response, delete, get, patch, post
+from litestar import delete, get, patch, post
 from litestar.params import Parameter
 
-from modelpilot.auth import service as auth
-from modelpilot.auth.context import Principal, WorkspaceAccess
+from modelpilot.core.access import Principal, WorkspaceAccess
 from modelpilot.core.db import Database
 from modelpilot.core.mail import Mailer
 from modelpilot.settings import Settings
 from modelpilot.workspaces import invitations, service
+from modelpilot.workspaces.service import WorkspaceHooks
 from modelpilot.workspaces.schemas import (
     ApiTokenBody,
     CreateWorkspaceBody,
@@ -32,8 +32,7 @@ async def list_workspaces(db: Database, user: Principal) -> list[dict]:
 @post("/api/v1/workspaces", tags=["workspaces"])
 async def create_workspace(db: Database, settings: Settings, user: Principal, data: CreateWorkspaceBody) -> dict:
     # The instance owner runs the place (an agency makes one workspace per client): no limit.
-    owner = await auth.is_instance_owner(db, user.user_id)
-    limit = 0 if owner else settings.max_workspaces_per_user
+    limit = 0 if user.is_owner else settings.max_workspaces_per_user
     return await service.create_workspace(db, user.user_id, data.name, limit=limit)
 
 
@@ -48,8 +47,8 @@ async def update_workspace(db: Database, access: WorkspaceAccess, data: UpdateWo
 
 
 @delete(WS, tags=["workspaces"], status_code=204)
-async def delete_workspace(db: Database, access: WorkspaceAccess) -> None:
-    await service.delete_workspace(db, access)
+async def delete_workspace(db: Database, access: WorkspaceAccess, workspace_hooks: WorkspaceHooks) -> None:
+    await service.delete_workspace(db, access, workspace_hooks.before_delete)
 
 
 @get(WS + "/members", tags=["workspaces"])

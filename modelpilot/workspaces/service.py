@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 import time
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, Sequence
 
 import msgspec
 
-from modelpilot.auth.context import WorkspaceAccess
+from modelpilot.core.access import WorkspaceAccess, role_rank
 from modelpilot.billing import service as billing
 from modelpilot.core import audit, fulltext
 from modelpilot.core.db import Connection, Database
@@ -18,21 +19,19 @@ from modelpilot.core.tokens import hash_token, new_api_token
 from modelpilot.core.validate import clean_text
 from modelpilot.settings import Settings
 from modelpilot.workspaces import repo
-from modelpilot.workspaces.schemas import UpdateWorkspaceBody, WorkspaceSettings
+from modelpilot.workspaces.schemas import UpdateWorkspaceBody
 
 TOKEN_TOUCH_SECONDS = 60
 
-# Other domains register clean-up that must run before a workspace's rows go (for example
-# vectors in virtual tables, which foreign keys cannot cascade into).
+# Work other domains must do inside the deletion's transaction before a workspace's rows go:
+# a refusal (a live subscription) or clean-up that foreign keys cannot cascade into (vectors in
+# virtual tables). The app passes them in, in order, where it is assembled (app.py).
 WorkspaceHook = Callable[[Connection, str], Awaitable[None]]
-_before_delete: list[WorkspaceHook] = []
 
 
-def on_workspace_delete(hook: WorkspaceHook) -> WorkspaceHook:
-    if hook not in _before_delete:
-        _before_delete.append(hook)
-    return hook
-
+@dataclass(frozen=True)
+class WorkspaceHooks:
+    before_delete: tuple[WorkspaceHook, ...] = ()
 
 
 def public_workspace(row: dict, role: str | None = None) -> dict:
@@ -87,13 +86,6 @@ async def get_workspace(db: Database, access: WorkspaceAccess) -> dict:
     return public_workspace(row, access.role)
 
 
-async def workspace_settings(db: Database, workspace_id: str) -> dict:
-    """The settings object of a workspace, for other domains (retention, plan, ...)."""
-    async with db.read() as conn:
-        row = await repo.get_workspace(conn, workspace_id)
-    return json.loads(row["settings"]) if row else {}
-
-
 async def retention_policies(db: Database) -> list[tuple[str, int]]:
     """(workspace_id, days) for every workspace with settings.retention_days, for the retention job."""
     async with db.read() as conn:
@@ -117,10 +109,10 @@ async def update_workspace(db: Database, access: WorkspaceAccess, body: UpdateWo
         return public_workspace(await repo.get_workspace(conn, access.workspace_id), access.role)
 
 
-async def delete_workspace(db: Database, access: WorkspaceAccess) -> None:
+async def delete_workspace(db: Database, access: WorkspaceAccess, before_delete: Sequence[WorkspaceHook]) -> None:
     access.require("admin")
     async with db.write() as conn:
-        for hook in _before_delete:
+        for hook in before_delete:
             await hook(conn, access.workspace_id)
         await repo.delete_workspace(conn, access.workspace_id)
         await audit.record(conn, None, "workspace.deleted", **access.audit_actor,
@@ -201,15 +193,11 @@ async def join_in(conn: Connection, invitation: dict, user_id: str, ip: str = ""
     await billing.ensure_member_can_join_in(conn, settings, ws, user_id)
     existing = await repo.member_role(conn, ws, user_id)
     # Accepting never lowers a role someone already has.
-    if existing is None or _rank(invitation["role"]) > _rank(existing):
+    if existing is None or role_rank(invitation["role"]) > role_rank(existing):
         await repo.upsert_member(conn, ws, user_id, invitation["role"], utc_now_iso())
     await repo.mark_invitation_accepted(conn, ws, invitation["id"], user_id, utc_now_iso())
     await audit.record(conn, ws, "invitation.accepted", actor_user_id=user_id, target_type="invitation",
                        target_id=invitation["id"], ip=ip)
-
-
-def _rank(role: str) -> int:
-    return {"viewer": 1, "editor": 2, "admin": 3}[role]
 
 
 async def accept_invitation(db: Database, token: str, user_id: str, email: str, ip: str = "", *,

@@ -166,3 +166,34 @@ def never_answers(handler: BaseHTTPRequestHandler) -> None:
     """Holds the connection without a response until the client gives up."""
     time.sleep(5)
     return None
+
+
+def shared_stream_pdf(pages: int = 3000, text_ops: int = 100_000) -> bytes:
+    """~480 KB: every page draws the same compressed 1.5 MB content stream, which pypdf parses
+    again for each page (10-20 s a page, hours in all): the slow upload of the hardening issue."""
+    content = b"BT /F1 12 Tf 72 720 Td " + b"(ab) Tj 1 0 Td " * text_ops + b"ET"
+    data = zlib.compress(content, 9)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{' '.join(f'{5 + i} 0 R' for i in range(pages))}] /Count {pages} >>".encode(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream",
+    ]
+    objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+                b" /Resources << /Font << /F1 3 0 R >> >> >>"] * pages
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += _pdf_object(number, body)
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def deeply_nested_html(depth: int = 100_000) -> bytes:
+    """~1.1 MB of <div>s inside each other: the parser's time grows with the square of the depth."""
+    return (b"<!doctype html><html><head><title>Deep</title></head><body>" + b"<div>" * depth
+            + b"<p>At the bottom of the well.</p>" + b"</div>" * depth + b"</body></html>")

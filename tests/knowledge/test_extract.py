@@ -107,11 +107,11 @@ def test_one_enormous_sentence_is_cut_by_tokens() -> None:
 
 
 def test_what_is_embedded_fits_the_model_even_with_a_huge_title() -> None:
+    from modelpilot.knowledge.chunking import chunk_sections
     from modelpilot.knowledge.ingest import embed_text_of, text_chunks
-    from modelpilot.knowledge.extract import Extracted
 
-    extracted = Extracted("A title that goes on " * 40, "txt", [Section("Some sentence here. " * 200, "Heading " * 30)])
-    chunks = text_chunks(extracted)
+    title = "A title that goes on " * 40
+    chunks = text_chunks(chunk_sections([Section("Some sentence here. " * 200, "Heading " * 30)], title), title)
     assert all(count_tokens([embed_text_of(c)])[0] + 2 <= MAX_TOKENS for c in chunks)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import replace
 
@@ -116,27 +115,6 @@ def test_workspace_delete_leaves_no_vectors(server_factory) -> None:
     assert search(b, bot_b, "who keeps bees")[0]["document_id"] == doc_b["id"]
     a.close()
     b.close()
-
-
-def test_purge_chatbot_inside_a_transaction(owner, make_bot, server) -> None:
-    from modelpilot.knowledge.service import purge_chatbot
-
-    gone, kept = make_bot(owner), make_bot(owner)
-    wait_done(owner, gone, add_text(owner, gone, "Gone", "Purged bots forget their otters.")["id"])
-    keep = wait_done(owner, kept, add_text(owner, kept, "Kept", "Kept bots remember their owls.")["id"])
-    db = server.app.state["db"]
-
-    async def purge() -> None:
-        async with db.write() as conn:
-            await purge_chatbot(conn, owner.ws, gone)
-
-    loop = server.app.state["worker"]._task.get_loop()
-    asyncio.run_coroutine_threadsafe(purge(), loop).result(10)
-    path = server.settings.db_path
-    assert count_rows(path, "SELECT count(*) FROM documents WHERE chatbot_id = ?", (gone,)) == 0
-    assert count_rows(path, "SELECT count(*) FROM chunk_vectors") == keep["chunk_count"]
-    assert search(owner, gone, "otters") == []
-    assert search(owner, kept, "owls")[0]["document_id"] == keep["id"]
 
 
 def test_a_different_embedding_model_reembeds_everything(server_factory) -> None:

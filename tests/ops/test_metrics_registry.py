@@ -1,71 +1,62 @@
-"""The metrics registry renders valid Prometheus text: counters, gauges, cumulative histograms."""
+"""/metrics text as Prometheus reads it: parsed with prometheus_client's own parser."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
-from modelpilot.core.metrics import Registry
-
-SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
+from modelpilot.core import metrics
 
 
 def parse(text: str) -> dict[str, float]:
-    """name{labels} -> value, and a check that every line is a comment or a valid sample."""
-    samples = {}
-    for line in text.splitlines():
-        if line.startswith("#"):
-            assert re.match(r"^# (HELP|TYPE) \w+ ", line), line
-            continue
-        match = SAMPLE.match(line)
-        assert match, f"not a Prometheus sample line: {line!r}"
-        samples[match.group(1) + (match.group(2) or "")] = float(match.group(4))
-    return samples
+    """'name{label="value",...}' -> value (labels in the order rendered), for other tests' lookups."""
+    out = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels = ",".join(f'{k}="{v}"' for k, v in sample.labels.items())
+            out[sample.name + (f"{{{labels}}}" if labels else "")] = sample.value
+    return out
 
 
-def test_counter_counts_per_label_set() -> None:
-    registry = Registry()
-    hits = registry.counter("t_hits_total", "Hits.", ("route", "status"))
-    hits.inc(route="/a", status="200")
-    hits.inc(2, route="/a", status="200")
-    hits.inc(route="/a", status="404")
-    samples = parse(registry.render())
-    assert samples['t_hits_total{route="/a",status="200"}'] == 3
-    assert samples['t_hits_total{route="/a",status="404"}'] == 1
+def samples(text: str) -> dict[tuple[str, tuple], float]:
+    """(sample name, sorted labels) -> value; the parser raises on anything Prometheus would refuse."""
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
 
 
-def test_histogram_buckets_are_cumulative_with_sum_and_count() -> None:
-    registry = Registry()
-    latency = registry.histogram("t_seconds", "Latency.", ("route",), buckets=(0.1, 1.0))
-    for value in (0.05, 0.5, 0.7, 3.0):
-        latency.observe(value, route="/x")
-    samples = parse(registry.render())
-    assert samples['t_seconds_bucket{route="/x",le="0.1"}'] == 1
-    assert samples['t_seconds_bucket{route="/x",le="1"}'] == 3
-    assert samples['t_seconds_bucket{route="/x",le="+Inf"}'] == 4
-    assert samples['t_seconds_count{route="/x"}'] == 4
-    assert samples['t_seconds_sum{route="/x"}'] == pytest.approx(4.25)
+def test_recorded_requests_count_per_label_set_and_histograms_are_cumulative() -> None:
+    before = samples(metrics.render())
+    key = ("modelpilot_http_requests_total", (("method", "GET"), ("route", "/t/registry"), ("status", "200")))
+    for seconds in (0.004, 0.3, 0.7, 40.0):
+        metrics.record_request("GET", "/t/registry", 200, seconds)
+    after = samples(metrics.render())
+    assert after[key] - before.get(key, 0) == 4
+    bucket = lambda le: after[("modelpilot_http_request_duration_seconds_bucket",
+                               (("le", le), ("method", "GET"), ("route", "/t/registry")))]
+    assert (bucket("0.005"), bucket("0.5"), bucket("1.0"), bucket("+Inf")) == (1, 2, 3, 4)
+    total = after[("modelpilot_http_request_duration_seconds_sum", (("method", "GET"), ("route", "/t/registry")))]
+    assert total == pytest.approx(41.004)
 
 
-def test_label_values_are_escaped() -> None:
-    registry = Registry()
-    registry.gauge("t_gauge", "G.", ("name",)).set(1, name='a"b\\c\nd')
-    assert 't_gauge{name="a\\"b\\\\c\\nd"} 1' in registry.render()
+def test_no_created_twins_double_the_output() -> None:
+    metrics.record_backup("ok")
+    assert "_created" not in metrics.render()
 
 
-@pytest.mark.parametrize("labels", [{}, {"route": "/a", "extra": "x"}, {"other": "/a"}])
-def test_wrong_labels_are_refused(labels: dict) -> None:
-    counter = Registry().counter("t_total", "T.", ("route",))
+def test_scrape_time_gauges_render_with_escaped_labels() -> None:
+    gauge = metrics.Gauge("t_gauge", "G.", ("name",))
+    gauge.set(1, name='a"b\\c\nd')
+    text = metrics.render([gauge])
+    assert samples(text)[("t_gauge", (("name", 'a"b\\c\nd'),))] == 1
+    assert "modelpilot_http_requests_total" in text or "modelpilot_http_requests" in text
+
+
+@pytest.mark.parametrize("labels", [{}, {"name": "a", "extra": "x"}, {"other": "a"}])
+def test_a_gauge_refuses_wrong_labels(labels: dict) -> None:
     with pytest.raises(ValueError):
-        counter.inc(**labels)
+        metrics.Gauge("t_gauge", "G.", ("name",)).set(1, **labels)
 
 
-def test_counter_refuses_to_go_down() -> None:
+def test_counters_refuse_to_go_down() -> None:
     with pytest.raises(ValueError):
-        Registry().counter("t_total", "T.").inc(-1)
-
-
-def test_registering_a_name_twice_returns_the_same_metric() -> None:
-    registry = Registry()
-    assert registry.counter("t_total", "T.") is registry.counter("t_total", "T.")
+        metrics.CHAT_COST.inc(-1)

@@ -3,6 +3,8 @@
 // Requests are same-origin with the session cookie; the server's CSRF check relies on the
 // browser's Origin / Sec-Fetch-Site headers, which fetch sends by itself.
 
+import { readSse } from "./sse.js";
+
 const BASE = "/api/v1";
 let unauthorizedHandler = () => {};
 
@@ -110,27 +112,8 @@ export function upload(path, formData, onProgress) {
 }
 
 // POSTs and reads a server-sent event stream, calling onEvent with each parsed `data:` JSON.
-// Events may be split across network reads, so text is buffered until a blank line.
+// The parser is the widget's own (served as /js/sse.js), so both read every stream alike.
 export async function streamEvents(path, body, onEvent, signal) {
   const response = await request("POST", path, { body, signal, headers: { Accept: "text/event-stream" } });
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value, { stream: true }).replace(/\r\n/g, "\n");
-    let boundary;
-    while ((boundary = buffer.indexOf("\n\n")) >= 0) {
-      dispatchEvent(buffer.slice(0, boundary), onEvent);
-      buffer = buffer.slice(boundary + 2);
-    }
-  }
-  if (buffer.trim()) dispatchEvent(buffer, onEvent);
-}
-
-function dispatchEvent(block, onEvent) {
-  const data = block.split("\n").filter((line) => line.startsWith("data:")).map((line) => line.slice(5).trimStart()).join("\n");
-  if (!data) return;
-  try { onEvent(JSON.parse(data)); } catch (error) { if (!(error instanceof SyntaxError)) throw error; }
+  await readSse(response, onEvent);
 }

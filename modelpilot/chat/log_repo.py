@@ -1,0 +1,86 @@
+"""SQL of the conversation log: the filtered, cursor-paginated list and the export's pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from modelpilot.core.db import Connection, fetch_all
+
+_OF_CONVERSATION = "FROM messages m WHERE m.workspace_id = c.workspace_id AND m.conversation_id = c.id"
+# An answer is "unanswered" when no knowledge passed the bot's threshold: it had no sources, so the
+# model guessed or the built-in model said it knows nothing. Failed answers count too.
+_UNANSWERED = "m.role = 'assistant' AND (m.sources = '[]' OR m.status = 'error')"
+LIST_COLUMNS = (
+    "c.id, c.chatbot_id, b.name AS chatbot_name, c.session_id, c.channel, c.started_at, c.last_message_at,"
+    f" c.message_count, (SELECT m.content {_OF_CONVERSATION} AND m.role = 'user'"
+    " ORDER BY m.created_at, m.rowid LIMIT 1) AS preview,"
+    f" (SELECT COUNT(*) {_OF_CONVERSATION} AND m.feedback = 1) AS feedback_up,"
+    f" (SELECT COUNT(*) {_OF_CONVERSATION} AND m.feedback = -1) AS feedback_down,"
+    f" (SELECT COUNT(*) {_OF_CONVERSATION} AND {_UNANSWERED}) AS unanswered_count"
+)
+FEEDBACK_FILTERS = {
+    "up": f"EXISTS (SELECT 1 {_OF_CONVERSATION} AND m.feedback = 1)",
+    "down": f"EXISTS (SELECT 1 {_OF_CONVERSATION} AND m.feedback = -1)",
+    "none": f"NOT EXISTS (SELECT 1 {_OF_CONVERSATION} AND m.feedback IS NOT NULL AND m.feedback != 0)",
+}
+
+
+@dataclass(frozen=True)
+class ConversationFilter:
+    chatbot_id: str | None = None
+    start: str | None = None
+    end: str | None = None
+    query: str | None = None
+    feedback: str | None = None  # "up", "down" or "none"
+    unanswered: bool = False
+
+
+def fts_query(text: str) -> str:
+    """Every word as a quoted term, so user text can never be FTS5 syntax."""
+    return " ".join('"' + word.replace('"', '""') + '"' for word in text.split())
+
+
+def _where(workspace_id: str, flt: ConversationFilter, after: tuple[str, str] | None) -> tuple[str, list]:
+    clauses, params = ["c.workspace_id = ?"], [workspace_id]
+    if flt.chatbot_id:
+        clauses.append("c.chatbot_id = ?")
+        params.append(flt.chatbot_id)
+    if flt.start:
+        clauses.append("c.last_message_at >= ?")
+        params.append(flt.start)
+    if flt.end:
+        clauses.append("c.last_message_at < ?")
+        params.append(flt.end)
+    if flt.query:
+        clauses.append("c.id IN (SELECT m.conversation_id FROM messages_fts f JOIN messages m ON m.rowid = f.rowid"
+                       " WHERE messages_fts MATCH ? AND m.workspace_id = ?)")
+        params += [fts_query(flt.query), workspace_id]
+    if flt.feedback:
+        clauses.append(FEEDBACK_FILTERS[flt.feedback])
+    if flt.unanswered:
+        clauses.append(f"EXISTS (SELECT 1 {_OF_CONVERSATION} AND {_UNANSWERED})")
+    if after:
+        clauses.append("(c.last_message_at, c.id) < (?, ?)")
+        params += list(after)
+    return " AND ".join(clauses), params
+
+
+async def conversation_page(conn: Connection, workspace_id: str, flt: ConversationFilter,
+                            after: tuple[str, str] | None, limit: int) -> list[dict]:
+    where, params = _where(workspace_id, flt, after)
+    return await fetch_all(
+        conn, f"SELECT {LIST_COLUMNS} FROM conversations c LEFT JOIN chatbots b ON b.id = c.chatbot_id"
+              f" AND b.workspace_id = c.workspace_id WHERE {where}"
+              " ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?", [*params, limit])
+
+
+async def export_messages(conn: Connection, workspace_id: str, conversation_ids: list[str]) -> list[dict]:
+    """Every message of these conversations, in the order they were written."""
+    marks = ",".join("?" * len(conversation_ids))
+    return await fetch_all(
+        conn,
+        "SELECT conversation_id, id AS message_id, role, content, status, error, model, tokens_in, tokens_out,"
+        " cost, latency_first_ms, latency_total_ms, feedback, sources, created_at FROM messages"
+        f" WHERE workspace_id = ? AND conversation_id IN ({marks}) ORDER BY created_at, rowid",
+        [workspace_id, *conversation_ids],
+    )
