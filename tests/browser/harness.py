@@ -60,8 +60,10 @@ class Watcher:
 
     def _request_failed(self, request) -> None:
         failure = request.failure or ""
-        # A stream the page deliberately closed (navigation away, aborted fetch) is not a failure.
-        if "ERR_ABORTED" in failure and request.resource_type in {"fetch", "xhr", "eventsource"}:
+        # A stream the page deliberately closed (navigation away, aborted fetch) is not a failure;
+        # nor is the icon the browser fetches by itself and drops when the page navigates on.
+        if "ERR_ABORTED" in failure and (request.resource_type in {"fetch", "xhr", "eventsource"}
+                                         or request.url.endswith(("/favicon.ico", "/img/favicon.svg"))):
             return
         self.problems.append(f"request failed: {request.method} {request.url} {failure}")
 
