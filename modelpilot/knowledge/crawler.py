@@ -14,6 +14,8 @@ from typing import AsyncIterator, Awaitable, Callable
 from urllib.parse import urldefrag, urlsplit
 from urllib.robotparser import RobotFileParser
 
+import anyio
+
 from modelpilot.core.safe_http import FetchError, FetchedPage, SafeFetcher
 from modelpilot.knowledge.extract import ExtractionError, sniff_type
 from modelpilot.knowledge.reader import ReadResult
@@ -86,7 +88,8 @@ async def sitemap_urls(fetcher: SafeFetcher, url: str, limit: int) -> list[str]:
             continue
         seen_maps.add(sitemap)
         page = await fetcher.fetch(sitemap, accept="application/xml,text/xml;q=0.9,*/*;q=0.5")
-        is_index, locations = parse_sitemap(page.content)
+        # A 20k-URL sitemap takes seconds to parse: off the event loop, so chats do not wait on it.
+        is_index, locations = await anyio.to_thread.run_sync(parse_sitemap, page.content)
         if is_index:
             pending.extend(locations)
         else:
