@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import threading
 import time
 import zipfile
@@ -197,3 +198,12 @@ def deeply_nested_html(depth: int = 100_000) -> bytes:
     """~1.1 MB of <div>s inside each other: the parser's time grows with the square of the depth."""
     return (b"<!doctype html><html><head><title>Deep</title></head><body>" + b"<div>" * depth
             + b"<p>At the bottom of the well.</p>" + b"</div>" * depth + b"</body></html>")
+
+
+def gone(pid: int) -> bool:
+    """True once no process has this pid (a killed reader really went away)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False

@@ -7,13 +7,12 @@ end in `error` with their reason, while workspace B's one-line note is indexed w
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
 
 from tests.knowledge.conftest import add_text, count_rows, create_bot, docs_path, search, wait_done
-from tests.knowledge.fixtures import deeply_nested_html, shared_stream_pdf
+from tests.knowledge.fixtures import gone, deeply_nested_html, shared_stream_pdf
 from tests.support import Api
 
 
@@ -68,14 +67,6 @@ def wait_for_reader(live) -> list[int]:
         time.sleep(0.05)
     assert len(pids) == 1
     return pids
-
-
-def gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
 
 
 @pytest.mark.parametrize("deleted", ["document", "chatbot", "workspace"])

@@ -16,15 +16,7 @@ from modelpilot.core.procpool import BudgetExceeded, ChildDied, ProcessPool
 from modelpilot.knowledge.extract import ExtractionError, extract_bytes
 from modelpilot.knowledge.extract_html import MAX_DEPTH, nesting_depth
 from modelpilot.knowledge.reader import ReaderPool
-from tests.knowledge.fixtures import deeply_nested_html, make_pdf
-
-
-def gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
+from tests.knowledge.fixtures import gone, deeply_nested_html, make_pdf
 
 
 def test_a_call_past_its_budget_is_killed_and_the_next_call_gets_a_fresh_process() -> None:
