@@ -16,7 +16,7 @@ import anyio
 
 from _common import summary_ms, write_results
 from modelpilot.billing import service
-from modelpilot.core.db import Database, connect_sync
+from modelpilot.core.db import SqliteDatabase, connect_sync
 from modelpilot.core.ids import iso_from_epoch, new_id, utc_now_iso
 from modelpilot.core.migrate import apply_migrations
 from modelpilot.settings import load_settings
@@ -55,7 +55,7 @@ async def timed(rounds: int, func) -> list[float]:
 
 async def measure(db_path: Path, busy: str) -> dict:
     settings = load_settings(env={}, overrides={"data_dir": str(db_path.parent)})
-    db = Database(db_path, readers=2)
+    db = SqliteDatabase(db_path, readers=2)
     await db.open()
 
     async def baseline() -> None:

@@ -99,10 +99,10 @@ def ingest_corpus(data_dir: Path) -> tuple[dict, float]:
 
 
 async def evaluate(db_path: Path, corpus: dict) -> dict:
-    from modelpilot.core.db import Database
+    from modelpilot.core.db import SqliteDatabase
     from modelpilot.rag.retrieve import search
 
-    db = Database(db_path)
+    db = SqliteDatabase(db_path)
     await db.open()
     bot = {"id": corpus["bot"], "top_k": 5, "score_threshold": 0.0}
     results = {}

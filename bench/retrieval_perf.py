@@ -83,11 +83,11 @@ def add_bot(path: Path, bot_id: str, count: int, seed: int) -> None:
 async def time_searches(path: Path, bot_id: str) -> dict:
     """Search latency, and beside it the query embedding alone timed in the same moments: the
     machine is shared, so the embedding time shows how loaded it was during this phase."""
-    from modelpilot.core.db import Database
+    from modelpilot.core.db import SqliteDatabase
     from modelpilot.rag.embedder import embed_query
     from modelpilot.rag.retrieve import search
 
-    db = Database(path)
+    db = SqliteDatabase(path)
     await db.open()
     r = random.Random(11)
     bot = {"id": bot_id, "top_k": 5, "score_threshold": 0.0}

@@ -29,12 +29,13 @@ from modelpilot.chat import routes as chat_routes
 from modelpilot.chatbots import routes as chatbot_routes
 from modelpilot.core.body_type import json_body_middleware
 from modelpilot.core.csrf import csrf_middleware_factory
+from modelpilot.core.database import open_database
 from modelpilot.core.db import Database
 from modelpilot.core.errors import EXCEPTION_HANDLERS
 from modelpilot.core.hostcheck import host_guard_middleware
 from modelpilot.core.instance import InstanceLock
 from modelpilot.core.mail import MailConfig, Mailer
-from modelpilot.core.migrate import apply_migrations
+from modelpilot.core.migrate import migrate_database
 from modelpilot.core.observe import observe_middleware
 from modelpilot.core.private import secure_data_dir
 from modelpilot.core.secheaders import security_headers_middleware
@@ -65,17 +66,17 @@ CSRF_SESSION_ROUTES = ("/api/v1/auth/", "/api/v1/invitations/")
 
 
 @get("/healthz", tags=["public"])
-async def healthz(db: Database) -> dict:
+async def healthz(db: Database, settings: Settings) -> dict:
     async with db.read() as conn:
         await conn.execute("SELECT 1")
-    return {"status": "ok", "version": __version__, "db": "ok"}
+    return {"status": "ok", "version": __version__, "db": "ok", "backend": db.backend, "node": settings.node_name}
 
 
 def _lifespan(settings: Settings):
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        apply_migrations(settings.db_path)
-        db = Database(settings.db_path, readers=settings.db_readers)
+        migrate_database(settings)
+        db = open_database(settings)
         await db.open()
         app.state["db"] = db
         app.state["auth_limits"] = AuthLimits()

@@ -75,17 +75,17 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 def _setup_waiting(settings: Settings) -> bool:
     from modelpilot.auth.service import instance_has_users_sync
-    from modelpilot.core.migrate import apply_migrations
+    from modelpilot.core.migrate import migrate_database
 
-    apply_migrations(settings.db_path)
-    return not instance_has_users_sync(settings.db_path)
+    migrate_database(settings)
+    return not instance_has_users_sync(settings)
 
 
 @command("migrate", "Apply database migrations and exit.")
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
-    from modelpilot.core.migrate import apply_migrations
+    from modelpilot.core.migrate import migrate_database
 
-    applied = apply_migrations(settings.db_path)
+    applied = migrate_database(settings)
     print("applied: " + ", ".join(applied) if applied else "database is up to date")
     return 0
 
@@ -127,12 +127,12 @@ def _configure_reset_password(parser: argparse.ArgumentParser) -> None:
          "without e-mail; the link expires in an hour).", _configure_reset_password)
 def cmd_reset_password(settings: Settings, args: argparse.Namespace) -> int:
     from modelpilot.auth.reset import issue_link
-    from modelpilot.core.db import Database
-    from modelpilot.core.migrate import apply_migrations
+    from modelpilot.core.database import open_database
+    from modelpilot.core.migrate import migrate_database
 
     async def run() -> dict | None:
-        apply_migrations(settings.db_path)
-        db = Database(settings.db_path, readers=1)
+        migrate_database(settings)
+        db = open_database(settings, readers=1)
         await db.open()
         try:
             return await issue_link(db, settings, args.email)
@@ -208,14 +208,14 @@ def _configure_rotate_key(parser: argparse.ArgumentParser) -> None:
 @command("rotate-key", "Seal every stored provider API key with a new secret key.", _configure_rotate_key)
 def cmd_rotate_key(settings: Settings, args: argparse.Namespace) -> int:
     from modelpilot.core.crypto import CryptoError, decode_key
-    from modelpilot.core.migrate import apply_migrations
+    from modelpilot.core.migrate import migrate_database
     from modelpilot.providers.keys import rotate_keys
 
     new_key = sys.stdin.readline().strip() if args.new_key_stdin else None
     try:
         if new_key:
             decode_key(new_key)
-        apply_migrations(settings.db_path)
+        migrate_database(settings)
         new_key, key_id, count = rotate_keys(settings, new_key)
     except CryptoError as exc:
         print(f"modelpilot: {exc}", file=sys.stderr)
@@ -241,13 +241,13 @@ def _configure_set_plan(parser: argparse.ArgumentParser) -> None:
 def cmd_set_plan(settings: Settings, args: argparse.Namespace) -> int:
     from modelpilot.billing.checkout import set_plan_by_hand
     from modelpilot.billing.plans import PlansError
-    from modelpilot.core.db import Database
+    from modelpilot.core.database import open_database
     from modelpilot.core.errors import ApiError
-    from modelpilot.core.migrate import apply_migrations
+    from modelpilot.core.migrate import migrate_database
 
     async def run() -> dict:
-        apply_migrations(settings.db_path)
-        db = Database(settings.db_path, readers=1)
+        migrate_database(settings)
+        db = open_database(settings, readers=1)
         await db.open()
         try:
             return await set_plan_by_hand(db, settings, args.workspace, None if args.plan == "none" else args.plan)
@@ -289,4 +289,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"modelpilot: {exc}", file=sys.stderr)
         return 2
     name = args.command or "serve"
-    return COMMANDS[name][2](settings, args)
+    from modelpilot.core.pg import PostgresUnavailable
+
+    try:
+        return COMMANDS[name][2](settings, args)
+    except PostgresUnavailable as exc:
+        print(f"modelpilot: database: {exc}", file=sys.stderr)
+        return 1

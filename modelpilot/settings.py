@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
+import socket
 import sys
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -108,6 +109,17 @@ def _price_map(raw: str) -> tuple:
     return tuple(pairs)
 
 
+def _database_url(raw: str) -> str:
+    raw = raw.strip()
+    if not raw:
+        return ""
+    scheme = urlsplit(raw).scheme
+    if scheme not in {"postgresql", "postgres"}:
+        raise ValueError("expected a postgresql://user:password@host:5432/database URL "
+                         "(leave it empty for SQLite in the data directory)")
+    return raw
+
+
 def setting(default: Any, help: str, parse: Callable[[str], Any] = str, flag: bool = True) -> Any:
     return field(default=default, metadata={"help": help, "parse": parse, "flag": flag})
 
@@ -139,6 +151,10 @@ class Settings:
                                           "(longer: 408, connection closed).", _positive_float)
     session_idle_hours: int = setting(168, "A session ends after this many hours without use.", _positive_int)
     session_max_hours: int = setting(720, "A session ends this many hours after login, used or not.", _positive_int)
+    database_url: str = setting("", "Postgres (with pgvector) shared by any number of nodes, e.g. "
+                                "postgresql://user:pass@db:5432/modelpilot; empty: SQLite in DATA_DIR.",
+                                _database_url)
+    node_id: str = setting("", "Name of this node in /healthz and logs (default: host name and process id).")
     db_readers: int = setting(4, "Read connections in the database pool.", _positive_int)
     metrics_token: str = setting("", "Bearer token that /metrics requires; empty leaves /metrics open "
                                  "(set it whenever the port is reachable by others).", flag=False)
@@ -215,6 +231,14 @@ class Settings:
     @property
     def db_path(self) -> Path:
         return self.data_dir / "modelpilot.db"
+
+    @property
+    def backend(self) -> str:
+        return "postgres" if self.database_url else "sqlite"
+
+    @property
+    def node_name(self) -> str:
+        return self.node_id or f"{socket.gethostname()}-{os.getpid()}"
 
     @property
     def backups_path(self) -> Path:

@@ -16,6 +16,7 @@ import uvicorn
 from modelpilot.app import create_app
 from modelpilot.core.http_server import uvicorn_config
 from modelpilot.settings import Settings, load_settings
+from tests.pg_support import BACKEND, fresh_database
 
 PASSWORD = "a long enough passphrase"
 
@@ -27,7 +28,11 @@ def free_port() -> int:
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    """Settings for a test instance in data_dir; under MP_TEST_BACKEND=postgres each call also
+    gets a fresh Postgres database (pass database_url="" for SQLite anyway)."""
     base = load_settings(env={}, overrides={"data_dir": str(data_dir)})
+    if BACKEND == "postgres" and "database_url" not in overrides:
+        overrides["database_url"] = fresh_database()
     return replace(base, **{"host": "127.0.0.1", "port": 0, **overrides})
 
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from modelpilot.core.db import connect_sync
+from modelpilot.core.database import connect_sync_for
 from tests.mail_support import link_in, smtp_inbox  # noqa: F401 (fixture)
 from tests.support import PASSWORD, Api
 
@@ -99,7 +99,7 @@ def test_sign_out_other_sessions(server, owner: Api) -> None:
 def test_cli_link_resets_once_ends_every_session_and_logs_in(server, owner: Api, client_factory) -> None:
     token = cli_reset_token(server)
     assert len(token) >= 43, "at least 256 bits"
-    conn = connect_sync(server.settings.db_path)
+    conn = connect_sync_for(server.settings)
     stored = conn.execute("SELECT token_hash FROM password_resets").fetchall()
     conn.close()
     assert len(stored) == 1 and token not in stored[0][0], "only a hash is stored"
@@ -124,7 +124,7 @@ def test_unknown_email_on_the_cli_says_so(server, owner: Api) -> None:
 
 def test_expired_link_is_refused(server, owner: Api, client_factory) -> None:
     token = cli_reset_token(server)
-    conn = connect_sync(server.settings.db_path)
+    conn = connect_sync_for(server.settings)
     conn.execute("UPDATE password_resets SET expires_at = '2000-01-01T00:00:00.000Z'")
     conn.close()
     expired = client_factory().post(f"{RESET}/{token}", json={"password": NEW_PASSWORD})
@@ -164,7 +164,7 @@ def test_reset_requests_are_throttled(server_factory, smtp_inbox) -> None:
         for _ in range(4):
             assert owner.post(RESET, json={"email": "owner@example.com"}).status_code == 202
         smtp_inbox.wait_for(3)
-        conn = connect_sync(live.settings.db_path)
+        conn = connect_sync_for(live.settings)
         assert conn.execute("SELECT COUNT(*) FROM password_resets").fetchone()[0] == 3, "3 mails an hour per address"
         conn.close()
         for _ in range(6):
@@ -175,7 +175,7 @@ def test_reset_requests_are_throttled(server_factory, smtp_inbox) -> None:
 
 def test_without_smtp_the_form_sends_nothing(owner: Api, server) -> None:
     assert owner.post(RESET, json={"email": "owner@example.com"}).status_code == 202
-    conn = connect_sync(server.settings.db_path)
+    conn = connect_sync_for(server.settings)
     assert conn.execute("SELECT COUNT(*) FROM password_resets").fetchone()[0] == 0
     conn.close()
     assert owner.ok("GET", "/api/v1/instance")["email_enabled"] is False

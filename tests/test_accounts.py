@@ -159,10 +159,10 @@ def test_bearer_requests_are_exempt_from_csrf(owner: Api, client_factory) -> Non
 def test_rehash_on_login_when_parameters_change(server, owner: Api, client_factory) -> None:
     from argon2 import PasswordHasher
 
-    from modelpilot.core.db import connect_sync
+    from modelpilot.core.database import connect_sync_for
 
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
-    conn = connect_sync(server.settings.db_path)
+    conn = connect_sync_for(server.settings)
     try:
         conn.execute("UPDATE users SET password_hash = ?", (weak,))
         client_factory().login("owner@example.com")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from modelpilot.core.db import connect_sync
+from modelpilot.core.database import connect_sync_for
 
 
 @pytest.fixture
@@ -16,7 +16,7 @@ def usage_log(owner, fake_llm, server) -> list[dict]:
     owner.chat(owner.ws, paid["id"], "second", session_id="a")
     owner.chat(owner.ws, paid["id"], "[[fail500]] third", session_id="b")
     owner.chat(owner.ws, free["id"], "fourth", session_id="c")
-    conn = connect_sync(server.settings.db_path)
+    conn = connect_sync_for(server.settings)
     try:
         conn.execute("UPDATE messages SET feedback = 1 WHERE role = 'assistant' AND model = 'builtin/extractive'")
         rows = [dict(r) for r in conn.execute(

@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from modelpilot.core.db import connect_sync
+from modelpilot.core.database import connect_sync_for
 from modelpilot.providers.llm import litellm_module
 from tests.fakes.llm import ANSWER
 from tests.support import Api, parse_sse
@@ -43,11 +43,11 @@ def conversation(api: Api, conversation_id: str) -> dict:
     return api.ok("GET", f"/api/v1/workspaces/{api.ws}/conversations/{conversation_id}")
 
 
-def wait_for_messages(db_path, count: int, deadline_s: float = 10.0) -> list[dict]:
+def wait_for_messages(settings, count: int, deadline_s: float = 10.0) -> list[dict]:
     """Rows appear once the server finishes the turn in the background (e.g. after a disconnect)."""
     deadline = time.monotonic() + deadline_s
     while True:
-        conn = connect_sync(db_path, readonly=True)
+        conn = connect_sync_for(settings, readonly=True)
         try:
             rows = [dict(r) for r in conn.execute("SELECT * FROM messages ORDER BY created_at, rowid")]
         finally:
@@ -149,7 +149,7 @@ def test_a_stalled_model_times_out_with_an_error_event(server_factory, fake_llm,
     assert events[-1]["error"]["code"] == "provider_timeout"
     streamed = "".join(e.get("text", "") for e in events)
     assert bool(streamed) is partial
-    rows = wait_for_messages(live.settings.db_path, 2)
+    rows = wait_for_messages(live.settings, 2)
     assert rows[1]["status"] == "error" and rows[1]["content"] == streamed
     api.close()
 
@@ -163,12 +163,12 @@ def test_client_disconnect_saves_the_partial_answer_and_a_usage_event(owner, bot
                     received.append(json.loads(line[6:])["text"])
                 if len(received) == 3:
                     break
-    rows = wait_for_messages(server.settings.db_path, 2)
+    rows = wait_for_messages(server.settings, 2)
     answer = rows[1]
     assert answer["status"] == "partial"
     assert answer["content"].startswith("".join(received)) and len(answer["content"]) < len(ANSWER)
     assert answer["tokens_out"] > 0 and answer["latency_first_ms"] is not None
-    conn = connect_sync(server.settings.db_path, readonly=True)
+    conn = connect_sync_for(server.settings, readonly=True)
     try:
         usage = [tuple(r) for r in conn.execute("SELECT message_id, tokens_out FROM usage_events")]
     finally:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from modelpilot.cli import main
-from modelpilot.core.db import connect_sync
+from modelpilot.core.database import connect_sync_for
 from modelpilot.core.ids import iso_from_epoch, new_id
 from tests.support import Api, LiveServer, parse_sse
 from tests.widget_support import HOST_PAGE_ORIGIN, SESSION, from_page, make_bot, sse_events, widget_chat
@@ -37,7 +37,7 @@ def billing(client: Api) -> dict:
 
 
 def db_rows(live: LiveServer, sql: str, params: tuple = ()) -> list[tuple]:
-    conn = connect_sync(live.settings.db_path)
+    conn = connect_sync_for(live.settings)
     try:
         return [tuple(row) for row in conn.execute(sql, params)]
     finally:
@@ -62,7 +62,7 @@ def hundred_owner(hundred_server: LiveServer):
 
 
 def seed_answered(live: LiveServer, ws: str, count: int) -> None:
-    conn = connect_sync(live.settings.db_path)
+    conn = connect_sync_for(live.settings)
     try:
         conn.executemany("INSERT INTO usage_events (id, workspace_id, channel, created_at) VALUES (?, ?, 'api', ?)",
                          [(new_id(), ws, iso_from_epoch(time.time())) for _ in range(count)])

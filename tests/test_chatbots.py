@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from modelpilot.core.db import connect_sync
+from modelpilot.core.database import connect_sync_for
 from tests.support import Api
 
 
@@ -87,7 +87,7 @@ def test_deleting_a_bot_removes_its_conversations_but_keeps_usage(owner, server)
     assert owner.get(bots_path(owner, bot["id"])).status_code == 404
     assert owner.delete(bots_path(owner, bot["id"])).status_code == 404
     assert owner.get(f"/api/v1/workspaces/{owner.ws}/conversations/{done['conversation_id']}").status_code == 404
-    conn = connect_sync(server.settings.db_path, readonly=True)
+    conn = connect_sync_for(server.settings, readonly=True)
     try:
         counts = [conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
                   for t in ("conversations", "messages", "usage_events")]

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from modelpilot.core.db import connect_sync
+from tests.pg_support import BACKEND
 from modelpilot.settings import SettingsError, load_settings
 from tests.support import PASSWORD
 
@@ -80,7 +81,9 @@ def test_create_admin_headless_then_refuses_duplicates(tmp_path) -> None:
 
 
 def test_healthz_and_openapi(api) -> None:
-    assert api.ok("GET", "/healthz") == {"status": "ok", "version": "0.1.0", "db": "ok"}
+    health = api.ok("GET", "/healthz")
+    assert health == {"status": "ok", "version": "0.1.0", "db": "ok", "backend": BACKEND, "node": health["node"]}
+    assert health["node"]
     schema = api.ok("GET", "/schema/openapi.json")
     assert "/api/v1/auth/login" in schema["paths"]
     assert api.get("/schema").status_code == 200

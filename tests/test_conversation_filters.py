@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from modelpilot.core.db import connect_sync
+from modelpilot.core.database import connect_sync_for
 from modelpilot.rag import retrieve as rag
 
 
@@ -26,7 +26,7 @@ def conversations(api, **params) -> list[dict]:
 
 
 def rate(server, conversation_id: str, rating: int) -> None:
-    conn = connect_sync(server.settings.db_path)
+    conn = connect_sync_for(server.settings)
     try:
         conn.execute("UPDATE messages SET feedback = ? WHERE conversation_id = ? AND role = 'assistant'",
                      (rating, conversation_id))

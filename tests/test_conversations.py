@@ -10,7 +10,7 @@ import json
 import pytest
 
 from modelpilot.chat import service as chat_service
-from modelpilot.core.db import Database
+from modelpilot.core.database import open_database
 from modelpilot.core.errors import ApiError
 from tests.support import Api
 
@@ -105,7 +105,7 @@ def test_session_history_and_feedback_for_the_widget(owner, server):
     done = owner.chat(owner.ws, bot["id"], "hello", session_id="visitor-1")[-1]
 
     async def scenario() -> tuple[list, list]:
-        db = Database(server.settings.db_path, readers=1)
+        db = open_database(server.settings, readers=1)
         await db.open()
         try:
             # The chat above came from the dashboard: its session lives in the preview channel.
@@ -131,9 +131,9 @@ def test_session_history_and_feedback_for_the_widget(owner, server):
 
 
 def test_csv_export_says_its_charset_once_and_prints_costs_as_fixed_decimals(owner, logs, server):
-    from modelpilot.core.db import connect_sync
+    from modelpilot.core.database import connect_sync_for
 
-    conn = connect_sync(server.settings.db_path)
+    conn = connect_sync_for(server.settings)
     try:  # a real price per message is a tiny float, which repr() prints in exponent form
         conn.execute("UPDATE messages SET cost = 6.0899999999999996e-05 WHERE role = 'assistant'")
         conn.commit()

@@ -9,7 +9,7 @@ import pytest
 
 from modelpilot.cli import main
 from modelpilot.core.crypto import CryptoError, load_key_ring, new_key_text, parse_ring
-from modelpilot.core.db import connect_sync
+from modelpilot.core.database import connect_sync_for
 from tests.support import Api, make_settings, start_server
 
 
@@ -36,8 +36,8 @@ def test_key_file_is_generated_once_with_mode_0600(tmp_path):
     assert load_key_ring(explicit, tmp_path).current_id == parse_ring(explicit).current_id
 
 
-def _sealed_keys(db_path) -> list[str]:
-    conn = connect_sync(db_path, readonly=True)
+def _sealed_keys(settings) -> list[str]:
+    conn = connect_sync_for(settings, readonly=True)
     try:
         return [row[0] for row in conn.execute("SELECT sealed_key FROM providers ORDER BY provider")]
     finally:
@@ -51,12 +51,12 @@ def test_rotate_key_reseals_every_key_and_chat_still_works(tmp_path, fake_llm, c
     api.setup_owner()
     api.add_provider(api.ws, "openai", "sk-rotate-0123456789abcdef", fake_llm.url)
     api.add_provider(api.ws, "groq", "gsk-rotate-0123456789abcdef")
-    before = _sealed_keys(live.settings.db_path)
+    before = _sealed_keys(live.settings)
     old_id = load_key_ring("", data_dir).current_id
     assert main(["rotate-key", "--data-dir", str(data_dir)]) == 0
     assert "re-sealed 2 provider key(s)" in capsys.readouterr().out
     new_id = load_key_ring("", data_dir).current_id
-    after = _sealed_keys(live.settings.db_path)
+    after = _sealed_keys(live.settings)
     assert new_id != old_id and all(s.startswith(f"v1.{new_id}.") for s in after) and after != before
     assert len((data_dir / "secret.key").read_text().split()) == 1  # the old key is gone
     bot = api.create_bot(api.ws, model="gpt-4o-mini")
@@ -78,7 +78,7 @@ def test_rotate_key_with_an_environment_secret(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", __import__("io").StringIO(new + "\n"))
     assert main(["rotate-key", "--data-dir", str(tmp_path), "--new-key-stdin"]) == 0
     assert "MODELPILOT_SECRET_KEY" in capsys.readouterr().out
-    [sealed] = _sealed_keys(settings.db_path)
+    [sealed] = _sealed_keys(settings)
     assert parse_ring(new).open(sealed, aad=f"{api.ws}/anthropic") == "sk-ant-0123456789abcdef"
     monkeypatch.setattr("sys.stdin", __import__("io").StringIO("not-a-key\n"))
     assert main(["rotate-key", "--data-dir", str(tmp_path), "--new-key-stdin"]) == 1

@@ -7,15 +7,15 @@ import asyncio
 import aiosqlite
 import pytest
 
-from modelpilot.core.db import Database
+from modelpilot.core.db import SqliteDatabase
 
 
 def run(coro):
     return asyncio.run(coro)
 
 
-async def _opened(tmp_path) -> Database:
-    db = Database(tmp_path / "t.db", readers=1)
+async def _opened(tmp_path) -> SqliteDatabase:
+    db = SqliteDatabase(tmp_path / "t.db", readers=1)
     await db.open()
     await db._writer.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
     return db

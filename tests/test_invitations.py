@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from modelpilot.core.db import connect_sync
+from modelpilot.core.database import connect_sync_for
 from tests.mail_support import body_of, link_in, smtp_inbox  # noqa: F401 (fixture)
 from tests.support import PASSWORD, Api, free_port
 
@@ -46,7 +46,7 @@ def test_after_revoking_or_expiry_the_address_can_be_invited_again(server, owner
     dead = client_factory().get(f"/api/v1/invitations/{token_of(first['accept_url'])}")
     assert dead.status_code == 404, "a revoked link stops working"
     second = owner.ok("POST", invitations(owner), json={"email": "new@example.com", "role": "editor"})
-    conn = connect_sync(server.settings.db_path)
+    conn = connect_sync_for(server.settings)
     conn.execute("UPDATE invitations SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ?", (second["id"],))
     conn.close()
     listed = {i["id"]: i for i in owner.ok("GET", invitations(owner))}
@@ -60,7 +60,7 @@ def test_pending_links_can_be_copied_again_and_work(server, owner: Api, client_f
     assert created["emailed"] is False and created["status"] == "pending"
     listed = owner.ok("GET", invitations(owner))
     assert listed[0]["accept_url"] == created["accept_url"]
-    conn = connect_sync(server.settings.db_path)
+    conn = connect_sync_for(server.settings)
     sealed = conn.execute("SELECT token_sealed FROM invitations").fetchone()[0]
     conn.close()
     assert token_of(created["accept_url"]) not in sealed, "the token is stored sealed, not as it is"
@@ -75,7 +75,7 @@ def test_pending_links_can_be_copied_again_and_work(server, owner: Api, client_f
 def test_a_sealed_link_does_not_open_for_another_invitation(server, owner: Api) -> None:
     first = owner.ok("POST", invitations(owner), json={"email": "one@example.com"})
     second = owner.ok("POST", invitations(owner), json={"email": "two@example.com"})
-    conn = connect_sync(server.settings.db_path)
+    conn = connect_sync_for(server.settings)
     conn.execute("UPDATE invitations SET token_sealed = (SELECT token_sealed FROM invitations WHERE id = ?)"
                  " WHERE id = ?", (first["id"], second["id"]))
     conn.close()

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from modelpilot.core.db import connect_sync
+from modelpilot.core.database import connect_sync_for
 from tests.support import Api
 
 KEY = "sk-live-SECRETSECRET-9876abcd"
@@ -28,7 +28,7 @@ def test_saved_key_is_sealed_at_rest_and_only_a_mask_comes_back(owner, server, f
     audit = owner.get(f"/api/v1/workspaces/{owner.ws}/audit-log").text
     for text in (str(saved), str(listed), audit, caplog.text):
         assert "SECRETSECRET" not in text
-    conn = connect_sync(server.settings.db_path, readonly=True)
+    conn = connect_sync_for(server.settings, readonly=True)
     try:
         sealed = conn.execute("SELECT sealed_key FROM providers").fetchone()[0]
     finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from modelpilot.core.db import connect_sync
+from modelpilot.core.database import connect_sync_for
 from tests.support import Api
 from tests.widget_support import HOST_PAGE_ORIGIN, SESSION, from_page, make_bot, sse_events, widget_chat
 
@@ -23,7 +23,7 @@ def history(client: Api, bot_id: str, session_id: str = SESSION) -> list[dict]:
 
 
 def db_rows(live, sql: str) -> list[tuple]:
-    conn = connect_sync(live.settings.db_path)
+    conn = connect_sync_for(live.settings)
     try:
         return [tuple(row) for row in conn.execute(sql).fetchall()]
     finally:

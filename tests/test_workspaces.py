@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from modelpilot.core.db import connect_sync
+from modelpilot.core.database import connect_sync_for
 from modelpilot.core.tokens import hash_token
 from tests.support import PASSWORD, Api
 
@@ -117,7 +117,7 @@ def test_invitation_single_use_and_expiry(server, owner: Api, client_factory) ->
                                   json={"email": "new@example.com", "password": PASSWORD, "name": "New"})
     assert again.status_code == 410
     late = owner.ok("POST", ws_path(owner, "/invitations"), json={"email": "late@example.com", "role": "viewer"})
-    conn = connect_sync(server.settings.db_path)
+    conn = connect_sync_for(server.settings)
     conn.execute("UPDATE invitations SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ?", (late["id"],))
     conn.close()
     late_token = late["accept_url"].rsplit("/", 1)[1]
@@ -133,7 +133,7 @@ def test_logged_in_user_accepts_and_keeps_higher_role(server, owner: Api) -> Non
                          json={"email": "owner@example.com", "role": "viewer"})
     assert refused.status_code == 409 and refused.json()["error"]["details"][0]["field"] == "email"
     # An invitation made before members could no longer be invited still never lowers a role.
-    conn = connect_sync(server.settings.db_path)
+    conn = connect_sync_for(server.settings)
     conn.execute("INSERT INTO invitations (id, workspace_id, email, role, token_hash, created_at, expires_at)"
                  " VALUES ('old', ?, 'owner@example.com', 'viewer', ?, '2026-01-01T00:00:00.000Z',"
                  " '2999-01-01T00:00:00.000Z')", (second["id"], hash_token("old-token")))
@@ -178,7 +178,7 @@ def test_audit_log_records_security_actions(owner: Api, client_factory) -> None:
 
 
 def test_session_idle_and_absolute_expiry(server, owner: Api) -> None:
-    conn = connect_sync(server.settings.db_path)
+    conn = connect_sync_for(server.settings)
     try:
         conn.execute("UPDATE sessions SET last_seen_at = '2000-01-01T00:00:00.000Z'")
         assert owner.get("/api/v1/auth/me").status_code == 401, "idle session must end"

@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 from modelpilot.auth import repo
 from modelpilot.core.access import Principal
 from modelpilot.core import audit
-from modelpilot.core.db import Database, IntegrityError, connect_sync
+from modelpilot.core.database import connect_sync_for, open_database
+from modelpilot.core.db import Database, IntegrityError
 from modelpilot.core.errors import ApiError
 from modelpilot.core.ids import iso_from_epoch, new_id, utc_now_iso
 from modelpilot.core.passwords import check_password_policy, hash_password, needs_rehash, verify_password
@@ -85,10 +86,10 @@ async def create_account(db: Database, account: NewAccount, *, first_run: bool, 
 
 async def create_owner_headless(settings: Settings, email: str, name: str, password: str, workspace_name: str) -> dict:
     """`modelpilot create-admin`: the owner account on a server that is not running yet."""
-    from modelpilot.core.migrate import apply_migrations
+    from modelpilot.core.migrate import migrate_database
 
-    apply_migrations(settings.db_path)
-    db = Database(settings.db_path, readers=1)
+    migrate_database(settings)
+    db = open_database(settings, readers=1)
     await db.open()
     try:
         account = NewAccount(email, password, name, workspace_name)
@@ -211,9 +212,9 @@ def session_seconds(settings: Settings) -> int:
     return settings.session_max_hours * 3600
 
 
-def instance_has_users_sync(db_path) -> bool:
+def instance_has_users_sync(settings: Settings) -> bool:
     """For the CLI, before any server runs: has anyone set the instance up yet?"""
-    conn = connect_sync(db_path)
+    conn = connect_sync_for(settings)
     try:
         return repo.count_users_sync(conn) > 0
     finally:

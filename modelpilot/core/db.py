@@ -55,11 +55,19 @@ def connect_sync(path: Path | str, *, readonly: bool = False) -> sqlean.Connecti
     return conn
 
 
+def dialect(conn: Any) -> str:
+    """"sqlite" or "postgres": which SQL the connection takes, for the few statements that differ."""
+    return getattr(conn, "dialect", "sqlite")
+
+
 @contextmanager
-def transaction_sync(conn: sqlean.Connection) -> Iterator[sqlean.Connection]:
-    """A write transaction on a blocking connection (CLI jobs): BEGIN IMMEDIATE, then COMMIT, or
-    ROLLBACK on any error, interrupts included."""
-    conn.execute("BEGIN IMMEDIATE")
+def transaction_sync(conn: Any) -> Iterator[Any]:
+    """A write transaction on a blocking connection (CLI jobs): BEGIN IMMEDIATE (on Postgres:
+    BEGIN and the fleet's write lock), then COMMIT, or ROLLBACK on any error, interrupts included."""
+    if dialect(conn) == "postgres":
+        conn.begin_write()
+    else:
+        conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
     except BaseException:
@@ -75,7 +83,35 @@ async def open_connection(path: Path | str, *, readonly: bool = False) -> Connec
 
 
 class Database:
+    """What every domain is given: `read()` a connection, `write()` a transaction, or
+    `run_write(fn)` / `run_read(fn)` a whole function on a connection's thread. Two kinds:
+    SqliteDatabase below and core/pg.py's PostgresDatabase."""
+
+    backend = ""
+
+    async def open(self) -> None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    def read(self):
+        raise NotImplementedError
+
+    def write(self):
+        raise NotImplementedError
+
+    async def run_write(self, fn):
+        raise NotImplementedError
+
+    async def run_read(self, fn):
+        raise NotImplementedError
+
+
+class SqliteDatabase(Database):
     """One writer connection (serialised by an asyncio lock) and a pool of reader connections."""
+
+    backend = "sqlite"
 
     def __init__(self, path: Path | str, readers: int = 4) -> None:
         self.path = Path(path)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from modelpilot.core.db import connect_sync
+from modelpilot.core.ids import utc_now_iso
 from modelpilot.paths import package_resource
 
 log = logging.getLogger("modelpilot.migrate")
@@ -62,6 +63,59 @@ def apply_migrations(db_path: Path, directory: Path | None = None) -> list[str]:
     finally:
         conn.close()
     return applied
+
+
+# pg_advisory_lock key for migrations ("MPMIGR"): nodes starting together take turns.
+_PG_MIGRATE_LOCK = 0x4D504D494752
+
+
+def migrate_database(settings) -> list[str]:
+    """Bring the configured database (SQLite file or Postgres) up to date."""
+    if settings.database_url:
+        return apply_postgres_migrations(settings.database_url)
+    return apply_migrations(settings.db_path)
+
+
+def apply_postgres_migrations(url: str, directory: Path | None = None) -> list[str]:
+    """The Postgres migrations (migrations/postgres/NNNN_name.sql), each file and its
+    schema_version row in one transaction; two nodes starting at once apply them once."""
+    from modelpilot.core.pg import PostgresUnavailable, connect_sync as connect_postgres
+
+    conn = connect_postgres(url)
+    applied: list[str] = []
+    try:
+        conn.execute("SELECT pg_advisory_lock(?)", (_PG_MIGRATE_LOCK,))
+        _require_pgvector(conn, url, PostgresUnavailable)
+        version = current_version(conn)
+        for migration in available_migrations(directory or package_resource("migrations") / "postgres"):
+            if migration.version <= version:
+                continue
+            conn.execute("BEGIN")
+            try:
+                conn.executescript(migration.sql)
+                conn.execute("INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
+                             (migration.version, migration.name, utc_now_iso()))
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            applied.append(f"{migration.version:04d}_{migration.name}")
+            log.info("applied migration %04d_%s (postgres)", migration.version, migration.name)
+    finally:
+        conn.close()  # ends the session, and with it the advisory lock
+    return applied
+
+
+def _require_pgvector(conn, url: str, error: type[Exception]) -> None:
+    installed = conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'vector'").fetchone()
+    if installed:
+        return
+    available = conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'").fetchone()
+    if not available:
+        from modelpilot.core.pg import describe_url
+
+        raise error(f"the Postgres server at {describe_url(url)} has no pgvector extension "
+                    "(install pgvector 0.8 or newer, or use a managed Postgres that offers it)")
 
 
 def _apply_one(conn, migration: Migration) -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 from modelpilot.core.crypto import (
     KEY_FILE_NAME, CryptoError, KeyRing, load_key_ring, new_key_text, parse_ring, write_key_file,
 )
-from modelpilot.core.db import connect_sync, transaction_sync
+from modelpilot.core.database import connect_sync_for
+from modelpilot.core.db import transaction_sync
 from modelpilot.providers import repo
 from modelpilot.settings import Settings
 
@@ -49,15 +50,15 @@ def rotate_keys(settings: Settings, new_key: str | None = None) -> tuple[str, st
     if uses_file:
         old_lines = [line.strip() for line in key_file.read_text().splitlines() if line.strip()]
         write_key_file(key_file, [new_text, *old_lines])
-    count = _reseal_all(settings.db_path, new_ring)
+    count = _reseal_all(settings, new_ring)
     if uses_file:
         write_key_file(key_file, [new_text])
     _rings.clear()
     return new_text, new_ring.current_id, count
 
 
-def _reseal_all(db_path: Path, ring: KeyRing) -> int:
-    conn = connect_sync(db_path)
+def _reseal_all(settings: Settings, ring: KeyRing) -> int:
+    conn = connect_sync_for(settings)
     try:
         with transaction_sync(conn):
             rows = repo.all_sealed_keys_sync(conn)

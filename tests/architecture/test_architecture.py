@@ -30,6 +30,7 @@ CYCLE_ALLOWLIST = {
 # Modules outside repos that hold SQL, and why.
 SQL_ALLOWLIST = {
     "modelpilot.core.db": "the database kernel: connection pragmas and the writer's transactions",
+    "modelpilot.core.pg": "the Postgres kernel: the writer's transaction and its fleet-wide lock",
     "modelpilot.core.migrate": "applies the plain-SQL migrations and keeps schema_version",
     "modelpilot.core.audit": "the audit log is a kernel table every domain writes through this one function",
     "modelpilot.core.fulltext": "FTS5 segment merges after bulk deletes, for every FTS table",

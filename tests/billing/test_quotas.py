@@ -10,7 +10,7 @@ import pytest
 
 from modelpilot.billing import service
 from modelpilot.cli import main
-from modelpilot.core.db import Database, connect_sync
+from modelpilot.core.database import connect_sync_for, open_database
 from modelpilot.core.errors import ApiError
 from modelpilot.core.ids import iso_from_epoch, new_id
 from tests.billing.stripe_events import event, post_event, subscription
@@ -20,7 +20,7 @@ from tests.support import PASSWORD, Api, LiveServer
 def add_usage(live: LiveServer, ws: str, count: int, at: float | None = None) -> None:
     """Answered messages as the chat domain records them: one usage event each."""
     created = iso_from_epoch(time.time() if at is None else at)
-    conn = connect_sync(live.settings.db_path)
+    conn = connect_sync_for(live.settings)
     try:
         conn.executemany("INSERT INTO usage_events (id, workspace_id, channel, created_at) VALUES (?, ?, 'widget', ?)",
                          [(new_id(), ws, created) for _ in range(count)])
@@ -31,7 +31,7 @@ def add_usage(live: LiveServer, ws: str, count: int, at: float | None = None) ->
 def call(live: LiveServer, check, *args):
     """Run a billing service function as another domain would, on the server's database."""
     async def run():
-        db = Database(live.settings.db_path, readers=1)
+        db = open_database(live.settings, readers=1)
         await db.open()
         try:
             return await check(db, live.settings, *args)

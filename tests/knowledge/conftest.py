@@ -50,10 +50,10 @@ def add_text(api: Api, bot_id: str, title: str, text: str) -> dict:
     return api.ok("POST", docs_path(api, bot_id) + "/text", 202, json={"title": title, "text": text})
 
 
-def count_rows(db_path, sql: str, params: tuple = ()) -> int:
-    from modelpilot.core.db import connect_sync
+def count_rows(settings, sql: str, params: tuple = ()) -> int:
+    from modelpilot.core.database import connect_sync_for
 
-    conn = connect_sync(db_path)
+    conn = connect_sync_for(settings)
     try:
         return conn.execute(sql, params).fetchone()[0]
     finally:

@@ -116,7 +116,7 @@ def test_redirect_loop_and_silent_server_fail_cleanly(intranet, site: Site) -> N
     assert "did not answer" in done["error"]
     assert site.hits["/silent"] == MAX_ATTEMPTS  # retried with backoff, then given up
     assert_keeper_intact(api, bot, keeper_doc)
-    assert count_rows(live.settings.db_path, "SELECT count(*) FROM jobs WHERE status = 'processing'") == 0
+    assert count_rows(live.settings, "SELECT count(*) FROM jobs WHERE status = 'processing'") == 0
 
 
 def test_transient_errors_are_retried_until_they_pass(intranet, site: Site) -> None:

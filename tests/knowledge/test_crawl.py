@@ -62,7 +62,7 @@ def test_site_crawl_stays_on_host_respects_robots_and_max_pages(intranet, site: 
     assert "/private/notes" not in site.hits
     assert "Mozilla" not in str(site.hits)
     small = wait_done(api, bot, add_url(api, bot, f"{site.base}/", "site", max_pages=2)["id"])
-    assert count_rows(live.settings.db_path, "SELECT count(*) FROM document_pages WHERE document_id = ?",
+    assert count_rows(live.settings, "SELECT count(*) FROM document_pages WHERE document_id = ?",
                       (small["id"],)) == 2
 
 
@@ -80,7 +80,7 @@ def test_sitemap_index_is_followed(intranet, site: Site) -> None:
     doc = wait_done(api, bot, add_url(api, bot, f"{site.base}/sitemap.xml", "sitemap", max_pages=10)["id"])
     assert doc["status"] == "indexed", doc
     assert search(api, bot, "how often to oil the chain")[0]["url"] == f"{site.base}/chains"
-    assert count_rows(live.settings.db_path, "SELECT count(*) FROM document_pages") == 2
+    assert count_rows(live.settings, "SELECT count(*) FROM document_pages") == 2
 
 
 def test_refresh_reembeds_only_changed_pages_and_drops_vanished_ones(intranet, site: Site) -> None:
@@ -88,7 +88,7 @@ def test_refresh_reembeds_only_changed_pages_and_drops_vanished_ones(intranet, s
     build_site(site)
     doc = wait_done(api, bot, add_url(api, bot, f"{site.base}/", "site", max_pages=10, refresh_hours=24)["id"])
     assert doc["next_refresh_at"]
-    db = live.settings.db_path
+    db = live.settings
     before = {row: count_rows(db, "SELECT min(rowid) FROM chunks WHERE url = ?", (f"{site.base}{row}",))
               for row in ("/", "/tyres", "/brakes")}
     site.html("/tyres", page("Tyres", "Tubeless tyres seal small punctures with liquid sealant.", ("/",)))
@@ -117,9 +117,9 @@ def _wait_refreshed(api, bot, doc: dict) -> dict:
 
 
 def _force_refresh_due(live) -> None:
-    from modelpilot.core.db import connect_sync
+    from modelpilot.core.database import connect_sync_for
 
-    conn = connect_sync(live.settings.db_path)
+    conn = connect_sync_for(live.settings)
     conn.execute("UPDATE documents SET next_refresh_at = '2000-01-01T00:00:00.000Z'")
     conn.close()
     kb = live.app.state["knowledge"]

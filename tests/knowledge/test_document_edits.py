@@ -71,7 +71,7 @@ def test_faq_sets_are_named_and_their_pairs_edited_and_reindexed(owner, bot, ser
     assert owner.ok("GET", doc_url(owner, bot, doc["id"]))["items"] == edited
     top = search(owner, bot, "shipping to norway")[0]
     assert top["answer"] == "Yes, in 2 to 3 days since March." and top["title"] == "Shipping questions"
-    assert count_rows(server.settings.db_path, "SELECT count(*) FROM chunks WHERE document_id = ?", (doc["id"],)) == 2
+    assert count_rows(server.settings, "SELECT count(*) FROM chunks WHERE document_id = ?", (doc["id"],)) == 2
 
 
 def test_text_documents_are_edited_and_reindexed(owner, bot) -> None:
@@ -141,4 +141,4 @@ def test_addresses_that_cannot_work_fail_at_once_with_the_reason(intranet, site:
         done = wait_done(api, bot, docs[url]["id"], timeout=20, statuses=("error",))
         assert reason in done["error"], done
     assert site.hits["/missing"] == 1
-    assert count_rows(live.settings.db_path, "SELECT count(*) FROM jobs WHERE status = 'queued'") == 0  # no retry due
+    assert count_rows(live.settings, "SELECT count(*) FROM jobs WHERE status = 'queued'") == 0  # no retry due

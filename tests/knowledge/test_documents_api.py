@@ -72,7 +72,7 @@ def test_delete_removes_chunks_vectors_and_fulltext(owner, bot, server) -> None:
         wait_done(owner, bot, doc["id"])
     kept = owner.ok("GET", f"{docs_path(owner, bot)}/{keep['id']}")["chunk_count"]
     owner.ok("DELETE", f"{docs_path(owner, bot)}/{drop['id']}", 204)
-    db = server.settings.db_path
+    db = server.settings
     assert count_rows(db, "SELECT count(*) FROM chunks WHERE document_id = ?", (drop["id"],)) == 0
     assert count_rows(db, "SELECT count(*) FROM chunk_vectors") == kept
     assert count_rows(db, "SELECT count(*) FROM chunk_fts") == kept
@@ -87,7 +87,7 @@ def test_reindex_replaces_rather_than_duplicates(owner, bot, server) -> None:
     assert again["status"] == "queued"
     second = wait_done(owner, bot, doc["id"])
     assert second["status"] == "indexed" and second["chunk_count"] == first["chunk_count"]
-    assert count_rows(server.settings.db_path, "SELECT count(*) FROM chunk_vectors") == first["chunk_count"]
+    assert count_rows(server.settings, "SELECT count(*) FROM chunk_vectors") == first["chunk_count"]
 
 
 def test_search_validates_its_query(owner, bot) -> None:
@@ -145,7 +145,7 @@ def test_deleting_a_bot_removes_its_knowledge(owner, make_bot, server) -> None:
     wait_done(owner, gone, add_text(owner, gone, "Gone", BILLING)["id"])
     keep = wait_done(owner, kept, add_text(owner, kept, "Kept", "Owls hunt at night over the meadow.")["id"])
     owner.ok("DELETE", f"/api/v1/workspaces/{owner.ws}/chatbots/{gone}", 204)
-    db = server.settings.db_path
+    db = server.settings
     for table in ("chunks", "chunk_vectors", "chunk_fts"):
         assert count_rows(db, f"SELECT count(*) FROM {table}") == keep["chunk_count"], table
     assert count_rows(db, "SELECT count(*) FROM documents WHERE chatbot_id = ?", (gone,)) == 0

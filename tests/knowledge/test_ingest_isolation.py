@@ -54,7 +54,7 @@ def test_a_workspaces_pathological_uploads_do_not_hold_back_another(server_facto
     deep = wait_done(a, bot_a, html["id"], timeout=30)
     assert deep["status"] == "error"
     assert "nested deeper than 1,000 levels" in deep["error"], deep
-    assert count_rows(live.settings.db_path, "SELECT count(*) FROM jobs WHERE status != 'error'") == 0
+    assert count_rows(live.settings, "SELECT count(*) FROM jobs WHERE status != 'error'") == 0
     a.close()
     b.close()
 
@@ -87,7 +87,7 @@ def test_deleting_stops_the_running_job_and_kills_its_reader(server_factory, del
     note = add_text(b, bot_b, "Ferry", "The ferry to the island leaves at seven.")
     assert wait_done(b, bot_b, note["id"], timeout=30)["status"] == "indexed"
     assert gone(readers[0]), "the reader process still parses a deleted document"
-    db = live.settings.db_path
+    db = live.settings
     assert count_rows(db, "SELECT count(*) FROM documents WHERE id = ?", (doc["id"],)) == 0
     assert count_rows(db, "SELECT count(*) FROM chunks WHERE document_id = ?", (doc["id"],)) == 0
     assert count_rows(db, "SELECT count(*) FROM jobs") == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from modelpilot.core.db import connect_sync
+from modelpilot.core.database import connect_sync_for
 from tests.knowledge.conftest import add_text, count_rows, docs_path, create_bot, search, wait_done
 from tests.support import Api, start_server
 
@@ -30,7 +30,7 @@ def test_progress_is_visible_and_delete_mid_job_leaves_nothing(owner, bot, serve
     owner.ok("DELETE", f"{docs_path(owner, bot)}/{doc['id']}", 204)
     after = wait_done(owner, bot, add_text(owner, bot, "Next", "The canteen serves soup on Fridays.")["id"])
     assert after["status"] == "indexed"  # the worker moved on
-    db = server.settings.db_path
+    db = server.settings
     assert count_rows(db, "SELECT count(*) FROM chunks WHERE document_id = ?", (doc["id"],)) == 0
     assert count_rows(db, "SELECT count(*) FROM chunk_vectors") == after["chunk_count"]
     assert count_rows(db, "SELECT count(*) FROM jobs") == 0
@@ -42,7 +42,7 @@ def test_reindex_mid_job_gives_one_clean_index(owner, bot, server) -> None:
     owner.ok("POST", f"{docs_path(owner, bot)}/{doc['id']}/reindex", 202)
     done = wait_done(owner, bot, doc["id"])
     assert done["status"] == "indexed"
-    db = server.settings.db_path
+    db = server.settings
     assert count_rows(db, "SELECT count(*) FROM chunks") == done["chunk_count"]
     assert count_rows(db, "SELECT count(*) FROM chunk_vectors") == done["chunk_count"]
     assert count_rows(db, "SELECT count(DISTINCT ordinal) FROM chunks") == done["chunk_count"]
@@ -57,7 +57,7 @@ def test_unfinished_jobs_resume_after_a_crash(server_factory) -> None:
     orphan = wait_done(api, bot, add_text(api, bot, "Bus", "The night bus stops at the harbour gate.")["id"])
     live.stop()
     # As if the process died mid-way: document and job left 'processing', half-written.
-    conn = connect_sync(live.settings.db_path)
+    conn = connect_sync_for(live.settings)
     conn.execute("UPDATE documents SET status = 'processing', progress = 0.4 WHERE id = ?", (doc["id"],))
     conn.execute("INSERT INTO jobs (id, workspace_id, kind, ref_id, payload, status, attempts, run_after, created_at,"
                  " updated_at) VALUES ('job1', ?, 'knowledge.ingest', ?, '{\"generation\": 1, \"force\": true}',"
@@ -74,7 +74,7 @@ def test_unfinished_jobs_resume_after_a_crash(server_factory) -> None:
         assert search(api2, bot, "when does the ferry leave")[0]["document_id"] == doc["id"]
         assert wait_done(api2, bot, orphan["id"])["status"] == "indexed"
         total = doc["chunk_count"] + orphan["chunk_count"]
-        assert count_rows(again.settings.db_path, "SELECT count(*) FROM chunk_vectors") == total
+        assert count_rows(again.settings, "SELECT count(*) FROM chunk_vectors") == total
         api2.close()
     finally:
         again.stop()
@@ -107,7 +107,7 @@ def test_workspace_delete_leaves_no_vectors(server_factory) -> None:
     doc_b = wait_done(b, bot_b, add_text(b, bot_b, "B", "Workspace B keeps bees in the orchard.")["id"])
     ws_a = a.ws
     a.ok("DELETE", f"/api/v1/workspaces/{a.ws}", 204)
-    db = live.settings.db_path
+    db = live.settings
     assert count_rows(db, "SELECT count(*) FROM chunk_vectors") == doc_b["chunk_count"]
     assert count_rows(db, "SELECT count(*) FROM chunks WHERE document_id = ?", (doc_a["id"],)) == 0
     assert count_rows(db, "SELECT count(*) FROM documents WHERE workspace_id = ?", (ws_a,)) == 0
@@ -124,7 +124,7 @@ def test_a_different_embedding_model_reembeds_everything(server_factory) -> None
     bot = create_bot(api)
     doc = wait_done(api, bot, add_text(api, bot, "Tides", "High tide comes twice a day at the old pier.")["id"])
     live.stop()
-    conn = connect_sync(live.settings.db_path)
+    conn = connect_sync_for(live.settings)
     conn.execute("UPDATE embedding_index SET model = 'someone/else-model'")
     conn.execute("UPDATE documents SET embed_model = 'someone/else-model'")
     conn.close()
@@ -138,8 +138,8 @@ def test_a_different_embedding_model_reembeds_everything(server_factory) -> None
             time.sleep(0.1)
         done = wait_done(api2, bot, doc["id"])
         assert done["status"] == "indexed" and done["embed_model"] != "someone/else-model"
-        assert count_rows(again.settings.db_path, "SELECT model FROM embedding_index") != "someone/else-model"
-        assert count_rows(again.settings.db_path, "SELECT count(*) FROM chunk_vectors") == done["chunk_count"]
+        assert count_rows(again.settings, "SELECT model FROM embedding_index") != "someone/else-model"
+        assert count_rows(again.settings, "SELECT count(*) FROM chunk_vectors") == done["chunk_count"]
         api2.close()
     finally:
         again.stop()

@@ -14,6 +14,7 @@ import pytest
 
 from modelpilot import cli
 from modelpilot.core.db import connect_sync
+from modelpilot.core.database import connect_sync_for
 from modelpilot.ops.backup import create_backup, integrity_check, list_backups, rotate_backups
 from modelpilot.ops.service import backup_due, scheduled_backup
 from tests.support import Api, make_settings, start_server
@@ -127,7 +128,7 @@ def test_a_damaged_backup_is_refused_and_nothing_changes(tmp_path, capsys, damag
 def test_backup_refuses_to_overwrite_a_file(tmp_path, capsys) -> None:
     settings = make_settings(tmp_path / "data")
     settings.data_dir.mkdir()
-    connect_sync(settings.db_path).close()
+    connect_sync_for(settings).close()
     (tmp_path / "taken.db").write_text("precious")
     assert run_cli("backup", str(tmp_path / "taken.db"), "--data-dir", str(settings.data_dir)) == 1
     assert "already exists" in capsys.readouterr().err
@@ -149,7 +150,7 @@ def test_rotation_keeps_the_newest(tmp_path) -> None:
 def test_a_backup_is_due_by_the_age_of_the_newest(tmp_path) -> None:
     settings = make_settings(tmp_path / "data", backup_interval_hours=24)
     settings.data_dir.mkdir()
-    connect_sync(settings.db_path).close()
+    connect_sync_for(settings).close()
     assert backup_due(settings)
     newest = create_backup(settings.db_path, settings.data_dir, settings.backups_path).db_file
     assert not backup_due(settings)
@@ -170,7 +171,7 @@ def test_a_second_server_on_the_same_data_dir_does_not_start(server, capsys) -> 
 def test_the_scheduled_backup_runs_when_due_and_keeps_the_newest(tmp_path) -> None:
     settings = make_settings(tmp_path / "data", backup_interval_hours=24, backup_keep=2)
     settings.data_dir.mkdir()
-    connect_sync(settings.db_path).close()
+    connect_sync_for(settings).close()
     old = [create_backup(settings.db_path, settings.data_dir, settings.backups_path, now=1_700_000_000 + d * 86400)
            .db_file for d in range(2)]
     for path in old:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import time
 
-from modelpilot.core.db import Database, connect_sync
+from modelpilot.core.database import connect_sync_for, open_database
 from modelpilot.ops.jobs import apply_retention
 from tests.support import Api
 
 
-def message_rows(db_path, conversation_id: str) -> tuple[int, int]:
+def message_rows(settings, conversation_id: str) -> tuple[int, int]:
     """(messages, full-text rows) of a conversation."""
-    conn = connect_sync(db_path, readonly=True)
+    conn = connect_sync_for(settings, readonly=True)
     try:
         messages = conn.execute("SELECT rowid FROM messages WHERE conversation_id = ?", (conversation_id,)).fetchall()
         rowids = [r[0] for r in messages]
@@ -34,7 +34,7 @@ def test_an_admin_deletes_a_visitors_conversation(server, owner, client_factory)
     doomed = start_conversation(owner, bot["id"], "visitor-forget-me")
     kept = start_conversation(owner, bot["id"], "visitor-keep-me")
     path = f"/api/v1/workspaces/{owner.ws}/conversations"
-    assert message_rows(server.settings.db_path, doomed)[0] == 2
+    assert message_rows(server.settings, doomed)[0] == 2
 
     editor = client_factory()
     owner.invite_and_join(editor, "editor@example.com", "editor")
@@ -42,7 +42,7 @@ def test_an_admin_deletes_a_visitors_conversation(server, owner, client_factory)
 
     owner.ok("DELETE", f"{path}/{doomed}", status=204)
     assert owner.get(f"{path}/{doomed}").status_code == 404
-    assert message_rows(server.settings.db_path, doomed) == (0, 0)
+    assert message_rows(server.settings, doomed) == (0, 0)
     assert owner.get(f"{path}/{kept}").status_code == 200
     assert owner.delete(f"{path}/{doomed}").status_code == 404
     assert owner.delete(f"{path}/no-such-conversation").status_code == 404
@@ -51,9 +51,9 @@ def test_an_admin_deletes_a_visitors_conversation(server, owner, client_factory)
     assert entry["target_id"] == doomed and entry["actor_user_id"] == owner.user["id"]
 
 
-def run_retention(db_path, now: float) -> dict:
+def run_retention(settings, now: float) -> dict:
     async def run() -> dict:
-        db = Database(db_path, readers=1)
+        db = open_database(settings, readers=1)
         await db.open()
         try:
             return await apply_retention(db, now=now)
@@ -74,16 +74,16 @@ def test_retention_deletes_only_old_conversations_of_workspaces_that_ask(server,
     lenient_conversation = done["conversation_id"]
 
     # 31 days later: the strict workspace's conversation is past its 30 days.
-    deleted = run_retention(server.settings.db_path, now=time.time() + 31 * 86400)
+    deleted = run_retention(server.settings, now=time.time() + 31 * 86400)
     assert deleted == {strict: 1}
     assert owner.get(f"/api/v1/workspaces/{strict}/conversations/{old}").status_code == 404
-    assert message_rows(server.settings.db_path, old) == (0, 0)
+    assert message_rows(server.settings, old) == (0, 0)
     assert owner.get(f"/api/v1/workspaces/{lenient}/conversations/{lenient_conversation}").status_code == 200
     entries = owner.ok("GET", f"/api/v1/workspaces/{strict}/audit-log")
     assert any(e["action"] == "conversations.expired" and e["details"]["deleted"] == 1 for e in entries)
 
     recent = start_conversation(owner, strict_bot["id"], "new-visitor")
-    assert run_retention(server.settings.db_path, now=time.time() + 29 * 86400) == {}
+    assert run_retention(server.settings, now=time.time() + 29 * 86400) == {}
     assert owner.get(f"/api/v1/workspaces/{strict}/conversations/{recent}").status_code == 200
 
 
