@@ -25,8 +25,10 @@ from modelpilot.core.access import WorkspaceAccess
 from modelpilot.core.clientip import client_ip_of_scope
 from modelpilot.billing import routes as billing_routes
 from modelpilot.billing.plans import load_catalog
+from modelpilot.billing.service import TenantLookups
 from modelpilot.chat import routes as chat_routes
 from modelpilot.chatbots import routes as chatbot_routes
+from modelpilot.chatbots.service import count_bots_in
 from modelpilot.core.body_type import json_body_middleware
 from modelpilot.core.csrf import csrf_middleware_factory
 from modelpilot.core.database import open_database
@@ -44,7 +46,7 @@ from modelpilot.ops import routes as ops_routes
 from modelpilot.ops.jobs import register_ops_jobs
 from modelpilot.knowledge import routes as knowledge_routes
 from modelpilot.knowledge.lifecycle import start_knowledge, stop_knowledge
-from modelpilot.knowledge.service import purge_workspace
+from modelpilot.knowledge.service import count_documents_in, purge_workspace
 from modelpilot.providers import routes as provider_routes
 from modelpilot.providers.direct import close_shared_client
 from modelpilot.providers.llm import preload_litellm
@@ -121,6 +123,12 @@ def _instance_lock(settings: Settings):
 # In this order, in the deletion's transaction: a live subscription refuses before anything is
 # purged; then the tenant's vectors go, which no foreign key can cascade into.
 WORKSPACE_HOOKS = WorkspaceHooks(before_delete=(refuse_delete_while_subscribed, purge_workspace))
+# Billing's questions to the domains that own the counted rows (billing imports none of them).
+TENANT_LOOKUPS = TenantLookups(
+    counters={"chatbots": count_bots_in, "documents": count_documents_in,
+              "members": workspace_service.count_members_in},
+    workspace_exists=workspace_service.workspace_exists_in,
+)
 
 
 async def provide_workspace(db: Database, access: WorkspaceAccess) -> dict:
@@ -166,6 +174,7 @@ def create_app(settings: Settings) -> Litestar:
             "access": Provide(provide_access),
             "workspace": Provide(provide_workspace),
             "workspace_hooks": Provide(lambda: WORKSPACE_HOOKS, sync_to_thread=False),
+            "tenant_lookups": Provide(lambda: TENANT_LOOKUPS, sync_to_thread=False),
         },
         middleware=[
             csrf_middleware_factory(SESSION_COOKIE, settings.public_url, CSRF_EXEMPT,

@@ -239,7 +239,8 @@ def _configure_set_plan(parser: argparse.ArgumentParser) -> None:
 
 @command("set-plan", "Put a workspace on a plan by hand (limits apply even without Stripe).", _configure_set_plan)
 def cmd_set_plan(settings: Settings, args: argparse.Namespace) -> int:
-    from modelpilot.billing.checkout import set_plan_by_hand
+    from modelpilot.billing.checkout import check_plan_id, set_plan_by_hand
+    from modelpilot.workspaces.service import find_workspace
     from modelpilot.billing.plans import PlansError
     from modelpilot.core.database import open_database
     from modelpilot.core.errors import ApiError
@@ -250,7 +251,10 @@ def cmd_set_plan(settings: Settings, args: argparse.Namespace) -> int:
         db = open_database(settings, readers=1)
         await db.open()
         try:
-            return await set_plan_by_hand(db, settings, args.workspace, None if args.plan == "none" else args.plan)
+            plan = None if args.plan == "none" else args.plan
+            check_plan_id(settings, plan)
+            workspace = await find_workspace(db, args.workspace)
+            return await set_plan_by_hand(db, settings, workspace, plan)
         finally:
             await db.close()
 

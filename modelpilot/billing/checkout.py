@@ -87,19 +87,16 @@ async def open_portal(db: Database, settings: Settings, access: WorkspaceAccess)
     return {"url": url}
 
 
-async def set_plan_by_hand(db: Database, settings: Settings, workspace_ref: str, plan_id: str | None) -> dict:
-    """The instance owner's override (CLI): a plan for a workspace, or None to clear it."""
+def check_plan_id(settings: Settings, plan_id: str | None) -> None:
     catalog = load_catalog(settings)
     if plan_id is not None and catalog.get(plan_id) is None:
         raise invalid("plan", f"unknown plan {plan_id!r}; choose one of {', '.join(catalog.plans)} or none")
+
+
+async def set_plan_by_hand(db: Database, settings: Settings, workspace: dict, plan_id: str | None) -> dict:
+    """The instance owner's override (CLI): a plan for a workspace, or None to clear it."""
+    check_plan_id(settings, plan_id)
     async with db.write() as conn:
-        matches = await repo.find_workspaces(conn, workspace_ref)
-        if not matches:
-            raise ApiError(404, "not_found", f"No workspace with id or name {workspace_ref!r}.")
-        if len(matches) > 1:
-            ids = ", ".join(m["id"] for m in matches)
-            raise ApiError(409, "ambiguous", f"Several workspaces are named {workspace_ref!r}; use an id: {ids}")
-        workspace = matches[0]
         await repo.set_manual_plan(conn, workspace["id"], plan_id)
         await audit.record(conn, workspace["id"], "billing.plan_set_by_hand", target_type="workspace",
                            target_id=workspace["id"], details={"plan": plan_id})

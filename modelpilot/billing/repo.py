@@ -7,7 +7,7 @@ is filtered by workspace like any other repo query.
 
 from __future__ import annotations
 
-from modelpilot.core.db import Connection, execute, fetch_all, fetch_one, fetch_value
+from modelpilot.core.db import Connection, execute, fetch_one, fetch_value
 from modelpilot.core.ids import utc_now_iso
 
 ACCOUNT_COLUMNS = (
@@ -21,13 +21,6 @@ SUBSCRIPTION_FIELDS = (
 )
 
 # Resource name -> table holding one row per counted thing (see the module doc).
-RESOURCE_TABLES = {
-    "chatbots": "chatbots",
-    "documents": "documents",
-    "members": "memberships",
-}
-
-
 async def get_account(conn: Connection, workspace_id: str) -> dict | None:
     return await fetch_one(conn, f"SELECT {ACCOUNT_COLUMNS} FROM billing_accounts WHERE workspace_id = ?",
                            (workspace_id,))
@@ -72,9 +65,6 @@ async def workspace_of_customer(conn: Connection, customer_id: str) -> str | Non
                              (customer_id,))
 
 
-async def workspace_exists(conn: Connection, workspace_id: str) -> bool:
-    return await fetch_value(conn, "SELECT 1 FROM workspaces WHERE id = ?", (workspace_id,)) is not None
-
 
 async def count_answered_messages(conn: Connection, workspace_id: str, start: str, end: str) -> int:
     """Answered messages (billable usage events) with start <= created_at < end, ISO text bounds."""
@@ -102,19 +92,7 @@ async def drop_stale_reservations(conn: Connection, workspace_id: str, before: s
                   (workspace_id, before))
 
 
-async def count_resource(conn: Connection, workspace_id: str, resource: str) -> int:
-    table = RESOURCE_TABLES[resource]  # all three are created by the migrations: no probe per check
-    return await fetch_value(conn, f"SELECT COUNT(*) FROM {table} WHERE workspace_id = ?", (workspace_id,))
 
-
-async def is_member(conn: Connection, workspace_id: str, user_id: str) -> bool:
-    return await fetch_value(conn, "SELECT 1 FROM memberships WHERE workspace_id = ? AND user_id = ?",
-                             (workspace_id, user_id)) is not None
-
-
-async def count_pending_invitations(conn: Connection, workspace_id: str, now: str) -> int:
-    return await fetch_value(conn, "SELECT COUNT(*) FROM invitations WHERE workspace_id = ?"
-                                   " AND accepted_at IS NULL AND expires_at > ?", (workspace_id, now))
 
 
 async def record_event(conn: Connection, event_id: str, event_type: str, created: int) -> bool:
@@ -128,9 +106,3 @@ async def record_event(conn: Connection, event_id: str, event_type: str, created
 async def finish_event(conn: Connection, event_id: str, workspace_id: str | None, outcome: str) -> None:
     await execute(conn, "UPDATE stripe_events SET workspace_id = ?, outcome = ? WHERE id = ?",
                   (workspace_id, outcome, event_id))
-
-
-async def find_workspaces(conn: Connection, ref: str) -> list[dict]:
-    """Instance-owner lookup for the CLI: a workspace by id, else by exact name."""
-    by_id = await fetch_all(conn, "SELECT id, name FROM workspaces WHERE id = ?", (ref,))
-    return by_id or await fetch_all(conn, "SELECT id, name FROM workspaces WHERE name = ? ORDER BY id", (ref,))

@@ -7,6 +7,7 @@ from litestar import Request, get, post
 from modelpilot.core.access import WorkspaceAccess
 from modelpilot.billing import checkout, service, webhooks
 from modelpilot.billing.schemas import CheckoutBody
+from modelpilot.billing.service import TenantLookups
 from modelpilot.core.db import Database
 from modelpilot.settings import Settings
 
@@ -14,8 +15,9 @@ WS = "/api/v1/workspaces/{ws:str}/billing"
 
 
 @get(WS, tags=["billing"])
-async def billing_status(db: Database, settings: Settings, access: WorkspaceAccess) -> dict:
-    return await service.billing_status(db, settings, access.workspace_id)
+async def billing_status(db: Database, settings: Settings, access: WorkspaceAccess,
+                         tenant_lookups: TenantLookups) -> dict:
+    return await service.billing_status(db, settings, access.workspace_id, tenant_lookups.counters)
 
 
 @post(WS + "/checkout", tags=["billing"], status_code=200)
@@ -30,10 +32,12 @@ async def open_portal(db: Database, settings: Settings, access: WorkspaceAccess)
 
 
 @post("/api/v1/billing/stripe/webhook", tags=["billing"], status_code=200)
-async def stripe_webhook(request: Request, db: Database, settings: Settings) -> dict:
+async def stripe_webhook(request: Request, db: Database, settings: Settings,
+                         tenant_lookups: TenantLookups) -> dict:
     # The signature covers the exact bytes Stripe sent: read them before anything parses the body.
     raw = await request.body()
-    return await webhooks.handle_webhook(db, settings, raw, request.headers.get("stripe-signature"))
+    return await webhooks.handle_webhook(db, settings, raw, request.headers.get("stripe-signature"),
+                                         tenant_lookups.workspace_exists)
 
 
 ROUTES = [billing_status, start_checkout, open_portal, stripe_webhook]

@@ -5,10 +5,10 @@ Interfaces for other domains (all raise ApiError 402 when the plan says no):
       then settle_message_sync(conn, workspace_id, hold) in the transaction that records the usage
       event, or release_message(db, workspace_id, hold) when the turn never got that far
   await ensure_message_allowed(db, settings, workspace_id)          a read-only check (no hold)
-  await ensure_under_limit(db, settings, workspace_id, "chatbots")  before creating a bot
-  await ensure_under_limit(db, settings, workspace_id, "documents") before creating a document
-  await ensure_under_limit(db, settings, workspace_id, "members")   before inviting someone
-  await billing_status(db, settings, workspace_id)                  what /billing shows
+  await ensure_under_limit_in(conn, settings, workspace_id, "chatbots", count)
+      in the transaction that creates a bot (documents, members likewise); `count(conn)` is the
+      owning domain's count: billing reads no other domain's tables
+  await billing_status(db, settings, workspace_id, counters)        what /billing shows
 
 Without a Stripe secret key billing is off: only a plan set by hand (`modelpilot set-plan`)
 limits a workspace. With it, a workspace without an active subscription is on the default plan.
@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Awaitable, Callable, Mapping
 
 from modelpilot.billing import repo
 from modelpilot.billing.plans import RESOURCES, Plan, load_catalog
 from modelpilot.core.db import Connection, Database
 from modelpilot.core.errors import ApiError
-from modelpilot.core.ids import iso_from_epoch, new_id, utc_now_iso
+from modelpilot.core.ids import iso_from_epoch, new_id
 from modelpilot.settings import Settings
 
 # Subscriptions in these states keep their plan; past_due is Stripe's retry window after a
@@ -159,36 +160,32 @@ def limit_reached(plan: Plan, resource: str, limit: int) -> ApiError:
     )
 
 
-async def ensure_under_limit_in(conn: Connection, settings: Settings, workspace_id: str, resource: str) -> None:
-    """As ensure_under_limit, on a connection the caller holds (inside its write transaction)."""
+# Counts the workspace's `resource` on the caller's connection. The domain that owns the resource
+# counts it (billing reads no other domain's tables); billing only compares with the plan.
+Count = Callable[[Connection], Awaitable[int]]
+ResourceCounters = Mapping[str, Callable[[Connection, str], Awaitable[int]]]
+
+
+@dataclass(frozen=True)
+class TenantLookups:
+    """What billing asks of the domains above it (it must not import them): how many of each
+    resource a workspace has, and whether a workspace exists. Built where the app is assembled."""
+
+    counters: ResourceCounters
+    workspace_exists: Callable[[Connection, str], Awaitable[bool]]
+
+
+async def ensure_under_limit_in(conn: Connection, settings: Settings, workspace_id: str, resource: str,
+                                count: Count) -> None:
+    """402 plan_limit_reached when one more `resource` would pass the plan's limit. Call it inside
+    the insert's write transaction, so concurrent creates cannot both pass; `count` runs only when
+    the plan limits the resource."""
     if resource not in RESOURCES:
         raise ValueError(f"unknown resource {resource!r}; expected one of {RESOURCES}")
     standing = await standing_in(conn, settings, workspace_id)
     limit = standing.plan.limit(resource) if standing.plan else None
-    if limit is None:
-        return
-    used = await repo.count_resource(conn, workspace_id, resource)
-    if resource == "members":
-        # An open invitation holds a seat: otherwise many invitations could overshoot the limit.
-        used += await repo.count_pending_invitations(conn, workspace_id, utc_now_iso())
-    if used >= limit:
+    if limit is not None and await count(conn) >= limit:
         raise limit_reached(standing.plan, resource, limit)
-
-
-async def ensure_under_limit(db: Database, settings: Settings, workspace_id: str, resource: str) -> None:
-    """402 plan_limit_reached when creating one more `resource` would pass the plan's limit."""
-    async with db.read() as conn:
-        await ensure_under_limit_in(conn, settings, workspace_id, resource)
-
-
-async def ensure_member_can_join_in(conn: Connection, settings: Settings, workspace_id: str, user_id: str) -> None:
-    """On accepting an invitation: the seat count is the members already in (not the invitations)."""
-    standing = await standing_in(conn, settings, workspace_id)
-    limit = standing.plan.limit("members") if standing.plan else None
-    if limit is None or await repo.is_member(conn, workspace_id, user_id):
-        return
-    if await repo.count_resource(conn, workspace_id, "members") >= limit:
-        raise limit_reached(standing.plan, "members", limit)
 
 
 def _stripe_part(standing: Standing) -> dict:
@@ -202,12 +199,12 @@ def _stripe_part(standing: Standing) -> dict:
     }
 
 
-async def billing_status(db: Database, settings: Settings, workspace_id: str) -> dict:
+async def billing_status(db: Database, settings: Settings, workspace_id: str, counters: ResourceCounters) -> dict:
     """Plan, quota, usage this period, period end and Stripe state; warning at 80 % of the quota."""
     async with db.read() as conn:
         standing = await standing_in(conn, settings, workspace_id)
         used = await repo.count_answered_messages(conn, workspace_id, standing.period_start, standing.period_end)
-        counts = {name: await repo.count_resource(conn, workspace_id, name) for name in RESOURCES}
+        counts = {name: await counters[name](conn, workspace_id) for name in RESOURCES}
     plan, enabled = standing.plan, billing_enabled(settings)
     quota = plan.monthly_messages if plan else None
     status = {

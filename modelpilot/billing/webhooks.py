@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 import stripe
@@ -28,6 +29,17 @@ log = logging.getLogger("modelpilot.billing.webhook")
 TOLERANCE_SECONDS = 300
 
 Outcome = tuple[str | None, str]  # (workspace id, what happened)
+# Does a workspace exist? Asked of the workspaces domain, which billing must not import: the app
+# passes its function in (see app.py).
+WorkspaceExists = Callable[[Connection, str], Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a handler needs besides the event: the plan catalog and the workspace lookup."""
+
+    catalog: Catalog
+    workspace_exists: WorkspaceExists
 
 
 def verified_event(settings: Settings, raw: bytes, signature: str | None) -> dict:
@@ -63,10 +75,11 @@ def _refuse_future_timestamp(signature: str) -> None:
                        f"the {TOLERANCE_SECONDS} s tolerance (check this server's clock).")
 
 
-async def handle_webhook(db: Database, settings: Settings, raw: bytes, signature: str | None) -> dict:
+async def handle_webhook(db: Database, settings: Settings, raw: bytes, signature: str | None,
+                         workspace_exists: WorkspaceExists) -> dict:
     event = verified_event(settings, raw, signature)
     handler = HANDLERS.get(event["type"])
-    catalog = load_catalog(settings)
+    context = Context(load_catalog(settings), workspace_exists)
     async with db.write() as conn:
         if not await repo.record_event(conn, event["id"], event["type"], event["created"]):
             return {"received": True, "duplicate": True}
@@ -74,16 +87,16 @@ async def handle_webhook(db: Database, settings: Settings, raw: bytes, signature
         if handler is None or not isinstance(obj, dict):
             workspace_id, outcome = None, "ignored"
         else:
-            workspace_id, outcome = await handler(conn, catalog, event, obj)
+            workspace_id, outcome = await handler(conn, context, event, obj)
         await repo.finish_event(conn, event["id"], workspace_id, outcome)
     log.info("stripe event %s %s: %s (workspace %s)", event["id"], event["type"], outcome, workspace_id)
     return {"received": True, "outcome": outcome}
 
 
-async def _workspace_for(conn: Connection, metadata: Any, customer: Any) -> str | None:
+async def _workspace_for(conn: Connection, context: Context, metadata: Any, customer: Any) -> str | None:
     """Our own metadata names the workspace; otherwise the customer we linked to it."""
     candidate = metadata.get("workspace_id") if isinstance(metadata, dict) else None
-    if isinstance(candidate, str) and await repo.workspace_exists(conn, candidate):
+    if isinstance(candidate, str) and await context.workspace_exists(conn, candidate):
         return candidate
     if isinstance(customer, str):
         return await repo.workspace_of_customer(conn, customer)
@@ -154,27 +167,27 @@ async def _apply_subscription(conn: Connection, workspace_id: str, state: dict, 
     return "applied"
 
 
-async def on_subscription(conn: Connection, catalog: Catalog, event: dict, sub: dict) -> Outcome:
-    workspace_id = await _workspace_for(conn, sub.get("metadata"), sub.get("customer"))
+async def on_subscription(conn: Connection, context: Context, event: dict, sub: dict) -> Outcome:
+    workspace_id = await _workspace_for(conn, context, sub.get("metadata"), sub.get("customer"))
     if workspace_id is None or not isinstance(sub.get("id"), str):
         return None, "unknown_workspace"
     deleted = event["type"] == "customer.subscription.deleted"
-    state = subscription_state(catalog, sub, event["created"], deleted)
+    state = subscription_state(context.catalog, sub, event["created"], deleted)
     return workspace_id, await _apply_subscription(conn, workspace_id, state, sub.get("customer"))
 
 
-async def on_checkout_completed(conn: Connection, catalog: Catalog, event: dict, session: dict) -> Outcome:
+async def on_checkout_completed(conn: Connection, context: Context, event: dict, session: dict) -> Outcome:
     """Link the customer; until the subscription's own events arrive, assume it is active."""
     workspace_id = session.get("client_reference_id")
-    if not isinstance(workspace_id, str) or not await repo.workspace_exists(conn, workspace_id):
-        workspace_id = await _workspace_for(conn, session.get("metadata"), session.get("customer"))
+    if not isinstance(workspace_id, str) or not await context.workspace_exists(conn, workspace_id):
+        workspace_id = await _workspace_for(conn, context, session.get("metadata"), session.get("customer"))
     if workspace_id is None:
         return None, "unknown_workspace"
     account = await repo.ensure_account(conn, workspace_id)
     if isinstance(session.get("customer"), str) and not account["stripe_customer_id"]:
         await repo.set_customer(conn, workspace_id, session["customer"])
     sub_id = session.get("subscription")
-    plan = catalog.get(_dict(session.get("metadata")).get("plan"))
+    plan = context.catalog.get(_dict(session.get("metadata")).get("plan"))
     if not isinstance(sub_id, str) or plan is None or account["stripe_subscription_id"] == sub_id:
         return workspace_id, "linked"
     # state_version 0: any real snapshot of this subscription, however old, replaces this guess.
@@ -185,8 +198,8 @@ async def on_checkout_completed(conn: Connection, catalog: Catalog, event: dict,
 
 
 def _on_invoice(failed: bool):
-    async def handle(conn: Connection, catalog: Catalog, event: dict, invoice: dict) -> Outcome:
-        workspace_id = await _workspace_for(conn, _dict(invoice.get("subscription_details")).get("metadata"),
+    async def handle(conn: Connection, context: Context, event: dict, invoice: dict) -> Outcome:
+        workspace_id = await _workspace_for(conn, context, _dict(invoice.get("subscription_details")).get("metadata"),
                                             invoice.get("customer"))
         if workspace_id is None:
             return None, "unknown_workspace"
@@ -200,7 +213,7 @@ def _on_invoice(failed: bool):
     return handle
 
 
-Handler = Callable[[Connection, Catalog, dict, dict], Awaitable[Outcome]]
+Handler = Callable[[Connection, Context, dict, dict], Awaitable[Outcome]]
 HANDLERS: dict[str, Handler] = {
     "checkout.session.completed": on_checkout_completed,
     "customer.subscription.created": on_subscription,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from modelpilot.core.db import Connection, execute, fetch_all, fetch_one
+from modelpilot.core.db import Connection, execute, fetch_all, fetch_one, fetch_value
 
 COLUMNS = (
     "id, workspace_id, name, system_prompt, model, temperature, max_tokens, greeting, accent_color, position,"
@@ -30,6 +30,10 @@ async def insert_bot(conn: Connection, workspace_id: str, bot: dict) -> None:
     names = [c.strip() for c in COLUMNS.split(",")]
     await execute(conn, f"INSERT INTO chatbots ({COLUMNS}) VALUES ({','.join('?' * len(names))})",
                   [values[n] for n in names])
+
+
+async def count_bots(conn: Connection, workspace_id: str) -> int:
+    return int(await fetch_value(conn, "SELECT COUNT(*) FROM chatbots WHERE workspace_id = ?", (workspace_id,)))
 
 
 async def get_bot(conn: Connection, workspace_id: str, bot_id: str) -> dict | None:

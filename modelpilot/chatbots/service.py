@@ -9,7 +9,7 @@ import msgspec
 from modelpilot.core.access import WorkspaceAccess
 from modelpilot.billing import service as billing
 from modelpilot.core import audit
-from modelpilot.core.db import Database
+from modelpilot.core.db import Connection, Database
 from modelpilot.core.errors import FieldErrors, invalid, not_found
 from modelpilot.core.ids import new_id, utc_now_iso
 from modelpilot.chatbots import repo
@@ -82,6 +82,11 @@ async def get_bot(db: Database, workspace_id: str, bot_id: str) -> dict:
     return row
 
 
+async def count_bots_in(conn: Connection, workspace_id: str) -> int:
+    """For the plan's limits (billing asks through the app's wiring)."""
+    return await repo.count_bots(conn, workspace_id)
+
+
 async def create_bot(db: Database, settings: Settings, access: WorkspaceAccess, body: CreateBotBody) -> dict:
     access.require("editor")
     values = await _checked(db, access.workspace_id, msgspec.to_builtins(body))
@@ -91,7 +96,8 @@ async def create_bot(db: Database, settings: Settings, access: WorkspaceAccess, 
     values.update(id=new_id(), created_at=now, updated_at=now)
     async with db.write() as conn:
         # Checked in the insert's transaction, so two concurrent creates cannot both pass the limit.
-        await billing.ensure_under_limit_in(conn, settings, access.workspace_id, "chatbots")
+        await billing.ensure_under_limit_in(conn, settings, access.workspace_id, "chatbots",
+                                            lambda c: repo.count_bots(c, access.workspace_id))
         await repo.insert_bot(conn, access.workspace_id, values)
         await audit.record(conn, access.workspace_id, "chatbot.created", **access.audit_actor,
                            target_type="chatbot", target_id=values["id"], details={"name": values["name"]})

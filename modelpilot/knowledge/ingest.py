@@ -99,7 +99,7 @@ async def _finish(db: Database, target: Target, doc: dict, title: str | None) ->
     info = model_info()
     async with db.write() as conn:
         await _still_current(conn, target)
-        count = await repo.count_chunks(conn, target.workspace_id, target.document_id)
+        count = await store.count_document_chunks(conn, target.workspace_id, target.document_id)
         await repo.mark_indexed(conn, target.workspace_id, target.document_id, title=title, chunk_count=count,
                                 model=info.name, dim=info.dim, next_refresh_at=_next_refresh(doc))
 

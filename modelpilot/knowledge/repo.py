@@ -19,6 +19,10 @@ async def insert_document(conn: Connection, workspace_id: str, doc: dict) -> Non
                   [values[n] for n in names])
 
 
+async def count_documents(conn: Connection, workspace_id: str) -> int:
+    return int(await fetch_value(conn, "SELECT COUNT(*) FROM documents WHERE workspace_id = ?", (workspace_id,)))
+
+
 async def get_document(conn: Connection, workspace_id: str, document_id: str, chatbot_id: str | None = None,
                        with_body: bool = False) -> dict | None:
     columns = DOC_COLUMNS + (", body" if with_body else "")
@@ -90,10 +94,6 @@ async def bump_generation(conn: Connection, workspace_id: str, document_id: str)
     return await fetch_value(conn, "SELECT generation FROM documents WHERE workspace_id = ? AND id = ?",
                              (workspace_id, document_id))
 
-
-async def count_chunks(conn: Connection, workspace_id: str, document_id: str) -> int:
-    return await fetch_value(conn, "SELECT count(*) FROM chunks WHERE workspace_id = ? AND document_id = ?",
-                             (workspace_id, document_id))
 
 
 async def page_hashes(conn: Connection, workspace_id: str, document_id: str) -> dict[str, str]:

@@ -50,6 +50,11 @@ def public_document(row: dict) -> dict:
         "indexed_at", "next_refresh_at")}
 
 
+async def count_documents_in(conn: Connection, workspace_id: str) -> int:
+    """For the plan's limits (billing asks through the app's wiring)."""
+    return await repo.count_documents(conn, workspace_id)
+
+
 async def _create(kb: Knowledge, access: WorkspaceAccess, bot_id: str, doc: dict) -> dict:
     access.require("editor")
     await bots.get_bot(kb.db, access.workspace_id, bot_id)  # 404 for another workspace's bot
@@ -58,7 +63,8 @@ async def _create(kb: Knowledge, access: WorkspaceAccess, bot_id: str, doc: dict
     try:
         async with kb.db.write() as conn:
             # In the insert's transaction, so concurrent uploads cannot both pass the plan's limit.
-            await billing.ensure_under_limit_in(conn, kb.settings, access.workspace_id, "documents")
+            await billing.ensure_under_limit_in(conn, kb.settings, access.workspace_id, "documents",
+                                                lambda c: repo.count_documents(c, access.workspace_id))
             await repo.insert_document(conn, access.workspace_id, doc)
             await jobs.enqueue(conn, access.workspace_id, INGEST_JOB, doc["id"], {"generation": 1, "force": True})
             row = await repo.get_document(conn, access.workspace_id, doc["id"])

@@ -198,3 +198,8 @@ async def chunks_by_rowid(conn: Connection, workspace_id: str, rowids: Sequence[
 async def list_document_chunks(conn: Connection, workspace_id: str, document_id: str, limit: int = 1000) -> list[dict]:
     return await fetch_all(conn, f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE workspace_id = ? AND document_id = ?"
                                  " ORDER BY rowid LIMIT ?", (workspace_id, document_id, limit))
+
+
+async def count_document_chunks(conn: Connection, workspace_id: str, document_id: str) -> int:
+    return await fetch_value(conn, "SELECT count(*) FROM chunks WHERE workspace_id = ? AND document_id = ?",
+                             (workspace_id, document_id))

@@ -84,6 +84,13 @@ def _invitation_mail(settings: Settings, email: str, inviter: str, workspace: st
     return OutgoingMail(email, f"You are invited to {workspace} on ModelPilot", text)
 
 
+async def seats_taken(conn: Connection, workspace_id: str) -> int:
+    """Members plus open invitations: an open invitation holds a seat, or many invitations could
+    overshoot the plan's limit."""
+    return await repo.count_members(conn, workspace_id) + await repo.count_pending_invitations(
+        conn, workspace_id, utc_now_iso())
+
+
 async def _inviter_name(conn: Connection, access: WorkspaceAccess) -> str:
     members = await repo.list_members(conn, access.workspace_id)
     me = next((m for m in members if m["user_id"] == access.user_id), None)
@@ -101,7 +108,8 @@ async def create_invitation(db: Database, settings: Settings, mailer: Mailer, ac
            "expires_at": iso_from_epoch(time.time() + INVITATION_DAYS * 86400)}
     async with db.write() as conn:
         await _refuse_duplicates(conn, access.workspace_id, email, now)
-        await billing.ensure_under_limit_in(conn, settings, access.workspace_id, "members")
+        await billing.ensure_under_limit_in(conn, settings, access.workspace_id, "members",
+                                            lambda c: seats_taken(c, access.workspace_id))
         await repo.insert_invitation(conn, access.workspace_id, row)
         await audit.record(conn, access.workspace_id, "invitation.created", **access.audit_actor,
                            target_type="invitation", target_id=row["id"], details={"email": email, "role": role})

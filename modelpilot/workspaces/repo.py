@@ -75,6 +75,21 @@ async def count_members(conn: Connection, workspace_id: str, role: str | None = 
         (workspace_id, role, role)))
 
 
+async def count_pending_invitations(conn: Connection, workspace_id: str, now: str) -> int:
+    return int(await fetch_value(conn, "SELECT COUNT(*) FROM invitations WHERE workspace_id = ?"
+                                       " AND accepted_at IS NULL AND expires_at > ?", (workspace_id, now)))
+
+
+async def workspace_exists(conn: Connection, workspace_id: str) -> bool:
+    return await fetch_value(conn, "SELECT 1 FROM workspaces WHERE id = ?", (workspace_id,)) is not None
+
+
+async def find_workspaces(conn: Connection, ref: str) -> list[dict]:
+    """Instance-owner lookup for the CLI: a workspace by id, else by exact name."""
+    by_id = await fetch_all(conn, "SELECT id, name FROM workspaces WHERE id = ?", (ref,))
+    return by_id or await fetch_all(conn, "SELECT id, name FROM workspaces WHERE name = ? ORDER BY id", (ref,))
+
+
 async def set_member_role(conn: Connection, workspace_id: str, user_id: str, role: str) -> None:
     await execute(conn, "UPDATE memberships SET role = ? WHERE workspace_id = ? AND user_id = ?",
                   (role, workspace_id, user_id))

@@ -188,10 +188,32 @@ async def describe_invitation(db: Database, token: str) -> dict:
             "expires_at": row["expires_at"]}
 
 
+async def count_members_in(conn: Connection, workspace_id: str) -> int:
+    return await repo.count_members(conn, workspace_id)
+
+
+async def workspace_exists_in(conn: Connection, workspace_id: str) -> bool:
+    return await repo.workspace_exists(conn, workspace_id)
+
+
+async def find_workspace(db: Database, ref: str) -> dict:
+    """The instance owner's lookup (CLI): a workspace by id, else by its exact name."""
+    async with db.read() as conn:
+        matches = await repo.find_workspaces(conn, ref)
+    if not matches:
+        raise ApiError(404, "not_found", f"No workspace with id or name {ref!r}.")
+    if len(matches) > 1:
+        ids = ", ".join(m["id"] for m in matches)
+        raise ApiError(409, "ambiguous", f"Several workspaces are named {ref!r}; use an id: {ids}")
+    return matches[0]
+
+
 async def join_in(conn: Connection, invitation: dict, user_id: str, ip: str = "", *, settings: Settings) -> None:
     ws = invitation["workspace_id"]
-    await billing.ensure_member_can_join_in(conn, settings, ws, user_id)
     existing = await repo.member_role(conn, ws, user_id)
+    if existing is None:
+        # The seat count on accepting is the members already in (this invitation holds a seat).
+        await billing.ensure_under_limit_in(conn, settings, ws, "members", lambda c: repo.count_members(c, ws))
     # Accepting never lowers a role someone already has.
     if existing is None or role_rank(invitation["role"]) > role_rank(existing):
         await repo.upsert_member(conn, ws, user_id, invitation["role"], utc_now_iso())

@@ -137,3 +137,20 @@ def sql_strings(module: Module) -> list[tuple[int, str]]:
             seen.add(node.lineno)
             found.append((node.lineno, text.strip().splitlines()[0][:60]))
     return found
+
+
+TABLE_REF = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE|TABLE)\s+\"?([a-z_][a-z0-9_]*)", re.IGNORECASE)
+
+
+def tables_named(module: Module) -> set[str]:
+    """Table names after FROM / JOIN / INTO / UPDATE / TABLE in the module's SQL literals."""
+    names = set()
+    for node in ast.walk(module.tree):
+        text = None
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value
+        elif isinstance(node, ast.JoinedStr):
+            text = "".join(str(v.value) if isinstance(v, ast.Constant) else "{}" for v in node.values)
+        if text and SQL.search(text):
+            names.update(match.group(1).lower() for match in TABLE_REF.finditer(text))
+    return names

@@ -47,7 +47,7 @@ NO_WORKSPACE_ALLOWLIST = {
     "modelpilot.billing.repo.workspace_of_customer": "Stripe webhooks name a customer; this finds its workspace",
     "modelpilot.billing.repo.record_event": "Stripe event ids are global; recorded once per event",
     "modelpilot.billing.repo.finish_event": "Stripe event ids are global",
-    "modelpilot.billing.repo.find_workspaces": "the instance owner's CLI looks a workspace up by id or name",
+    "modelpilot.workspaces.repo.find_workspaces": "the instance owner's CLI looks a workspace up by id or name",
     "modelpilot.chatbots.repo.workspace_of_bot": "the public widget names only a bot; this finds its workspace",
     "modelpilot.knowledge.repo.due_refreshes": "the scheduler scans every workspace for due re-crawls",
     "modelpilot.knowledge.repo.all_document_keys": "start-up re-indexing scans every workspace",
@@ -165,3 +165,43 @@ def test_the_checks_catch_what_they_claim(rule):
         planted = codemap.Module("modelpilot.chat.routes", MODULES["modelpilot.chat.routes"].path, ast.parse(
             "from modelpilot.knowledge import repo"))
         assert codemap._imports(planted) == [("modelpilot.knowledge", 1), ("modelpilot.knowledge.repo", 1)]
+
+
+# Which domain owns each table: only that domain's repo (or rag/store.py for rag) names it.
+TABLE_OWNERS = {
+    "users": "auth", "sessions": "auth", "password_resets": "auth",
+    "workspaces": "workspaces", "memberships": "workspaces", "invitations": "workspaces",
+    "api_tokens": "workspaces",
+    "providers": "providers", "chatbots": "chatbots",
+    "conversations": "chat", "messages": "chat", "messages_fts": "chat", "usage_events": "chat",
+    "documents": "knowledge", "document_pages": "knowledge",
+    "chunks": "rag", "chunk_fts": "rag", "chunk_vectors": "rag", "embedding_index": "rag",
+    "message_reservations": "billing", "billing_accounts": "billing", "stripe_events": "billing",
+    "widget_daily_usage": "widget",
+}
+# (repo module, table): why that repo may name another domain's table.
+FOREIGN_TABLE_ALLOWLIST = {
+    ("modelpilot.billing.repo", "usage_events"): "the usage ledger chat writes in each turn's transaction is "
+                                                 "what the monthly quota counts",
+    ("modelpilot.analytics.repo", "messages"): "analytics is a read model: it aggregates chat's rows in SQL",
+    ("modelpilot.analytics.repo", "chatbots"): "display join: the bot's name beside its figures",
+    ("modelpilot.chat.log_repo", "chatbots"): "display join: the bot's name beside each conversation",
+    ("modelpilot.chat.repo", "chatbots"): "display join: the bot's name beside each conversation",
+    ("modelpilot.rag.store", "documents"): "display join: a citation's document title and source",
+    ("modelpilot.workspaces.repo", "users"): "display join: a member's name and email in the member list",
+}
+
+
+def test_repos_name_only_their_own_domains_tables():
+    """A domain reaches another domain's rows through its service, never through SQL of its own."""
+    crossing = set()
+    for module in MODULES.values():
+        if not _is_sql_home(module):
+            continue
+        for table in codemap.tables_named(module):
+            owner = TABLE_OWNERS.get(table)
+            if owner is not None and owner != module.domain:
+                crossing.add((module.name, table))
+    unexpected = sorted(crossing - set(FOREIGN_TABLE_ALLOWLIST))
+    assert unexpected == [], "a repo naming another domain's table: ask that domain's service instead"
+    assert set(FOREIGN_TABLE_ALLOWLIST) - crossing == set(), "allowlisted crossing is gone: drop it from the list"
