@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
+from modelpilot.chatbots.entities import Bot
 from modelpilot.providers.llm import rough_tokens
 from modelpilot.rag.retrieve import RetrievedChunk
 
@@ -58,8 +59,8 @@ def history_within_budget(recent_newest_first: list[dict], budget_tokens: int) -
     return kept
 
 
-def build_messages(bot: dict, history: list[dict], chunks: Sequence[RetrievedChunk], question: str) -> list[dict]:
-    system = bot["system_prompt"].strip() or "You are a helpful assistant."
+def build_messages(bot: Bot, history: list[dict], chunks: Sequence[RetrievedChunk], question: str) -> list[dict]:
+    system = bot.system_prompt.strip() or "You are a helpful assistant."
     messages = [{"role": "system", "content": system}]
     if chunks:
         messages.append({"role": "system", "content": knowledge_block(chunks)})

@@ -15,6 +15,7 @@ from typing import AsyncIterator
 
 import anyio
 
+from modelpilot.chatbots.entities import Bot
 from modelpilot.core.access import WorkspaceAccess
 from modelpilot.billing import service as billing
 from modelpilot.chat import repo
@@ -44,7 +45,7 @@ PURGE_BATCH = 500  # conversations per write transaction, so the writer is never
 class Turn:
     """One question, checked and ready to answer."""
     workspace_id: str
-    bot: dict
+    bot: Bot
     session_id: str
     message: str
     resolved: ResolvedModel
@@ -69,7 +70,7 @@ def clean_session_id(session_id: str) -> str:
     return session_id
 
 
-async def prepare_turn(db: Database, settings: Settings, *, workspace_id: str, bot: dict, session_id: str,
+async def prepare_turn(db: Database, settings: Settings, *, workspace_id: str, bot: Bot, session_id: str,
                        message: str, channel: str = "api") -> Turn:
     """Every check that can refuse a message before the stream begins (HTTP errors, not events),
     the plan's message quota (402) last: an over-quota workspace never reaches the model, and the
@@ -80,14 +81,14 @@ async def prepare_turn(db: Database, settings: Settings, *, workspace_id: str, b
     if len(text) > settings.chat_max_message_chars:
         raise invalid("message", f"must be at most {settings.chat_max_message_chars} characters")
     session_id = clean_session_id(session_id)
-    resolved = await providers.resolve_model(db, settings, workspace_id, bot["model"])
+    resolved = await providers.resolve_model(db, settings, workspace_id, bot.model)
     hold = await billing.reserve_message(db, settings, workspace_id)
     return Turn(workspace_id, bot, session_id, text, resolved, channel, hold)
 
 
 async def load_history(db: Database, turn: Turn, budget_tokens: int) -> list[dict]:
     async with db.read() as conn:
-        recent = await repo.recent_messages(conn, turn.workspace_id, turn.bot["id"], turn.channel, turn.session_id,
+        recent = await repo.recent_messages(conn, turn.workspace_id, turn.bot.id, turn.channel, turn.session_id,
                                             HISTORY_FETCH)
     return history_within_budget(recent, budget_tokens)
 
@@ -98,9 +99,9 @@ async def _open_turn(db: Database, settings: Settings, turn: Turn) -> tuple[obje
     bot = turn.bot
     try:
         history = await load_history(db, turn, settings.chat_history_tokens)
-        chunks = await rag.retrieve(db, turn.workspace_id, bot, turn.message, top_k=bot.get("top_k"))
+        chunks = await rag.retrieve(db, turn.workspace_id, bot, turn.message, top_k=bot.top_k)
         messages = build_messages(bot, history, chunks, turn.message)  # retrieve applied the threshold
-        request = AnswerRequest(messages, temperature=bot["temperature"], max_tokens=bot["max_tokens"],
+        request = AnswerRequest(messages, temperature=bot.temperature, max_tokens=bot.max_tokens,
                                 question=turn.message, knowledge=chunks)
         stream = open_stream(turn.resolved, request, settings)
     except BaseException:
@@ -110,7 +111,7 @@ async def _open_turn(db: Database, settings: Settings, turn: Turn) -> tuple[obje
     return stream, TurnOutcome(sources=sources_of(chunks), messages=messages)
 
 
-async def stream_reply(db: Database, settings: Settings, *, workspace_id: str, bot: dict, session_id: str,
+async def stream_reply(db: Database, settings: Settings, *, workspace_id: str, bot: Bot, session_id: str,
                        message: str, channel: str, visitor_ip_hash: str = "") -> AsyncIterator[dict]:
     turn = await prepare_turn(db, settings, workspace_id=workspace_id, bot=bot, session_id=session_id,
                               message=message, channel=channel)

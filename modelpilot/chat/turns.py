@@ -62,7 +62,7 @@ async def save_turn(db: Database, turn: Any, outcome: TurnOutcome, channel: str,
     its quota hold is given back."""
     if outcome.status == "error" and not outcome.usage.tokens_in:
         outcome.usage = partial_usage(turn.resolved.route.litellm_model, outcome.messages, outcome.text)
-    now, bot_id, model = utc_now_iso(), turn.bot["id"], turn.bot["model"]
+    now, bot_id, model = utc_now_iso(), turn.bot.id, turn.bot.model
     answer_id = new_id()
     usage = outcome.usage
     first_ms, total_ms = _ms(turn.started, outcome.first_piece_at), _ms(turn.started, outcome.ended_at)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from modelpilot.chatbots.entities import Bot
 from modelpilot.core.db import Connection, execute, fetch_all, fetch_one, fetch_value
 
 COLUMNS = (
@@ -13,13 +14,13 @@ COLUMNS = (
 JSON_FIELDS = ("starter_questions", "allowed_origins")
 
 
-def _decode(row: dict | None) -> dict | None:
+def _decode(row: dict | None) -> Bot | None:
     if row is None:
         return None
     for name in JSON_FIELDS:
         row[name] = json.loads(row[name])
     row["published"] = bool(row["published"])
-    return row
+    return Bot(**row)
 
 
 async def insert_bot(conn: Connection, workspace_id: str, bot: dict) -> None:
@@ -36,12 +37,12 @@ async def count_bots(conn: Connection, workspace_id: str) -> int:
     return int(await fetch_value(conn, "SELECT COUNT(*) FROM chatbots WHERE workspace_id = ?", (workspace_id,)))
 
 
-async def get_bot(conn: Connection, workspace_id: str, bot_id: str) -> dict | None:
+async def get_bot(conn: Connection, workspace_id: str, bot_id: str) -> Bot | None:
     return _decode(await fetch_one(conn, f"SELECT {COLUMNS} FROM chatbots WHERE workspace_id = ? AND id = ?",
                                    (workspace_id, bot_id)))
 
 
-async def list_bots(conn: Connection, workspace_id: str) -> list[dict]:
+async def list_bots(conn: Connection, workspace_id: str) -> list[Bot]:
     rows = await fetch_all(conn, f"SELECT {COLUMNS} FROM chatbots WHERE workspace_id = ? ORDER BY created_at, id",
                            (workspace_id,))
     return [_decode(row) for row in rows]

@@ -25,7 +25,7 @@ async def create_chatbot(db: Database, settings: Settings, access: WorkspaceAcce
 
 @get(WS + "/chatbots/{bot:str}", tags=["chatbots"])
 async def get_chatbot(db: Database, access: WorkspaceAccess, bot: str) -> dict:
-    return service.public_bot(await service.get_bot(db, access.workspace_id, bot))
+    return (await service.get_bot(db, access.workspace_id, bot)).public()
 
 
 @patch(WS + "/chatbots/{bot:str}", tags=["chatbots"])

@@ -13,14 +13,11 @@ from modelpilot.core.db import Connection, Database
 from modelpilot.core.errors import FieldErrors, invalid, not_found
 from modelpilot.core.ids import new_id, utc_now_iso
 from modelpilot.chatbots import repo
+from modelpilot.chatbots.entities import Bot
 from modelpilot.chatbots.schemas import CreateBotBody, UpdateBotBody
 from modelpilot.providers import service as providers
 from modelpilot.settings import Settings
 
-
-
-def public_bot(row: dict) -> dict:
-    return {key: value for key, value in row.items() if key != "workspace_id"}
 
 
 def clean_origin(value: str, field: str) -> str:
@@ -70,11 +67,11 @@ async def _checked(db: Database, workspace_id: str, values: dict) -> dict:
 
 async def list_bots(db: Database, access: WorkspaceAccess) -> list[dict]:
     async with db.read() as conn:
-        return [public_bot(row) for row in await repo.list_bots(conn, access.workspace_id)]
+        return [bot.public() for bot in await repo.list_bots(conn, access.workspace_id)]
 
 
-async def get_bot(db: Database, workspace_id: str, bot_id: str) -> dict:
-    """The bot row (with workspace_id) or 404; other domains call this."""
+async def get_bot(db: Database, workspace_id: str, bot_id: str) -> Bot:
+    """The bot (with workspace_id) or 404; other domains call this."""
     async with db.read() as conn:
         row = await repo.get_bot(conn, workspace_id, bot_id)
     if row is None:
@@ -101,8 +98,8 @@ async def create_bot(db: Database, settings: Settings, access: WorkspaceAccess, 
         await repo.insert_bot(conn, access.workspace_id, values)
         await audit.record(conn, access.workspace_id, "chatbot.created", **access.audit_actor,
                            target_type="chatbot", target_id=values["id"], details={"name": values["name"]})
-        row = await repo.get_bot(conn, access.workspace_id, values["id"])
-    return public_bot(row)
+        bot = await repo.get_bot(conn, access.workspace_id, values["id"])
+    return bot.public()
 
 
 async def update_bot(db: Database, access: WorkspaceAccess, bot_id: str, body: UpdateBotBody) -> dict:
@@ -116,8 +113,8 @@ async def update_bot(db: Database, access: WorkspaceAccess, bot_id: str, body: U
             await repo.update_bot(conn, access.workspace_id, bot_id, {**changes, "updated_at": utc_now_iso()})
             await audit.record(conn, access.workspace_id, "chatbot.updated", **access.audit_actor,
                                target_type="chatbot", target_id=bot_id, details={"fields": sorted(changes)})
-        row = await repo.get_bot(conn, access.workspace_id, bot_id)
-    return public_bot(row)
+        bot = await repo.get_bot(conn, access.workspace_id, bot_id)
+    return bot.public()
 
 
 async def delete_bot(db: Database, access: WorkspaceAccess, bot_id: str) -> None:

@@ -239,7 +239,7 @@ async def search(db: Database, access: WorkspaceAccess, bot_id: str, query: str,
         raise invalid("k", f"must be between 1 and {rag_retrieve.MAX_TOP_K}")
     bot = await bots.get_bot(db, access.workspace_id, bot_id)
     hits = await rag_retrieve.search(db, access.workspace_id, bot, query, top_k=k)
-    return {"query": query, "top_k": k or bot["top_k"], "score_threshold": bot["score_threshold"],
+    return {"query": query, "top_k": k or bot.top_k, "score_threshold": bot.score_threshold,
             "results": [{"chunk_id": h.chunk.chunk_id, "document_id": h.chunk.document_id, "title": h.chunk.title,
                          "text": h.chunk.text, "score": h.chunk.score, "url": h.chunk.url, "page": h.chunk.page,
                          "heading": h.chunk.heading, "kind": h.chunk.kind, "answer": h.chunk.answer,

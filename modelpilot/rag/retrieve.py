@@ -7,6 +7,7 @@ cosine similarity of the chunk to the question, 0..1, which means the same thing
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from modelpilot.core.db import Database
 from modelpilot.rag import store
@@ -39,6 +40,14 @@ class ScoredHit:
     keyword_rank: int | None
 
 
+class BotScope(Protocol):
+    """What retrieval needs of a bot (rag imports no other domain; chatbots' Bot fits)."""
+
+    id: str
+    top_k: int
+    score_threshold: float
+
+
 def fuse(vector_ids: list[int], keyword_ids: list[int]) -> list[tuple[int, float]]:
     """Reciprocal rank fusion of two ranked id lists, best first."""
     scores: dict[int, float] = {}
@@ -48,22 +57,22 @@ def fuse(vector_ids: list[int], keyword_ids: list[int]) -> list[tuple[int, float
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
-async def search(db: Database, workspace_id: str, bot: dict, query: str, *, top_k: int | None = None,
+async def search(db: Database, workspace_id: str, bot: BotScope, query: str, *, top_k: int | None = None,
                  mode: str = "hybrid") -> list[ScoredHit]:
     """Ranked hits with their ranks in each list; mode is hybrid, vector or keyword."""
-    k = max(1, min(int(top_k or bot.get("top_k") or 5), MAX_TOP_K))
-    threshold = float(bot.get("score_threshold") or 0.0)
+    k = max(1, min(int(top_k or bot.top_k or 5), MAX_TOP_K))
+    threshold = float(bot.score_threshold or 0.0)
     query = query.strip()
     if not query:
         return []
     async with db.read() as conn:
-        if not await store.bot_has_chunks(conn, workspace_id, bot["id"]):
+        if not await store.bot_has_chunks(conn, workspace_id, bot.id):
             return []  # every chat asks; a bot with no knowledge must not pay for an embedding
     candidates = max(MIN_CANDIDATES, 4 * k)
     vector = await embed_query(query)
     async with db.read() as conn:
-        vector_hits = await store.vector_knn(conn, bot["id"], vector, candidates) if mode != "keyword" else []
-        keyword_hits = await store.keyword_search(conn, bot["id"], query, candidates) if mode != "vector" else []
+        vector_hits = await store.vector_knn(conn, bot.id, vector, candidates) if mode != "keyword" else []
+        keyword_hits = await store.keyword_search(conn, bot.id, query, candidates) if mode != "vector" else []
         fused = fuse([r for r, _ in vector_hits], [r for r, _ in keyword_hits])
         similarity = dict(vector_hits)
         missing = [rowid for rowid, _ in fused if rowid not in similarity]
@@ -96,6 +105,6 @@ def _as_chunk(row: dict, score: float) -> RetrievedChunk:
                           kind=row["kind"], answer=row["answer"])
 
 
-async def retrieve(db, workspace_id: str, bot: dict, query: str, *, top_k: int | None = None) -> list[RetrievedChunk]:
+async def retrieve(db, workspace_id: str, bot: BotScope, query: str, *, top_k: int | None = None) -> list[RetrievedChunk]:
     """What the bot knows about the query: top_k chunks above the bot's score threshold."""
     return [hit.chunk for hit in await search(db, workspace_id, bot, query, top_k=top_k)]

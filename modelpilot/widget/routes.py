@@ -15,6 +15,7 @@ from litestar.enums import HttpMethod
 from litestar.exceptions import HTTPException
 from litestar.response import Stream
 
+from modelpilot.chatbots.entities import Bot
 from modelpilot.chat.sse import sse_response
 from modelpilot.core.body_type import require_json_body
 from modelpilot.core.clientip import client_ip
@@ -49,7 +50,7 @@ def provide_runtime(state: State) -> WidgetRuntime:
 class Visit:
     """A widget request that passed the bot and origin checks."""
 
-    bot: dict
+    bot: Bot
     address: str
     cors: dict[str, str]
 
@@ -58,7 +59,7 @@ async def admit(request: Request, db: Database, settings: Settings, bot_id: str)
     """Published bot, allowed Origin; from here on errors carry the CORS grant (see below)."""
     bot = await service.find_public_bot(db, bot_id)
     origin = request.headers.get("origin", "")
-    if not guard.origin_allowed(origin, bot["allowed_origins"]):
+    if not guard.origin_allowed(origin, bot.allowed_origins):
         raise guard.origin_refused()
     cors = guard.cors_headers(origin)
     request.state.widget_cors = cors

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from typing import AsyncIterator
 
+from modelpilot.chatbots.entities import Bot
 from modelpilot.chat import service as chat_service
 from modelpilot.chatbots import service as chatbots
 from modelpilot.core.db import Database
@@ -20,7 +21,7 @@ from modelpilot.widget import repo
 MAX_BOT_ID_CHARS = 64
 
 
-async def find_public_bot(db: Database, bot_id: str) -> dict:
+async def find_public_bot(db: Database, bot_id: str) -> Bot:
     """The bot behind a widget call; 404 unless it exists and is published."""
     if not bot_id or len(bot_id) > MAX_BOT_ID_CHARS:
         raise not_found("chatbot")
@@ -28,20 +29,20 @@ async def find_public_bot(db: Database, bot_id: str) -> dict:
     if workspace_id is None:
         raise not_found("chatbot")
     bot = await chatbots.get_bot(db, workspace_id, bot_id)
-    if not bot["published"]:
+    if not bot.published:
         raise not_found("chatbot")
     return bot
 
 
-def public_config(bot: dict, settings: Settings) -> dict:
+def public_config(bot: Bot, settings: Settings) -> dict:
     """What any visitor may see: looks and words, never the prompt, model or origins list."""
     return {
-        "botId": bot["id"],
-        "botName": bot["name"],
-        "greeting": bot["greeting"],
-        "accentColor": bot["accent_color"],
-        "position": bot["position"],
-        "starterQuestions": bot["starter_questions"],
+        "botId": bot.id,
+        "botName": bot.name,
+        "greeting": bot.greeting,
+        "accentColor": bot.accent_color,
+        "position": bot.position,
+        "starterQuestions": bot.starter_questions,
         "maxMessageChars": settings.widget_max_message_chars,
     }
 
@@ -55,11 +56,11 @@ def seconds_until_tomorrow(now: datetime) -> int:
     return max(1, int((tomorrow - now).total_seconds()))
 
 
-async def count_daily_message(db: Database, bot: dict, cap: int) -> None:
+async def count_daily_message(db: Database, bot: Bot, cap: int) -> None:
     """Count one widget message for the bot today, or refuse with 429 once the cap is reached."""
     now = _utc_now()
     async with db.write() as conn:
-        counted = await repo.count_message_within_cap(conn, bot["workspace_id"], bot["id"], now.strftime("%Y-%m-%d"), cap)
+        counted = await repo.count_message_within_cap(conn, bot.workspace_id, bot.id, now.strftime("%Y-%m-%d"), cap)
     if not counted:
         raise ApiError(429, "daily_limit_reached",
                        "This assistant has answered all the messages it can today. Please come back tomorrow.",
@@ -77,10 +78,10 @@ def check_message(text: str, settings: Settings) -> str:
     return message
 
 
-def reply(db: Database, settings: Settings, bot: dict, session_id: str, message: str,
+def reply(db: Database, settings: Settings, bot: Bot, session_id: str, message: str,
           visitor_ip_hash: str) -> AsyncIterator[dict]:
     """The answer's SSE events, from the chat domain, saved as a widget conversation."""
-    return chat_service.stream_reply(db, settings, workspace_id=bot["workspace_id"], bot=bot, session_id=session_id,
+    return chat_service.stream_reply(db, settings, workspace_id=bot.workspace_id, bot=bot, session_id=session_id,
                                      message=message, channel="widget", visitor_ip_hash=visitor_ip_hash)
 
 
@@ -88,10 +89,10 @@ def reply(db: Database, settings: Settings, bot: dict, session_id: str, message:
 HISTORY_FIELDS = ("id", "role", "content", "status", "sources", "feedback", "created_at")
 
 
-async def history(db: Database, bot: dict, session_id: str) -> list[dict]:
-    messages = await chat_service.session_history(db, bot["workspace_id"], bot["id"], "widget", session_id)
+async def history(db: Database, bot: Bot, session_id: str) -> list[dict]:
+    messages = await chat_service.session_history(db, bot.workspace_id, bot.id, "widget", session_id)
     return [{name: message.get(name) for name in HISTORY_FIELDS} for message in messages]
 
 
-async def feedback(db: Database, bot: dict, session_id: str, message_id: str, rating: int) -> None:
-    await chat_service.set_feedback(db, bot["workspace_id"], bot["id"], "widget", session_id, message_id, rating)
+async def feedback(db: Database, bot: Bot, session_id: str, message_id: str, rating: int) -> None:
+    await chat_service.set_feedback(db, bot.workspace_id, bot.id, "widget", session_id, message_id, rating)

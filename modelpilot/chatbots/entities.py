@@ -1,0 +1,31 @@
+"""The chatbot as the rest of the code sees it: a typed, immutable row."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class Bot(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    workspace_id: str
+    name: str
+    system_prompt: str
+    model: str
+    temperature: float
+    max_tokens: int
+    greeting: str
+    accent_color: str
+    position: str
+    starter_questions: list[str]
+    allowed_origins: list[str]
+    published: bool
+    top_k: int
+    score_threshold: float
+    created_at: str
+    updated_at: str
+
+    def public(self) -> dict:
+        """What the API returns: every field but the workspace (the path already names it)."""
+        fields = msgspec.structs.asdict(self)
+        del fields["workspace_id"]
+        return fields
