@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from modelpilot.providers.entities import ProviderKey
 from modelpilot.core.db import Connection, execute, fetch_all, fetch_one
 
 PUBLIC_COLUMNS = "provider, key_mask, api_base, created_at, updated_at"
@@ -18,14 +19,16 @@ def set_sealed_key_sync(conn, workspace_id: str, provider: str, sealed_key: str)
                  (sealed_key, workspace_id, provider))
 
 
-async def list_providers(conn: Connection, workspace_id: str) -> list[dict]:
-    return await fetch_all(conn, f"SELECT {PUBLIC_COLUMNS} FROM providers WHERE workspace_id = ? ORDER BY provider",
-                            (workspace_id,))
+async def list_providers(conn: Connection, workspace_id: str) -> list[ProviderKey]:
+    rows = await fetch_all(conn, f"SELECT {PUBLIC_COLUMNS} FROM providers WHERE workspace_id = ? ORDER BY provider",
+                           (workspace_id,))
+    return [ProviderKey(**row) for row in rows]
 
 
-async def get_provider(conn: Connection, workspace_id: str, provider: str) -> dict | None:
-    return await fetch_one(conn, f"SELECT {PUBLIC_COLUMNS}, sealed_key FROM providers"
-                                 " WHERE workspace_id = ? AND provider = ?", (workspace_id, provider))
+async def get_provider(conn: Connection, workspace_id: str, provider: str) -> ProviderKey | None:
+    row = await fetch_one(conn, f"SELECT {PUBLIC_COLUMNS}, sealed_key FROM providers"
+                                " WHERE workspace_id = ? AND provider = ?", (workspace_id, provider))
+    return ProviderKey(**row) if row else None
 
 
 async def upsert_provider(conn: Connection, workspace_id: str, provider: str, sealed_key: str, key_mask: str,
@@ -45,7 +48,7 @@ async def delete_provider(conn: Connection, workspace_id: str, provider: str) ->
                          (workspace_id, provider)) > 0
 
 
-async def providers_with_keys(conn: Connection, workspace_id: str) -> dict[str, dict]:
+async def providers_with_keys(conn: Connection, workspace_id: str) -> dict[str, ProviderKey]:
     rows = await fetch_all(conn, f"SELECT {PUBLIC_COLUMNS}, sealed_key FROM providers WHERE workspace_id = ?",
                            (workspace_id,))
-    return {row["provider"]: row for row in rows}
+    return {row["provider"]: ProviderKey(**row) for row in rows}

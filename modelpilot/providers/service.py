@@ -12,6 +12,7 @@ from modelpilot.core.db import Database
 from modelpilot.core.errors import ApiError, invalid, not_found
 from modelpilot.core.ids import utc_now_iso
 from modelpilot.core.safe_http import FetchError
+from modelpilot.providers.entities import ProviderKey
 from modelpilot.providers import catalog, repo
 from modelpilot.providers.errors import LLMError
 from modelpilot.providers.keys import open_api_key, seal_api_key
@@ -73,12 +74,12 @@ def clean_api_base(value: str | None) -> str | None:
 
 async def list_providers(db: Database, access: WorkspaceAccess) -> list[dict]:
     async with db.read() as conn:
-        return await repo.list_providers(conn, access.workspace_id)
+        return [row.public() for row in await repo.list_providers(conn, access.workspace_id)]
 
 
 async def configured_provider_names(db: Database, workspace_id: str) -> list[str]:
     async with db.read() as conn:
-        return [row["provider"] for row in await repo.list_providers(conn, workspace_id)]
+        return [row.provider for row in await repo.list_providers(conn, workspace_id)]
 
 
 async def put_provider(db: Database, settings: Settings, access: WorkspaceAccess, provider: str,
@@ -97,8 +98,7 @@ async def put_provider(db: Database, settings: Settings, access: WorkspaceAccess
         await audit.record(conn, access.workspace_id, "provider.saved", **access.audit_actor, target_type="provider",
                            target_id=provider, details={"api_base": api_base, "key_mask": mask_key(api_key)})
         row = await repo.get_provider(conn, access.workspace_id, provider)
-    row.pop("sealed_key")
-    return row
+    return row.public()
 
 
 async def delete_provider(db: Database, access: WorkspaceAccess, provider: str) -> None:
@@ -110,17 +110,17 @@ async def delete_provider(db: Database, access: WorkspaceAccess, provider: str) 
                            target_type="provider", target_id=provider)
 
 
-def _credentials(settings: Settings, workspace_id: str, route: ModelRoute, rows: dict[str, dict]) -> ResolvedModel:
+def _credentials(settings: Settings, workspace_id: str, route: ModelRoute, rows: dict[str, ProviderKey]) -> ResolvedModel:
     row = rows.get(route.provider)
     if row is None:
         raise ApiError(409, "provider_not_configured",
                        f"This bot's model needs the '{route.provider}' provider, which this workspace has not "
                        "set up. An admin can add its key under Providers, or pick another model.")
-    api_key = open_api_key(settings, workspace_id, route.provider, row["sealed_key"])
-    return ResolvedModel(route, api_key, row["api_base"])
+    api_key = open_api_key(settings, workspace_id, route.provider, row.sealed_key)
+    return ResolvedModel(route, api_key, row.api_base)
 
 
-async def _route_for(model: str, rows: dict[str, dict]) -> ModelRoute:
+async def _route_for(model: str, rows: dict[str, ProviderKey]) -> ModelRoute:
     route = route_by_prefix(model)
     if route is not None:
         return route
@@ -170,15 +170,15 @@ async def model_problem(db: Database, workspace_id: str, model: str) -> str | No
             "pick a model of a connected provider, or ask an admin to add this one under Providers")
 
 
-async def _models_of(settings: Settings, workspace_id: str, row: dict) -> catalog.ProviderModels:
-    provider = row["provider"]
-    key = (workspace_id, provider, row["api_base"], row["updated_at"])
+async def _models_of(settings: Settings, workspace_id: str, row: ProviderKey) -> catalog.ProviderModels:
+    provider = row.provider
+    key = (workspace_id, provider, row.api_base, row.updated_at)
     if (hit := catalog.cached(key)) is not None:
         return hit
     found = catalog.ProviderModels(provider)
-    url = catalog.list_url(provider, row["api_base"])
+    url = catalog.list_url(provider, row.api_base)
     if url:
-        api_key = open_api_key(settings, workspace_id, provider, row["sealed_key"])
+        api_key = open_api_key(settings, workspace_id, provider, row.sealed_key)
         fetcher = catalog.fetcher_for(api_key, settings.llm_connect_timeout, settings.llm_idle_timeout)
         try:
             page = await fetcher.fetch(url, accept="application/json")
