@@ -4,7 +4,6 @@ Interfaces for other domains (all raise ApiError 402 when the plan says no):
   await reserve_message(db, settings, workspace_id) -> hold id      before any upstream LLM call;
       then settle_message_sync(conn, workspace_id, hold) in the transaction that records the usage
       event, or release_message(db, workspace_id, hold) when the turn never got that far
-  await ensure_message_allowed(db, settings, workspace_id)          a read-only check (no hold)
   await ensure_under_limit_in(conn, settings, workspace_id, "chatbots", count)
       in the transaction that creates a bot (documents, members likewise); `count(conn)` is the
       owning domain's count: billing reads no other domain's tables
@@ -97,18 +96,6 @@ def quota_exceeded(plan: Plan, used: int, period_end: str) -> ApiError:
         "This assistant has reached its message limit for now. Please try again later.",
         {"plan": plan.id, "quota": plan.monthly_messages, "used": used, "period_end": period_end},
     )
-
-
-async def ensure_message_allowed(db: Database, settings: Settings, workspace_id: str) -> None:
-    """402 quota_exceeded once the period's answered messages reach the plan's quota."""
-    async with db.read() as conn:
-        standing = await standing_in(conn, settings, workspace_id)
-        plan = standing.plan
-        if plan is None or plan.monthly_messages is None:
-            return
-        used = await repo.count_answered_messages(conn, workspace_id, standing.period_start, standing.period_end)
-    if used >= plan.monthly_messages:
-        raise quota_exceeded(plan, used, standing.period_end)
 
 
 async def reserve_message(db: Database, settings: Settings, workspace_id: str) -> str | None:

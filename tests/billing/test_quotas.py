@@ -41,6 +41,13 @@ def call(live: LiveServer, check, *args):
     return anyio.run(run)
 
 
+async def admit_one(db, settings, ws: str) -> None:
+    """What chat does before calling a model: hold one message of the quota (402 when none is
+    left); the hold is given back at once, as a turn that recorded nothing would."""
+    hold = await service.reserve_message(db, settings, ws)
+    await service.release_message(db, ws, hold)
+
+
 def set_plan(live: LiveServer, workspace: str, plan: str) -> int:
     return main(["set-plan", workspace, plan, "--data-dir", str(live.settings.data_dir)])
 
@@ -57,10 +64,10 @@ def test_message_quota_warns_at_80_percent_and_refuses_at_100(billing_server: Li
     add_usage(billing_server, ws, 1)
     assert billing(billing_owner)["warning"] is True
     add_usage(billing_server, ws, 19)
-    call(billing_server, service.ensure_message_allowed, ws)  # 99 of 100: still allowed
+    call(billing_server, admit_one, ws)  # 99 of 100: still allowed
     add_usage(billing_server, ws, 1)
     with pytest.raises(ApiError) as refused:
-        call(billing_server, service.ensure_message_allowed, ws)
+        call(billing_server, admit_one, ws)
     assert refused.value.status == 402 and refused.value.code == "quota_exceeded"
     assert "message limit" in refused.value.message and refused.value.details["used"] == 100
     assert billing(billing_owner)["over_quota"] is True
@@ -77,7 +84,7 @@ def test_usage_counts_only_this_period_and_this_workspace(billing_server: LiveSe
     add_usage(billing_server, billing_owner.ws, 3)
     shown = billing(billing_owner)
     assert shown["used"] == 3 and period_start.endswith("-01T00:00:00.000Z")
-    call(billing_server, service.ensure_message_allowed, billing_owner.ws)
+    call(billing_server, admit_one, billing_owner.ws)
 
 
 def test_a_subscription_period_replaces_the_calendar_month(billing_server: LiveServer, billing_owner: Api) -> None:
@@ -97,13 +104,13 @@ def test_without_stripe_there_are_no_limits_until_a_plan_is_set_by_hand(server: 
     add_usage(server, ws, 150)
     for n in range(3):
         owner.ok("POST", f"/api/v1/workspaces/{ws}/invitations", json={"email": f"p{n}@example.com", "role": "viewer"})
-    call(server, service.ensure_message_allowed, ws)
+    call(server, admit_one, ws)
     assert billing(owner)["plan"] is None
     assert set_plan(server, "Acme", "free") == 0
     shown = billing(owner)
     assert shown["enabled"] is False and shown["plan"]["id"] == "free" and shown["used"] == 150
     with pytest.raises(ApiError) as refused:
-        call(server, service.ensure_message_allowed, ws)
+        call(server, admit_one, ws)
     assert refused.value.status == 402
     response = owner.post(f"/api/v1/workspaces/{ws}/invitations", json={"email": "more@example.com", "role": "viewer"})
     assert response.status_code == 402 and response.json()["error"]["code"] == "plan_limit_reached"
