@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from modelpilot.core.db import Connection, fetch_all
+from modelpilot.core.db import Connection, dialect, fetch_all
 
 _OF_CONVERSATION = "FROM messages m WHERE m.workspace_id = c.workspace_id AND m.conversation_id = c.id"
 # An answer is "unanswered" when no knowledge passed the bot's threshold: it had no sources, so the
@@ -40,7 +40,21 @@ def fts_query(text: str) -> str:
     return " ".join('"' + word.replace('"', '""') + '"' for word in text.split())
 
 
-def _where(workspace_id: str, flt: ConversationFilter, after: tuple[str, str] | None) -> tuple[str, list]:
+def _text_match(dialect_name: str, workspace_id: str, text: str) -> tuple[str, list]:
+    """Conversations with a message holding every word of `text` (each a whole token, or for a
+    word with punctuation its tokens in a row: FTS5's quoted phrase on SQLite, phraseto_tsquery on
+    Postgres; the 'simple' config, like unicode61, folds case and does not stem)."""
+    if dialect_name == "postgres":
+        words = text.split()
+        each = " AND ".join(["m.content_tsv @@ phraseto_tsquery('simple', ?)"] * len(words)) or "false"
+        return (f"c.id IN (SELECT m.conversation_id FROM messages m WHERE m.workspace_id = ? AND {each})",
+                [workspace_id, *words])
+    return ("c.id IN (SELECT m.conversation_id FROM messages_fts f JOIN messages m ON m.rowid = f.rowid"
+            " WHERE messages_fts MATCH ? AND m.workspace_id = ?)", [fts_query(text), workspace_id])
+
+
+def _where(workspace_id: str, flt: ConversationFilter, after: tuple[str, str] | None,
+           dialect_name: str = "sqlite") -> tuple[str, list]:
     clauses, params = ["c.workspace_id = ?"], [workspace_id]
     if flt.chatbot_id:
         clauses.append("c.chatbot_id = ?")
@@ -52,9 +66,9 @@ def _where(workspace_id: str, flt: ConversationFilter, after: tuple[str, str] | 
         clauses.append("c.last_message_at < ?")
         params.append(flt.end)
     if flt.query:
-        clauses.append("c.id IN (SELECT m.conversation_id FROM messages_fts f JOIN messages m ON m.rowid = f.rowid"
-                       " WHERE messages_fts MATCH ? AND m.workspace_id = ?)")
-        params += [fts_query(flt.query), workspace_id]
+        clause, clause_params = _text_match(dialect_name, workspace_id, flt.query)
+        clauses.append(clause)
+        params += clause_params
     if flt.feedback:
         clauses.append(FEEDBACK_FILTERS[flt.feedback])
     if flt.unanswered:
@@ -67,7 +81,7 @@ def _where(workspace_id: str, flt: ConversationFilter, after: tuple[str, str] | 
 
 async def conversation_page(conn: Connection, workspace_id: str, flt: ConversationFilter,
                             after: tuple[str, str] | None, limit: int) -> list[dict]:
-    where, params = _where(workspace_id, flt, after)
+    where, params = _where(workspace_id, flt, after, dialect(conn))
     return await fetch_all(
         conn, f"SELECT {LIST_COLUMNS} FROM conversations c LEFT JOIN chatbots b ON b.id = c.chatbot_id"
               f" AND b.workspace_id = c.workspace_id WHERE {where}"

@@ -5,17 +5,23 @@ An FTS5 'delete' only adds a tombstone: the deleted words stay inside the index 
 'optimize' merges everything into one segment and drops them. It rewrites the index (about 1.5 s
 for 200k messages on a small machine), so it runs only after deletions, each table in its own
 short write transaction.
+
+Postgres needs nothing of the kind: its full-text columns are ordinary (generated) columns with
+GIN indexes, and a deleted row's index entries go with the row; dead tuples are reclaimed by
+autovacuum and are invisible to every query meanwhile.
 """
 
 from __future__ import annotations
 
-from modelpilot.core.db import Connection, Database, fetch_all
+from modelpilot.core.db import Connection, Database, dialect, fetch_all
 
 _FTS5_TABLES = ("SELECT name FROM sqlite_master WHERE type = 'table'"
                 " AND sql LIKE 'CREATE VIRTUAL TABLE%USING fts5%'")
 
 
 async def fts5_tables(conn: Connection) -> list[str]:
+    if dialect(conn) == "postgres":
+        return []
     return [row["name"] for row in await fetch_all(conn, _FTS5_TABLES)]
 
 

@@ -1,10 +1,17 @@
-"""The search index: chunk rows, their vectors (sqlite-vec vec0) and full text (FTS5).
+"""The search index: chunk rows, their vectors and full text, on SQLite or Postgres.
 
-All three share the chunk's integer rowid. Deleting chunk rows deletes their vectors and FTS
-rows through a trigger (migration 0003), so every path that removes chunks, including foreign-key
-cascades from a deleted bot or workspace, leaves nothing behind in the virtual tables.
-Full-text tokens are stored prefixed with the bot's tag (keyed_text) so keyword search stays
-inside one bot's postings, the way the vec0 partition keeps vector search inside one bot.
+SQLite: vectors in sqlite-vec vec0, full text in FTS5. All three share the chunk's integer rowid.
+Deleting chunk rows deletes their vectors and FTS rows through a trigger (migration 0003), so
+every path that removes chunks, including foreign-key cascades from a deleted bot or workspace,
+leaves nothing behind in the virtual tables. Full-text tokens are stored prefixed with the bot's
+tag (keyed_text) so keyword search stays inside one bot's postings, the way the vec0 partition
+keeps vector search inside one bot.
+
+Postgres: vectors in `chunk_vectors` (pgvector, HNSW cosine index, rows cascade-deleted with
+their chunk), full text in the generated `chunks.fts` tsvector (text A, heading B, title C,
+'english' config: stemmed like SQLite's porter tokenizer). The statements that differ sit side
+by side in `_SQL[...]` dicts or `_pg_*` functions below each public function; ranking and RRF
+fusion (rag/retrieve.py) are the same code on both.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from typing import Sequence
 
 import numpy as np
 
-from modelpilot.core.db import Connection, execute, execute_many, fetch_all, fetch_one, fetch_value
+from modelpilot.core.db import Connection, dialect, execute, execute_many, fetch_all, fetch_one, fetch_value
 from modelpilot.core.ids import new_id
 
 CHUNK_COLUMNS = "rowid, id, document_id, ordinal, kind, title, url, page, heading, text, answer, token_count"
@@ -57,6 +64,15 @@ def vector_bytes(vector: np.ndarray) -> bytes:
     return np.asarray(vector, dtype=np.float32).tobytes()
 
 
+def vector_text(vector: np.ndarray) -> str:
+    """pgvector's text form, `[x,y,...]`; nine significant digits give back the same float32."""
+    return "[" + ",".join(f"{x:.9g}" for x in np.asarray(vector, dtype=np.float32).tolist()) + "]"
+
+
+def parse_vector_text(text: str) -> np.ndarray:
+    return np.array([float(x) for x in text.strip("[]").split(",")], dtype=np.float32)
+
+
 async def insert_chunks(conn: Connection, workspace_id: str, chatbot_id: str, document_id: str,
                         chunks: Sequence[NewChunk], vectors: np.ndarray, first_ordinal: int = 0) -> int:
     """Write chunks, vectors and (by trigger) FTS rows. Call inside a write transaction."""
@@ -68,6 +84,10 @@ async def insert_chunks(conn: Connection, workspace_id: str, chatbot_id: str, do
     await execute_many(conn, "INSERT INTO chunks (rowid, id, workspace_id, chatbot_id, document_id, ordinal, kind,"
                              " title, url, page, heading, text, answer, token_count)"
                              " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    if dialect(conn) == "postgres":  # chunks.fts is a generated column: no separate full-text rows
+        await execute_many(conn, "INSERT INTO chunk_vectors (rowid, embedding, chatbot_id) VALUES (?, ?::vector, ?)",
+                           [(base + i + 1, vector_text(vectors[i]), chatbot_id) for i in range(len(chunks))])
+        return len(chunks)
     await execute_many(conn, "INSERT INTO chunk_fts (rowid, text, title, heading) VALUES (?, ?, ?, ?)",
                        [fts_row(base + i + 1, c.text, c.title, c.heading, chatbot_id) for i, c in enumerate(chunks)])
     await execute_many(conn, "INSERT INTO chunk_vectors (rowid, embedding, chatbot_id) VALUES (?, ?, ?)",
@@ -93,6 +113,11 @@ async def delete_all_chunks(conn: Connection) -> int:
 
 async def recreate_vector_table(conn: Connection, dim: int) -> None:
     """A model with another dimension needs a new vec0 table (call with no chunks left)."""
+    if dialect(conn) == "postgres":
+        await execute(conn, "DROP INDEX chunk_vectors_hnsw")
+        await execute(conn, f"ALTER TABLE chunk_vectors ALTER COLUMN embedding TYPE vector({int(dim)})")
+        await execute(conn, "CREATE INDEX chunk_vectors_hnsw ON chunk_vectors USING hnsw (embedding vector_cosine_ops)")
+        return
     await execute(conn, "DROP TABLE chunk_vectors")
     await execute(conn, f"CREATE VIRTUAL TABLE chunk_vectors USING vec0(embedding float[{int(dim)}]"
                         " distance_metric=cosine, chatbot_id text partition key, chunk_size=64)")
@@ -125,10 +150,38 @@ async def bot_has_chunks(conn: Connection, workspace_id: str, chatbot_id: str) -
 
 async def vector_knn(conn: Connection, chatbot_id: str, query: np.ndarray, k: int) -> list[tuple[int, float]]:
     """(rowid, cosine similarity) of the k nearest vectors of one bot's partition."""
+    if dialect(conn) == "postgres":
+        return await conn.call(_pg_knn, conn.sync, chatbot_id, vector_text(query), k)
     rows = await fetch_all(conn, "SELECT rowid, distance FROM chunk_vectors"
                                  " WHERE embedding MATCH ? AND k = ? AND chatbot_id = ?",
                            (vector_bytes(query), k, chatbot_id))
     return [(row["rowid"], 1.0 - float(row["distance"])) for row in rows]
+
+
+# pgvector: the HNSW index holds every bot's vectors, so a per-bot filter applied after the
+# index scan could leave fewer than k rows. Iterative index scans (pgvector 0.8) keep walking
+# the graph until k rows of the bot are found; relaxed_order may return them slightly out of
+# order, hence the re-sort. ef_search: the candidate list, at least k (measured in
+# bench/retrieval_perf.py against an exact scan).
+HNSW_EF_SEARCH = 100
+_PG_KNN = ("SELECT rowid, embedding <=> ?::vector AS distance FROM chunk_vectors WHERE chatbot_id = ?"
+           " ORDER BY distance LIMIT ?")
+
+
+def _pg_knn(sync, chatbot_id: str, query_text: str, k: int) -> list[tuple[int, float]]:
+    """On the connection's thread, in one hop: its own short transaction for the SET LOCALs
+    (or the caller's transaction, if one is open)."""
+    own = not sync.in_transaction
+    if own:
+        sync.execute("BEGIN")
+    try:
+        sync.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true),"
+                     " set_config('hnsw.ef_search', ?, true)", (str(max(HNSW_EF_SEARCH, int(k))),))
+        rows = sync.execute(_PG_KNN, (query_text, chatbot_id, k)).fetchall()
+    finally:
+        if own:
+            sync.execute("COMMIT")
+    return sorted(((row[0], 1.0 - float(row[1])) for row in rows), key=lambda hit: -hit[1])
 
 
 # A term in more chunks than this is treated as common: BM25 gives it almost no weight, yet
@@ -136,22 +189,57 @@ async def vector_knn(conn: Connection, chatbot_id: str, query: np.ndarray, k: in
 COMMON_TERM_CHUNKS = 3000
 
 
-def query_terms(text: str, chatbot_id: str) -> list[str]:
-    """The query's words, keyed to the bot and quoted (so no FTS syntax leaks in)."""
+def plain_terms(text: str) -> list[str]:
+    """The query's distinct words, lower-cased, stopwords left out (unless there is nothing else)."""
     words = [w.lower() for w in _WORD.findall(text)]
     terms = list(dict.fromkeys(w for w in words if w not in STOPWORDS)) or list(dict.fromkeys(words))
+    return terms[:32]
+
+
+def query_terms(text: str, chatbot_id: str) -> list[str]:
+    """The query's words, keyed to the bot and quoted (so no FTS syntax leaks in)."""
     tag = bot_tag(chatbot_id)
-    return [f'"{tag}{term}"' for term in terms[:32]]
+    return [f'"{tag}{term}"' for term in plain_terms(text)]
+
+
+# One term's matches in one bot, counted up to COMMON_TERM_CHUNKS. Postgres: the words are runs
+# of letters and digits (_WORD), so none of to_tsquery's operators can come from a user.
+_COUNT_MATCHES = {
+    "sqlite": "SELECT count(*) FROM (SELECT 1 FROM chunk_fts WHERE chunk_fts MATCH ? LIMIT ?) AS t",
+    "postgres": "SELECT count(*) FROM (SELECT 1 FROM chunks WHERE fts @@ to_tsquery('english', ?)"
+                " AND chatbot_id = ? LIMIT ?) AS t",
+}
+# ts_rank's weights are {D, C, B, A}: title (C) 0.6, heading (B) 0.8, text (A) 1.0, as SQLite's
+# bm25(chunk_fts, 1.0, 0.6, 0.8) weighs text, title, heading. Normalization 1 divides by the log
+# of the chunk's length, as BM25 favours shorter chunks. Scores come back negated: lower is better
+# on both backends.
+_KEYWORD_SEARCH = {
+    "sqlite": "SELECT rowid, bm25(chunk_fts, 1.0, 0.6, 0.8) AS rank FROM chunk_fts"
+              " WHERE chunk_fts MATCH ? ORDER BY rank LIMIT ?",
+    "postgres": "SELECT rowid, -ts_rank('{0.1, 0.6, 0.8, 1.0}', fts, q, 1) AS rank"
+                " FROM chunks, to_tsquery('english', ?) AS q WHERE fts @@ q AND chatbot_id = ?"
+                " ORDER BY rank, rowid LIMIT ?",
+}
 
 
 async def _is_common(conn: Connection, term: str) -> bool:
-    count = await fetch_value(conn, "SELECT count(*) FROM (SELECT 1 FROM chunk_fts WHERE chunk_fts MATCH ? LIMIT ?)",
-                              (term, COMMON_TERM_CHUNKS))
+    """SQLite: the term carries the bot's tag, so its postings are the bot's alone."""
+    count = await fetch_value(conn, _COUNT_MATCHES["sqlite"], (term, COMMON_TERM_CHUNKS))
+    return count >= COMMON_TERM_CHUNKS
+
+
+async def _pg_is_common(conn: Connection, term: str, chatbot_id: str) -> bool:
+    count = await fetch_value(conn, _COUNT_MATCHES["postgres"], (term, chatbot_id, COMMON_TERM_CHUNKS))
     return count >= COMMON_TERM_CHUNKS
 
 
 async def keyword_query(conn: Connection, text: str, chatbot_id: str) -> str | None:
-    """Any of the distinctive words; if every word is common, all of them together."""
+    """Any of the distinctive words; if every word is common, all of them together
+    (an FTS5 query on SQLite, a to_tsquery text on Postgres)."""
+    if dialect(conn) == "postgres":
+        terms = plain_terms(text)
+        rare = [t for t in terms if not await _pg_is_common(conn, t, chatbot_id)]
+        return (" | ".join(rare) if rare else " & ".join(terms)) or None
     terms = query_terms(text, chatbot_id)
     if not terms:
         return None
@@ -164,14 +252,20 @@ async def keyword_search(conn: Connection, chatbot_id: str, text: str, k: int) -
     query = await keyword_query(conn, text, chatbot_id)
     if query is None:
         return []
-    rows = await fetch_all(conn, "SELECT rowid, bm25(chunk_fts, 1.0, 0.6, 0.8) AS rank FROM chunk_fts"
-                                 " WHERE chunk_fts MATCH ? ORDER BY rank LIMIT ?", (query, k))
+    params = (query, chatbot_id, k) if dialect(conn) == "postgres" else (query, k)
+    rows = await fetch_all(conn, _KEYWORD_SEARCH[dialect(conn)], params)
     return [(row["rowid"], float(row["rank"])) for row in rows]
 
 
 async def similarities(conn: Connection, rowids: Sequence[int], query: np.ndarray) -> dict[int, float]:
     """Cosine similarity of given chunks to the query (vectors are unit length).
     One point lookup per rowid: vec0 answers `rowid IN (...)` with a scan of the whole table."""
+    if dialect(conn) == "postgres":
+        if not rowids:
+            return {}
+        rows = await fetch_all(conn, "SELECT rowid, 1 - (embedding <=> ?::vector) AS similarity FROM chunk_vectors"
+                                     " WHERE rowid = ANY(?)", (vector_text(query), list(rowids)))
+        return {row["rowid"]: float(row["similarity"]) for row in rows}
     q = np.asarray(query, dtype=np.float32)
     out: dict[int, float] = {}
     for rowid in rowids:
@@ -189,9 +283,12 @@ async def chunks_by_rowid(conn: Connection, workspace_id: str, rowids: Sequence[
     # workspace index and walks every chunk of the tenant (measured: 2 ms -> 80 ms at 400k chunks).
     columns = ", ".join(f"c.{name.strip()}" for name in CHUNK_COLUMNS.split(","))
     # The document's title and crawl mode come along: citations name a document by its current title.
+    # (Postgres has no unary + on text, and needs no hint: it looks the rowids up by key.)
+    not_indexed = "+" if dialect(conn) == "sqlite" else ""
     rows = await fetch_all(conn, f"SELECT {columns}, d.title AS document_title, d.mode AS document_mode"
                                  f" FROM chunks c JOIN documents d ON d.id = c.document_id"
-                                 f" WHERE c.rowid IN ({marks}) AND +c.workspace_id = ?", [*rowids, workspace_id])
+                                 f" WHERE c.rowid IN ({marks}) AND {not_indexed}c.workspace_id = ?",
+                           [*rowids, workspace_id])
     return {row["rowid"]: row for row in rows}
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from modelpilot.core.db import Connection, execute, fetch_all, fetch_one, fetch_value
+from modelpilot.core.db import Connection, dialect, execute, fetch_all, fetch_one, fetch_value
 
 WS_COLUMNS = "id, name, settings, created_at, updated_at"
 
@@ -30,10 +30,22 @@ async def delete_workspace(conn: Connection, workspace_id: str) -> None:
     await execute(conn, "DELETE FROM workspaces WHERE id = ?", (workspace_id,))
 
 
+# settings is JSON text on both backends. Postgres: `IS JSON OBJECT` stands for json_valid (a bad
+# value must be skipped, not fail the whole job), and only a JSON number counts, as json_extract's
+# numeric comparison does on SQLite.
+_RETENTION_POLICIES = {
+    "sqlite": "SELECT id, json_extract(settings, '$.retention_days') AS days FROM workspaces"
+              " WHERE json_valid(settings) AND json_extract(settings, '$.retention_days') > 0",
+    "postgres": "SELECT id, days FROM (SELECT id, CASE WHEN jsonb_typeof(s -> 'retention_days') = 'number'"
+                " THEN (s ->> 'retention_days')::numeric END AS days"
+                " FROM (SELECT id, CASE WHEN settings IS JSON OBJECT THEN settings::jsonb END AS s"
+                " FROM workspaces) AS parsed) AS policies WHERE days > 0",
+}
+
+
 async def retention_policies(conn: Connection) -> list[tuple[str, int]]:
     """(workspace_id, retention_days) of every workspace that set a retention period."""
-    rows = await fetch_all(conn, "SELECT id, json_extract(settings, '$.retention_days') AS days FROM workspaces"
-                                 " WHERE json_valid(settings) AND json_extract(settings, '$.retention_days') > 0")
+    rows = await fetch_all(conn, _RETENTION_POLICIES[dialect(conn)])
     return [(row["id"], int(row["days"])) for row in rows]
 
 
