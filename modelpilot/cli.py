@@ -156,12 +156,21 @@ def _configure_backup(parser: argparse.ArgumentParser) -> None:
                              "(default: DATA_DIR/backups or BACKUP_DIR)")
 
 
+# On Postgres the database is the server's to back up, and it does that better than a copy could.
+POSTGRES_BACKUPS = ("the database is on Postgres (MODELPILOT_DATABASE_URL), whose backups are Postgres's own: "
+                    "pg_dump / pg_restore, or the managed service's snapshots and point-in-time recovery. "
+                    "Keep MODELPILOT_SECRET_KEY with them, or the provider keys in them cannot be opened.")
+
+
 @command("backup", "Take a consistent snapshot of the database (safe while the server runs).", _configure_backup)
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from modelpilot.ops.backup import BackupError, create_backup
 
+    if settings.backend == "postgres":
+        print(f"modelpilot: backup: {POSTGRES_BACKUPS}", file=sys.stderr)
+        return 2
     target = Path(args.path).expanduser() if args.path else settings.backups_path
     try:
         result = create_backup(settings.db_path, settings.data_dir, target)
@@ -188,6 +197,9 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     from modelpilot.ops.backup import BackupError
     from modelpilot.ops.restore import restore_backup
 
+    if settings.backend == "postgres":
+        print(f"modelpilot: restore: {POSTGRES_BACKUPS}", file=sys.stderr)
+        return 2
     try:
         result = restore_backup(Path(args.path).expanduser(), settings.db_path, settings.data_dir)
     except (BackupError, OSError) as exc:
@@ -198,6 +210,53 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     print(f"restored {args.path} to {result.db_path}; secret key {'restored' if result.key_restored else 'unchanged'}")
     print(f"integrity_check: {result.integrity}")
     return 0 if result.integrity == "ok" else 1
+
+
+def _configure_copy_db(parser: argparse.ArgumentParser) -> None:
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--to", metavar="POSTGRES_URL",
+                        help="the empty Postgres database to fill, postgresql://user:pass@host:5432/db "
+                             "(shows in `ps`; --to-stdin keeps the password out of it)")
+    target.add_argument("--to-stdin", action="store_true", help="read the target URL from standard input")
+
+
+@command("copy-db", "Copy this instance's SQLite database into an empty Postgres database (stop the "
+         "server first), then check it.", _configure_copy_db)
+def cmd_copy_db(settings: Settings, args: argparse.Namespace) -> int:
+    from modelpilot.core.instance import running_pid
+    from modelpilot.core.pg import describe_url
+    from modelpilot.ops.copy_db import CopyError, copy_database
+
+    url = sys.stdin.readline().strip() if args.to_stdin else args.to.strip()
+    if not url.startswith(("postgresql://", "postgres://")):
+        print("modelpilot: copy-db: the target must be a postgresql://... URL", file=sys.stderr)
+        return 2
+    if settings.backend == "postgres":
+        print("modelpilot: copy-db reads the SQLite database in the data directory; run it without "
+              "MODELPILOT_DATABASE_URL (the target goes in --to)", file=sys.stderr)
+        return 2
+    pid = running_pid(settings.data_dir)
+    if pid is not None:
+        print(f"modelpilot: copy-db: a server (pid {pid or '?'}) is running on {settings.data_dir}; stop it "
+              "first, or what it writes during the copy is lost", file=sys.stderr)
+        return 1
+    if not settings.db_path.exists():
+        print(f"modelpilot: copy-db: no SQLite database at {settings.db_path}", file=sys.stderr)
+        return 1
+    print(f"copying {settings.db_path} to {describe_url(url)} ...", flush=True)
+    try:
+        report = copy_database(settings.db_path, url, progress=lambda line: print(line, flush=True))
+    except CopyError as exc:
+        print(f"modelpilot: copy-db: {exc}", file=sys.stderr)
+        return 1
+    print(f"copied {sum(n for _, n in report.counts)} rows in {len(report.counts)} tables (schema version "
+          f"{report.schema_version}); row counts equal, {report.vectors_checked} sampled vector(s) identical")
+    if settings.secret_key.strip():
+        print("provider keys stay sealed with MODELPILOT_SECRET_KEY: give every node the same value")
+    else:
+        print(f"provider keys are sealed with {settings.data_dir / 'secret.key'}: set MODELPILOT_SECRET_KEY on "
+              "every node to its contents (several lines: join them with commas)")
+    return 0
 
 
 def _configure_rotate_key(parser: argparse.ArgumentParser) -> None:

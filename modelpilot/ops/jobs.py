@@ -37,6 +37,8 @@ async def apply_retention(db: Database, now: float | None = None) -> dict[str, i
 
 def register_ops_jobs(scheduler, db: Database, settings: Settings) -> None:
     """scheduler: app.state["scheduler"] (add_interval_job(job_id, async_func, seconds))."""
-    if settings.backup_interval_hours > 0:
+    # On Postgres, backups are the database server's (pg_dump, the managed service's recovery);
+    # a file snapshot from every node would be neither consistent across nodes nor needed.
+    if settings.backup_interval_hours > 0 and settings.backend == "sqlite":
         scheduler.add_interval_job("ops.backup", lambda: service.scheduled_backup(settings), BACKUP_CHECK_SECONDS)
     scheduler.add_interval_job("ops.retention", lambda: apply_retention(db), RETENTION_SECONDS)

@@ -51,8 +51,9 @@ def _rss_bytes() -> int:
 async def scrape_gauges(db: Database, settings: Settings) -> list[metrics.Gauge]:
     """Figures read at scrape time rather than recorded as they happen."""
     db_size = metrics.Gauge("modelpilot_db_size_bytes", "Size of the database files.", ("file",))
-    db_size.set(_file_size(db.path), file="db")
-    db_size.set(_file_size(Path(str(db.path) + "-wal")), file="wal")
+    if settings.backend == "sqlite":  # a Postgres database has no files here (its server reports its size)
+        db_size.set(_file_size(db.path), file="db")
+        db_size.set(_file_size(Path(str(db.path) + "-wal")), file="wal")
     process = metrics.Gauge("modelpilot_process_resident_memory_bytes", "Resident memory of the server.")
     process.set(_rss_bytes())
     started = metrics.Gauge("modelpilot_process_start_time_seconds", "Start time of the server (Unix time).")
