@@ -9,13 +9,15 @@ short write transaction.
 
 from __future__ import annotations
 
-from modelpilot.core.db import Connection, Database, fetch_all
+from modelpilot.core.db import Connection, Database, dialect, fetch_all
 
 _FTS5_TABLES = ("SELECT name FROM sqlite_master WHERE type = 'table'"
                 " AND sql LIKE 'CREATE VIRTUAL TABLE%USING fts5%'")
 
 
 async def fts5_tables(conn: Connection) -> list[str]:
+    if dialect(conn) == "postgres":
+        return []  # tsvector columns in ordinary tables: deleted rows go with VACUUM, no segments
     return [row["name"] for row in await fetch_all(conn, _FTS5_TABLES)]
 
 
