@@ -36,6 +36,11 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     return replace(base, **{"host": "127.0.0.1", "port": 0, **overrides})
 
 
+def database_args(settings: Settings) -> list[str]:
+    """The CLI flag that points a `python -m modelpilot ...` subprocess at the test's database."""
+    return ["--database-url", settings.database_url] if settings.database_url else []
+
+
 @dataclass
 class LiveServer:
     settings: Settings

@@ -10,7 +10,7 @@ import pytest
 
 from modelpilot.core.database import connect_sync_for
 from tests.mail_support import link_in, smtp_inbox  # noqa: F401 (fixture)
-from tests.support import PASSWORD, Api
+from tests.support import PASSWORD, Api, database_args
 
 NEW_PASSWORD = "another fine passphrase"
 ME = "/api/v1/auth/me"
@@ -30,7 +30,8 @@ def second_session(server, email: str = "owner@example.com", password: str = PAS
 
 
 def cli_reset_token(server, email: str = "owner@example.com") -> str:
-    result = run_cli("reset-password", email, "--data-dir", str(server.settings.data_dir), "--public-url", server.url)
+    result = run_cli("reset-password", email, "--data-dir", str(server.settings.data_dir), "--public-url", server.url,
+                     *database_args(server.settings))
     assert result.returncode == 0, result.stderr
     link = result.stdout.strip().splitlines()[-1]
     assert link.startswith(f"{server.url}/#/reset/")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from modelpilot.core.database import connect_sync_for
+from tests.pg_support import BACKEND
 from tests.support import Api
 
 
@@ -80,6 +81,13 @@ def test_viewers_read_but_cannot_write(owner, client_factory):
     assert editor.ok("PATCH", bots_path(editor, bot["id"]), json={"greeting": "Hello!"})["greeting"] == "Hello!"
 
 
+# The message full-text index: an FTS5 table on SQLite, a generated tsvector column on Postgres.
+MESSAGE_TEXT_HITS = {
+    "sqlite": "SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH 'anything'",
+    "postgres": "SELECT COUNT(*) FROM messages WHERE content_tsv @@ plainto_tsquery('simple', 'anything')",
+}
+
+
 def test_deleting_a_bot_removes_its_conversations_but_keeps_usage(owner, server):
     bot = owner.create_bot(owner.ws)
     done = owner.chat(owner.ws, bot["id"], "anything?")[-1]
@@ -91,7 +99,7 @@ def test_deleting_a_bot_removes_its_conversations_but_keeps_usage(owner, server)
     try:
         counts = [conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
                   for t in ("conversations", "messages", "usage_events")]
-        fts_hits = conn.execute("SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH 'anything'").fetchone()[0]
+        fts_hits = conn.execute(MESSAGE_TEXT_HITS[BACKEND]).fetchone()[0]
     finally:
         conn.close()
     assert counts == [0, 0, 1] and fts_hits == 0

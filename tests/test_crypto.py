@@ -10,7 +10,7 @@ import pytest
 from modelpilot.cli import main
 from modelpilot.core.crypto import CryptoError, load_key_ring, new_key_text, parse_ring
 from modelpilot.core.database import connect_sync_for
-from tests.support import Api, make_settings, start_server
+from tests.support import Api, database_args, make_settings, start_server
 
 
 def test_seal_and_open_bind_the_value_to_its_row():
@@ -53,7 +53,7 @@ def test_rotate_key_reseals_every_key_and_chat_still_works(tmp_path, fake_llm, c
     api.add_provider(api.ws, "groq", "gsk-rotate-0123456789abcdef")
     before = _sealed_keys(live.settings)
     old_id = load_key_ring("", data_dir).current_id
-    assert main(["rotate-key", "--data-dir", str(data_dir)]) == 0
+    assert main(["rotate-key", "--data-dir", str(data_dir), *database_args(live.settings)]) == 0
     assert "re-sealed 2 provider key(s)" in capsys.readouterr().out
     new_id = load_key_ring("", data_dir).current_id
     after = _sealed_keys(live.settings)
@@ -76,9 +76,9 @@ def test_rotate_key_with_an_environment_secret(tmp_path, monkeypatch, capsys):
     api.close()
     live.stop()
     monkeypatch.setattr("sys.stdin", __import__("io").StringIO(new + "\n"))
-    assert main(["rotate-key", "--data-dir", str(tmp_path), "--new-key-stdin"]) == 0
+    assert main(["rotate-key", "--data-dir", str(tmp_path), "--new-key-stdin", *database_args(settings)]) == 0
     assert "MODELPILOT_SECRET_KEY" in capsys.readouterr().out
     [sealed] = _sealed_keys(settings)
     assert parse_ring(new).open(sealed, aad=f"{api.ws}/anthropic") == "sk-ant-0123456789abcdef"
     monkeypatch.setattr("sys.stdin", __import__("io").StringIO("not-a-key\n"))
-    assert main(["rotate-key", "--data-dir", str(tmp_path), "--new-key-stdin"]) == 1
+    assert main(["rotate-key", "--data-dir", str(tmp_path), "--new-key-stdin", *database_args(settings)]) == 1

@@ -36,7 +36,7 @@ async def list_sessions(conn: Connection, user_id: str) -> list[dict]:
 
 async def delete_sessions(conn: Connection, user_id: str, keep_session_id: str | None = None) -> int:
     """Ends every session of the user except `keep_session_id` (None: all of them)."""
-    return await execute(conn, "DELETE FROM sessions WHERE user_id = ? AND id IS NOT ?", (user_id, keep_session_id))
+    return await execute(conn, "DELETE FROM sessions WHERE user_id = ? AND id IS DISTINCT FROM ?", (user_id, keep_session_id))
 
 
 async def insert_reset(conn: Connection, reset_id: str, user_id: str, token_hash: str, now: str,

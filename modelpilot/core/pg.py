@@ -50,11 +50,12 @@ _TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|\?|%")
 
 @lru_cache(maxsize=2048)
 def translate(sql: str) -> str:
-    """`?` placeholders to psycopg's `%s`, and a literal `%` to `%%`; quoted text and comments
-    are left alone."""
+    """`?` placeholders to psycopg's `%s`, and every literal `%` to `%%`. A `?` in quoted text or
+    a comment is left alone; a `%` there is doubled too, since psycopg reads placeholders without
+    knowing SQL's quoting (the server still receives the single `%`)."""
     def swap(match: re.Match) -> str:
         token = match.group(0)
-        return "%s" if token == "?" else "%%" if token == "%" else token
+        return "%s" if token == "?" else token.replace("%", "%%")
     return _TOKEN.sub(swap, sql)
 
 
