@@ -39,4 +39,4 @@ def register_ops_jobs(scheduler, db: Database, settings: Settings) -> None:
     """scheduler: app.state["scheduler"] (add_interval_job(job_id, async_func, seconds))."""
     if settings.backup_interval_hours > 0:
         scheduler.add_interval_job("ops.backup", lambda: service.scheduled_backup(settings), BACKUP_CHECK_SECONDS)
-    scheduler.add_interval_job("ops.retention", lambda: apply_retention(db), RETENTION_SECONDS)
+    scheduler.add_interval_job("ops.retention", lambda: apply_retention(db), RETENTION_SECONDS, once_per_fleet=True)
