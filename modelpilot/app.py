@@ -32,6 +32,7 @@ from modelpilot.core.csrf import csrf_middleware_factory
 from modelpilot.core.database import open_database
 from modelpilot.core.db import Database
 from modelpilot.core.errors import EXCEPTION_HANDLERS
+from modelpilot.core.events import event_bus_for
 from modelpilot.core.hostcheck import host_guard_middleware
 from modelpilot.core.instance import InstanceLock
 from modelpilot.core.mail import MailConfig, Mailer
@@ -80,6 +81,8 @@ def _lifespan(settings: Settings):
         db = open_database(settings)
         await db.open()
         app.state["db"] = db
+        events = app.state["events"] = event_bus_for(settings)
+        await events.start()
         # One SQLite node counts throttles in memory; a Postgres fleet in the database, so a limit
         # holds across every node.
         throttle = app.state["throttle"] = throttle_for(db)
@@ -108,6 +111,7 @@ def _lifespan(settings: Settings):
             scheduler.shutdown()
             await close_shared_client()
             await app.state["mailer"].drain()
+            await events.stop()
             await db.close()
             log.info("database closed cleanly")
 

@@ -6,6 +6,7 @@ nodes share only the database URL and the secret key; each has its own data dire
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import collections
 import re
@@ -233,3 +234,21 @@ def wait_until(predicate, what: str, timeout: float = 60) -> None:
     while not predicate():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.1)
+
+
+def test_an_event_published_on_one_node_reaches_a_subscriber_on_the_other(pair):
+    fleet, _, _ = pair
+    bus_a, bus_b = (live.app.state["events"] for live in fleet.nodes)
+    ready = threading.Event()
+
+    async def receive() -> tuple[dict, bool]:
+        with bus_b.subscribe("inbox.ws-1") as wanted, bus_b.subscribe("inbox.ws-2") as other:
+            ready.set()
+            event = await asyncio.wait_for(wanted.get(), 30)
+            return event, other.empty()
+
+    received = asyncio.run_coroutine_threadsafe(receive(), bus_b.loop)
+    assert ready.wait(10)
+    asyncio.run_coroutine_threadsafe(bus_a.publish("inbox.ws-1", {"message_id": "m-1"}), bus_a.loop).result(10)
+    event, other_topic_quiet = received.result(30)
+    assert event == {"message_id": "m-1"} and other_topic_quiet
