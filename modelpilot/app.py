@@ -34,12 +34,14 @@ from modelpilot.core.csrf import csrf_middleware_factory
 from modelpilot.core.database import open_database
 from modelpilot.core.db import Database
 from modelpilot.core.errors import EXCEPTION_HANDLERS
+from modelpilot.core.events import event_bus_for
 from modelpilot.core.hostcheck import host_guard_middleware
 from modelpilot.core.instance import InstanceLock
 from modelpilot.core.mail import MailConfig, Mailer
 from modelpilot.core.migrate import migrate_database
 from modelpilot.core.observe import observe_middleware
 from modelpilot.core.private import secure_data_dir
+from modelpilot.core.ratelimit import DatabaseThrottle, throttle_for
 from modelpilot.core.secheaders import security_headers_middleware
 from modelpilot.core.tokens import API_TOKEN_PREFIX, new_secret
 from modelpilot.ops import routes as ops_routes
@@ -81,16 +83,25 @@ def _lifespan(settings: Settings):
         db = open_database(settings)
         await db.open()
         app.state["db"] = db
-        app.state["auth_limits"] = AuthLimits()
-        app.state["account_limits"] = AccountLimits()
-        scheduler = Scheduler()
+        events = app.state["events"] = event_bus_for(settings)
+        await events.start()
+        # One SQLite node counts throttles in memory; a Postgres fleet in the database, so a limit
+        # holds across every node.
+        throttle = app.state["throttle"] = throttle_for(db)
+        app.state["auth_limits"] = AuthLimits(throttle)
+        app.state["account_limits"] = AccountLimits(throttle)
+        scheduler = Scheduler(db, settings.node_name)
         scheduler.start()
         app.state["scheduler"] = scheduler
-        worker = JobWorker(db, slots=settings.ingest_concurrency)
+        worker = JobWorker(db, slots=settings.ingest_concurrency, node=settings.node_name,
+                           lease_seconds=settings.job_lease_seconds)
         app.state["worker"] = worker
         app.state["knowledge"] = await start_knowledge(db, settings, scheduler, worker)
         await worker.start()
         register_ops_jobs(scheduler, db, settings)
+        if isinstance(throttle, DatabaseThrottle):
+            scheduler.add_interval_job("ratelimit.sweep", throttle.sweep, DatabaseThrottle.SWEEP_SECONDS,
+                                       once_per_fleet=True)
         preload = asyncio.create_task(preload_litellm(delay=1.0)) if settings.llm_preload else None
         try:
             yield
@@ -102,6 +113,7 @@ def _lifespan(settings: Settings):
             scheduler.shutdown()
             await close_shared_client()
             await app.state["mailer"].drain()
+            await events.stop()
             await db.close()
             log.info("database closed cleanly")
 

@@ -177,6 +177,9 @@ class Settings:
     ingest_concurrency: int = setting(2, "Knowledge documents indexed at once, each read in its own process; "
                                       "one workspace may use all but one of them, so others never wait "
                                       "behind it.", _positive_int)
+    job_lease_seconds: float = setting(60.0, "How long a node's claim on a running job lasts without renewal (it renews "
+                                       "every third of it); a job of a node that died is taken over once it "
+                                       "expires.", _positive_float)
     ingest_read_seconds: float = setting(120.0, "Time one document (or crawled page) may take to be read before "
                                          "it is stopped and ends in error.", _positive_float)
     crawl_max_pages: int = setting(5000, "Upper limit on max_pages of a site or sitemap crawl.", _positive_int)

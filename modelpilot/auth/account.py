@@ -10,21 +10,22 @@ from modelpilot.core import audit
 from modelpilot.core.db import Database
 from modelpilot.core.errors import ApiError, invalid
 from modelpilot.core.passwords import check_password_policy, hash_password, verify_password
-from modelpilot.core.ratelimit import SlidingWindow
+from modelpilot.core.ratelimit import Limit, MemoryThrottle, Throttle
 from modelpilot.core.validate import clean_text
 
 
 @dataclass
 class AccountLimits:
-    """Throttles for account self-service, kept per running app.
+    """Throttles for account self-service, counted by `throttle` (see AuthLimits).
 
     Wrong current passwords are limited per user (a stolen session must not become a password
     oracle); reset requests per client address and mails per address (no mail bombing)."""
 
-    wrong_current_password: SlidingWindow = field(default_factory=lambda: SlidingWindow(5, 900))
-    reset_requests_per_ip: SlidingWindow = field(default_factory=lambda: SlidingWindow(10, 3600))
-    reset_mails_per_email: SlidingWindow = field(default_factory=lambda: SlidingWindow(3, 3600))
-    reset_attempts_per_ip: SlidingWindow = field(default_factory=lambda: SlidingWindow(20, 3600))
+    throttle: Throttle = field(default_factory=MemoryThrottle)
+    wrong_current_password: Limit = Limit("password.wrong_current", 5, 900)
+    reset_requests_per_ip: Limit = Limit("reset.requests_ip", 10, 3600)
+    reset_mails_per_email: Limit = Limit("reset.mails_email", 3, 3600)
+    reset_attempts_per_ip: Limit = Limit("reset.attempts_ip", 20, 3600)
 
 
 def too_many(wait: int, what: str) -> ApiError:
@@ -43,19 +44,19 @@ async def change_password(db: Database, limits: AccountLimits, user: Principal, 
     """Sets a new password after checking the current one; ends the user's other sessions.
 
     Returns how many other sessions were ended."""
-    wait = limits.wrong_current_password.retry_after(user.user_id)
+    wait = await limits.throttle.retry_after(limits.wrong_current_password, user.user_id)
     if wait:
         raise too_many(wait, "wrong current passwords")
     async with db.read() as conn:
         stored = await account_repo.password_hash(conn, user.user_id)
     if not await verify_password(stored, current):
-        limits.wrong_current_password.hit(user.user_id)
+        await limits.throttle.hit(limits.wrong_current_password, user.user_id)
         raise invalid("current_password", "is not your current password")
     if new == current:
         raise invalid("new_password", "must differ from the current password")
     check_password_policy(new, user.email or "", field="new_password")
     new_hash = await hash_password(new)
-    limits.wrong_current_password.reset(user.user_id)
+    await limits.throttle.reset(limits.wrong_current_password, user.user_id)
     async with db.write() as conn:
         await account_repo.set_password_hash(conn, user.user_id, new_hash)
         ended = await account_repo.delete_sessions(conn, user.user_id, keep_session_id=user.session_id)

@@ -67,7 +67,7 @@ async def request_reset(db: Database, settings: Settings, mailer: Mailer, limits
 
     Everything after the per-address throttle runs once the 202 has gone out, so the answer
     takes the same time for every address, account or not."""
-    wait = limits.reset_requests_per_ip.take(ip)
+    wait = await limits.throttle.take((limits.reset_requests_per_ip, ip))
     if wait:
         raise too_many(wait, "password reset requests from this address")
     if mailer.configured:
@@ -77,7 +77,7 @@ async def request_reset(db: Database, settings: Settings, mailer: Mailer, limits
 async def _mail_link(db: Database, settings: Settings, mailer: Mailer, limits: AccountLimits, email: str,
                      ip: str) -> None:
     # Counted per address typed, account or not, so the limit itself reveals nothing.
-    if limits.reset_mails_per_email.take(email):
+    if await limits.throttle.take((limits.reset_mails_per_email, email)):
         return
     async with db.write() as conn:
         await account_repo.delete_expired_resets(conn, utc_now_iso())
@@ -109,7 +109,7 @@ async def describe_link(db: Database, token: str) -> dict:
 async def complete_reset(db: Database, settings: Settings, limits: AccountLimits, token: str, password: str,
                          ip: str, user_agent: str) -> tuple[str, str]:
     """Sets the new password, ends every session, voids other links. Returns (user id, new session)."""
-    wait = limits.reset_attempts_per_ip.take(ip)
+    wait = await limits.throttle.take((limits.reset_attempts_per_ip, ip))
     if wait:
         raise too_many(wait, "password reset attempts from this address")
     row = await _open_link(db, token)

@@ -86,7 +86,8 @@ async def setup(request: Request, db: Database, settings: Settings, data: SetupB
 async def signup(request: Request, db: Database, settings: Settings, data: SignupBody) -> Response:
     if not settings.open_signup:
         raise ApiError(403, "signup_closed", "Sign-up is closed on this instance; ask an admin for an invitation.")
-    wait = _limits(request).signups_per_ip.take(_ip(request, settings))
+    limits = _limits(request)
+    wait = await limits.throttle.take((limits.signups_per_ip, _ip(request, settings)))
     if wait:
         raise service.too_many(wait, "sign-ups from this address")
     return await _account_then_login(request, db, settings, data, first_run=False)

@@ -13,7 +13,7 @@ from modelpilot.core.db import Database, IntegrityError
 from modelpilot.core.errors import ApiError
 from modelpilot.core.ids import iso_from_epoch, new_id, utc_now_iso
 from modelpilot.core.passwords import check_password_policy, hash_password, needs_rehash, verify_password
-from modelpilot.core.ratelimit import SlidingWindow
+from modelpilot.core.ratelimit import Limit, MemoryThrottle, Throttle
 from modelpilot.core.tokens import hash_token, new_secret
 from modelpilot.core.validate import clean_email, clean_text
 from modelpilot.settings import Settings
@@ -25,11 +25,13 @@ LOGIN_FAILED = ApiError(401, "invalid_credentials", "Email or password is wrong.
 
 @dataclass
 class AuthLimits:
-    """Throttles kept per running app: failed logins per account and per client address."""
+    """Throttles on failed logins, per account and per client address, counted by `throttle`
+    (in memory on one SQLite node, in the database for a Postgres fleet)."""
 
-    per_account: SlidingWindow = field(default_factory=lambda: SlidingWindow(5, 900))
-    per_ip: SlidingWindow = field(default_factory=lambda: SlidingWindow(10, 900))
-    signups_per_ip: SlidingWindow = field(default_factory=lambda: SlidingWindow(10, 3600))
+    throttle: Throttle = field(default_factory=MemoryThrottle)
+    per_account: Limit = Limit("login.account", 5, 900)
+    per_ip: Limit = Limit("login.ip", 10, 900)
+    signups_per_ip: Limit = Limit("signup.ip", 10, 3600)
 
 
 @dataclass(frozen=True)
@@ -123,15 +125,15 @@ async def login(db: Database, settings: Settings, limits: AuthLimits, email: str
                 ip: str, user_agent: str) -> tuple[dict, str]:
     """Returns (user, session token). Unknown emails cost the same as wrong passwords."""
     account_key = email.strip().lower()
-    _count_attempt(limits, account_key, ip)
+    await _count_attempt(limits, account_key, ip)
     async with db.read() as conn:
         row = await repo.get_user_with_hash(conn, account_key)
     ok = await verify_password(row["password_hash"] if row else None, password)
     if not ok or row is None:
         raise LOGIN_FAILED
     # Only failures count against the address and the account; a success gives its slot back.
-    limits.per_ip.forget_one(ip)
-    limits.per_account.reset(account_key)
+    await limits.throttle.forget_one(limits.per_ip, ip)
+    await limits.throttle.reset(limits.per_account, account_key)
     new_hash = await hash_password(password) if needs_rehash(row["password_hash"]) else None
     async with db.write() as conn:
         await repo.record_login(conn, row["id"], utc_now_iso(), new_hash)
@@ -142,16 +144,12 @@ async def login(db: Database, settings: Settings, limits: AuthLimits, email: str
     return row, token
 
 
-def _count_attempt(limits: AuthLimits, account_key: str, ip: str) -> None:
-    """Count the attempt before any password is hashed, with no await in between: checking
+async def _count_attempt(limits: AuthLimits, account_key: str, ip: str) -> None:
+    """Count the attempt before any password is hashed, check and count in one step: checking
     first and counting after the (slow, threaded) hash let 200 parallel guesses all pass the
-    check before the first one was counted."""
-    wait = limits.per_account.take(account_key)
+    check before the first one was counted. Counted on both keys or on neither."""
+    wait = await limits.throttle.take((limits.per_account, account_key), (limits.per_ip, ip))
     if wait:
-        raise too_many(wait, "failed logins")
-    wait = limits.per_ip.take(ip)
-    if wait:
-        limits.per_account.forget_one(account_key)
         raise too_many(wait, "failed logins")
 
 

@@ -86,7 +86,8 @@ async def start_knowledge(db: Database, settings: Settings, scheduler: Scheduler
         reader.reap_idle()
 
     worker.register(INGEST_JOB, handle, ingest.give_up_ingest, ingest.still_wanted)
-    scheduler.add_interval_job("knowledge.refresh", lambda: queue_due_refreshes(kb), REFRESH_CHECK_SECONDS)
+    scheduler.add_interval_job("knowledge.refresh", lambda: queue_due_refreshes(kb), REFRESH_CHECK_SECONDS,
+                               once_per_fleet=True)
     # Reader processes are started on demand and stopped when idle: their memory is not kept.
     scheduler.add_interval_job("knowledge.reap_readers", reap_readers, READER_REAP_SECONDS)
     embedder.warm_up_in_background()

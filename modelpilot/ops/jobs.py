@@ -41,4 +41,4 @@ def register_ops_jobs(scheduler, db: Database, settings: Settings) -> None:
     # a file snapshot from every node would be neither consistent across nodes nor needed.
     if settings.backup_interval_hours > 0 and settings.backend == "sqlite":
         scheduler.add_interval_job("ops.backup", lambda: service.scheduled_backup(settings), BACKUP_CHECK_SECONDS)
-    scheduler.add_interval_job("ops.retention", lambda: apply_retention(db), RETENTION_SECONDS)
+    scheduler.add_interval_job("ops.retention", lambda: apply_retention(db), RETENTION_SECONDS, once_per_fleet=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from modelpilot.core.db import Connection, execute, fetch_all, fetch_one
+from modelpilot.core.db import Connection, dialect, execute, fetch_all, fetch_one
 from modelpilot.core.ids import iso_from_epoch, new_id, utc_now_iso
 
 JOB_COLUMNS = "id, workspace_id, kind, ref_id, payload, status, attempts, run_after, last_error, created_at, updated_at"
@@ -24,34 +24,62 @@ async def enqueue(conn: Connection, workspace_id: str, kind: str, ref_id: str, p
 # Fair claim: among due jobs, the workspace with the fewest running jobs goes first (oldest job
 # first within a tie), a workspace never holds more than `per_workspace` slots, and one object
 # never has two jobs running at once. So one tenant's backlog cannot hold back another's upload.
+# "Running" means processing under a live lease: a job whose node stopped renewing its lease
+# (the node died) is due again, for any other node. The claimer's own expired jobs are not taken
+# back: it still runs them, and its next renewal says so.
 _CLAIM_SQL = f"""
-WITH running AS (SELECT workspace_id, COUNT(*) AS n FROM jobs WHERE status = 'processing' GROUP BY workspace_id)
+WITH running AS (SELECT workspace_id, COUNT(*) AS n FROM jobs WHERE status = 'processing' AND lease_until > ?
+                 GROUP BY workspace_id)
 SELECT {", ".join("j." + c.strip() for c in JOB_COLUMNS.split(","))}
 FROM jobs j LEFT JOIN running r ON r.workspace_id = j.workspace_id
-WHERE j.status = 'queued' AND j.run_after <= ? AND COALESCE(r.n, 0) < ?
+WHERE ((j.status = 'queued' AND j.run_after <= ?)
+       OR (j.status = 'processing' AND (j.lease_until IS NULL OR j.lease_until <= ?)
+           AND (j.claimed_by IS NULL OR j.claimed_by <> ?)))
+  AND COALESCE(r.n, 0) < ?
   AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.ref_id = j.ref_id AND p.workspace_id = j.workspace_id
-                  AND p.status = 'processing')
+                  AND p.id <> j.id AND p.status = 'processing' AND p.lease_until > ?)
 ORDER BY COALESCE(r.n, 0), j.run_after, j.id LIMIT 1"""
+# Writes already queue behind the fleet's write lock, so no other claimer can hold the row; the
+# row lock still keeps a claim from waiting on (or taking) a row some other statement has locked.
+_CLAIM = {"sqlite": _CLAIM_SQL, "postgres": _CLAIM_SQL + " FOR UPDATE OF j SKIP LOCKED"}
 
 
-async def claim_next(conn: Connection, per_workspace: int = 1_000_000) -> dict | None:
-    """The next due job by the fair order above, marked processing. Call inside a write transaction."""
-    row = await fetch_one(conn, _CLAIM_SQL, (utc_now_iso(), per_workspace))
+def claim_next_sync(conn, node: str, lease_seconds: float, per_workspace: int = 1_000_000) -> dict | None:
+    """The next due job by the fair order above, marked processing under `node`'s lease: the
+    whole claim in one write transaction (run it with db.run_write)."""
+    now = utc_now_iso()
+    row = conn.execute(_CLAIM[dialect(conn)], (now, now, now, node, per_workspace, now)).fetchone()
     if row is None:
         return None
-    await execute(conn, "UPDATE jobs SET status = 'processing', attempts = attempts + 1, updated_at = ?"
-                        " WHERE id = ?", (utc_now_iso(), row["id"]))
-    row["attempts"] += 1
-    row["payload"] = json.loads(row["payload"])
-    return row
+    job = {key: row[key] for key in row.keys()}
+    conn.execute("UPDATE jobs SET status = 'processing', attempts = attempts + 1, lease_until = ?, claimed_by = ?,"
+                 " updated_at = ? WHERE id = ?", (_lease_end(lease_seconds), node, now, job["id"]))
+    job["attempts"] += 1
+    job["payload"] = json.loads(job["payload"])
+    return job
 
 
-async def existing(conn: Connection, job_ids: list[str]) -> set[str]:
-    """Which of these jobs still have a row (deleting a document, bot or workspace deletes its jobs)."""
+def _lease_end(lease_seconds: float) -> str:
+    return iso_from_epoch(time.time() + lease_seconds)
+
+
+def renew_leases_sync(conn, node: str, job_ids: list[str], lease_seconds: float) -> set[str]:
+    """Extend `node`'s lease on these jobs; returns the ones it still holds."""
     if not job_ids:
         return set()
     marks = ",".join("?" * len(job_ids))
-    return {row["id"] for row in await fetch_all(conn, f"SELECT id FROM jobs WHERE id IN ({marks})", job_ids)}
+    rows = conn.execute(f"UPDATE jobs SET lease_until = ? WHERE claimed_by = ? AND status = 'processing'"
+                        f" AND id IN ({marks}) RETURNING id", (_lease_end(lease_seconds), node, *job_ids)).fetchall()
+    return {row[0] for row in rows}
+
+
+async def holders(conn: Connection, job_ids: list[str]) -> dict[str, tuple[str, str | None]]:
+    """{job id: (status, node holding it)} for those of these jobs that still have a row."""
+    if not job_ids:
+        return {}
+    marks = ",".join("?" * len(job_ids))
+    rows = await fetch_all(conn, f"SELECT id, status, claimed_by FROM jobs WHERE id IN ({marks})", job_ids)
+    return {row["id"]: (row["status"], row["claimed_by"]) for row in rows}
 
 
 async def finish(conn: Connection, job_id: str) -> None:
@@ -68,10 +96,17 @@ async def retry_later(conn: Connection, job_id: str, delay_seconds: float, messa
                   (iso_from_epoch(time.time() + delay_seconds), message, utc_now_iso(), job_id))
 
 
-async def requeue_unfinished(conn: Connection) -> int:
-    """After a crash or restart: every job left processing runs again."""
-    return await execute(conn, "UPDATE jobs SET status = 'queued', updated_at = ? WHERE status = 'processing'",
-                         (utc_now_iso(),))
+async def requeue_unfinished(conn: Connection, only_expired: bool) -> int:
+    """At start-up: jobs left processing by a run that died run again. Alone on the database
+    (SQLite) every such job is a dead run's; in a fleet only those whose lease has expired are
+    (another node is running the others)."""
+    now = utc_now_iso()
+    if only_expired:
+        return await execute(conn, "UPDATE jobs SET status = 'queued', claimed_by = NULL, updated_at = ?"
+                                   " WHERE status = 'processing' AND (lease_until IS NULL OR lease_until <= ?)",
+                             (now, now))
+    return await execute(conn, "UPDATE jobs SET status = 'queued', claimed_by = NULL, updated_at = ?"
+                               " WHERE status = 'processing'", (now,))
 
 
 async def exists(conn: Connection, job_id: str) -> bool:

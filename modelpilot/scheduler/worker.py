@@ -42,9 +42,12 @@ class RetryableError(Exception):
 
 
 class JobWorker:
-    def __init__(self, db: Database, slots: int = 2) -> None:
+    def __init__(self, db: Database, slots: int = 2, node: str = "node", lease_seconds: float = 60.0) -> None:
         self._db = db
         self.slots = max(1, slots)
+        self.node = node
+        self.lease_seconds = lease_seconds
+        self._renewed_at = 0.0
         self._handlers: dict[str, Handler] = {}
         self._on_give_up: dict[str, FailureHook] = {}
         self._wanted: dict[str, WantedCheck] = {}
@@ -78,7 +81,9 @@ class JobWorker:
 
     async def start(self) -> None:
         async with self._db.write() as conn:
-            resumed = await jobs.requeue_unfinished(conn)
+            # Alone on a SQLite file (the instance lock sees to it) every job left processing is
+            # a dead run's; on a shared database another node may be running it.
+            resumed = await jobs.requeue_unfinished(conn, only_expired=self._db.backend != "sqlite")
         if resumed:
             log.info("resuming %d unfinished job(s)", resumed)
         self._task = asyncio.get_running_loop().create_task(self._run(), name="job-worker")
@@ -95,6 +100,7 @@ class JobWorker:
         while True:
             self._wake.clear()  # before looking, so a wake() during this round is not lost
             try:
+                await self._renew_leases()
                 await self._cancel_vanished()
                 while len(self._running) < self.slots and await self._start_next():
                     pass
@@ -103,30 +109,44 @@ class JobWorker:
             except Exception:
                 log.exception("job worker loop error")
             try:
-                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+                await asyncio.wait_for(self._wake.wait(), min(POLL_SECONDS, self.lease_seconds / 3))
             except asyncio.TimeoutError:
                 pass
+
+    async def _renew_leases(self) -> None:
+        """The heartbeat: every third of the lease, extend it on every job this node runs."""
+        if not self._running or time.monotonic() - self._renewed_at < self.lease_seconds / 3:
+            return
+        self._renewed_at = time.monotonic()
+        ids = list(self._running)
+        await self._db.run_write(lambda conn: jobs.renew_leases_sync(conn, self.node, ids, self.lease_seconds))
 
     async def _cancel_vanished(self) -> None:
         watched = [job_id for job_id in self._running if job_id not in self._finishing]
         if not watched:
             return
         async with self._db.read() as conn:
-            present = await jobs.existing(conn, watched)
+            present = await jobs.holders(conn, watched)
         for job_id in watched:
             job = self._jobs[job_id]
+            status, holder = present.get(job_id, (None, None))
+            if status == "processing" and holder != self.node:
+                # Our lease ran out (a stall longer than the lease) and another node took the job.
+                log.warning("job %s was taken over by node %s; stopping this node's run", job_id, holder)
+                self._running[job_id].cancel()
+                continue
             check = self._wanted.get(job["kind"])
-            if job_id in present and (check is None or await check(self._db, job)):
+            if status is not None and (check is None or await check(self._db, job)):
                 continue
             log.info("job %s lost its object while running; cancelling it", job_id)
             self._running[job_id].cancel()
-            if job_id in present:  # its object went by cascade, the row stayed: nothing is left to do
+            if status is not None:  # its object went by cascade, the row stayed: nothing is left to do
                 async with self._db.write() as conn:
                     await jobs.finish(conn, job_id)
 
     async def _start_next(self) -> bool:
-        async with self._db.write() as conn:
-            job = await jobs.claim_next(conn, self.per_workspace)
+        job = await self._db.run_write(
+            lambda conn: jobs.claim_next_sync(conn, self.node, self.lease_seconds, self.per_workspace))
         if job is None:
             return False
         task = asyncio.get_running_loop().create_task(self._timed(job), name=f"job-{job['id']}")

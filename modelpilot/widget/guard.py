@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from modelpilot.core.errors import ApiError
-from modelpilot.core.ratelimit import SlidingWindow
+from modelpilot.core.ratelimit import Limit, MemoryThrottle, Throttle
 from modelpilot.settings import Settings
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -84,22 +84,21 @@ class VisitorHasher:
 
 
 class WidgetLimits:
-    """Sliding-window counters shared by all widget routes of this process."""
+    """Per-visitor sliding windows for all widget routes, counted by `throttle`: this process's
+    memory on one SQLite node, the database for a Postgres fleet."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.ip_messages = SlidingWindow(settings.widget_ip_messages_per_minute, 60)
-        self.session_messages = SlidingWindow(settings.widget_session_messages_per_minute, 60)
-        self.ip_requests = SlidingWindow(settings.widget_ip_requests_per_minute, 60)
+    def __init__(self, settings: Settings, throttle: Throttle | None = None) -> None:
+        self.throttle = throttle or MemoryThrottle()
+        self.ip_messages = Limit("widget.ip_messages", settings.widget_ip_messages_per_minute, 60)
+        self.session_messages = Limit("widget.session_messages", settings.widget_session_messages_per_minute, 60)
+        self.ip_requests = Limit("widget.ip_requests", settings.widget_ip_requests_per_minute, 60)
 
-    def check_request(self, address: str) -> None:
-        wait = self.ip_requests.take(address)
+    async def check_request(self, address: str) -> None:
+        wait = await self.throttle.take((self.ip_requests, address))
         if wait:
             raise rate_limited(wait, "Too many requests from your address. Please wait a moment.")
 
-    def check_message(self, address: str, bot_id: str, session_id: str) -> None:
-        session_key = f"{bot_id}:{session_id}"
-        wait = max(self.ip_messages.retry_after(address), self.session_messages.retry_after(session_key))
+    async def check_message(self, address: str, bot_id: str, session_id: str) -> None:
+        wait = await self.throttle.take((self.ip_messages, address), (self.session_messages, f"{bot_id}:{session_id}"))
         if wait:
             raise rate_limited(wait, "Too many messages. Please wait a moment before sending another.")
-        self.ip_messages.hit(address)
-        self.session_messages.hit(session_key)

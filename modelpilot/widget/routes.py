@@ -21,6 +21,7 @@ from modelpilot.core.body_type import require_json_body
 from modelpilot.core.clientip import client_ip
 from modelpilot.core.db import Database
 from modelpilot.core.errors import EXCEPTION_HANDLERS, ApiError
+from modelpilot.core.ratelimit import Throttle
 from modelpilot.settings import Settings
 from modelpilot.widget import guard, service
 from modelpilot.widget.schemas import ChatBody, FeedbackBody, check_session_id, decode_body
@@ -33,16 +34,16 @@ BOT = "/{bot_id:str}"
 class WidgetRuntime:
     """Per-process widget state: built files, rate-limit windows, the visitor-address hasher."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, throttle: Throttle | None = None) -> None:
         self.assets = WidgetAssets()
-        self.limits = guard.WidgetLimits(settings)
+        self.limits = guard.WidgetLimits(settings, throttle)
         self.hasher = guard.VisitorHasher()
 
 
 def provide_runtime(state: State) -> WidgetRuntime:
     runtime = state.get("widget_runtime")
     if runtime is None:
-        runtime = state["widget_runtime"] = WidgetRuntime(state["settings"])
+        runtime = state["widget_runtime"] = WidgetRuntime(state["settings"], state.get("throttle"))
     return runtime
 
 
@@ -95,7 +96,7 @@ async def widget_chat_js(request: Request, widget_runtime: WidgetRuntime) -> Res
 async def preflight(request: Request, db: Database, settings: Settings, bot_id: str,
                     widget_runtime: WidgetRuntime) -> Response:
     visit = await admit(request, db, settings, bot_id)
-    widget_runtime.limits.check_request(visit.address)
+    await widget_runtime.limits.check_request(visit.address)
     return Response(content=b"", status_code=204, headers={**visit.cors, **guard.PREFLIGHT_HEADERS})
 
 
@@ -103,7 +104,7 @@ async def preflight(request: Request, db: Database, settings: Settings, bot_id: 
 async def widget_config(request: Request, db: Database, settings: Settings, bot_id: str,
                         widget_runtime: WidgetRuntime) -> Response:
     visit = await admit(request, db, settings, bot_id)
-    widget_runtime.limits.check_request(visit.address)
+    await widget_runtime.limits.check_request(visit.address)
     headers = {**visit.cors, "Cache-Control": "no-cache"}
     return Response(service.public_config(visit.bot, settings), headers=headers)
 
@@ -116,7 +117,7 @@ async def widget_chat(request: Request, db: Database, settings: Settings, bot_id
     body = decode_body(await request.body(), ChatBody)  # any `history` a client sends is ignored
     session_id = check_session_id(body.session_id)
     message = service.check_message(body.message, settings)
-    widget_runtime.limits.check_message(visit.address, bot_id, session_id)
+    await widget_runtime.limits.check_message(visit.address, bot_id, session_id)
     await service.count_daily_message(db, visit.bot, settings.widget_daily_messages)
     visitor = widget_runtime.hasher.hash(visit.address)
     stream = await sse_response(service.reply(db, settings, visit.bot, session_id, message, visitor), request.receive)
@@ -128,7 +129,7 @@ async def widget_chat(request: Request, db: Database, settings: Settings, bot_id
 async def widget_history(request: Request, db: Database, settings: Settings, bot_id: str,
                          widget_runtime: WidgetRuntime, session_id: str | None = None) -> Response:
     visit = await admit(request, db, settings, bot_id)
-    widget_runtime.limits.check_request(visit.address)
+    await widget_runtime.limits.check_request(visit.address)
     messages = await service.history(db, visit.bot, check_session_id(session_id))
     return Response({"messages": messages}, headers={**visit.cors, "Cache-Control": "no-store"})
 
@@ -137,7 +138,7 @@ async def widget_history(request: Request, db: Database, settings: Settings, bot
 async def widget_feedback(request: Request, db: Database, settings: Settings, bot_id: str,
                           widget_runtime: WidgetRuntime) -> Response[None]:
     visit = await admit(request, db, settings, bot_id)
-    widget_runtime.limits.check_request(visit.address)
+    await widget_runtime.limits.check_request(visit.address)
     require_json_body(request.scope)
     body = decode_body(await request.body(), FeedbackBody)
     await service.feedback(db, visit.bot, check_session_id(body.session_id), body.message_id, body.rating)

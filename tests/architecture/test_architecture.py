@@ -37,6 +37,7 @@ SQL_ALLOWLIST = {
     "modelpilot.scheduler.jobs": "the durable job queue is the scheduler's own table (its repo in all but name)",
     "modelpilot.ops.backup": "integrity_check of a backup copy, a file that is not the live database",
     "modelpilot.app": "/healthz runs SELECT 1 to prove the database answers",
+    "modelpilot.core.events": "LISTEN/NOTIFY (pg_notify) are the live-event bus's transport, not data",
 }
 
 # Repo functions whose second parameter is not workspace_id, and why that is safe.
