@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import collections
-import re
 import threading
 import time
 
