@@ -120,10 +120,121 @@ async def time_query_embedding() -> dict:
     return summary_ms(samples)
 
 
+# --- Postgres (pgvector + tsvector), in the same process run: a pgserver as tests/pg_support.py starts it.
+
+def setup_postgres() -> str:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from modelpilot.core.pg import connect_sync
+    from tests.pg_support import fresh_database
+
+    url = fresh_database()
+    conn = connect_sync(url)
+    conn.execute("INSERT INTO workspaces (id, name, created_at, updated_at) VALUES ('ws', 'Bench', 't', 't')")
+    conn.close()
+    return url
+
+
+def add_bot_pg(url: str, bot_id: str, count: int, seed: int) -> None:
+    """The same synthetic chunks as add_bot; the HNSW index is filled as rows arrive."""
+    from modelpilot.core.pg import connect_sync
+    from modelpilot.rag.store import vector_text
+
+    conn = connect_sync(url)
+    r = random.Random(seed)
+    conn.execute("INSERT INTO chatbots (id, workspace_id, name, model, created_at, updated_at)"
+                 " VALUES (?, 'ws', ?, 'builtin/extractive', 't', 't')", (bot_id, bot_id))
+    conn.execute("INSERT INTO documents (id, workspace_id, chatbot_id, source_type, title, created_at, updated_at)"
+                 " VALUES (?, 'ws', ?, 'text', 'synthetic', 't', 't')", (bot_id + "-doc", bot_id))
+    base = conn.execute("SELECT coalesce(max(rowid), 0) FROM chunks").fetchone()[0]
+    for start in range(0, count, BATCH):
+        n = min(BATCH, count - start)
+        vectors = rng.standard_normal((n, DIM), dtype=np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        ids = range(base + start + 1, base + start + n + 1)
+        texts = [fake_text(r) for _ in ids]
+        conn.executemany("INSERT INTO chunks (rowid, id, workspace_id, chatbot_id, document_id, ordinal, title, text)"
+                         " VALUES (?, ?, 'ws', ?, ?, ?, 'synthetic', ?)",
+                         [(i, f"c{i}", bot_id, bot_id + "-doc", i, texts[j]) for j, i in enumerate(ids)])
+        conn.executemany("INSERT INTO chunk_vectors (rowid, embedding, chatbot_id) VALUES (?, ?::vector, ?)",
+                         [(i, vector_text(vectors[j]), bot_id) for j, i in enumerate(ids)])
+    conn.execute("ANALYZE")
+    conn.close()
+
+
+def knn_recall_pg(url: str, bot_id: str, k: int = 20, queries: int = 30) -> float:
+    """Recall@k of the store's KNN (HNSW, iterative scan) against an exact scan of the bot."""
+    from modelpilot.core.pg import connect_sync
+    from modelpilot.rag.store import _PG_KNN, _pg_knn, vector_text
+
+    conn = connect_sync(url)
+    found = 0
+    try:
+        for _ in range(queries):
+            q = rng.standard_normal(DIM, dtype=np.float32)
+            text = vector_text(q / np.linalg.norm(q))
+            approx = {rowid for rowid, _ in _pg_knn(conn, bot_id, text, k)}
+            conn.execute("BEGIN")
+            conn.execute("SET LOCAL enable_indexscan = off")  # the planner must sort every row of the bot
+            exact = {row[0] for row in conn.execute(_PG_KNN, (text, bot_id, k)).fetchall()}
+            conn.execute("COMMIT")
+            found += len(approx & exact)
+    finally:
+        conn.close()
+    return round(found / (k * queries), 4)
+
+
+async def time_searches_pg(url: str, bot_id: str) -> dict:
+    from modelpilot.core.pg import PostgresDatabase
+    from modelpilot.rag.retrieve import search
+
+    db = PostgresDatabase(url)
+    await db.open()
+    r = random.Random(11)
+    bot = {"id": bot_id, "top_k": 5, "score_threshold": 0.0}
+    try:
+        for _ in range(3):
+            await search(db, "ws", bot, "warm up the caches")
+        searches = []
+        for _ in range(QUERIES):
+            query = "how do I " + " ".join(zipf_words(r, 4))
+            started = time.perf_counter()
+            hits = await search(db, "ws", bot, query)
+            searches.append(time.perf_counter() - started)
+            assert hits, "search returned nothing"
+    finally:
+        await db.close()
+    return {"search": summary_ms(searches)}
+
+
+def postgres_phase(sqlite_results: dict, sizes: list[int]) -> dict:
+    url = setup_postgres()
+    out: dict = {}
+    for n, size in enumerate(sizes):
+        started = time.perf_counter()
+        add_bot_pg(url, f"bot{size // 1000}k", size, n + 1)
+        out[f"build_{size // 1000}k_seconds"] = round(time.perf_counter() - started, 1)
+    for size in sizes:
+        name = f"bot_{size // 1000}k"
+        timing = asyncio.run(time_searches_pg(url, f"bot{size // 1000}k"))
+        timing["knn_recall_at_20_vs_exact"] = knn_recall_pg(url, f"bot{size // 1000}k")
+        lite = sqlite_results.get(name, {}).get("search")
+        if lite:
+            timing["p50_ratio_postgres_to_sqlite"] = round(timing["search"]["p50_ms"] / lite["p50_ms"], 2)
+        out[name] = timing
+    return out
+
+
 def main() -> None:
     from modelpilot.rag.embedder import get_embedder_sync
 
     quick = "--quick" in sys.argv
+    if "--postgres-only" in sys.argv:  # the Postgres phase alone (sizes: --pg-sizes=10000,100000)
+        get_embedder_sync()
+        sizes = [int(x) for x in next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--pg-sizes=")),
+                                      "10000").split(",")]
+        results = {"postgres": postgres_phase({}, sizes), "loadavg": Path("/proc/loadavg").read_text().strip()}
+        write_results("retrieval_perf_postgres", results)
+        return
     get_embedder_sync()
     results: dict = {"query_embedding_only": asyncio.run(time_query_embedding())}
     with tempfile.TemporaryDirectory() as tmp:
@@ -143,6 +254,7 @@ def main() -> None:
             results["instance_1m"] = {"bot_10k": asyncio.run(time_searches(path, "bot10k")),
                                       "bot_100k": asyncio.run(time_searches(path, "bot100k"))}
             results["db_size_mb"] = round(path.stat().st_size / 1e6)
+        results["postgres_110k"] = postgres_phase(results["instance_110k"], [10_000, 100_000])
         results["rss_mb_model_loaded"] = round(rss_mb())
     write_results("retrieval_perf", results)
 

@@ -30,7 +30,6 @@ def rate(server, conversation_id: str, rating: int) -> None:
     try:
         conn.execute("UPDATE messages SET feedback = ? WHERE conversation_id = ? AND role = 'assistant'",
                      (rating, conversation_id))
-        conn.commit()
     finally:
         conn.close()
 

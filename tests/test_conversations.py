@@ -136,7 +136,6 @@ def test_csv_export_says_its_charset_once_and_prints_costs_as_fixed_decimals(own
     conn = connect_sync_for(server.settings)
     try:  # a real price per message is a tiny float, which repr() prints in exponent form
         conn.execute("UPDATE messages SET cost = 6.0899999999999996e-05 WHERE role = 'assistant'")
-        conn.commit()
     finally:
         conn.close()
     response = owner.get(conv_path(owner, "/export"), params={"format": "csv"})

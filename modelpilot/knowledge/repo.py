@@ -81,9 +81,9 @@ async def update_document(conn: Connection, workspace_id: str, document_id: str,
                           body: bytes | None) -> None:
     """A new title and/or new stored content (None leaves each as it is)."""
     await execute(conn, "UPDATE documents SET title = coalesce(?, title), body = coalesce(?, body),"
-                        " size_bytes = CASE WHEN ? IS NULL THEN size_bytes ELSE ? END, updated_at = ?"
+                        " size_bytes = coalesce(?, size_bytes), updated_at = ?"
                         " WHERE workspace_id = ? AND id = ?",
-                  (title, body, body, len(body) if body is not None else None, utc_now_iso(), workspace_id,
+                  (title, body, len(body) if body is not None else None, utc_now_iso(), workspace_id,
                    document_id))
 
 

@@ -7,7 +7,13 @@ import time
 
 from modelpilot.core.database import connect_sync_for, open_database
 from modelpilot.ops.jobs import apply_retention
+from tests.pg_support import BACKEND
 from tests.support import Api
+
+
+# FTS5's rows on SQLite; on Postgres the search vector lives in the message row itself.
+FULLTEXT_ROWS = {"sqlite": "SELECT COUNT(*) FROM messages_fts WHERE rowid IN ({marks})",
+                 "postgres": "SELECT COUNT(*) FROM messages WHERE rowid IN ({marks}) AND length(content_tsv) > 0"}[BACKEND]
 
 
 def message_rows(settings, conversation_id: str) -> tuple[int, int]:
@@ -16,8 +22,8 @@ def message_rows(settings, conversation_id: str) -> tuple[int, int]:
     try:
         messages = conn.execute("SELECT rowid FROM messages WHERE conversation_id = ?", (conversation_id,)).fetchall()
         rowids = [r[0] for r in messages]
-        fts = conn.execute(f"SELECT COUNT(*) FROM messages_fts WHERE rowid IN ({','.join('?' * len(rowids)) or 'NULL'})",
-                           rowids).fetchone()[0]
+        marks = ",".join("?" * len(rowids)) or "NULL"
+        fts = conn.execute(FULLTEXT_ROWS.format(marks=marks), rowids).fetchone()[0]
         return len(messages), fts
     finally:
         conn.close()

@@ -12,7 +12,17 @@ from pathlib import Path
 
 import httpx
 
+from tests.pg_support import BACKEND, fresh_database  # noqa: E402
+
 URL_LINE = re.compile(r"on (http://127\.0\.0\.1:\d+)")
+
+
+def _database_env() -> dict[str, str]:
+    """On the Postgres test run, a server process gets a database of its own (kept across its
+    restarts, as its data dir is)."""
+    if BACKEND != "postgres":
+        return {}
+    return {"MODELPILOT_DATABASE_URL": fresh_database()}
 
 
 class ServerProcess:
@@ -21,7 +31,7 @@ class ServerProcess:
         self.log_path = log_path
         self.env = {**os.environ, "MODELPILOT_DATA_DIR": str(data_dir), "MODELPILOT_PORT": "0",
                     "MODELPILOT_HOST": "127.0.0.1", "LITELLM_OFFLINE_MODE": "true", "HF_HUB_OFFLINE": "1",
-                    "MODELPILOT_BACKUP_INTERVAL_HOURS": "0", **env}
+                    "MODELPILOT_BACKUP_INTERVAL_HOURS": "0", **_database_env(), **env}
         self.proc: subprocess.Popen | None = None
         self.url = ""
 
