@@ -34,7 +34,7 @@ async def list_entries(conn: Connection, workspace_id: str, limit: int = 100, be
     rows = await fetch_all(
         conn,
         "SELECT id, actor_user_id, actor_token_id, action, target_type, target_id, details, ip, created_at"
-        " FROM audit_log WHERE workspace_id = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?",
+        " FROM audit_log WHERE workspace_id = ? AND (CAST(? AS TEXT) IS NULL OR id < ?) ORDER BY id DESC LIMIT ?",
         (workspace_id, before, before, limit),
     )
     for row in rows:

@@ -71,7 +71,7 @@ async def list_members(conn: Connection, workspace_id: str) -> list[dict]:
 
 async def count_members(conn: Connection, workspace_id: str, role: str | None = None) -> int:
     return int(await fetch_value(
-        conn, "SELECT COUNT(*) FROM memberships WHERE workspace_id = ? AND (? IS NULL OR role = ?)",
+        conn, "SELECT COUNT(*) FROM memberships WHERE workspace_id = ? AND (CAST(? AS TEXT) IS NULL OR role = ?)",
         (workspace_id, role, role)))
 
 
