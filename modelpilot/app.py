@@ -51,6 +51,7 @@ from modelpilot.knowledge.lifecycle import start_knowledge, stop_knowledge
 from modelpilot.knowledge.service import count_documents_in, purge_workspace
 from modelpilot.providers import routes as provider_routes
 from modelpilot.providers.direct import close_shared_client
+from modelpilot.providers.keys import check_key_ring
 from modelpilot.providers.llm import preload_litellm
 from modelpilot.scheduler.lifecycle import Scheduler
 from modelpilot.scheduler.worker import JobWorker
@@ -80,6 +81,7 @@ def _lifespan(settings: Settings):
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         migrate_database(settings)
+        check_key_ring(settings)  # the CLI says it in one line first; this guards other starters
         db = open_database(settings)
         await db.open()
         app.state["db"] = db

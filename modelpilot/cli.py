@@ -45,6 +45,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from modelpilot.core.http_server import uvicorn_config
     from modelpilot.core.instance import running_pid
     from modelpilot.core.logs import configure_logging
+    from modelpilot.providers.keys import KeyRingMismatch, check_key_ring
 
     pid = running_pid(settings.data_dir)
     if pid is not None:
@@ -61,10 +62,16 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"modelpilot: cannot listen on {settings.host}:{settings.port}: {exc.strerror}", file=sys.stderr)
         return 1
+    waiting = _setup_waiting(settings)
+    try:
+        check_key_ring(settings)
+    except KeyRingMismatch as exc:
+        print(f"modelpilot: {exc}", file=sys.stderr)
+        return 1
     app = create_app(settings)
     config = uvicorn_config(app, settings)
     print(f"ModelPilot {__version__} on {settings.base_url}  (data in {settings.data_dir})", flush=True)
-    if _setup_waiting(settings):
+    if waiting:
         # The token is this run's: whoever else reaches the port first cannot claim the instance.
         token = app.state["setup_token"]
         print(f"First start: open {settings.base_url}/#/setup?token={token} in your browser to create the "

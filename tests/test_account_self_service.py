@@ -119,7 +119,8 @@ def test_cli_link_resets_once_ends_every_session_and_logs_in(server, owner: Api,
 
 
 def test_unknown_email_on_the_cli_says_so(server, owner: Api) -> None:
-    result = run_cli("reset-password", "nobody@example.com", "--data-dir", str(server.settings.data_dir))
+    result = run_cli("reset-password", "nobody@example.com", "--data-dir", str(server.settings.data_dir),
+                     *database_args(server.settings))
     assert result.returncode == 1 and "no account" in result.stderr
 
 

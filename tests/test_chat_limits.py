@@ -13,7 +13,7 @@ import pytest
 from modelpilot.cli import main
 from modelpilot.core.database import connect_sync_for
 from modelpilot.core.ids import iso_from_epoch, new_id
-from tests.support import Api, LiveServer, parse_sse
+from tests.support import Api, database_args, LiveServer, parse_sse
 from tests.widget_support import HOST_PAGE_ORIGIN, SESSION, from_page, make_bot, sse_events, widget_chat
 
 HUNDRED_PLANS = """
@@ -56,7 +56,7 @@ def hundred_owner(hundred_server: LiveServer):
     client = Api(hundred_server.url)
     client.setup_owner()
     assert main(["set-plan", client.ws, "hundred", "--data-dir", str(hundred_server.settings.data_dir),
-                 "--plans-file", hundred_server.settings.plans_file]) == 0
+                 "--plans-file", hundred_server.settings.plans_file, *database_args(hundred_server.settings)]) == 0
     yield client
     client.close()
 

@@ -54,9 +54,10 @@ async def set_subscription(conn: Connection, workspace_id: str, state: dict) -> 
 
 async def note_payment(conn: Connection, workspace_id: str, failed: bool, at: int) -> None:
     column = "payment_failed_at" if failed else "payment_succeeded_at"
-    # MAX keeps the newest of each kind whatever order the events arrive in.
-    await execute(conn, f"UPDATE billing_accounts SET {column} = MAX(COALESCE({column}, 0), ?), updated_at = ?"
-                        " WHERE workspace_id = ?", (at, utc_now_iso(), workspace_id))
+    # Keeps the newest of each kind whatever order the events arrive in (a CASE, not SQLite's
+    # two-argument MAX, which Postgres spells GREATEST).
+    await execute(conn, f"UPDATE billing_accounts SET {column} = CASE WHEN {column} >= ? THEN {column} ELSE ? END,"
+                        " updated_at = ? WHERE workspace_id = ?", (at, at, utc_now_iso(), workspace_id))
 
 
 async def workspace_of_customer(conn: Connection, customer_id: str) -> str | None:

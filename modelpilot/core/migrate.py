@@ -110,12 +110,20 @@ def _require_pgvector(conn, url: str, error: type[Exception]) -> None:
     installed = conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'vector'").fetchone()
     if installed:
         return
+    from modelpilot.core.pg import describe_url
+
     available = conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'").fetchone()
     if not available:
-        from modelpilot.core.pg import describe_url
-
         raise error(f"the Postgres server at {describe_url(url)} has no pgvector extension "
                     "(install pgvector 0.8 or newer, or use a managed Postgres that offers it)")
+    import psycopg
+
+    try:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    except psycopg.Error as exc:
+        reason = " ".join(str(exc).split())
+        raise error(f"pgvector is not enabled in {describe_url(url)} and this user cannot enable it "
+                    f"({reason}); run CREATE EXTENSION vector; in that database once as a superuser") from None
 
 
 def _apply_one(conn, migration: Migration) -> None:

@@ -35,6 +35,31 @@ def open_api_key(settings: Settings, workspace_id: str, provider: str, sealed: s
         return key_ring(settings, reload=True).open(sealed, aad=aad)
 
 
+class KeyRingMismatch(RuntimeError):
+    """The stored provider keys were sealed with a secret key this node does not have."""
+
+
+def check_key_ring(settings: Settings) -> None:
+    """Refuse to start when a stored provider key does not open with this node's key ring: every
+    node (and every restart) must run with the secret key that sealed them, or each chat would
+    fail later, one at a time, with a confusing provider error. One row is enough to tell."""
+    conn = connect_sync_for(settings)
+    try:
+        row = repo.sample_sealed_key_sync(conn)
+    finally:
+        conn.close()
+    if row is None:
+        return
+    try:
+        key_ring(settings, reload=True).open(row["sealed_key"], aad=f"{row['workspace_id']}/{row['provider']}")
+    except CryptoError as exc:
+        source = "MODELPILOT_SECRET_KEY" if settings.secret_key.strip() else \
+            f"the key file {Path(settings.data_dir) / KEY_FILE_NAME} (MODELPILOT_SECRET_KEY is not set)"
+        raise KeyRingMismatch(
+            f"{source} differs from the secret key that sealed the stored provider keys ({exc}); "
+            "start every node with the same MODELPILOT_SECRET_KEY") from None
+
+
 def rotate_keys(settings: Settings, new_key: str | None = None) -> tuple[str, str, int]:
     """Seal every provider key with a new key. Returns (new key, its id, keys re-sealed).
 

@@ -14,6 +14,13 @@ def all_sealed_keys_sync(conn) -> list[dict]:
     return [dict(row) for row in conn.execute("SELECT workspace_id, provider, sealed_key FROM providers")]
 
 
+def sample_sealed_key_sync(conn) -> dict | None:
+    """One stored key of any workspace (start-up checks that this node's key ring opens it)."""
+    row = conn.execute("SELECT workspace_id, provider, sealed_key FROM providers"
+                       " ORDER BY workspace_id, provider LIMIT 1").fetchone()
+    return dict(row) if row is not None else None
+
+
 def set_sealed_key_sync(conn, workspace_id: str, provider: str, sealed_key: str) -> None:
     conn.execute("UPDATE providers SET sealed_key = ? WHERE workspace_id = ? AND provider = ?",
                  (sealed_key, workspace_id, provider))

@@ -13,7 +13,7 @@ async def count_message_within_cap(conn: Connection, workspace_id: str, bot_id: 
     row = await fetch_one(
         conn,
         "INSERT INTO widget_daily_usage (workspace_id, chatbot_id, day, messages) VALUES (?, ?, ?, 1)"
-        " ON CONFLICT (chatbot_id, day) DO UPDATE SET messages = messages + 1"
+        " ON CONFLICT (chatbot_id, day) DO UPDATE SET messages = widget_daily_usage.messages + 1"
         " WHERE widget_daily_usage.messages < ? AND widget_daily_usage.workspace_id = excluded.workspace_id"
         " RETURNING messages",
         (workspace_id, bot_id, day, cap),

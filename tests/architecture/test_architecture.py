@@ -65,6 +65,7 @@ NO_WORKSPACE_ALLOWLIST = {
     "modelpilot.workspaces.repo.retention_policies": "the retention job visits every workspace",
     "modelpilot.workspaces.repo.workspaces_of_user": "a user's memberships span workspaces",
     "modelpilot.workspaces.repo.find_invitation_by_hash": "an invitation link is found by its secret token",
+    "modelpilot.ops.repo.postgres_database_bytes": "the size of the whole instance's database, for /metrics",
     "modelpilot.workspaces.repo.find_api_token_by_hash": "an API token is found by its secret, then gives the workspace",
 }
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from modelpilot.cli import main
-from tests.support import Api, LiveServer
+from tests.support import Api, database_args, LiveServer
 from tests.widget_support import HOST_PAGE_ORIGIN, make_bot, sse_events, widget_chat
 
 TINY_PLANS = """
@@ -40,7 +40,7 @@ def tiny_owner(tiny_server: LiveServer) -> Api:
 
 def put_on_tiny_plan(live: LiveServer, ws: str) -> None:
     assert main(["set-plan", ws, "tiny", "--data-dir", str(live.settings.data_dir),
-                 "--plans-file", live.settings.plans_file]) == 0
+                 "--plans-file", live.settings.plans_file, *database_args(live.settings)]) == 0
 
 
 def test_dashboard_and_widget_chat_stop_at_the_quota_before_any_upstream_call(

@@ -12,7 +12,7 @@ from modelpilot.billing.plans import PlansError, load_catalog
 from modelpilot.billing.service import calendar_month
 from modelpilot.cli import main
 from modelpilot.settings import SettingsError, load_settings
-from tests.support import Api, make_settings
+from tests.support import Api, database_args, make_settings
 
 PLANS_TOML = """
 default = "trial"
@@ -100,7 +100,7 @@ def test_a_workspace_can_be_put_on_a_plan_from_the_file(server_factory, tmp_path
     client = Api(live.url)
     client.setup_owner()
     assert main(["set-plan", client.ws, "trial", "--data-dir", str(live.settings.data_dir),
-                 "--plans-file", str(tmp_path / "p.toml")]) == 0
+                 "--plans-file", str(tmp_path / "p.toml"), *database_args(live.settings)]) == 0
     shown = client.ok("GET", f"/api/v1/workspaces/{client.ws}/billing")
     assert shown["plan"]["name"] == "Trial" and shown["quota"] == 5
     assert shown["resources"]["members"] == {"used": 1, "limit": 1}

@@ -14,7 +14,7 @@ from modelpilot.core.database import connect_sync_for, open_database
 from modelpilot.core.errors import ApiError
 from modelpilot.core.ids import iso_from_epoch, new_id
 from tests.billing.stripe_events import event, post_event, subscription
-from tests.support import PASSWORD, Api, LiveServer
+from tests.support import PASSWORD, Api, database_args, LiveServer
 
 
 def add_usage(live: LiveServer, ws: str, count: int, at: float | None = None) -> None:
@@ -49,7 +49,7 @@ async def admit_one(db, settings, ws: str) -> None:
 
 
 def set_plan(live: LiveServer, workspace: str, plan: str) -> int:
-    return main(["set-plan", workspace, plan, "--data-dir", str(live.settings.data_dir)])
+    return main(["set-plan", workspace, plan, "--data-dir", str(live.settings.data_dir), *database_args(live.settings)])
 
 
 def billing(client: Api) -> dict:
