@@ -35,7 +35,9 @@ def fake_llm():
 
 
 def test_the_binary_serves_from_postgres(tmp_path: Path, database: str, fake_llm):
-    with RunningBinary(tmp_path, MODELPILOT_DATABASE_URL=database, MODELPILOT_NODE_ID="binary-1") as running:
+    # PSYCOPG_IMPL=binary: the bundled psycopg_binary and its libpq, not a libpq the machine has.
+    with RunningBinary(tmp_path, MODELPILOT_DATABASE_URL=database, MODELPILOT_NODE_ID="binary-1",
+                       PSYCOPG_IMPL="binary") as running:
         running.wait_healthy()
         with Api(running.url) as owner:
             health = owner.get("/healthz").json()
