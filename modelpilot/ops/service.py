@@ -14,6 +14,7 @@ from modelpilot import __version__
 from modelpilot.core import metrics
 from modelpilot.core.db import Database
 from modelpilot.core.errors import ApiError
+from modelpilot.ops import repo
 from modelpilot.ops.backup import BackupError, create_backup, list_backups, rotate_backups
 from modelpilot.scheduler import jobs
 from modelpilot.settings import Settings
@@ -51,7 +52,9 @@ def _rss_bytes() -> int:
 async def scrape_gauges(db: Database, settings: Settings) -> list[metrics.Gauge]:
     """Figures read at scrape time rather than recorded as they happen."""
     db_size = metrics.Gauge("modelpilot_db_size_bytes", "Size of the database files.", ("file",))
-    if settings.backend == "sqlite":  # a Postgres database has no files here (its server reports its size)
+    if settings.backend == "postgres":  # no files here: the size its server reports
+        db_size.set(await db.run_read(repo.postgres_database_size), file="db")
+    else:
         db_size.set(_file_size(db.path), file="db")
         db_size.set(_file_size(Path(str(db.path) + "-wal")), file="wal")
     process = metrics.Gauge("modelpilot_process_resident_memory_bytes", "Resident memory of the server.")
