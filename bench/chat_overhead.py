@@ -220,7 +220,8 @@ def ratios(sqlite: dict, postgres: dict) -> dict:
     for name in ("concurrency_1", f"steady_{CONCURRENCY}", f"steady_{CONCURRENCY}_paced"):
         for key in ("server_cpu_ms_per_chat", "overhead_p50_ms"):
             a, b = sqlite[name][key], postgres[name][key]
-            out[f"{name}.{key}"] = round(b / a, 2) if a > 0 else None
+            # Under a loaded machine an overhead can come out negative: no ratio then.
+            out[f"{name}.{key}"] = round(b / a, 2) if a > 0 and b > 0 else None
         a, b = (r[name]["modelpilot"].get("streams_per_s") for r in (sqlite, postgres))
         if a and b:
             out[f"{name}.streams_per_s"] = round(b / a, 2)
