@@ -11,6 +11,9 @@ slices alternating with ModelPilot's in the same run. "50 concurrent streams" is
              workers starting 80 ms apart: 50 streams always in flight as in production, ~12 new ones
              a second arriving evenly, 500 chunks/s relayed.
 Also server CPU per chat, whole-stream time and the server's RSS. Goal: p50 < 15 ms, p95 < 50 ms.
+Each run measures a server on SQLite, then one on Postgres (MP_BENCH_DATABASE_URL, an empty database, or
+else a fresh one on the tests' pgserver), and prints Postgres / SQLite for CPU per chat, overhead and
+streams per second; `--sqlite-only` skips Postgres.
 `.venv/bin/python bench/chat_overhead.py --litellm` runs the same with MODELPILOT_LLM_DIRECT_OPENAI=false (every call through LiteLLM) and
 writes results/chat_overhead_litellm.json, so both paths can be compared on the same machine.
 """
@@ -184,28 +187,73 @@ async def run(fake_url: str, chat_url: str, builtin_url: str, token: str, server
     return out
 
 
-def main() -> None:
-    through_litellm = "--litellm" in sys.argv[1:]
-    python = sys.executable
-    fake, line = start_process([python, "-m", "tests.fakes.llm"], "http://")
-    fake_url = line.strip()
+def measure_backend(python: str, fake_url: str, env: dict) -> dict:
+    """One server (SQLite in a fresh data dir, or the Postgres in env) measured through every scenario."""
     data_dir = tempfile.mkdtemp(prefix="mp-bench-chat-")
-    env = {"MODELPILOT_LLM_DIRECT_OPENAI": "false" if through_litellm else "true"}
     server, line = start_process([python, "-m", "modelpilot", "serve", "--port", "0", "--data-dir", data_dir,
                                   "--log-level", "warning"], "ModelPilot", env)
     base = line.split(" on ", 1)[1].split()[0]
     try:
         chat_url, builtin_url, token = setup_workspace(base, fake_url)
-        results = {"path": "litellm" if through_litellm else "direct"}
-        results.update(asyncio.run(run(fake_url, chat_url, builtin_url, token, server.pid)))
-        results["load_average"] = os.getloadavg()
+        results = asyncio.run(run(fake_url, chat_url, builtin_url, token, server.pid))
         results["server_rss_mb"] = round(rss_mb(server.pid), 1)
+        results["load_average_after"] = os.getloadavg()
+        return results
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+
+
+def postgres_url() -> tuple[str, bool]:
+    """MP_BENCH_DATABASE_URL (an empty database), else a fresh one on the tests' own Postgres."""
+    if os.environ.get("MP_BENCH_DATABASE_URL"):
+        return os.environ["MP_BENCH_DATABASE_URL"], False
+    sys.path.insert(0, str(ROOT))
+    from tests.pg_support import fresh_database
+
+    return fresh_database(migrated=False), True
+
+
+def ratios(sqlite: dict, postgres: dict) -> dict:
+    """Postgres / SQLite for what a chat costs the server, at 1 and at 50 streams."""
+    out = {}
+    for name in ("concurrency_1", f"steady_{CONCURRENCY}", f"steady_{CONCURRENCY}_paced"):
+        for key in ("server_cpu_ms_per_chat", "overhead_p50_ms"):
+            a, b = sqlite[name][key], postgres[name][key]
+            # Under a loaded machine an overhead can come out negative: no ratio then.
+            out[f"{name}.{key}"] = round(b / a, 2) if a > 0 and b > 0 else None
+        a, b = (r[name]["modelpilot"].get("streams_per_s") for r in (sqlite, postgres))
+        if a and b:
+            out[f"{name}.streams_per_s"] = round(b / a, 2)
+    return out
+
+
+def main() -> None:
+    """SQLite, then Postgres (unless --sqlite-only), in the same run; the ratio is printed."""
+    through_litellm = "--litellm" in sys.argv[1:]
+    python = sys.executable
+    fake, line = start_process([python, "-m", "tests.fakes.llm"], "http://")
+    fake_url = line.strip()
+    env = {"MODELPILOT_LLM_DIRECT_OPENAI": "false" if through_litellm else "true"}
+    try:
+        results = {"path": "litellm" if through_litellm else "direct", "load_average_before": os.getloadavg()}
+        results["sqlite"] = measure_backend(python, fake_url, env)
+        if "--sqlite-only" not in sys.argv[1:]:
+            url, ours = postgres_url()
+            try:
+                results["postgres"] = measure_backend(python, fake_url, {**env, "MODELPILOT_DATABASE_URL": url})
+            finally:
+                if ours:
+                    from tests.pg_support import drop_database
+
+                    drop_database(url)
+            results["postgres_over_sqlite"] = ratios(results["sqlite"], results["postgres"])
+            print("Postgres / SQLite:", results["postgres_over_sqlite"])
         results["goal"] = f"overhead at {CONCURRENCY} concurrent: p50 < 15 ms, p95 < 50 ms"
         write_results("chat_overhead_litellm" if through_litellm else "chat_overhead", results)
     finally:
-        for proc in (server, fake):
-            proc.terminate()
-            proc.wait(timeout=15)
+        fake.terminate()
+        fake.wait(timeout=15)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,13 @@ from modelpilot.core.db import connect_sync
 from modelpilot.core.database import connect_sync_for
 from modelpilot.ops.backup import create_backup, integrity_check, list_backups, rotate_backups
 from modelpilot.ops.service import backup_due, scheduled_backup
+from tests.pg_support import BACKEND
 from tests.support import Api, make_settings, start_server
+
+# These back up and restore the SQLite file; on Postgres `modelpilot backup`/`restore` refuse and
+# point to Postgres's own tools (tests/ops/test_copy_db.py checks that on every run).
+sqlite_files = pytest.mark.skipif(BACKEND == "postgres", reason="SQLite file backups; on Postgres backups "
+                                  "are Postgres's own (pg_dump, PITR)")
 
 
 def workspace_names(db_path: Path) -> set[str]:
@@ -32,6 +38,7 @@ def run_cli(*argv: str) -> int:
     return cli.main(list(argv))
 
 
+@sqlite_files
 def test_backup_while_writes_go_on_is_consistent(server, owner, tmp_path) -> None:
     data_dir = server.settings.data_dir
     (data_dir / "secret.key").write_bytes(b"k" * 44)
@@ -66,6 +73,7 @@ def test_backup_while_writes_go_on_is_consistent(server, owner, tmp_path) -> Non
     assert backup.name in sums and key.name in sums
 
 
+@sqlite_files
 def test_restore_is_refused_while_the_server_runs(server, owner, tmp_path, capsys) -> None:
     data_dir = server.settings.data_dir
     assert run_cli("backup", str(tmp_path / "b.db"), "--data-dir", str(data_dir)) == 0
@@ -74,6 +82,7 @@ def test_restore_is_refused_while_the_server_runs(server, owner, tmp_path, capsy
     assert owner.get("/api/v1/auth/me").status_code == 200
 
 
+@sqlite_files
 def test_restore_brings_back_the_backed_up_state(tmp_path, capsys) -> None:
     settings = make_settings(tmp_path / "data")
     live = start_server(settings)
@@ -125,6 +134,7 @@ def test_a_damaged_backup_is_refused_and_nothing_changes(tmp_path, capsys, damag
     assert not [p for p in data_dir.iterdir() if p.name.startswith(("pre-restore-", "modelpilot.db.restoring"))]
 
 
+@sqlite_files
 def test_backup_refuses_to_overwrite_a_file(tmp_path, capsys) -> None:
     settings = make_settings(tmp_path / "data")
     settings.data_dir.mkdir()
@@ -147,6 +157,7 @@ def test_rotation_keeps_the_newest(tmp_path) -> None:
         [made[2].name, made[2].name + ".sha256", made[3].name, made[3].name + ".sha256"])
 
 
+@sqlite_files
 def test_a_backup_is_due_by_the_age_of_the_newest(tmp_path) -> None:
     settings = make_settings(tmp_path / "data", backup_interval_hours=24)
     settings.data_dir.mkdir()
@@ -168,6 +179,7 @@ def test_a_second_server_on_the_same_data_dir_does_not_start(server, capsys) -> 
     assert Api(server.url).get("/healthz").status_code == 200
 
 
+@sqlite_files
 def test_the_scheduled_backup_runs_when_due_and_keeps_the_newest(tmp_path) -> None:
     settings = make_settings(tmp_path / "data", backup_interval_hours=24, backup_keep=2)
     settings.data_dir.mkdir()

