@@ -12,7 +12,12 @@ import pytest
 
 from modelpilot import cli
 from modelpilot.ops.backup import list_backups
+from tests.pg_support import BACKEND
 from tests.support import Api, make_settings, start_server
+
+# On Postgres the database lives on its server: the data dir keeps the key file and the lock.
+DB_FILES = ["modelpilot.db", "modelpilot.db-wal"] if BACKEND == "sqlite" else []
+SQLITE_ONLY = pytest.mark.skipif(BACKEND == "postgres", reason="file backups are SQLite's; Postgres has pg_dump/PITR")
 
 
 def mode(path: Path) -> int:
@@ -41,8 +46,8 @@ def test_a_new_instance_keeps_its_data_private(server_factory) -> None:
         owner.setup_owner()
         owner.add_provider(owner.ws)  # seals a key: the key file is generated now
         data_dir = live.settings.data_dir
-        assert_private(data_dir, ["modelpilot.db", "modelpilot.db-wal", "modelpilot.db-shm", "secret.key",
-                                  "modelpilot.lock"])
+        shm = ["modelpilot.db-shm"] if BACKEND == "sqlite" else []
+        assert_private(data_dir, [*DB_FILES, *shm, "secret.key", "modelpilot.lock"])
 
 
 def test_an_existing_loose_instance_is_tightened_on_start(tmp_path: Path) -> None:
@@ -56,16 +61,17 @@ def test_an_existing_loose_instance_is_tightened_on_start(tmp_path: Path) -> Non
     for path in data_dir.iterdir():
         if path.is_file():
             os.chmod(path, 0o644)
-    again = start_server(make_settings(data_dir))
+    again = start_server(make_settings(data_dir, database_url=first.settings.database_url))
     try:
         with Api(again.url) as owner:
             owner.login("owner@example.com")
             owner.ok("POST", "/api/v1/workspaces", json={"name": "After"})
-        assert_private(data_dir, ["modelpilot.db", "modelpilot.db-wal", "secret.key"])
+        assert_private(data_dir, [*DB_FILES, "secret.key"])
     finally:
         again.stop()
 
 
+@SQLITE_ONLY
 def test_backups_and_their_key_copies_are_private(server, owner, tmp_path: Path) -> None:
     owner.add_provider(owner.ws)
     target = tmp_path / "backups"
@@ -76,6 +82,7 @@ def test_backups_and_their_key_copies_are_private(server, owner, tmp_path: Path)
         assert mode(path) == 0o600, f"{path.name} is {oct(mode(path))}"
 
 
+@SQLITE_ONLY
 def test_a_restored_database_is_private(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     live = start_server(make_settings(data_dir))

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from modelpilot.core.db import connect_sync
+from modelpilot.core.pg import connect_sync as connect_postgres
 from tests.knowledge.fixtures import make_pdf
 from tests.resilience.proc import ServerProcess
 from tests.support import Api
@@ -47,8 +48,10 @@ def stream_chat(base_url: str, bot_id: str, session_id: str, outcome: dict) -> N
         outcome["done"] = False  # cut off by the kill
 
 
-def db_rows(db_path, sql: str, params: tuple = ()) -> list:
-    conn = connect_sync(db_path, readonly=True)
+def db_rows(server, sql: str, params: tuple = ()) -> list:
+    """Rows from the process's database: its SQLite file, or its Postgres database."""
+    url = server.env.get("MODELPILOT_DATABASE_URL", "")
+    conn = connect_postgres(url) if url else connect_sync(server.data_dir / "modelpilot.db", readonly=True)
     try:
         return [tuple(row) for row in conn.execute(sql, params).fetchall()]
     finally:
@@ -102,8 +105,9 @@ def test_kill_9_while_indexing_and_streaming(tmp_path, fake_llm) -> None:
                          240, "the document to finish after the restart")
         assert final["status"] == "indexed" and final["chunk_count"] > 0, final
 
-        db_path = server.data_dir / "modelpilot.db"
-        assert db_rows(db_path, "PRAGMA integrity_check") == [("ok",)]
+        db_path = server
+        if not server.env.get("MODELPILOT_DATABASE_URL"):
+            assert db_rows(db_path, "PRAGMA integrity_check") == [("ok",)]
         assert db_rows(db_path, "SELECT COUNT(*) FROM jobs WHERE status IN ('processing', 'queued')") == [(0,)]
         assert db_rows(db_path, "SELECT COUNT(*) FROM documents WHERE status = 'processing'") == [(0,)]
         for session in committed:
