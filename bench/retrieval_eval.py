@@ -11,6 +11,7 @@ confusable with the answers, make the haystack harder.
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 import sys
 import time
 from pathlib import Path
@@ -104,7 +105,7 @@ async def evaluate(db_path: Path, corpus: dict) -> dict:
 
     db = SqliteDatabase(db_path)
     await db.open()
-    bot = {"id": corpus["bot"], "top_k": 5, "score_threshold": 0.0}
+    bot = SimpleNamespace(id=corpus["bot"], top_k=5, score_threshold=0.0)  # what retrieval reads (BotScope)
     results = {}
     try:
         for mode in MODES:

@@ -9,6 +9,7 @@ search itself is the code the API runs. `--quick` skips the 1M phase.
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 import random
 import sys
 import tempfile
@@ -90,7 +91,7 @@ async def time_searches(path: Path, bot_id: str) -> dict:
     db = SqliteDatabase(path)
     await db.open()
     r = random.Random(11)
-    bot = {"id": bot_id, "top_k": 5, "score_threshold": 0.0}
+    bot = SimpleNamespace(id=bot_id, top_k=5, score_threshold=0.0)  # what retrieval reads (BotScope)
     try:
         for _ in range(3):
             await search(db, "ws", bot, "warm up the caches")
@@ -190,7 +191,7 @@ async def time_searches_pg(url: str, bot_id: str) -> dict:
     db = PostgresDatabase(url)
     await db.open()
     r = random.Random(11)
-    bot = {"id": bot_id, "top_k": 5, "score_threshold": 0.0}
+    bot = SimpleNamespace(id=bot_id, top_k=5, score_threshold=0.0)  # what retrieval reads (BotScope)
     try:
         for _ in range(3):
             await search(db, "ws", bot, "warm up the caches")
