@@ -88,6 +88,7 @@ class Database:
     SqliteDatabase below and core/pg.py's PostgresDatabase."""
 
     backend = ""
+    _readers: asyncio.Queue  # the read connections, filled by open()
 
     async def open(self) -> None:
         raise NotImplementedError
@@ -95,8 +96,14 @@ class Database:
     async def close(self) -> None:
         raise NotImplementedError
 
-    def read(self):
-        raise NotImplementedError
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Any]:
+        """A reader connection from the pool, back to the pool afterwards."""
+        conn = await self._readers.get()
+        try:
+            yield conn
+        finally:
+            self._readers.put_nowait(conn)
 
     def write(self):
         raise NotImplementedError
@@ -139,14 +146,6 @@ class SqliteDatabase(Database):
                 await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 await self._writer.close()
             self._writer = None
-
-    @asynccontextmanager
-    async def read(self) -> AsyncIterator[Connection]:
-        conn = await self._readers.get()
-        try:
-            yield conn
-        finally:
-            self._readers.put_nowait(conn)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Connection]:

@@ -278,14 +278,6 @@ class PostgresDatabase(Database):
         self._all.clear()
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[Connection]:
-        conn = await self._readers.get()
-        try:
-            yield conn
-        finally:
-            self._readers.put_nowait(conn)
-
-    @asynccontextmanager
     async def write(self) -> AsyncIterator[Connection]:
         """A write transaction holding the fleet-wide write lock. Do not nest."""
         conn = await self._writers.get()
