@@ -52,13 +52,10 @@ def setup_instance(path: Path) -> str:
     return "ws"
 
 
-def add_bot(path: Path, bot_id: str, count: int, seed: int) -> None:
-    from modelpilot.core.db import connect_sync
-    from modelpilot.rag.store import fts_row
-
-    conn = connect_sync(path)
+def synthetic_batches(conn, bot_id: str, count: int, seed: int):
+    """Adds the bot, its document and `count` chunk rows in batches; yields each batch's rowids,
+    texts and unit vectors, for the backend's own keyword and vector rows."""
     r = random.Random(seed)
-    conn.execute("BEGIN")
     conn.execute("INSERT INTO chatbots (id, workspace_id, name, model, created_at, updated_at)"
                  " VALUES (?, 'ws', ?, 'builtin/extractive', 't', 't')", (bot_id, bot_id))
     conn.execute("INSERT INTO documents (id, workspace_id, chatbot_id, source_type, title, created_at, updated_at)"
@@ -73,6 +70,16 @@ def add_bot(path: Path, bot_id: str, count: int, seed: int) -> None:
         conn.executemany("INSERT INTO chunks (rowid, id, workspace_id, chatbot_id, document_id, ordinal, title, text)"
                          " VALUES (?, ?, 'ws', ?, ?, ?, 'synthetic', ?)",
                          [(i, f"c{i}", bot_id, bot_id + "-doc", i, texts[j]) for j, i in enumerate(ids)])
+        yield ids, texts, vectors
+
+
+def add_bot(path: Path, bot_id: str, count: int, seed: int) -> None:
+    from modelpilot.core.db import connect_sync
+    from modelpilot.rag.store import fts_row
+
+    conn = connect_sync(path)
+    conn.execute("BEGIN")
+    for ids, texts, vectors in synthetic_batches(conn, bot_id, count, seed):
         conn.executemany("INSERT INTO chunk_fts (rowid, text, title, heading) VALUES (?, ?, ?, ?)",
                          [fts_row(i, texts[j], "synthetic", None, bot_id) for j, i in enumerate(ids)])
         conn.executemany("INSERT INTO chunk_vectors (rowid, embedding, chatbot_id) VALUES (?, ?, ?)",
@@ -141,21 +148,7 @@ def add_bot_pg(url: str, bot_id: str, count: int, seed: int) -> None:
     from modelpilot.rag.store import vector_text
 
     conn = connect_sync(url)
-    r = random.Random(seed)
-    conn.execute("INSERT INTO chatbots (id, workspace_id, name, model, created_at, updated_at)"
-                 " VALUES (?, 'ws', ?, 'builtin/extractive', 't', 't')", (bot_id, bot_id))
-    conn.execute("INSERT INTO documents (id, workspace_id, chatbot_id, source_type, title, created_at, updated_at)"
-                 " VALUES (?, 'ws', ?, 'text', 'synthetic', 't', 't')", (bot_id + "-doc", bot_id))
-    base = conn.execute("SELECT coalesce(max(rowid), 0) FROM chunks").fetchone()[0]
-    for start in range(0, count, BATCH):
-        n = min(BATCH, count - start)
-        vectors = rng.standard_normal((n, DIM), dtype=np.float32)
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        ids = range(base + start + 1, base + start + n + 1)
-        texts = [fake_text(r) for _ in ids]
-        conn.executemany("INSERT INTO chunks (rowid, id, workspace_id, chatbot_id, document_id, ordinal, title, text)"
-                         " VALUES (?, ?, 'ws', ?, ?, ?, 'synthetic', ?)",
-                         [(i, f"c{i}", bot_id, bot_id + "-doc", i, texts[j]) for j, i in enumerate(ids)])
+    for ids, texts, vectors in synthetic_batches(conn, bot_id, count, seed):
         conn.executemany("INSERT INTO chunk_vectors (rowid, embedding, chatbot_id) VALUES (?, ?::vector, ?)",
                          [(i, vector_text(vectors[j]), bot_id) for j, i in enumerate(ids)])
     conn.execute("ANALYZE")
