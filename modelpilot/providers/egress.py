@@ -13,7 +13,7 @@ time (the direct client resolves through a guarded resolver and connects only to
 validated; LiteLLM calls get a client on safe_http's guarded transport), so a DNS answer that
 changes between the check and the connection is refused too. LiteLLM takes a client of one of two
 kinds depending on the provider (measured with litellm 1.110 against a refused address, see
-tests/test_provider_egress.py); a provider in neither list keeps the check before the call only.
+tests/providers/test_provider_egress.py); a provider in neither list keeps the check before the call only.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The widget routes carry no session or token: the bot id in the path plus the page's allowed
 Origin are the authority, and the bot's workspace scopes everything behind them. What a
-visitor of one bot can and cannot reach is tested in tests/test_widget_isolation.py
+visitor of one bot can and cannot reach is tested in tests/widget/test_widget_isolation.py
 (unpublished bots are 404; another workspace's sessions and messages are never reachable).
 """
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from modelpilot import paths
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_from_source_files_resolve_inside_the_checkout() -> None:
