@@ -153,9 +153,15 @@ export function clearFormErrors(form) {
   if (banner) banner.remove();
 }
 
+// The field a server error names, or the nearest one above it: "handoff.hours.weekly.mon[0]"
+// lands on "handoff.hours.weekly.mon" when no input has the full name.
 function fieldWrapper(form, name) {
-  const top = name.split(/[.[]/)[0];
-  return form.querySelector(`.field[data-field="${CSS.escape(name)}"]`) || form.querySelector(`.field[data-field="${CSS.escape(top)}"]`);
+  const parts = name.split(/(?=[.[])/);
+  for (let n = parts.length; n > 0; n--) {
+    const found = form.querySelector(`.field[data-field="${CSS.escape(parts.slice(0, n).join(""))}"]`);
+    if (found) return found;
+  }
+  return null;
 }
 
 // Marks every bad field at once: the message under the field, aria-invalid on its input, and
@@ -242,10 +248,12 @@ export function onSubmit(form, handler, { guard = false } = {}) {
   return form;
 }
 
-// For viewers: what their role allows, above a page whose controls they cannot use.
+// For viewers and agents: what their role allows, above a page whose controls they cannot use.
 export function roleNotice(role, allowed = "read everything in this workspace") {
+  const agent = role === "agent";
   return h("div", { class: "callout role-notice", role: "note" },
-    h("strong", { text: `View only. ` }), `Your role here is ${role}: you can ${allowed}, but not change anything. `,
+    h("strong", { text: agent ? "Inbox only. " : "View only. " }),
+    `Your role here is ${role}: you can ${allowed}, but not change ${agent ? "bots, knowledge or settings" : "anything"}. `,
     "Ask an admin of this workspace if you need the editor role.");
 }
 

@@ -18,14 +18,26 @@ function feedback(value) {
   return null;
 }
 
-function messageView(m) {
+// Operator replies carry the person's name; system lines record state changes ("Anna took over").
+export function messageView(m) {
+  if (m.role === "system") {
+    return h("p", { class: "msg system", dataset: { message: m.id }, "aria-label": `${m.content} at ${formatDate(m.created_at)}` }, m.content);
+  }
+  if (m.role === "operator") {
+    return h("article", { class: "msg operator", dataset: { message: m.id }, "aria-label": `${m.author_name || "operator"} at ${formatDate(m.created_at)}` },
+      h("div", { class: "msg-author", text: m.author_name || "Operator" }), h("div", { class: "msg-text", text: m.content }));
+  }
+  return botOrVisitorView(m);
+}
+
+function botOrVisitorView(m) {
   const meta = m.role === "assistant" ? h("div", { class: "msg-meta" },
     m.model ? h("span", { text: m.model }) : null,
     h("span", { text: `${m.tokens_in ?? 0} in / ${m.tokens_out ?? 0} out tokens` }),
     h("span", { text: formatCost(m.cost) }),
     h("span", { text: `first token ${formatMs(m.latency_first_ms)}, total ${formatMs(m.latency_total_ms)}` }),
     m.status && m.status !== "complete" ? badge(m.status, "error") : null, feedback(m.feedback)) : null;
-  return h("article", { class: `msg ${m.role}`, "aria-label": `${m.role} at ${formatDate(m.created_at)}` },
+  return h("article", { class: `msg ${m.role}`, dataset: { message: m.id }, "aria-label": `${m.role === "user" ? "visitor" : m.role} at ${formatDate(m.created_at)}` },
     h("div", { text: m.content }), m.error ? h("div", { class: "error", text: m.error }) : null, sources(m), meta);
 }
 
