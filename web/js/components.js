@@ -224,6 +224,7 @@ export function guardUnsaved(form) {
 }
 
 // Wires a form: on submit, collect values, call handler, show field errors or a toast.
+// A handler returning false has found (and shown) problems of its own.
 // With { guard: true }, leaving the page with unsaved edits asks first.
 export function onSubmit(form, handler, { guard = false } = {}) {
   if (guard) guardUnsaved(form);
@@ -236,8 +237,9 @@ export function onSubmit(form, handler, { guard = false } = {}) {
     clearFormErrors(form);
     try {
       const values = formValues(form);
-      await handler(values, form);
-      if (guard) markSaved(form);
+      // A handler that returns false showed its own errors: the form is not saved.
+      const result = await handler(values, form);
+      if (guard && result !== false) markSaved(form);
     } catch (error) {
       if (error instanceof ApiError && error.status !== 0) showFormErrors(form, error);
       else toastError(error);
