@@ -502,11 +502,10 @@ function cycleFocus(w, event) {
 
 /*
  * Human handoff. While the window is open, one EventSource per session brings what operators
- * write and how the conversation's state changes. The browser reconnects it by itself and sends
- * Last-Event-ID, so the server replays what was missed; if the browser gives up (the server
- * refused the request), we open a new one with ?last_event_id=. Every (re)connect also re-reads
- * the history, which covers the moment before the first event id was known. Messages are
- * shown once, by id, whichever way they arrive.
+ * write and how the conversation's state changes. After a drop the widget opens a new one with
+ * ?last_event_id= (the last id it saw), and the server replays what was missed. Every (re)connect
+ * also re-reads the history, which covers the moment before the first event id was known.
+ * Messages are shown once, by id, whichever way they arrive.
  */
 function stateText(w, status, name) {
   if (status === 'waiting') return w.t.handoffWaiting;
@@ -575,13 +574,15 @@ function requestHandoff(w) {
 // What the stream may have missed before it knew an event id: operator and system messages
 // and the state, from the history.
 function catchUp(w) {
+  // A state the stream delivers while this is on its way is newer than the history's.
+  var seq = w.stateSeq;
   var url = apiUrl(w, '/history?session_id=' + encodeURIComponent(w.sessionId));
   return fetch(url).then(function (response) { return response.ok ? response.json() : null; }).then(function (body) {
     if (!body) return;
     (body.messages || []).forEach(function (message) {
       if (message.role === 'operator' || message.role === 'system') addPeopleMessage(w, message);
     });
-    if (body.status && (body.status !== w.status || (body.status === 'human' && body.assignee_name !== w.assignee))) {
+    if (body.status && seq === w.stateSeq && (body.status !== w.status || (body.status === 'human' && body.assignee_name !== w.assignee))) {
       setState(w, body.status, body.assignee_name);
     }
   }, function () {});
@@ -596,7 +597,10 @@ function onStreamEvent(w, event) {
     return;
   }
   if (data.message) addPeopleMessage(w, data.message);
-  if (data.status) setState(w, data.status, data.assignee_name);
+  if (data.status) {
+    w.stateSeq++;
+    setState(w, data.status, data.assignee_name);
+  }
 }
 
 function startEvents(w) {
@@ -614,7 +618,11 @@ function startEvents(w) {
   };
   source.onmessage = function (event) { onStreamEvent(w, event); };
   source.onerror = function () {
-    if (source.readyState !== 2 || w.events !== source) return; // 2 = CLOSED; otherwise the browser retries
+    // The widget reconnects by itself rather than leave it to the browser: a cross-origin
+    // EventSource may not send Last-Event-ID, and a refused reconnect closes it for good. The
+    // query parameter reaches the server either way.
+    if (w.events !== source) return;
+    source.close();
     w.events = null;
     w.eventsRetry = setTimeout(function () { w.eventsRetry = null; startEvents(w); }, w.retryDelay);
     w.retryDelay = Math.min(w.retryDelay * 2, 30000);
@@ -642,7 +650,7 @@ export default function mount(ctx) {
     options: ctx.options, config: ctx.config, frame: ctx.frame, launcher: ctx.launcher, root: ctx.root,
     inline: !ctx.launcher, t: mergeStrings(ctx.options.strings || {}), ui: {},
     sessionId: readSession(ctx.options.botId), busy: false, stick: true, isOpen: !ctx.launcher, turn: null,
-    status: 'bot', assignee: null, seen: {}, ready: false, events: null, eventsRetry: null, retryDelay: 1000, lastEventId: ''
+    status: 'bot', assignee: null, seen: {}, ready: false, stateSeq: 0, events: null, eventsRetry: null, retryDelay: 1000, lastEventId: ''
   };
   buildWindow(w);
   wireEvents(w);
