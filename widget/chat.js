@@ -332,7 +332,8 @@ function ask(w, text) {
   var typing = addTyping(w);
   ensureSession(w);
   var retry = function () { ask(w, text); };
-  return post(w, '/chat', { session_id: w.sessionId, message: text }, turn.controller.signal)
+  // The page the visitor is on goes along: an operator who takes over sees where they were.
+  return post(w, '/chat', { session_id: w.sessionId, message: text, page_url: pageUrl() }, turn.controller.signal)
     .then(function (response) {
       if (!response.ok) return httpErrorMessage(w, response);
       return streamAnswer(w, response, typing, turn);
@@ -397,6 +398,8 @@ function loadHistory(w) {
       if (message.status === 'partial') markStopped(w, bubble, message.content);
     });
     if (body.status) setState(w, body.status, body.assignee_name, true);
+    // The stream goes on from the history's last event: nothing falls between the two.
+    if (body.last_event_id != null && !w.lastEventId) w.lastEventId = String(body.last_event_id);
     w.ready = true;
     startEvents(w);
   }, function () {
@@ -503,8 +506,9 @@ function cycleFocus(w, event) {
 /*
  * Human handoff. While the window is open, one EventSource per session brings what operators
  * write and how the conversation's state changes. After a drop the widget opens a new one with
- * ?last_event_id= (the last id it saw), and the server replays what was missed. Every (re)connect
- * also re-reads the history, which covers the moment before the first event id was known.
+ * ?last_event_id= (the last id it saw, or the history's), and the server replays what was missed.
+ * A stream opened with no id at all (the first message of a new session) re-reads the history
+ * once connected, which covers the moment before it.
  * Messages are shown once, by id, whichever way they arrive.
  */
 function stateText(w, status, name) {
@@ -550,6 +554,10 @@ function addPeopleMessage(w, message) {
   addBubble(w, message.role, message.content, [], message.author_name);
 }
 
+function pageUrl() {
+  return String(window.location.href).slice(0, 2000);
+}
+
 function ensureSession(w) {
   if (!w.sessionId) {
     w.sessionId = newSessionId();
@@ -561,7 +569,7 @@ function ensureSession(w) {
 function requestHandoff(w) {
   clearError(w);
   var retry = function () { requestHandoff(w); };
-  return post(w, '/handoff', { session_id: ensureSession(w) }).then(function (response) {
+  return post(w, '/handoff', { session_id: ensureSession(w), page_url: pageUrl() }).then(function (response) {
     if (!response.ok) return httpErrorMessage(w, response).then(function (message) { showError(w, message, retry); });
     return response.json().then(function (body) {
       if (body.status === 'offline') showOffline(w, body.offline_message);
@@ -611,10 +619,11 @@ function startEvents(w) {
   var url = apiUrl(w, '/events?session_id=' + encodeURIComponent(w.sessionId)) +
     (w.lastEventId ? '&last_event_id=' + encodeURIComponent(w.lastEventId) : '');
   var source = new EventSource(url);
+  var resumed = !!w.lastEventId;
   w.events = source;
   source.onopen = function () {
     w.retryDelay = 1000;
-    catchUp(w);
+    if (!resumed) catchUp(w);
   };
   source.onmessage = function (event) { onStreamEvent(w, event); };
   source.onerror = function () {
