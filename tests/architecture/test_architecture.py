@@ -67,6 +67,8 @@ NO_WORKSPACE_ALLOWLIST = {
     "modelpilot.workspaces.repo.find_invitation_by_hash": "an invitation link is found by its secret token",
     "modelpilot.ops.repo.postgres_database_bytes": "the size of the whole instance's database, for /metrics",
     "modelpilot.workspaces.repo.find_api_token_by_hash": "an API token is found by its secret, then gives the workspace",
+    "modelpilot.chat.handoff_repo.waiting_unnotified": "the waiting-mail job scans every workspace; each row's "
+                                                       "workspace scopes the claim and the recipients after it",
 }
 
 
@@ -176,6 +178,7 @@ TABLE_OWNERS = {
     "api_tokens": "workspaces",
     "providers": "providers", "chatbots": "chatbots",
     "conversations": "chat", "messages": "chat", "messages_fts": "chat", "usage_events": "chat",
+    "conversation_events": "chat", "saved_replies": "chat",
     "documents": "knowledge", "document_pages": "knowledge",
     "chunks": "rag", "chunk_fts": "rag", "chunk_vectors": "rag", "embedding_index": "rag",
     "message_reservations": "billing", "billing_accounts": "billing", "stripe_events": "billing",
@@ -189,6 +192,8 @@ FOREIGN_TABLE_ALLOWLIST = {
     ("modelpilot.analytics.repo", "chatbots"): "display join: the bot's name beside its figures",
     ("modelpilot.chat.log_repo", "chatbots"): "display join: the bot's name beside each conversation",
     ("modelpilot.chat.repo", "chatbots"): "display join: the bot's name beside each conversation",
+    ("modelpilot.chat.handoff_repo", "chatbots"): "display join: the bot's name beside each inbox row",
+    ("modelpilot.chat.handoff_repo", "users"): "display join: the assignee's name (or e-mail) on a conversation",
     ("modelpilot.rag.store", "documents"): "display join: a citation's document title and source",
     ("modelpilot.workspaces.repo", "users"): "display join: a member's name and email in the member list",
 }

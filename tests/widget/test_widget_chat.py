@@ -48,7 +48,7 @@ def test_history_restores_the_session_and_only_that_session(api, bot) -> None:
     assert [m["role"] for m in messages] == ["user", "assistant"]
     assert messages[0]["content"] == "First question"
     assert messages[1]["content"].startswith("Hello from the fake model")
-    assert set(messages[1]) == {"id", "role", "content", "status", "sources", "feedback", "created_at"}
+    assert set(messages[1]) == {"id", "role", "content", "status", "sources", "feedback", "created_at", "author_name"}
     assert history(api, bot["id"], OTHER_SESSION) == []
 
 
