@@ -277,3 +277,120 @@ def test_widget_stream_survives_a_dropped_connection(chromium, server, owner, sh
     expect(operator).to_have_text(["Before the drop.", "Sent while your connection was down.", "And a second one.", "Welcome back."])
     context.close()
     proxy.stop()
+
+
+def test_handoff_settings_saved_replies_and_team_controls(chromium, server, owner, shop, artifacts_dir) -> None:
+    bot, agent_api = shop
+    b = open_browsing(chromium, server.url, artifacts_dir / "dashboard")
+    b.watcher.allow(400, r"/chatbots/[^/]+$")
+    page = b.page
+    ws = log_in(page, "owner@example.com")
+
+    # The bot editor's handoff settings: a bad day is caught here, a bad zone by the server,
+    # each shown under its own field.
+    page.goto(f"/#/w/{ws}/bots/{bot['id']}")
+    form = page.get_by_role("form", name="Human handoff")
+    expect(form.get_by_label("Visitors can ask for a person")).to_be_checked()
+    form.get_by_label("Button label").fill("Chat with our team")
+    form.get_by_label("Keywords").fill("human\nMensch\nreal person")
+    form.get_by_label("Always open (no business hours)").uncheck()
+    form.get_by_label("Monday").fill("9-5")
+    form.get_by_label("Time zone").fill("Mars/Olympus_Mons")
+    form.get_by_label("Offline message").fill("We are back at nine.")
+    form.get_by_role("button", name="Save handoff settings").click()
+    monday = form.locator('.field[data-field="handoff.hours.weekly.mon"] .error')
+    expect(monday).to_contain_text("write hours like 09:00-17:00")
+    expect(form.get_by_label("Monday")).to_be_focused()
+    form.get_by_label("Monday").fill("09:00-12:00, 13:00-17:00")
+    form.get_by_role("button", name="Save handoff settings").click()
+    zone = form.locator('.field[data-field="handoff.hours.timezone"] .error')
+    expect(zone).to_contain_text("time zone")
+    expect(monday).to_be_hidden()
+    form.get_by_label("Time zone").fill("Europe/Berlin")
+    form.get_by_role("button", name="Save handoff settings").click()
+    expect(page.locator(".toast")).to_contain_text("Handoff settings saved")
+    saved = owner.ok("GET", f"/api/v1/workspaces/{owner.ws}/chatbots/{bot['id']}")["handoff"]
+    assert saved["button_label"] == "Chat with our team"
+    assert saved["keywords"] == ["human", "mensch", "real person"]
+    assert saved["hours"]["timezone"] == "Europe/Berlin"
+    assert saved["hours"]["weekly"]["mon"] == [["09:00", "12:00"], ["13:00", "17:00"]]
+    assert saved["hours"]["weekly"]["sat"] == []
+    assert saved["offline_message"] == "We are back at nine."
+    page.reload()
+    expect(page.get_by_role("form", name="Human handoff").get_by_label("Monday")).to_have_value("09:00-12:00, 13:00-17:00")
+    b.shoot("bot-handoff-settings")
+
+    # Saved replies: add, edit, delete.
+    page.goto(f"/#/w/{ws}/inbox/replies")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Saved replies")
+    page.get_by_label("Title").fill("Shipping")
+    page.get_by_label("Text", exact=True).fill("We ship to the EU within 3 days.")
+    page.get_by_role("button", name="Save reply").click()
+    row = page.get_by_role("row").filter(has_text="Shipping")
+    expect(row).to_contain_text("within 3 days")
+    row.get_by_role("button", name="Edit Shipping").click()
+    page.get_by_label("Text", exact=True).fill("We ship to the EU within 2 days.")
+    page.get_by_role("button", name="Save reply").click()
+    expect(page.get_by_role("row").filter(has_text="Shipping")).to_contain_text("within 2 days")
+    page.get_by_role("row").filter(has_text="Opening hours").get_by_role("button", name="Delete Opening hours").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("row").filter(has_text="Opening hours")).to_have_count(0)
+    replies = owner.ok("GET", f"/api/v1/workspaces/{owner.ws}/saved-replies")
+    assert [(r["title"], r["text"]) for r in replies] == [("Shipping", "We ship to the EU within 2 days.")]
+
+    # Team: the agent role can be given, in invitations and to members.
+    page.goto(f"/#/w/{ws}/team")
+    page.get_by_label("Email", exact=True).fill("ben@example.com")
+    page.get_by_label("Role", exact=True).select_option("agent")
+    page.get_by_role("button", name="Create invitation link").click()
+    expect(page.get_by_role("row").filter(has_text="ben@example.com")).to_contain_text("agent")
+    b.watcher.check()
+    b.close()
+
+    # The agent: the inbox in the navigation, saved replies to read only, and their own e-mail choice.
+    a = open_browsing(chromium, server.url, artifacts_dir / "dashboard")
+    page = a.page
+    ws = log_in(page, "anna@example.com")
+    expect(page.get_by_role("link", name=re.compile("^Inbox"))).to_be_visible()
+    expect(page.get_by_role("link", name="API tokens")).to_have_count(0)
+    page.goto(f"/#/w/{ws}/inbox/replies")
+    expect(page.get_by_role("row").filter(has_text="Shipping")).to_be_visible()
+    expect(page.get_by_role("button", name="Save reply")).to_have_count(0)
+    page.goto(f"/#/w/{ws}/team")
+    toggle = page.get_by_label("Email me when a conversation waits")
+    expect(toggle).not_to_be_checked()
+    toggle.check()
+    expect(page.locator(".toast")).to_contain_text("You will get an e-mail")
+    me = next(m for m in owner.ok("GET", f"/api/v1/workspaces/{owner.ws}/members") if m["email"] == "anna@example.com")
+    assert me["notify_waiting"] is True
+    page.reload()
+    expect(page.get_by_label("Email me when a conversation waits")).to_be_checked()
+    a.watcher.check()
+    a.close()
+
+
+def test_keyword_message_and_offline_hours_in_the_widget(chromium, server, owner, shop, host_site, fake_llm) -> None:
+    bot, _ = shop
+    context, visitor, watcher = visitor_page(chromium, host_site, server, bot)
+    calls = len(fake_llm.requests)
+    say(visitor, "Can I talk to a REAL PERSON please")
+    expect(visitor.locator(STATE)).to_have_text(re.compile("^Waiting for a person"))
+    expect(visitor.locator("modelpilot-widget .mp-user")).to_have_count(1)
+    assert len(fake_llm.requests) == calls, "a keyword message does not reach the model"
+    expect(visitor.locator("modelpilot-widget .mp-assistant .mp-feedback")).to_have_count(0)
+    visitor.reload()
+    open_widget(visitor)
+    expect(visitor.locator(STATE)).to_have_text(re.compile("^Waiting for a person"))
+    expect(visitor.get_by_role("button", name="Talk to a person")).to_be_hidden()
+    watcher.check()
+    context.close()
+
+    # Closed every day: asking shows the offline message and changes nothing.
+    closed = {**HANDOFF, "hours": {"timezone": "UTC", "weekly": {}}}
+    owner.ok("PATCH", f"/api/v1/workspaces/{owner.ws}/chatbots/{bot['id']}", json={"handoff": closed})
+    context, visitor, watcher = visitor_page(chromium, host_site, server, bot)
+    visitor.get_by_role("button", name="Talk to a person").click()
+    expect(visitor.locator(STATE)).to_have_text("We are away right now.")
+    expect(visitor.get_by_role("button", name="Talk to a person")).to_be_visible()
+    watcher.check()
+    context.close()
