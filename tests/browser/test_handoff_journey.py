@@ -110,7 +110,7 @@ def test_visitor_asks_for_a_person_agent_answers_and_hands_back_to_the_bot(chrom
     waiting = section(page, "Waiting")
     expect(waiting.locator(".inbox-item")).to_have_count(1)
     expect(waiting).to_contain_text(host_site.origin + "/shop/hours")
-    expect(page.locator("[data-badge=inbox]")).to_have_text("1")
+    expect(page.locator(".sidenav [data-badge=inbox]")).to_have_text("1")
     expect(page).to_have_title("(1) Inbox · ModelPilot")
     wait = waiting.locator(".wait")
     shown = wait.inner_text()
@@ -126,7 +126,7 @@ def test_visitor_asks_for_a_person_agent_answers_and_hands_back_to_the_bot(chrom
 
     page.get_by_role("button", name="Take", exact=True).click()
     expect(page.locator(".inbox-status")).to_have_text("with Anna")
-    expect(page.locator("[data-badge=inbox]")).to_be_hidden()
+    expect(page.locator(".sidenav [data-badge=inbox]")).to_be_hidden()
     expect(visitor.locator(STATE)).to_have_text("With Anna")
 
     reply = page.get_by_role("textbox", name="Reply")
@@ -143,6 +143,7 @@ def test_visitor_asks_for_a_person_agent_answers_and_hands_back_to_the_bot(chrom
     operator = visitor.locator("modelpilot-widget .mp-operator")
     expect(operator.locator(".mp-bubble")).to_have_text(["We open at 9 on weekdays.\nAnything else?"])
     expect(operator.locator(".mp-author")).to_have_text(["Anna"])
+    visitor.screenshot(path=str(artifacts_dir / "widget-handoff.png"))
 
     model_calls = len(fake_llm.requests)
     assistants = visitor.locator("modelpilot-widget .mp-assistant").count()
@@ -193,7 +194,7 @@ def test_badge_and_title_count_waiting_visitors_on_any_page(chromium, server, ow
     agent = open_browsing(chromium, server.url, artifacts_dir / "dashboard")
     page = agent.page
     log_in(page, "anna@example.com")
-    badge = page.locator("[data-badge=inbox]")
+    badge = page.locator(".sidenav [data-badge=inbox]")
     expect(badge).to_be_hidden()
     origin = {"origin": host_site.origin}
     for n, session in enumerate(("a" * 32, "b" * 32), start=1):

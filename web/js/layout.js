@@ -94,7 +94,9 @@ function navBadge(name) {
 export function renderShell(wsId, active) {
   const app = document.getElementById("app");
   const nav = h("nav", { class: "sidenav", id: "sidenav", "aria-label": "Main" }, navList(wsId, active));
-  const toggle = h("button", { class: "btn btn-small nav-toggle", type: "button", "aria-expanded": "false", "aria-controls": "sidenav" }, "Menu");
+  // On a phone the navigation hides behind Menu: the waiting count shows on the button too.
+  const toggle = h("button", { class: "btn btn-small nav-toggle", type: "button", "aria-expanded": "false", "aria-controls": "sidenav" }, "Menu",
+    can(wsId, "agent") ? navBadge("inbox") : null);
   toggle.addEventListener("click", () => {
     const open = nav.classList.toggle("open");
     toggle.setAttribute("aria-expanded", String(open));

@@ -44,7 +44,7 @@ function row(ctx, c, loadedAt) {
     h("div", { class: "inbox-main" },
       h("a", { class: "inbox-link", href: `#${ctx.base}/inbox/${c.id}`, text: c.last_message_preview || "(no message yet)" }),
       h("div", { class: "inbox-meta" },
-        h("span", { text: c.chatbot_name || "(deleted bot)" }), statusBadge(c), waitEl,
+        h("span", { text: c.chatbot_name || "(deleted bot)" }), waitEl || statusBadge(c),
         c.page_url ? h("span", { class: "muted inbox-page", title: c.page_url, text: c.page_url }) : null,
         c.contact && (c.contact.name || c.contact.email) ? h("span", { text: c.contact.name || c.contact.email }) : null)),
     h("div", { class: "inbox-when muted", text: formatDate(c.last_message_at) }));
