@@ -55,3 +55,58 @@ def test_saved_reply_goes_in_at_the_caret(page) -> None:
       t.value = ''; m.insertAtCaret(t, 'Hi'); out.push([t.value, t.selectionStart, true]);
       return out;""")
     assert got == [["Hello! We open at 9. Best regards", 20, True], ["Replace that please", 12, True], ["Hi", 2, True]]
+
+
+def test_one_workspace_stream_for_the_shell_keeps_badge_and_title_and_comes_back(server, owner, tab) -> None:
+    """live.js, driven by scripted /events responses: the count in the events sets the badge and
+    the tab title; a refused reconnect is retried; moving between pages keeps the one stream."""
+    import json
+    import re
+
+    from playwright.sync_api import expect
+
+    from tests.support import PASSWORD
+
+    state = {"waiting": 2}
+    calls: list[str] = []
+
+    def events(route) -> None:
+        calls.append(route.request.url)
+        if len(calls) == 2:  # the browser's reconnect is refused; what comes next says 3
+            state["waiting"] = 3
+            route.fulfill(status=503, body="busy")
+            return
+        data = {"type": "conversation.waiting", "conversation_id": "c1", "chatbot_id": "b1", "status": "waiting",
+                "assignee": None, "counts": {"waiting": state["waiting"], "mine": 0, "human": 0}}
+        body = f"retry: 100\nid: {len(calls)}\ndata: {json.dumps(data)}\n\n"
+        if len(calls) >= 3:
+            body = f"retry: 600000\nid: {len(calls)}\ndata: {json.dumps(data)}\n\n: ping\n\n"
+        route.fulfill(status=200, headers={"Content-Type": "text/event-stream"}, body=body)
+
+    def inbox(route) -> None:
+        route.fulfill(status=200, content_type="application/json",
+                      body=json.dumps({"items": [], "next_cursor": None, "counts": {"waiting": state["waiting"], "mine": 0, "human": 0}}))
+
+    tab.route(re.compile(r"/api/v1/workspaces/[^/]+/events"), events)
+    tab.route(re.compile(r"/api/v1/workspaces/[^/]+/inbox\?"), inbox)
+    tab.goto(f"{server.url}/#/login")
+    tab.get_by_label("Email", exact=True).fill("owner@example.com")
+    tab.get_by_label("Password", exact=True).fill(PASSWORD)
+    tab.get_by_role("button", name="Log in").click()
+    badge = tab.locator(".sidenav [data-badge=inbox]")
+    # Checked on every frame: the count is 2 only until live.js has reconnected (a second or so).
+    tab.wait_for_function("() => document.title === '(2) Overview · ModelPilot'"
+                          " && document.querySelector('.sidenav [data-badge=inbox]').textContent === '2'")
+    expect(badge).to_have_text("3")
+    expect(tab).to_have_title("(3) Overview · ModelPilot")
+    assert len(calls) == 3, calls  # ended, refused, then retried by live.js
+    tab.get_by_role("link", name="Chatbots").click()
+    expect(tab.get_by_role("heading", level=1)).to_have_text("Chatbots")
+    expect(tab).to_have_title("(3) Chatbots · ModelPilot")
+    expect(badge).to_have_text("3")
+    tab.get_by_role("link", name=re.compile("^Inbox")).click()
+    expect(tab.get_by_role("heading", level=1)).to_have_text("Inbox")
+    assert len(calls) == 3, "pages share the shell's one stream"
+    tab.get_by_role("button", name="Log out").click()
+    expect(tab.get_by_role("heading", level=1)).to_have_text(re.compile("Log in"))
+    expect(tab).to_have_title(re.compile(r"^Log in"))

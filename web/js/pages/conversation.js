@@ -45,7 +45,9 @@ export async function render(ctx) {
   const c = await get(`/workspaces/${ctx.ws}/conversations/${ctx.params.conversation}`);
   const messages = c.messages || [];
   const totals = messages.reduce((acc, m) => ({ cost: acc.cost + Number(m.cost || 0), tokens: acc.tokens + (m.tokens_in || 0) + (m.tokens_out || 0) }), { cost: 0, tokens: 0 });
-  replace(ctx.main, pageHeader(`Conversation with ${c.chatbot_name || "a deleted bot"}`, h("a", { class: "btn", href: `#${ctx.base}/conversations` }, "Back to the log")),
+  // Agents and up can take any conversation from here, not only the ones that wait.
+  const inbox = ctx.can("agent") ? h("a", { class: "btn", href: `#${ctx.base}/inbox/${c.id}` }, c.status === "closed" ? "Open in the inbox" : "Take it in the inbox") : null;
+  replace(ctx.main, pageHeader(`Conversation with ${c.chatbot_name || "a deleted bot"}`, inbox, h("a", { class: "btn", href: `#${ctx.base}/conversations` }, "Back to the log")),
     h("div", { class: "stats" },
       h("div", { class: "stat" }, h("div", { class: "label", text: "Started" }), h("div", { text: formatDate(c.started_at) })),
       h("div", { class: "stat" }, h("div", { class: "label", text: "Channel" }), h("div", { text: c.channel })),
