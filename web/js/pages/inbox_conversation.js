@@ -110,6 +110,7 @@ export async function render(ctx) {
     try {
       apply(await post(`${url}/assign`, takeover ? { takeover: true } : {}));
       toast("You have this conversation now.");
+      input.focus();  // the button that was pressed is gone: the next thing to do is to answer
       await sync();
     } catch (error) {
       if (error instanceof ApiError && error.code === "conversation_assigned") { assignedElsewhere(error); await sync(); return; }
@@ -119,12 +120,17 @@ export async function render(ctx) {
 
   async function release() {
     replace(notice);
-    try { apply(await post(`${url}/release`, {})); toast("Handed back to the bot."); await sync(); } catch (error) { toastError(error); }
+    try { apply(await post(`${url}/release`, {})); toast("Handed back to the bot."); refocus(); await sync(); } catch (error) { toastError(error); }
   }
 
   async function closeIt() {
     replace(notice);
-    try { apply(await post(`${url}/close`, {})); toast("Conversation closed."); await sync(); } catch (error) { toastError(error); }
+    try { apply(await post(`${url}/close`, {})); toast("Conversation closed."); refocus(); await sync(); } catch (error) { toastError(error); }
+  }
+
+  // The pressed button was redrawn away: keep keyboard users in the same place.
+  function refocus() {
+    (actions.querySelector("button") || ctx.main).focus();
   }
 
   const textField = field({ label: "Reply", name: "text", type: "textarea", required: true,
