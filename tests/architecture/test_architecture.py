@@ -190,6 +190,8 @@ FOREIGN_TABLE_ALLOWLIST = {
                                                  "what the monthly quota counts",
     ("modelpilot.analytics.repo", "messages"): "analytics is a read model: it aggregates chat's rows in SQL",
     ("modelpilot.analytics.repo", "chatbots"): "display join: the bot's name beside its figures",
+    ("modelpilot.analytics.repo", "conversation_events"): "analytics is a read model: handoff requests per day/bot",
+    ("modelpilot.analytics.repo", "conversations"): "analytics is a read model: time to the first human reply",
     ("modelpilot.chat.log_repo", "chatbots"): "display join: the bot's name beside each conversation",
     ("modelpilot.chat.repo", "chatbots"): "display join: the bot's name beside each conversation",
     ("modelpilot.chat.handoff_repo", "chatbots"): "display join: the bot's name beside each inbox row",
