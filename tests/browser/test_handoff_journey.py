@@ -183,6 +183,13 @@ def test_visitor_asks_for_a_person_agent_answers_and_hands_back_to_the_bot(chrom
     assert kinds.count("system") >= 2, widget_log  # took over, back to the bot
     assert ("operator", "We open at 9 on weekdays.\nAnything else?") in widget_log
     expect(visitor.locator("modelpilot-widget .mp-operator .mp-author")).to_have_text(["Anna"])
+
+    # Analytics count the handoff and the time to the first human reply.
+    page.get_by_role("link", name="Analytics").click()
+    expect(page.locator(".stat", has_text="Handoffs").locator(".value")).to_have_text("1")
+    expect(page.locator(".stat", has_text="Answered by people").locator(".value")).to_have_text("1")
+    expect(page.locator(".stat", has_text="First human reply").locator(".value")).to_have_text(re.compile(r"^\d+ s$|^\d+ min \d\d s$"))
+    expect(page.get_by_role("figure", name="Handoffs per day")).to_be_visible()
     agent.watcher.check()
     visitor_watch.check()
     visitor_context.close()
