@@ -524,7 +524,11 @@ function setState(w, status, name, quiet) {
   w.status = status;
   if (status === 'human' && name) w.assignee = name;
   if (status !== 'human') w.assignee = null;
-  if (w.ui.handoff) w.ui.handoff.hidden = status === 'waiting' || status === 'human';
+  if (w.ui.handoff) {
+    var hide = status === 'waiting' || status === 'human';
+    if (hide && w.root.activeElement === w.ui.handoff) w.ui.input.focus(); // the button goes: back to typing
+    w.ui.handoff.hidden = hide;
+  }
   var state = w.ui.state;
   state.classList.remove('mp-offline');
   // "Back to the bot" only as news: a conversation that never left the bot shows no line.

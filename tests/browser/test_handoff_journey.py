@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.harness import Watcher, open_browsing
 from tests.browser_support import CuttableProxy, HostSite, embed_page, open_widget
 from tests.support import PASSWORD, Api
-from tests.widget_support import make_bot
+from tests.widget_support import make_bot, widget_chat
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -105,6 +105,9 @@ def test_visitor_asks_for_a_person_agent_answers_and_hands_back_to_the_bot(chrom
     visitor.get_by_role("button", name="Talk to a person").click()
     expect(visitor.locator(STATE)).to_have_text(re.compile("^Waiting for a person"))
     expect(visitor.get_by_role("button", name="Talk to a person")).to_be_hidden()
+    # (Checked in the shadow root: the visitor's window is not the focused one of the two.)
+    visitor.wait_for_function("() => document.querySelector('modelpilot-widget').shadowRoot.activeElement"
+                              "?.getAttribute('aria-label') === 'Your message'")
 
     # The agent's inbox shows it without a reload: waiting, with the page the visitor is on.
     waiting = section(page, "Waiting")
@@ -402,3 +405,23 @@ def test_keyword_message_and_offline_hours_in_the_widget(chromium, server, owner
     expect(visitor.get_by_role("button", name="Talk to a person")).to_be_visible()
     watcher.check()
     context.close()
+
+
+def test_any_conversation_can_be_taken_from_the_log(chromium, server, owner, shop, host_site, artifacts_dir) -> None:
+    bot, _ = shop
+    response = widget_chat(owner, bot["id"], "Where is my parcel?", session_id="d" * 32, origin=host_site.origin)
+    assert response.status_code == 200
+    agent = open_browsing(chromium, server.url, artifacts_dir / "dashboard")
+    page = agent.page
+    log_in(page, "anna@example.com")
+    page.get_by_role("link", name="Conversations").click()
+    page.get_by_role("link", name="Where is my parcel?").click()
+    page.get_by_role("link", name="Take it in the inbox").click()
+    expect(page.locator(".inbox-status")).to_have_text("with the bot")
+    page.get_by_role("button", name="Take", exact=True).click()
+    expect(page.locator(".inbox-status")).to_have_text("with Anna")
+    expect(page.get_by_role("textbox", name="Reply")).to_be_focused()
+    page.get_by_role("link", name=re.compile("^Inbox")).click()
+    expect(section(page, "Assigned to me").locator(".inbox-item")).to_have_count(1)
+    agent.watcher.check()
+    agent.close()
