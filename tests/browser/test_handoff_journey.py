@@ -286,6 +286,9 @@ def test_widget_stream_survives_a_dropped_connection(chromium, server, owner, sh
     # The new stream is live.
     agent.ok("POST", path + "/messages", json={"text": "Welcome back."})
     expect(operator).to_have_text(["Before the drop.", "Sent while your connection was down.", "And a second one.", "Welcome back."])
+    agent.ok("POST", path + "/close")
+    expect(visitor.locator(STATE)).to_have_text("This conversation was closed. Write to start again.")
+    expect(visitor.get_by_role("button", name="Talk to a person")).to_be_visible()
     context.close()
     proxy.stop()
 
@@ -423,5 +426,10 @@ def test_any_conversation_can_be_taken_from_the_log(chromium, server, owner, sho
     expect(page.get_by_role("textbox", name="Reply")).to_be_focused()
     page.get_by_role("link", name=re.compile("^Inbox")).click()
     expect(section(page, "Assigned to me").locator(".inbox-item")).to_have_count(1)
+    section(page, "Assigned to me").locator("a.inbox-link").click()
+    page.get_by_role("button", name="Close").click()
+    expect(page.locator(".inbox-status")).to_have_text("closed")
+    expect(page.locator(".inbox-actions button")).to_have_count(0)
+    expect(page.get_by_role("log", name="Messages").locator(".msg.system").last).to_have_text("Closed")
     agent.watcher.check()
     agent.close()
