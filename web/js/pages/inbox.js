@@ -29,6 +29,9 @@ export function partition(items, myId) {
   return { waiting, mine, others };
 }
 
+// One page, redrawn on every event: the server's largest, waiting ones first.
+const LIMIT = 200;
+
 const STATUS_LABEL = { waiting: "waiting", human: "with a person", bot: "with the bot", closed: "closed" };
 
 export function statusBadge(c) {
@@ -69,6 +72,7 @@ export async function render(ctx) {
   const announcer = h("p", { class: "visually-hidden", role: "status" });
   let seenWaiting = null;
   let items = [];
+  let more = false;
   let loadedAt = Date.now();
   const draw = () => {
     const { waiting, mine, others } = partition(items, session.user && session.user.id);
@@ -76,12 +80,14 @@ export async function render(ctx) {
       section(ctx, "Waiting", waiting, "Nobody is waiting.", loadedAt),
       section(ctx, "Assigned to me", mine, "Nothing is assigned to you.", loadedAt),
       section(ctx, "All live", others, "No other live conversations.", loadedAt),
+      more ? h("p", { class: "help", text: `Showing the first ${LIMIT}, waiting ones first; answer or close some to see the rest.` }) : null,
     ] : emptyState("Nobody needs a person right now", "Conversations appear here when a visitor asks for a person, and stay while they are live."));
   };
   let pending = null;
   const load = async () => {
-    const page = await get(`/workspaces/${ctx.ws}/inbox`, { status: "all", limit: 100 });
+    const page = await get(`/workspaces/${ctx.ws}/inbox`, { status: "all", limit: LIMIT });
     items = page.items || [];
+    more = Boolean(page.next_cursor);
     loadedAt = Date.now();
     const waitingIds = items.filter((c) => c.status === "waiting").map((c) => c.id);
     const fresh = seenWaiting ? waitingIds.filter((id) => !seenWaiting.has(id)).length : 0;
