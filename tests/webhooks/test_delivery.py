@@ -1,0 +1,147 @@
+"""Deliveries reach a real receiver, verified by the official standardwebhooks package: the test
+event, retries after a failing answer, a restart between attempts, SSRF refusal, auto-disable."""
+
+from __future__ import annotations
+
+import time
+
+from tests.support import Api, start_server
+from tests.webhooks.receiver import Receiver
+
+
+def _hook(admin: Api, receiver: Receiver, events=("document.indexed",), url: str | None = None) -> dict:
+    created = admin.ok("POST", f"/api/v1/workspaces/{admin.ws}/webhooks", 201,
+                       json={"url": url or receiver.url, "events": list(events), "description": "CRM"})
+    receiver.secret = created["secret"]
+    return created
+
+
+def _deliveries(admin: Api, hook_id: str) -> list[dict]:
+    return admin.ok("GET", f"/api/v1/workspaces/{admin.ws}/webhooks/{hook_id}/deliveries")["items"]
+
+
+def _wait_delivery(admin: Api, hook_id: str, predicate, timeout: float = 30.0) -> dict:
+    deadline = time.monotonic() + timeout
+    items: list[dict] = []
+    while time.monotonic() < deadline:
+        items = _deliveries(admin, hook_id)
+        if items and predicate(items[0]):
+            return items[0]
+        time.sleep(0.1)
+    raise AssertionError(f"delivery never matched: {items}")
+
+
+def test_test_event_arrives_signed_and_is_logged(hook_server, receiver):
+    live = hook_server()
+    admin = Api(live.url)
+    admin.setup_owner()
+    hook = _hook(admin, receiver)
+    sent = admin.ok("POST", f"/api/v1/workspaces/{admin.ws}/webhooks/{hook['id']}/test", 202)
+    [delivery] = receiver.wait_for(1)
+    assert delivery["payload"]["type"] == "webhook.test"
+    assert delivery["payload"]["data"]["endpoint_id"] == hook["id"]
+    assert delivery["id"].startswith("msg_")
+    logged = _wait_delivery(admin, hook["id"], lambda d: d["status"] == "succeeded")
+    assert logged["id"] == sent["delivery_id"] and logged["message_id"] == delivery["id"]
+    assert logged["response_code"] == 200 and '"received": true' in logged["response_excerpt"]
+    assert len(logged["attempt_log"]) == 1 and logged["attempt_log"][0]["response_code"] == 200
+    assert logged["next_attempt_at"] is None
+    admin.close()
+
+
+def test_failed_answers_are_retried_with_the_same_message_id(hook_server, receiver):
+    receiver.answers = [500, 503]
+    live = hook_server()
+    admin = Api(live.url)
+    admin.setup_owner()
+    hook = _hook(admin, receiver)
+    admin.ok("POST", f"/api/v1/workspaces/{admin.ws}/webhooks/{hook['id']}/test", 202)
+    [delivery] = receiver.wait_for(1)
+    assert receiver.hits == 3 and not receiver.rejected
+    logged = _wait_delivery(admin, hook["id"], lambda d: d["status"] == "succeeded")
+    codes = [a["response_code"] for a in logged["attempt_log"]]
+    assert codes == [500, 503, 200]
+    times = [a["attempted_at"] for a in logged["attempt_log"]]
+    assert times == sorted(times) and len(set(times)) == 3
+    assert logged["message_id"] == delivery["id"] and logged["attempts"] == 3
+    admin.close()
+
+
+def test_a_delivery_given_up_after_the_schedule_and_redelivered(hook_server, receiver):
+    receiver.answers = [500] * 4
+    live = hook_server()
+    admin = Api(live.url)
+    admin.setup_owner()
+    hook = _hook(admin, receiver)
+    admin.ok("POST", f"/api/v1/workspaces/{admin.ws}/webhooks/{hook['id']}/test", 202)
+    failed = _wait_delivery(admin, hook["id"], lambda d: d["status"] == "failed")
+    assert [a["response_code"] for a in failed["attempt_log"]] == [500, 500, 500, 500]  # first try + 3 retries
+    assert receiver.verified == []
+    admin.ok("POST", f"/api/v1/workspaces/{admin.ws}/webhooks/{hook['id']}/deliveries/{failed['id']}/redeliver", 202)
+    [delivery] = receiver.wait_for(1)
+    assert delivery["id"] == failed["message_id"]
+    done = _wait_delivery(admin, hook["id"], lambda d: d["status"] == "succeeded")
+    assert len(done["attempt_log"]) == 5
+    admin.close()
+
+
+def test_a_restart_between_attempts_loses_nothing(server_factory, receiver, tmp_path):
+    receiver.answers = [500]
+    # A retry far in the future: the delivery is still pending when the server stops.
+    live = server_factory(outbound_allow_private=True, webhook_retry_seconds=(3.0,))
+    admin = Api(live.url)
+    admin.setup_owner()
+    hook = _hook(admin, receiver)
+    admin.ok("POST", f"/api/v1/workspaces/{admin.ws}/webhooks/{hook['id']}/test", 202)
+    pending = _wait_delivery(admin, hook["id"], lambda d: d["attempts"] == 1)
+    assert pending["status"] == "pending" and pending["next_attempt_at"]
+    admin.close()
+    live.stop()
+    assert receiver.verified == []
+    again = start_server(live.settings)  # same data dir (or Postgres database), same port
+    try:
+        [delivery] = receiver.wait_for(1)
+        assert delivery["id"] == pending["message_id"]
+        admin = Api(again.url)
+        admin.login("owner@example.com")
+        done = _wait_delivery(admin, hook["id"], lambda d: d["status"] == "succeeded")
+        assert [a["response_code"] for a in done["attempt_log"]] == [500, 200]
+        admin.close()
+    finally:
+        again.stop()
+
+
+def test_private_addresses_are_refused_without_the_setting(server_factory, receiver):
+    live = server_factory(webhook_retry_seconds=(30.0,))
+    admin = Api(live.url)
+    admin.setup_owner()
+    literal = admin.post(f"/api/v1/workspaces/{admin.ws}/webhooks",
+                         json={"url": receiver.url, "events": ["document.indexed"]})
+    assert literal.status_code == 400 and literal.json()["error"]["details"][0]["field"] == "url"
+    assert "MODELPILOT_OUTBOUND_ALLOW_PRIVATE" in literal.json()["error"]["message"]
+    # A name that resolves to loopback passes the form and is refused when connecting.
+    hook = _hook(admin, receiver, url=receiver.localhost_url())
+    admin.ok("POST", f"/api/v1/workspaces/{admin.ws}/webhooks/{hook['id']}/test", 202)
+    logged = _wait_delivery(admin, hook["id"], lambda d: d["attempts"] == 1)
+    assert logged["response_code"] is None and "Refused to connect" in logged["last_error"]
+    assert "MODELPILOT_OUTBOUND_ALLOW_PRIVATE" in logged["last_error"]
+    assert logged["status"] == "pending" and receiver.hits == 0
+    admin.close()
+
+
+def test_an_endpoint_failing_for_days_is_disabled_with_a_notice(hook_server, receiver):
+    receiver.answers = [500] * 10
+    live = hook_server(webhook_disable_after_seconds=0.5, webhook_retry_seconds=(0.6, 0.6, 0.6))
+    admin = Api(live.url)
+    admin.setup_owner()
+    hook = _hook(admin, receiver)
+    admin.ok("POST", f"/api/v1/workspaces/{admin.ws}/webhooks/{hook['id']}/test", 202)
+    deadline, shown = time.monotonic() + 30, hook
+    while time.monotonic() < deadline and shown["enabled"]:
+        time.sleep(0.2)
+        shown = admin.ok("GET", f"/api/v1/workspaces/{admin.ws}/webhooks/{hook['id']}")
+    assert shown["enabled"] is False and "Disabled automatically" in shown["disabled_reason"]
+    assert "HTTP 500" in shown["disabled_reason"] and shown["disabled_at"]
+    again = admin.ok("PATCH", f"/api/v1/workspaces/{admin.ws}/webhooks/{hook['id']}", json={"enabled": True})
+    assert again["enabled"] and again["disabled_reason"] is None and again["failing_since"] is None
+    admin.close()
