@@ -15,7 +15,7 @@ from modelpilot.webhooks.events import EVENT_TYPES
 from modelpilot.webhooks.schemas import WebhookBody, WebhookPatch
 
 WS = "/api/v1/workspaces/{ws:str}"
-HOOK = WS + "/webhooks/{webhook_id:str}"
+HOOK = WS + "/webhooks/{webhook:str}"
 Cursor = Annotated[str | None, Parameter(max_length=300)]
 Limit = Annotated[int, Parameter(ge=1, le=100)]
 
@@ -32,41 +32,41 @@ async def create_webhook(db: Database, settings: Settings, access: WorkspaceAcce
 
 
 @get(HOOK, tags=["webhooks"])
-async def get_webhook(db: Database, access: WorkspaceAccess, webhook_id: str) -> dict:
-    return await service.get_endpoint(db, access, webhook_id)
+async def get_webhook(db: Database, access: WorkspaceAccess, webhook: str) -> dict:
+    return await service.get_endpoint(db, access, webhook)
 
 
 @patch(HOOK, tags=["webhooks"])
-async def update_webhook(db: Database, settings: Settings, access: WorkspaceAccess, webhook_id: str,
+async def update_webhook(db: Database, settings: Settings, access: WorkspaceAccess, webhook: str,
                          data: WebhookPatch) -> dict:
-    return await service.update_endpoint(db, settings, access, webhook_id, data.changes())
+    return await service.update_endpoint(db, settings, access, webhook, data.changes())
 
 
 @delete(HOOK, tags=["webhooks"], status_code=204)
-async def delete_webhook(db: Database, access: WorkspaceAccess, webhook_id: str) -> None:
-    await service.delete_endpoint(db, access, webhook_id)
+async def delete_webhook(db: Database, access: WorkspaceAccess, webhook: str) -> None:
+    await service.delete_endpoint(db, access, webhook)
 
 
 @post(HOOK + "/rotate-secret", tags=["webhooks"], status_code=200)
-async def rotate_webhook_secret(db: Database, settings: Settings, access: WorkspaceAccess, webhook_id: str) -> dict:
+async def rotate_webhook_secret(db: Database, settings: Settings, access: WorkspaceAccess, webhook: str) -> dict:
     """A new signing secret, shown once; the old one stops signing at once."""
-    return await service.rotate_secret(db, settings, access, webhook_id)
+    return await service.rotate_secret(db, settings, access, webhook)
 
 
 @post(HOOK + "/test", tags=["webhooks"], status_code=202)
-async def test_webhook(db: Database, access: WorkspaceAccess, webhook_id: str) -> dict:
-    return await service.send_test(db, access, webhook_id)
+async def test_webhook(db: Database, access: WorkspaceAccess, webhook: str) -> dict:
+    return await service.send_test(db, access, webhook)
 
 
 @get(HOOK + "/deliveries", tags=["webhooks"])
-async def list_deliveries(db: Database, access: WorkspaceAccess, webhook_id: str, cursor: Cursor = None,
+async def list_deliveries(db: Database, access: WorkspaceAccess, webhook: str, cursor: Cursor = None,
                           limit: Limit = 50) -> dict:
-    return await service.list_deliveries(db, access, webhook_id, cursor, limit)
+    return await service.list_deliveries(db, access, webhook, cursor, limit)
 
 
-@post(HOOK + "/deliveries/{delivery_id:str}/redeliver", tags=["webhooks"], status_code=202)
-async def redeliver(db: Database, access: WorkspaceAccess, webhook_id: str, delivery_id: str) -> dict:
-    return await service.redeliver(db, access, webhook_id, delivery_id)
+@post(HOOK + "/deliveries/{delivery:str}/redeliver", tags=["webhooks"], status_code=202)
+async def redeliver(db: Database, access: WorkspaceAccess, webhook: str, delivery: str) -> dict:
+    return await service.redeliver(db, access, webhook, delivery)
 
 
 ROUTES = [list_webhooks, create_webhook, get_webhook, update_webhook, delete_webhook, rotate_webhook_secret,
