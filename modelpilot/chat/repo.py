@@ -137,8 +137,9 @@ async def rated_message(conn: Connection, workspace_id: str, message_id: str) ->
     """A rated answer with its conversation and the question just before it, for message.feedback."""
     answer = await fetch_one(
         conn,
-        "SELECT m.id, m.role, m.content, m.feedback, m.created_at, m.conversation_id, c.channel, c.session_id"
-        " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+        "SELECT m.id, m.role, m.content, m.feedback, m.created_at, m.conversation_id, c.channel, c.session_id,"
+        " c.chatbot_id, b.name AS chatbot_name FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+        " LEFT JOIN chatbots b ON b.id = c.chatbot_id"
         " WHERE m.workspace_id = ? AND m.id = ? AND c.workspace_id = ?",
         (workspace_id, message_id, workspace_id))
     if answer is None:

@@ -156,7 +156,7 @@ async def session_history(db: Database, workspace_id: str, bot_id: str, channel:
         return await repo.session_messages(conn, workspace_id, bot_id, channel, session_id)
 
 
-async def set_feedback(db: Database, workspace_id: str, bot: Bot, channel: str, session_id: str,
+async def set_feedback(db: Database, workspace_id: str, bot_id: str, channel: str, session_id: str,
                        message_id: str, rating: int) -> None:
     """Thumbs up (1) or down (-1) on an assistant message of that session; 404 for anything else.
     message.feedback is queued in the same transaction."""
@@ -164,20 +164,20 @@ async def set_feedback(db: Database, workspace_id: str, bot: Bot, channel: str, 
         raise invalid("rating", "must be 1 or -1")
     session_id = clean_session_id(session_id)
     async with db.write() as conn:
-        if not await repo.set_feedback(conn, workspace_id, bot.id, channel, session_id, message_id, rating):
+        if not await repo.set_feedback(conn, workspace_id, bot_id, channel, session_id, message_id, rating):
             raise not_found("message")
-        queued = await _queue_feedback(conn, workspace_id, bot, message_id, rating)
+        queued = await _queue_feedback(conn, workspace_id, message_id, rating)
     if queued:
         webhooks.wake(db)
 
 
-async def _queue_feedback(conn, workspace_id: str, bot: Bot, message_id: str, rating: int) -> int:
+async def _queue_feedback(conn, workspace_id: str, message_id: str, rating: int) -> int:
     rated = await repo.rated_message(conn, workspace_id, message_id)
     if rated is None:
         return 0
     messages = [m for m in (rated.pop("question"), rated) if m]
-    data = conversation_data(rated["conversation_id"], bot.id, bot.name, rated["channel"], rated["session_id"],
-                             messages)
+    data = conversation_data(rated["conversation_id"], rated["chatbot_id"], rated["chatbot_name"] or "",
+                             rated["channel"], rated["session_id"], messages)
     data.update(message_id=message_id, rating=rating, feedback="up" if rating > 0 else "down")
     return await webhooks.queue_event(conn, workspace_id, "message.feedback", data)
 

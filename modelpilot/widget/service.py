@@ -95,4 +95,4 @@ async def history(db: Database, bot: Bot, session_id: str) -> list[dict]:
 
 
 async def feedback(db: Database, bot: Bot, session_id: str, message_id: str, rating: int) -> None:
-    await chat_service.set_feedback(db, bot.workspace_id, bot, "widget", session_id, message_id, rating)
+    await chat_service.set_feedback(db, bot.workspace_id, bot.id, "widget", session_id, message_id, rating)
