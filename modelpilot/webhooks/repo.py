@@ -133,3 +133,9 @@ async def attempts_of(conn: Connection, workspace_id: str, delivery_ids: list[st
         conn, "SELECT delivery_id, attempted_at, response_code, duration_ms, error FROM webhook_attempts"
               f" WHERE workspace_id = ? AND delivery_id IN ({marks}) ORDER BY attempted_at, id",
         (workspace_id, *delivery_ids))
+
+
+def all_sealed_secrets_sync(conn) -> list[dict]:
+    """Every endpoint's sealed secret, across workspaces: only `modelpilot rotate-key` asks."""
+    rows = conn.execute("SELECT id, workspace_id, secret_sealed FROM webhook_endpoints").fetchall()
+    return [{key: row[key] for key in row.keys()} for row in rows]

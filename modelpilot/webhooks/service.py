@@ -130,6 +130,17 @@ def open_secret(settings: Settings, workspace_id: str, endpoint_id: str, sealed:
         return key_ring(settings, reload=True).open(sealed, aad=aad)
 
 
+def reseal_secrets_sync(conn, ring) -> int:
+    """`modelpilot rotate-key`: every endpoint's signing secret sealed again with the new ring's
+    first key, in the rotation's transaction (instance-wide, like the provider keys it goes with)."""
+    rows = repo.all_sealed_secrets_sync(conn)
+    for row in rows:
+        aad = _aad(row["workspace_id"], row["id"])
+        resealed = ring.seal(ring.open(row["secret_sealed"], aad=aad), aad=aad)
+        repo.update_endpoint_sync(conn, row["workspace_id"], row["id"], {"secret_sealed": resealed})
+    return len(rows)
+
+
 def public_endpoint(row: dict) -> dict:
     return {key: row[key] for key in ("id", "url", "description", "events", "enabled", "failing_since",
                                       "disabled_reason", "disabled_at", "created_at", "updated_at")}

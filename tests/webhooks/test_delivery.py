@@ -145,3 +145,32 @@ def test_an_endpoint_failing_for_days_is_disabled_with_a_notice(hook_server, rec
     again = admin.ok("PATCH", f"/api/v1/workspaces/{admin.ws}/webhooks/{hook['id']}", json={"enabled": True})
     assert again["enabled"] and again["disabled_reason"] is None and again["failing_since"] is None
     admin.close()
+
+
+def test_rotate_key_reseals_signing_secrets(server_factory, receiver, capsys):
+    from modelpilot.cli import main
+    from modelpilot.core.crypto import load_key_ring
+    from tests.support import database_args
+
+    live = server_factory(outbound_allow_private=True)
+    admin = Api(live.url)
+    admin.setup_owner()
+    hook = _hook(admin, receiver)
+    admin.close()
+    live.stop()
+    data_dir = live.settings.data_dir
+    old_id = load_key_ring("", data_dir).current_id
+    assert main(["rotate-key", "--data-dir", str(data_dir), *database_args(live.settings)]) == 0
+    assert "re-sealed 1 provider key(s) and webhook secret(s)" in capsys.readouterr().out
+    assert load_key_ring("", data_dir).current_id != old_id
+    assert len((data_dir / "secret.key").read_text().split()) == 1  # the old key is gone
+    again = start_server(live.settings)
+    try:
+        admin = Api(again.url)
+        admin.login("owner@example.com")
+        admin.ok("POST", f"/api/v1/workspaces/{admin.ws}/webhooks/{hook['id']}/test", 202)
+        [delivery] = receiver.wait_for(1)  # still signed with the secret shown at creation
+        assert delivery["payload"]["type"] == "webhook.test"
+        admin.close()
+    finally:
+        again.stop()
