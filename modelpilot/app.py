@@ -102,7 +102,7 @@ def _lifespan(settings: Settings):
         app.state["worker"] = worker
         app.state["knowledge"] = await start_knowledge(db, settings, scheduler, worker)
         await worker.start()
-        webhooks = app.state["webhooks"] = await start_webhooks(db, settings)
+        webhooks = app.state["webhooks"] = await start_webhooks(db, settings, scheduler)
         register_ops_jobs(scheduler, db, settings)
         if isinstance(throttle, DatabaseThrottle):
             scheduler.add_interval_job("ratelimit.sweep", throttle.sweep, DatabaseThrottle.SWEEP_SECONDS,

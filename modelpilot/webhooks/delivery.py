@@ -172,13 +172,30 @@ async def give_up_delivery(db: Database, job: dict, message: str) -> None:
                                                            f"not sent: {message}", utc_now_iso()))
 
 
+LOG_DAYS = 30          # the delivery log keeps settled deliveries this long
+PRUNE_SECONDS = 3600.0
+PRUNE_BATCH = 1000     # rows per write transaction, so the writer is never held long
+
+
+async def prune_delivery_log(db: Database) -> int:
+    """Settled deliveries older than LOG_DAYS leave the log; pending ones stay whatever their age."""
+    before, total = iso_from_epoch(time.time() - LOG_DAYS * 86400), 0
+    while True:
+        deleted = await db.run_write(lambda conn: repo.prune_settled_sync(conn, before, PRUNE_BATCH))
+        total += deleted
+        if deleted < PRUNE_BATCH:
+            return total
+
+
 @dataclass
 class WebhookDelivery:
     worker: JobWorker
     client: httpx.AsyncClient
 
 
-async def start_webhooks(db: Database, settings: Settings, trusted: frozenset = frozenset()) -> WebhookDelivery:
+async def start_webhooks(db: Database, settings: Settings, scheduler=None,
+                         trusted: frozenset = frozenset()) -> WebhookDelivery:
+    """scheduler: app.state["scheduler"], for the hourly pruning of the delivery log."""
     client = outbound_client(settings, trusted)
     worker = JobWorker(db, slots=settings.webhook_concurrency, node=settings.node_name,
                        lease_seconds=settings.job_lease_seconds)
@@ -187,6 +204,9 @@ async def start_webhooks(db: Database, settings: Settings, trusted: frozenset = 
                     max_attempts=len(settings.webhook_retry_seconds) + 10)
     await worker.start()
     service.register_waker(db, worker.wake)
+    if scheduler is not None:
+        scheduler.add_interval_job("webhooks.prune", lambda: prune_delivery_log(db), PRUNE_SECONDS,
+                                   once_per_fleet=True)
     return WebhookDelivery(worker, client)
 
 

@@ -139,3 +139,11 @@ def all_sealed_secrets_sync(conn) -> list[dict]:
     """Every endpoint's sealed secret, across workspaces: only `modelpilot rotate-key` asks."""
     rows = conn.execute("SELECT id, workspace_id, secret_sealed FROM webhook_endpoints").fetchall()
     return [{key: row[key] for key in row.keys()} for row in rows]
+
+
+def prune_settled_sync(conn, before: str, limit: int) -> int:
+    """Up to `limit` settled deliveries (delivered or given up) older than `before`, across every
+    workspace (the housekeeping job visits them all); their attempts go by cascade."""
+    return conn.execute(
+        "DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries"
+        " WHERE status <> 'pending' AND created_at < ? LIMIT ?)", (before, limit)).rowcount

@@ -174,3 +174,34 @@ def test_rotate_key_reseals_signing_secrets(server_factory, receiver, capsys):
         admin.close()
     finally:
         again.stop()
+
+
+def test_the_log_forgets_settled_deliveries_after_30_days(hook_server, receiver):
+    import asyncio
+
+    from modelpilot.core.database import open_database
+    from modelpilot.webhooks.delivery import prune_delivery_log
+
+    live = hook_server()
+    admin = Api(live.url)
+    admin.setup_owner()
+    hook = _hook(admin, receiver)
+    for _ in range(2):
+        admin.ok("POST", f"/api/v1/workspaces/{admin.ws}/webhooks/{hook['id']}/test", 202)
+    receiver.wait_for(2)
+    _wait_delivery(admin, hook["id"], lambda d: d["status"] == "succeeded")
+    old, recent = sorted(_deliveries(admin, hook["id"]), key=lambda d: d["created_at"])
+
+    async def age_and_prune() -> int:  # a second connection to the same database, as another node's
+        db = open_database(live.settings)
+        await db.open()
+        try:
+            await db.run_write(lambda conn: conn.execute(
+                "UPDATE webhook_deliveries SET created_at = ? WHERE id = ?", ("2020-01-01T00:00:00.000Z", old["id"])))
+            return await prune_delivery_log(db)
+        finally:
+            await db.close()
+
+    assert asyncio.run(age_and_prune()) == 1
+    assert [d["id"] for d in _deliveries(admin, hook["id"])] == [recent["id"]]
+    admin.close()
