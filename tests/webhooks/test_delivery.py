@@ -205,3 +205,20 @@ def test_the_log_forgets_settled_deliveries_after_30_days(hook_server, receiver)
     assert asyncio.run(age_and_prune()) == 1
     assert [d["id"] for d in _deliveries(admin, hook["id"])] == [recent["id"]]
     admin.close()
+
+
+def test_a_receiver_slower_than_the_timeout_is_retried(hook_server, receiver):
+    from tests.webhooks.receiver import SLOW
+
+    receiver.answers = [SLOW]
+    live = hook_server(webhook_timeout_seconds=0.5)
+    admin = Api(live.url)
+    admin.setup_owner()
+    hook = _hook(admin, receiver)
+    admin.ok("POST", f"/api/v1/workspaces/{admin.ws}/webhooks/{hook['id']}/test", 202)
+    done = _wait_delivery(admin, hook["id"], lambda d: d["status"] == "succeeded")
+    first, second = done["attempt_log"]
+    assert first["response_code"] is None and first["error"] == "no answer within 0.5 s"
+    assert second["response_code"] == 200
+    assert len(receiver.verified) == 1
+    admin.close()
