@@ -1,8 +1,10 @@
 """The worker that drains the durable job table: a few jobs at once, fairly across workspaces.
 
-Handlers are registered by job kind. A handler raising RetryableError is retried with
-exponential backoff up to MAX_ATTEMPTS; any other exception ends the job in error (the handler
-is expected to have recorded a user-facing message on its object).
+Handlers are registered by job kind, and a worker claims only the kinds registered with it, so
+several workers share the one job table (ingestion, webhook deliveries) without taking each
+other's jobs or slots. A handler raising RetryableError is retried with exponential backoff (or
+after the error's own `retry_in`) up to its kind's max_attempts; any other exception ends the job
+in error (the handler is expected to have recorded a user-facing message on its object).
 
 `slots` jobs run at once (each ingestion parses in its own reader process and embeds in the
 shared model's thread). A workspace may hold all slots but one, so another workspace always
