@@ -87,7 +87,8 @@ async def _excerpt(response: httpx.Response) -> str:
         taken += part
         if len(taken) >= EXCERPT_BYTES:
             break
-    return bytes(taken[:EXCERPT_BYTES]).decode("utf-8", "replace")
+    # NUL cannot be stored in a Postgres text column: a receiver sending one must not lose the attempt.
+    return bytes(taken[:EXCERPT_BYTES]).decode("utf-8", "replace").replace("\x00", "\ufffd")
 
 
 def retry_delay(schedule: tuple, attempts: int) -> float | None:

@@ -22,6 +22,7 @@ class Receiver:
         self.verified: list[dict] = []      # {"id", "headers", "payload"} of each verified delivery
         self.rejected: list[str] = []       # why a request failed verification
         self.hits = 0
+        self.reply_body: bytes | None = None  # what to answer instead of the default JSON
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -45,7 +46,7 @@ class Receiver:
                 if status == SLOW:  # answer too late: the sender has given up on this attempt
                     time.sleep(SLOW_SECONDS)
                     status = 200
-                payload = f'{{"received": true, "status": {status}}}'.encode()
+                payload = receiver.reply_body or f'{{"received": true, "status": {status}}}'.encode()
                 self.send_response(status)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(payload)))

@@ -222,3 +222,16 @@ def test_a_receiver_slower_than_the_timeout_is_retried(hook_server, receiver):
     assert second["response_code"] == 200
     assert len(receiver.verified) == 1
     admin.close()
+
+
+def test_the_response_excerpt_is_at_most_a_kilobyte_and_survives_odd_bytes(hook_server, receiver):
+    receiver.reply_body = b"\x00\xff" + b"x" * 5000
+    live = hook_server()
+    admin = Api(live.url)
+    admin.setup_owner()
+    hook = _hook(admin, receiver)
+    admin.ok("POST", f"/api/v1/workspaces/{admin.ws}/webhooks/{hook['id']}/test", 202)
+    done = _wait_delivery(admin, hook["id"], lambda d: d["status"] == "succeeded")
+    excerpt = done["response_excerpt"]
+    assert len(excerpt.encode("utf-8")) <= 1024 + 4 and excerpt.startswith("\ufffd\ufffd") and excerpt.endswith("x")
+    admin.close()
