@@ -183,6 +183,7 @@ TABLE_OWNERS = {
     "chunks": "rag", "chunk_fts": "rag", "chunk_vectors": "rag", "embedding_index": "rag",
     "message_reservations": "billing", "billing_accounts": "billing", "stripe_events": "billing",
     "widget_daily_usage": "widget",
+    "webhook_endpoints": "webhooks", "webhook_deliveries": "webhooks", "webhook_attempts": "webhooks",
 }
 # (repo module, table): why that repo may name another domain's table.
 FOREIGN_TABLE_ALLOWLIST = {
