@@ -8,7 +8,9 @@ from the moment the POST is sent to the moment that visitor's stream delivers th
 (the operator's request, the write, the bus, the stream's database read and the SSE write).
 
 Baseline (same run): the same measurement with a single open stream. Memory: the server's RSS
-with N idle streams minus its RSS before they opened, divided by N (after a settle pause).
+with N idle streams minus its RSS before they opened, divided by N (after a settle pause); and
+the marginal figure, from the second half of the streams alone (caches and allocator arenas
+already warmed by the first half).
 
     ./scripts/bench handoff                       # 500 streams, 300 messages
     .venv/bin/python bench/handoff.py --streams 100 --messages 100
@@ -67,8 +69,8 @@ def session_of(i: int) -> str:
 class Streams:
     """N widget event streams read concurrently; arrival times of marked operator messages."""
 
-    def __init__(self, url: str, bot: str, count: int) -> None:
-        self.url, self.bot, self.count = url, bot, count
+    def __init__(self, url: str, bot: str, count: int, first: int = 0) -> None:
+        self.url, self.bot, self.count, self.first = url, bot, count, first
         self.live = 0
         self.arrived: dict[str, float] = {}
         self.waiters: dict[str, asyncio.Event] = {}
@@ -93,7 +95,7 @@ class Streams:
     async def run(self, stop: asyncio.Event) -> None:
         limits = httpx.Limits(max_connections=self.count + 10, max_keepalive_connections=self.count + 10)
         async with httpx.AsyncClient(base_url=self.url, timeout=httpx.Timeout(60, read=None), limits=limits) as client:
-            tasks = [asyncio.create_task(self._read(client, i)) for i in range(self.count)]
+            tasks = [asyncio.create_task(self._read(client, i)) for i in range(self.first, self.first + self.count)]
             await stop.wait()
             for task in tasks:
                 task.cancel()
@@ -103,20 +105,26 @@ class Streams:
 async def measure(url: str, admin: httpx.Client, ws: str, bot: str, conversations: list[str], streams: int,
                   messages: int, server_pid: int) -> dict:
     before = rss_mb(server_pid)
-    reader = Streams(url, bot, streams)
+    # Two halves: the second half's cost is the marginal one (caches and arenas already warm).
+    half = streams // 2
+    first_half = Streams(url, bot, half)
+    reader = Streams(url, bot, streams - half, first=half)
+    reader.arrived, reader.waiters = first_half.arrived, first_half.waiters  # one table for both halves
     stop = asyncio.Event()
-    running = asyncio.create_task(reader.run(stop))
-    deadline = time.monotonic() + 120
-    while reader.live < streams and time.monotonic() < deadline:
-        await asyncio.sleep(0.1)
-    await asyncio.sleep(3)  # settle: every stream idle
+    running = [asyncio.create_task(first_half.run(stop))]
+    await _until_live(first_half, half)
+    at_half = rss_mb(server_pid)
+    running.append(asyncio.create_task(reader.run(stop)))
+    await _until_live(reader, streams - half)
     idle = rss_mb(server_pid)
+    reader.live += first_half.live
+    reader.errors += first_half.errors
     latencies, post_times, missing = [], [], 0
     async with httpx.AsyncClient(base_url=url, timeout=60, cookies=admin.cookies) as operator:
         for n in range(messages):
             i = n % streams
             marker = f"bench-marker-{streams}-{n}-"
-            reader.waiters[marker] = event = asyncio.Event()
+            reader.waiters[marker] = event = asyncio.Event()  # both halves see this dict
             started = time.perf_counter()
             response = await operator.post(f"/api/v1/workspaces/{ws}/conversations/{conversations[i]}/messages",
                                            json={"text": marker + " Hello from the operator."})
@@ -129,12 +137,20 @@ async def measure(url: str, admin: httpx.Client, ws: str, bot: str, conversation
                 missing += 1
             await asyncio.sleep(0.01)
     stop.set()
-    await running
+    await asyncio.gather(*running)
     return {"streams": streams, "streams_live": reader.live, "stream_errors": reader.errors,
             "operator_message_to_visitor_event": summary_ms(latencies), "operator_post": summary_ms(post_times),
             "messages_not_delivered": missing, "server_rss_mb_before": round(before, 1),
             "server_rss_mb_idle_streams": round(idle, 1),
-            "kb_per_idle_stream": round((idle - before) * 1024 / max(1, streams), 2)}
+            "kb_per_idle_stream": round((idle - before) * 1024 / max(1, streams), 2),
+            "kb_per_idle_stream_marginal": round((idle - at_half) * 1024 / max(1, streams - half), 2) if half else None}
+
+
+async def _until_live(reader: Streams, count: int) -> None:
+    deadline = time.monotonic() + 120
+    while reader.live < count and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(3)  # settle: every stream idle
 
 
 def main() -> None:
