@@ -21,7 +21,8 @@ from modelpilot.core.pg import WRITE_LOCK_KEY, PostgresUnavailable, describe_url
 from modelpilot.ops import copy_repo as repo
 from modelpilot.ops.copy_repo import VECTOR_TABLE
 
-NOT_COPIED = {"schema_version"}  # each side keeps its own migration history
+NOT_COPIED = {"schema_version",  # each side keeps its own migration history
+              "chunk_terms"}     # Postgres's per-bot word counts: its triggers count the chunks as they are copied
 VECTOR_SAMPLE = 5
 
 
