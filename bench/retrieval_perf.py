@@ -68,7 +68,7 @@ def clustered_vectors(n: int) -> np.ndarray:
     """Unit vectors near random topic centres (noise of the centre's own length)."""
     noise = rng.standard_normal((n, DIM), dtype=np.float32) / np.sqrt(DIM)
     vectors = CENTERS[rng.integers(0, TOPICS, n)] + noise
-    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
 
 
 def synthetic_batches(conn, bot_id: str, count: int, seed: int):
