@@ -85,9 +85,14 @@ def synthetic_batches(conn, bot_id: str, count: int, seed: int):
         vectors = clustered_vectors(n)
         ids = range(base + start + 1, base + start + n + 1)
         texts = [fake_text(r) for _ in ids]
-        conn.executemany("INSERT INTO chunks (rowid, id, workspace_id, chatbot_id, document_id, ordinal, title, text)"
-                         " VALUES (?, ?, 'ws', ?, ?, ?, 'synthetic', ?)",
-                         [(i, f"c{i}", bot_id, bot_id + "-doc", i, texts[j]) for j, i in enumerate(ids)])
+        if getattr(conn, "dialect", "sqlite") == "postgres":  # one statement a batch, as rag/store.insert_chunks
+            conn.execute("INSERT INTO chunks (rowid, id, workspace_id, chatbot_id, document_id, ordinal, title, text)"
+                         " SELECT r, 'c' || r, 'ws', ?, ?, r, 'synthetic', t FROM unnest(?::bigint[], ?::text[]) AS u(r, t)",
+                         (bot_id, bot_id + "-doc", list(ids), texts))
+        else:
+            conn.executemany("INSERT INTO chunks (rowid, id, workspace_id, chatbot_id, document_id, ordinal, title, text)"
+                             " VALUES (?, ?, 'ws', ?, ?, ?, 'synthetic', ?)",
+                             [(i, f"c{i}", bot_id, bot_id + "-doc", i, texts[j]) for j, i in enumerate(ids)])
         yield ids, texts, vectors
 
 
@@ -175,8 +180,9 @@ def add_bot_pg(url: str, bot_id: str, count: int, seed: int) -> None:
 
     conn = connect_sync(url)
     for ids, texts, vectors in synthetic_batches(conn, bot_id, count, seed):
-        conn.executemany("INSERT INTO chunk_vectors (rowid, embedding, chatbot_id) VALUES (?, ?::vector, ?)",
-                         [(i, vector_text(vectors[j]), bot_id) for j, i in enumerate(ids)])
+        conn.execute("INSERT INTO chunk_vectors (rowid, embedding, chatbot_id)"
+                     " SELECT r, e::vector, ? FROM unnest(?::bigint[], ?::text[]) AS u(r, e)",
+                     (bot_id, list(ids), [vector_text(v) for v in vectors]))
     conn.close()
 
 
