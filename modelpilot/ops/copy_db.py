@@ -160,9 +160,8 @@ def _copy_table(source, target, plan: TablePlan) -> int:
     except psycopg.DataError as exc:
         if "NUL" in str(exc):  # SQLite keeps \x00 in text; Postgres text cannot hold it
             raise CopyError(f"copying {plan.name} failed: a text value in it holds a NUL character (\\x00), "
-                            "which Postgres cannot store; nothing was copied. Find it in SQLite with "
-                            f"SELECT rowid FROM {plan.name} WHERE instr(<column>, char(0)) > 0, "
-                            "remove the character, and run copy-db again") from exc
+                            "which Postgres cannot store; nothing was copied. Remove the character in SQLite (the "
+                            "condition instr(column, char(0)) > 0 finds its rows) and run copy-db again") from exc
         raise CopyError(f"copying {plan.name} failed: {' '.join(str(exc).split())}") from exc
     except psycopg.Error as exc:
         raise CopyError(f"copying {plan.name} failed: {' '.join(str(exc).split())}") from exc
