@@ -9,7 +9,8 @@ keeps vector search inside one bot.
 
 Postgres: vectors in `chunk_vectors` (pgvector, HNSW cosine index, rows cascade-deleted with
 their chunk), full text in the generated `chunks.fts` tsvector (text A, heading B, title C,
-'english' config: stemmed like SQLite's porter tokenizer). The statements that differ sit side
+'modelpilot_english' config of migration 0012: unaccented, then stemmed like SQLite's porter
+tokenizer with remove_diacritics). The statements that differ sit side
 by side in `_SQL[...]` dicts or `_pg_*` functions below each public function; ranking and RRF
 fusion (rag/retrieve.py) are the same code on both.
 """
@@ -228,10 +229,10 @@ _KEYWORD_SEARCH_SQLITE = ("SELECT rowid, bm25(chunk_fts, 1.0, 0.6, 0.8) AS rank 
 _KEYWORD_SEARCH_PG = """
 WITH words AS (
     SELECT u.word, u.n, coalesce((SELECT min(ct.chunks) FROM chunk_terms ct WHERE ct.chatbot_id = ?
-                                  AND ct.lexeme = ANY(tsvector_to_array(to_tsvector('english', u.word)))), 0) AS chunks
+                                  AND ct.lexeme = ANY(tsvector_to_array(to_tsvector('modelpilot_english', u.word)))), 0) AS chunks
     FROM unnest(?::text[]) WITH ORDINALITY AS u(word, n)
 ), query AS (
-    SELECT to_tsquery('english', CASE WHEN bool_or(chunks < ?)
+    SELECT to_tsquery('modelpilot_english', CASE WHEN bool_or(chunks < ?)
                                       THEN string_agg(word, ' | ' ORDER BY n) FILTER (WHERE chunks < ?)
                                       ELSE string_agg(word, ' & ' ORDER BY n) END) AS q
     FROM words

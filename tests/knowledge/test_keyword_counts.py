@@ -19,7 +19,7 @@ from tests.support import make_settings
 TEXTS = {
     "bot-a": ["The lantern hangs by the door.", "A lantern for the garden path.", "Lantern oil, refilled weekly.",
               "Quartz lantern, the brightest one.", "Nothing to see here."],
-    "bot-b": ["A lantern by the harbor wall.", "Ropes and nets."],
+    "bot-b": ["A lantern by the harbor wall.", "Ropes and nets.", "The café by the pier opens at nine."],
 }
 
 
@@ -76,6 +76,11 @@ def test_a_question_of_common_words_only_still_finds_them_all(settings):
 def test_how_common_a_word_is_is_counted_per_bot(settings):
     # Four of bot-a's chunks say "lantern"; in bot-b it is rare, so it still counts there.
     assert keyword_hits(settings, "bot-b", "lantern quartz") == ["A lantern by the harbor wall."]
+
+
+def test_keyword_search_ignores_accents_both_ways(settings):
+    for query in ("cafe", "CAFÉ", "café pier"):
+        assert keyword_hits(settings, "bot-b", query) == ["The café by the pier opens at nine."], query
 
 
 def _terms_and_recount(settings) -> tuple[set, set]:

@@ -1,4 +1,4 @@
--- Two hot paths made cheap.
+-- Accent-insensitive full text, and two hot paths made cheap.
 --
 -- 1. Keyword search asks, for each word of a question, in how many of the bot's chunks it occurs
 -- (a word in COMMON_TERM_CHUNKS or more is left out: it weighs almost nothing and makes ranking
@@ -7,6 +7,29 @@
 -- the count per bot and lexeme, kept exact by statement-level triggers on chunks (every path
 -- that adds or removes chunks, foreign-key cascades included), so the question costs one
 -- primary-key lookup per word.
+
+-- 0. Accents. SQLite's tokenizers fold them (unicode61 remove_diacritics 2: "café" finds "cafe"
+-- and the other way round); Postgres's 'english' and 'simple' configurations do not. Two
+-- configurations of our own put unaccent (a contrib extension, trusted since Postgres 13, so a
+-- database owner may create it) before the same dictionaries, and the generated columns are
+-- rebuilt with them (rag/store.py and chat/log_repo.py query with the same names).
+CREATE EXTENSION IF NOT EXISTS unaccent;
+CREATE TEXT SEARCH CONFIGURATION modelpilot_english (COPY = english);
+ALTER TEXT SEARCH CONFIGURATION modelpilot_english ALTER MAPPING FOR hword, hword_part, word WITH unaccent, english_stem;
+CREATE TEXT SEARCH CONFIGURATION modelpilot_simple (COPY = simple);
+ALTER TEXT SEARCH CONFIGURATION modelpilot_simple ALTER MAPPING FOR hword, hword_part, word WITH unaccent, simple;
+
+ALTER TABLE chunks DROP COLUMN fts;
+ALTER TABLE chunks ADD COLUMN fts tsvector GENERATED ALWAYS AS (
+    setweight(to_tsvector('modelpilot_english', text), 'A')
+    || setweight(to_tsvector('modelpilot_english', coalesce(heading, '')), 'B')
+    || setweight(to_tsvector('modelpilot_english', title), 'C')) STORED;
+CREATE INDEX chunks_fts ON chunks USING gin (fts);
+
+ALTER TABLE messages DROP COLUMN content_tsv;
+ALTER TABLE messages ADD COLUMN content_tsv tsvector
+    GENERATED ALWAYS AS (to_tsvector('modelpilot_simple', content)) STORED;
+CREATE INDEX messages_fts ON messages USING gin (content_tsv);
 
 CREATE TABLE chunk_terms (
     chatbot_id  TEXT NOT NULL,
