@@ -43,10 +43,11 @@ def fts_query(text: str) -> str:
 def _text_match(dialect_name: str, workspace_id: str, text: str) -> tuple[str, list]:
     """Conversations with a message holding every word of `text` (each a whole token, or for a
     word with punctuation its tokens in a row: FTS5's quoted phrase on SQLite, phraseto_tsquery on
-    Postgres; the 'simple' config, like unicode61, folds case and does not stem)."""
+    Postgres; modelpilot_simple (migration 0012: unaccent, then 'simple'), like unicode61 with
+    remove_diacritics, folds case and accents and does not stem)."""
     if dialect_name == "postgres":
         words = text.split()
-        each = " AND ".join(["m.content_tsv @@ phraseto_tsquery('simple', ?)"] * len(words)) or "false"
+        each = " AND ".join(["m.content_tsv @@ phraseto_tsquery('modelpilot_simple', ?)"] * len(words)) or "false"
         return (f"c.id IN (SELECT m.conversation_id FROM messages m WHERE m.workspace_id = ? AND {each})",
                 [workspace_id, *words])
     return ("c.id IN (SELECT m.conversation_id FROM messages_fts f JOIN messages m ON m.rowid = f.rowid"

@@ -114,6 +114,12 @@ class Database:
     async def run_read(self, fn):
         raise NotImplementedError
 
+    async def run_atomic(self, fn):
+        """fn(conn) for writes whose every statement is atomic by itself (core/counters_repo's
+        throttle calls lock what they touch): Postgres runs them on an autocommit connection,
+        without the fleet's write lock; SQLite within its one writer, as run_write."""
+        raise NotImplementedError
+
 
 class SqliteDatabase(Database):
     """One writer connection (serialised by an asyncio lock) and a pool of reader connections."""
@@ -181,6 +187,9 @@ class SqliteDatabase(Database):
         """fn(conn) on a reader's thread: several queries for one hop."""
         async with self.read() as conn:
             return await conn._execute(fn, conn._conn)
+
+    async def run_atomic(self, fn: Callable[[sqlean.Connection], T]) -> T:
+        return await self.run_write(fn)
 
 
 T = TypeVar("T")

@@ -32,6 +32,14 @@ DIALECT = "postgres"
 # pg_advisory_xact_lock key of "the writer" (any constant; "MPWRITER" in ASCII hex).
 WRITE_LOCK_KEY = 0x4D5057524954
 CONNECT_TIMEOUT_SECONDS = 10
+# Set on every connection once, at connect, so a vector search is one statement (one round trip)
+# instead of BEGIN, SET LOCAL, the query, COMMIT. pgvector's HNSW index holds every bot's
+# vectors: iterative scans (pgvector 0.8) keep walking the graph until a bot's k nearest are
+# found, and relaxed_order may return them slightly out of order (rag/store.py re-sorts).
+# ef_search, the candidate list, caps recall: measured in bench/retrieval_perf.py against an
+# exact scan; a search for more than HNSW_EF_SEARCH rows raises it for its own transaction.
+HNSW_EF_SEARCH = 100
+SESSION_SETTINGS = {"hnsw.iterative_scan": "relaxed_order", "hnsw.ef_search": str(HNSW_EF_SEARCH)}
 
 
 class PostgresUnavailable(RuntimeError):
@@ -168,6 +176,9 @@ def connect_sync(url: str) -> SyncConnection:
         raise PostgresUnavailable(f"cannot connect to {describe_url(url)}: {reason}") from None
     except psycopg.ProgrammingError as exc:
         raise PostgresUnavailable(f"MODELPILOT_DATABASE_URL is not a usable Postgres URL: {exc}") from None
+    # Session-level (is_local false): outside any transaction, so nothing can roll it back.
+    raw.execute("SELECT " + ", ".join("set_config(%s, %s, false)" for _ in SESSION_SETTINGS),
+                [part for item in SESSION_SETTINGS.items() for part in item])
     return SyncConnection(raw)
 
 
@@ -301,5 +312,12 @@ class PostgresDatabase(Database):
             self._writers.put_nowait(conn)
 
     async def run_read(self, fn: Callable[[SyncConnection], T]) -> T:
+        async with self.read() as conn:
+            return await conn.call(fn, conn.sync)
+
+    async def run_atomic(self, fn: Callable[[SyncConnection], T]) -> T:
+        """fn(conn) on an autocommit connection: each statement its own transaction, and no
+        fleet write lock. A reader's connection: the writers' may be queued behind that lock,
+        and these statements lock only the rows or keys they touch."""
         async with self.read() as conn:
             return await conn.call(fn, conn.sync)

@@ -139,9 +139,10 @@ class MemoryThrottle(Throttle):
 
 
 class DatabaseThrottle(Throttle):
-    """The same sliding windows as rows of rate_hits, each operation one write transaction (one
-    hop): the fleet's write lock orders every check-and-count, and the database's clock is the
-    one clock every node reads."""
+    """The same sliding windows as rows of rate_hits, each operation one atomic statement (one
+    hop) outside the fleet's write lock: on Postgres a check-and-count locks only its own keys
+    (migration 0012's rate_take), so hits on one key are ordered across every node while other
+    keys and writes go on; the database's clock is the one clock every node reads."""
 
     SWEEP_SECONDS = 600
 
@@ -150,25 +151,25 @@ class DatabaseThrottle(Throttle):
 
     async def take(self, *checks: tuple[Limit, str]) -> int:
         rows = [(_key(limit, key), limit.limit, limit.seconds) for limit, key in checks]
-        return await self._db.run_write(lambda conn: counters_repo.take_sync(conn, rows))
+        return await self._db.run_atomic(lambda conn: counters_repo.take_sync(conn, rows))
 
     async def retry_after(self, limit: Limit, key: str) -> int:
         row = (_key(limit, key), limit.limit, limit.seconds)
-        return await self._db.run_write(lambda conn: counters_repo.take_sync(conn, [row], count=False))
+        return await self._db.run_atomic(lambda conn: counters_repo.take_sync(conn, [row], count=False))
 
     async def hit(self, limit: Limit, key: str) -> None:
         row = (_key(limit, key), limit.limit, limit.seconds)
-        await self._db.run_write(lambda conn: counters_repo.hit_sync(conn, row))
+        await self._db.run_atomic(lambda conn: counters_repo.hit_sync(conn, row))
 
     async def forget_one(self, limit: Limit, key: str) -> None:
-        await self._db.run_write(lambda conn: counters_repo.forget_newest_sync(conn, _key(limit, key)))
+        await self._db.run_atomic(lambda conn: counters_repo.forget_newest_sync(conn, _key(limit, key)))
 
     async def reset(self, limit: Limit, key: str) -> None:
-        await self._db.run_write(lambda conn: counters_repo.forget_all_sync(conn, _key(limit, key)))
+        await self._db.run_atomic(lambda conn: counters_repo.forget_all_sync(conn, _key(limit, key)))
 
     async def sweep(self) -> int:
         """Hits past their window, of keys never seen again (a key's own are pruned as it is used)."""
-        return await self._db.run_write(counters_repo.sweep_expired_sync)
+        return await self._db.run_atomic(counters_repo.sweep_expired_sync)
 
 
 def _key(limit: Limit, key: str) -> str:

@@ -21,7 +21,8 @@ from modelpilot.core.pg import WRITE_LOCK_KEY, PostgresUnavailable, describe_url
 from modelpilot.ops import copy_repo as repo
 from modelpilot.ops.copy_repo import VECTOR_TABLE
 
-NOT_COPIED = {"schema_version"}  # each side keeps its own migration history
+NOT_COPIED = {"schema_version",  # each side keeps its own migration history
+              "chunk_terms"}     # Postgres's per-bot word counts: its triggers count the chunks as they are copied
 VECTOR_SAMPLE = 5
 
 
@@ -156,6 +157,12 @@ def _copy_table(source, target, plan: TablePlan) -> int:
     rows = _vector_rows(source) if plan.name == VECTOR_TABLE else _plain_rows(source, plan)
     try:
         return repo.pg_copy_rows(target, plan.name, plan.columns, rows)
+    except psycopg.DataError as exc:
+        if "NUL" in str(exc):  # SQLite keeps \x00 in text; Postgres text cannot hold it
+            raise CopyError(f"copying {plan.name} failed: a text value in it holds a NUL character (\\x00), "
+                            "which Postgres cannot store; nothing was copied. Remove the character in SQLite (the "
+                            "condition instr(column, char(0)) > 0 finds its rows) and run copy-db again") from exc
+        raise CopyError(f"copying {plan.name} failed: {' '.join(str(exc).split())}") from exc
     except psycopg.Error as exc:
         raise CopyError(f"copying {plan.name} failed: {' '.join(str(exc).split())}") from exc
 

@@ -9,7 +9,8 @@ keeps vector search inside one bot.
 
 Postgres: vectors in `chunk_vectors` (pgvector, HNSW cosine index, rows cascade-deleted with
 their chunk), full text in the generated `chunks.fts` tsvector (text A, heading B, title C,
-'english' config: stemmed like SQLite's porter tokenizer). The statements that differ sit side
+'modelpilot_english' config of migration 0012: unaccented, then stemmed like SQLite's porter
+tokenizer with remove_diacritics). The statements that differ sit side
 by side in `_SQL[...]` dicts or `_pg_*` functions below each public function; ranking and RRF
 fusion (rag/retrieve.py) are the same code on both.
 """
@@ -24,6 +25,7 @@ import numpy as np
 
 from modelpilot.core.db import Connection, dialect, execute, execute_many, fetch_all, fetch_one, fetch_value
 from modelpilot.core.ids import new_id
+from modelpilot.core.pg import HNSW_EF_SEARCH
 
 CHUNK_COLUMNS = "rowid, id, document_id, ordinal, kind, title, url, page, heading, text, answer, token_count"
 # The same token boundaries as FTS5's unicode61 tokenizer: runs of letters and digits.
@@ -73,6 +75,12 @@ def parse_vector_text(text: str) -> np.ndarray:
     return np.array([float(x) for x in text.strip("[]").split(",")], dtype=np.float32)
 
 
+_PG_INSERT_CHUNKS = ("INSERT INTO chunks (rowid, id, workspace_id, chatbot_id, document_id, ordinal, kind, title, url,"
+                     " page, heading, text, answer, token_count) SELECT * FROM unnest(?::bigint[], ?::text[],"
+                     " ?::text[], ?::text[], ?::text[], ?::integer[], ?::text[], ?::text[], ?::text[], ?::integer[],"
+                     " ?::text[], ?::text[], ?::text[], ?::integer[])")
+
+
 async def insert_chunks(conn: Connection, workspace_id: str, chatbot_id: str, document_id: str,
                         chunks: Sequence[NewChunk], vectors: np.ndarray, first_ordinal: int = 0) -> int:
     """Write chunks, vectors and (by trigger) FTS rows. Call inside a write transaction."""
@@ -81,13 +89,17 @@ async def insert_chunks(conn: Connection, workspace_id: str, chatbot_id: str, do
     base = await fetch_value(conn, "SELECT coalesce(max(rowid), 0) FROM chunks")
     rows = [(base + i + 1, new_id(), workspace_id, chatbot_id, document_id, first_ordinal + i, c.kind, c.title,
              c.url, c.page, c.heading, c.text, c.answer, c.token_count) for i, c in enumerate(chunks)]
+    if dialect(conn) == "postgres":
+        # One statement per batch, not per row: one round trip, and chunk_terms' statement-level
+        # trigger (migration 0012) counts the whole batch at once. chunks.fts is generated.
+        await execute(conn, _PG_INSERT_CHUNKS, [list(column) for column in zip(*rows)])
+        await execute(conn, "INSERT INTO chunk_vectors (rowid, embedding, chatbot_id)"
+                            " SELECT r, e::vector, ? FROM unnest(?::bigint[], ?::text[]) AS t(r, e)",
+                      (chatbot_id, [row[0] for row in rows], [vector_text(vectors[i]) for i in range(len(chunks))]))
+        return len(chunks)
     await execute_many(conn, "INSERT INTO chunks (rowid, id, workspace_id, chatbot_id, document_id, ordinal, kind,"
                              " title, url, page, heading, text, answer, token_count)"
                              " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-    if dialect(conn) == "postgres":  # chunks.fts is a generated column: no separate full-text rows
-        await execute_many(conn, "INSERT INTO chunk_vectors (rowid, embedding, chatbot_id) VALUES (?, ?::vector, ?)",
-                           [(base + i + 1, vector_text(vectors[i]), chatbot_id) for i in range(len(chunks))])
-        return len(chunks)
     await execute_many(conn, "INSERT INTO chunk_fts (rowid, text, title, heading) VALUES (?, ?, ?, ?)",
                        [fts_row(base + i + 1, c.text, c.title, c.heading, chatbot_id) for i, c in enumerate(chunks)])
     await execute_many(conn, "INSERT INTO chunk_vectors (rowid, embedding, chatbot_id) VALUES (?, ?, ?)",
@@ -159,28 +171,27 @@ async def vector_knn(conn: Connection, chatbot_id: str, query: np.ndarray, k: in
 
 
 # pgvector: the HNSW index holds every bot's vectors, so a per-bot filter applied after the
-# index scan could leave fewer than k rows. Iterative index scans (pgvector 0.8) keep walking
-# the graph until k rows of the bot are found; relaxed_order may return them slightly out of
-# order, hence the re-sort. ef_search: the candidate list, at least k (measured in
-# bench/retrieval_perf.py against an exact scan).
-HNSW_EF_SEARCH = 100
+# index scan could leave fewer than k rows. Every connection runs with iterative index scans
+# and ef_search HNSW_EF_SEARCH (core/pg.py SESSION_SETTINGS), so a search is this one statement.
 _PG_KNN = ("SELECT rowid, embedding <=> ?::vector AS distance FROM chunk_vectors WHERE chatbot_id = ?"
            " ORDER BY distance LIMIT ?")
 
 
 def _pg_knn(sync, chatbot_id: str, query_text: str, k: int) -> list[tuple[int, float]]:
-    """On the connection's thread, in one hop: its own short transaction for the SET LOCALs
-    (or the caller's transaction, if one is open)."""
-    own = not sync.in_transaction
-    if own:
-        sync.execute("BEGIN")
-    try:
-        sync.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true),"
-                     " set_config('hnsw.ef_search', ?, true)", (str(max(HNSW_EF_SEARCH, int(k))),))
+    """On the connection's thread. k past the session's ef_search needs a wider candidate list:
+    then a short transaction of its own for the SET LOCAL (or the caller's, if one is open)."""
+    if k <= HNSW_EF_SEARCH:
         rows = sync.execute(_PG_KNN, (query_text, chatbot_id, k)).fetchall()
-    finally:
+    else:
+        own = not sync.in_transaction
         if own:
-            sync.execute("COMMIT")
+            sync.execute("BEGIN")
+        try:
+            sync.execute("SELECT set_config('hnsw.ef_search', ?, true)", (str(int(k)),))
+            rows = sync.execute(_PG_KNN, (query_text, chatbot_id, k)).fetchall()
+        finally:
+            if own:
+                sync.execute("COMMIT")
     return sorted(((row[0], 1.0 - float(row[1])) for row in rows), key=lambda hit: -hit[1])
 
 
@@ -202,44 +213,43 @@ def query_terms(text: str, chatbot_id: str) -> list[str]:
     return [f'"{tag}{term}"' for term in plain_terms(text)]
 
 
-# One term's matches in one bot, counted up to COMMON_TERM_CHUNKS. Postgres: the words are runs
-# of letters and digits (_WORD), so none of to_tsquery's operators can come from a user.
-_COUNT_MATCHES = {
-    "sqlite": "SELECT count(*) FROM (SELECT 1 FROM chunk_fts WHERE chunk_fts MATCH ? LIMIT ?) AS t",
-    "postgres": "SELECT count(*) FROM (SELECT 1 FROM chunks WHERE fts @@ to_tsquery('english', ?)"
-                " AND chatbot_id = ? LIMIT ?) AS t",
-}
+# One term's matches in one bot, counted up to COMMON_TERM_CHUNKS (SQLite: the term carries the
+# bot's tag, so its FTS5 postings are the bot's alone).
+_COUNT_MATCHES = "SELECT count(*) FROM (SELECT 1 FROM chunk_fts WHERE chunk_fts MATCH ? LIMIT ?) AS t"
 # ts_rank's weights are {D, C, B, A}: title (C) 0.6, heading (B) 0.8, text (A) 1.0, as SQLite's
 # bm25(chunk_fts, 1.0, 0.6, 0.8) weighs text, title, heading. Normalization 1 divides by the log
 # of the chunk's length, as BM25 favours shorter chunks. Scores come back negated: lower is better
 # on both backends.
-_KEYWORD_SEARCH = {
-    "sqlite": "SELECT rowid, bm25(chunk_fts, 1.0, 0.6, 0.8) AS rank FROM chunk_fts"
-              " WHERE chunk_fts MATCH ? ORDER BY rank LIMIT ?",
-    "postgres": "SELECT rowid, -ts_rank('{0.1, 0.6, 0.8, 1.0}', fts, q, 1) AS rank"
-                " FROM chunks, to_tsquery('english', ?) AS q WHERE fts @@ q AND chatbot_id = ?"
-                " ORDER BY rank, rowid LIMIT ?",
-}
+_KEYWORD_SEARCH_SQLITE = ("SELECT rowid, bm25(chunk_fts, 1.0, 0.6, 0.8) AS rank FROM chunk_fts"
+                          " WHERE chunk_fts MATCH ? ORDER BY rank LIMIT ?")
+# Postgres, in one statement: each word's chunk count in the bot from chunk_terms (migration 0012;
+# a word that stems to several lexemes counts as its rarest, a stopword as 0), the query built as
+# keyword_query builds it (the rare words OR-ed, else every word AND-ed), then the ranking. The
+# words are runs of letters and digits (_WORD), so none of to_tsquery's operators can come from a user.
+_KEYWORD_SEARCH_PG = """
+WITH words AS (
+    SELECT u.word, u.n, coalesce((SELECT min(ct.chunks) FROM chunk_terms ct WHERE ct.chatbot_id = ?
+                                  AND ct.lexeme = ANY(tsvector_to_array(to_tsvector('modelpilot_english', u.word)))), 0) AS chunks
+    FROM unnest(?::text[]) WITH ORDINALITY AS u(word, n)
+), query AS (
+    SELECT to_tsquery('modelpilot_english', CASE WHEN bool_or(chunks < ?)
+                                      THEN string_agg(word, ' | ' ORDER BY n) FILTER (WHERE chunks < ?)
+                                      ELSE string_agg(word, ' & ' ORDER BY n) END) AS q
+    FROM words
+)
+SELECT c.rowid, -ts_rank('{0.1, 0.6, 0.8, 1.0}', c.fts, query.q, 1) AS rank
+FROM query, chunks c WHERE c.fts @@ query.q AND c.chatbot_id = ?
+ORDER BY rank, c.rowid LIMIT ?"""
 
 
 async def _is_common(conn: Connection, term: str) -> bool:
-    """SQLite: the term carries the bot's tag, so its postings are the bot's alone."""
-    count = await fetch_value(conn, _COUNT_MATCHES["sqlite"], (term, COMMON_TERM_CHUNKS))
-    return count >= COMMON_TERM_CHUNKS
-
-
-async def _pg_is_common(conn: Connection, term: str, chatbot_id: str) -> bool:
-    count = await fetch_value(conn, _COUNT_MATCHES["postgres"], (term, chatbot_id, COMMON_TERM_CHUNKS))
+    count = await fetch_value(conn, _COUNT_MATCHES, (term, COMMON_TERM_CHUNKS))
     return count >= COMMON_TERM_CHUNKS
 
 
 async def keyword_query(conn: Connection, text: str, chatbot_id: str) -> str | None:
-    """Any of the distinctive words; if every word is common, all of them together
-    (an FTS5 query on SQLite, a to_tsquery text on Postgres)."""
-    if dialect(conn) == "postgres":
-        terms = plain_terms(text)
-        rare = [t for t in terms if not await _pg_is_common(conn, t, chatbot_id)]
-        return (" | ".join(rare) if rare else " & ".join(terms)) or None
+    """SQLite: an FTS5 query of any of the distinctive words; if every word is common, all of
+    them together. (Postgres builds the same query inside its one keyword statement.)"""
     terms = query_terms(text, chatbot_id)
     if not terms:
         return None
@@ -249,11 +259,17 @@ async def keyword_query(conn: Connection, text: str, chatbot_id: str) -> str | N
 
 async def keyword_search(conn: Connection, chatbot_id: str, text: str, k: int) -> list[tuple[int, float]]:
     """(rowid, bm25 score; lower is better) of the k best keyword matches in one bot."""
-    query = await keyword_query(conn, text, chatbot_id)
-    if query is None:
-        return []
-    params = (query, chatbot_id, k) if dialect(conn) == "postgres" else (query, k)
-    rows = await fetch_all(conn, _KEYWORD_SEARCH[dialect(conn)], params)
+    if dialect(conn) == "postgres":
+        terms = plain_terms(text)
+        if not terms:
+            return []
+        rows = await fetch_all(conn, _KEYWORD_SEARCH_PG, (chatbot_id, terms, COMMON_TERM_CHUNKS, COMMON_TERM_CHUNKS,
+                                                          chatbot_id, k))
+    else:
+        query = await keyword_query(conn, text, chatbot_id)
+        if query is None:
+            return []
+        rows = await fetch_all(conn, _KEYWORD_SEARCH_SQLITE, (query, k))
     return [(row["rowid"], float(row["rank"])) for row in rows]
 
 

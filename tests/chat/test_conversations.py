@@ -47,6 +47,15 @@ def test_list_is_newest_first_and_pages_with_a_cursor(owner, logs):
     assert first["chatbot_name"] == "One" and first["channel"] == "preview"
 
 
+def test_conversation_search_ignores_accents_both_ways(owner):
+    bot = owner.create_bot(owner.ws, name="Cafe")["id"]
+    accented = owner.chat(owner.ws, bot, "Is the crème brûlée café open?", session_id="a")[-1]["conversation_id"]
+    plain = owner.chat(owner.ws, bot, "Is the creme brulee cafe open?", session_id="b")[-1]["conversation_id"]
+    for query in ("creme brulee", "CRÈME BRÛLÉE", "cafe"):
+        found = {c["id"] for c in owner.ok("GET", conv_path(owner), params={"q": query})["items"]}
+        assert found == {accented, plain}, query
+
+
 def test_filters_by_bot_text_and_dates(owner, logs):
     two = logs["bots"][1]["id"]
     by_bot = owner.ok("GET", conv_path(owner), params={"chatbot_id": two})["items"]

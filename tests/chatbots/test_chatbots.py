@@ -84,7 +84,7 @@ def test_viewers_read_but_cannot_write(owner, client_factory):
 # The message full-text index: an FTS5 table on SQLite, a generated tsvector column on Postgres.
 MESSAGE_TEXT_HITS = {
     "sqlite": "SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH 'anything'",
-    "postgres": "SELECT COUNT(*) FROM messages WHERE content_tsv @@ plainto_tsquery('simple', 'anything')",
+    "postgres": "SELECT COUNT(*) FROM messages WHERE content_tsv @@ plainto_tsquery('modelpilot_simple', 'anything')",
 }
 
 

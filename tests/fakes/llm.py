@@ -11,6 +11,7 @@ last user message (so one running server serves every test):
   [[cutshort]]  send two pieces, then end the response cleanly with no finish reason and no [DONE]
   [[nodone]]    a whole answer with its finish reason and usage, but no closing [DONE] line
   [[slow]]      forty pieces, 100 ms apart
+  [[paced]]     ten pieces, 30 ms apart (a short answer from a fast model: bench/fleet.py)
   [[long]]      two hundred pieces at once
 A key containing "wrong" is refused with 401. `requests` keeps what each call received.
 GET /v1/models lists MODELS the way OpenAI-compatible servers do (and /api/tags the way Ollama
@@ -115,6 +116,8 @@ class FakeLLM:
             text = json.dumps(messages)
         elif "[[slow]]" in said:
             pieces, delay = 40, 0.1
+        elif "[[paced]]" in said:
+            pieces, delay = 10, 0.03
         elif "[[long]]" in said:
             text, pieces = ANSWER * 25, 200
         usage = {"prompt_tokens": sum(_words(str(m.get("content", ""))) for m in messages),
