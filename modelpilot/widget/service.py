@@ -91,7 +91,7 @@ HISTORY_FIELDS = ("id", "role", "content", "status", "sources", "feedback", "cre
 
 async def history(db: Database, bot: Bot, session_id: str) -> list[dict]:
     messages = await chat_service.session_history(db, bot.workspace_id, bot.id, "widget", session_id)
-    return [{name: message.get(name) for name in HISTORY_FIELDS} for message in messages]
+    return [{name: getattr(message, name) for name in HISTORY_FIELDS} for message in messages]
 
 
 async def feedback(db: Database, bot: Bot, session_id: str, message_id: str, rating: int) -> None:
