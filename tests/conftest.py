@@ -40,25 +40,6 @@ def server(server_factory) -> LiveServer:
     return server_factory()
 
 
-# One server (and one set-up owner) for a whole module, for modules whose tests only read, or
-# each write what no other test of the module looks at: starting a server and setting up its
-# owner (an argon2 hash) is most of a short test's time. A module opts in by overriding `server`
-# and `owner` with module-scoped fixtures that return these (tests/core/test_field_errors.py).
-@pytest.fixture(scope="module")
-def module_server(tmp_path_factory) -> Iterator[LiveServer]:
-    live = start_server(make_settings(tmp_path_factory.mktemp("data")))
-    yield live
-    live.stop()
-
-
-@pytest.fixture(scope="module")
-def module_owner(module_server: LiveServer) -> Iterator[Api]:
-    client = Api(module_server.url)
-    client.setup_owner()
-    yield client
-    client.close()
-
-
 @pytest.fixture
 def client_factory(server: LiveServer) -> Iterator[Callable[[], Api]]:
     clients: list[Api] = []

@@ -8,15 +8,7 @@ import pytest
 
 # One server for the module: the cases are refused requests, and the bots and the invitation some
 # create are looked at by no other test.
-@pytest.fixture(scope="module")
-def server(module_server):
-    return module_server
-
-
-@pytest.fixture(scope="module")
-def owner(module_owner):
-    return module_owner
-
+from tests.shared_server import owner, server  # noqa: F401 (module-scoped fixtures)
 
 RAW_VALIDATOR_TEXT = re.compile(r"Expected `|\$\.|got `|Object (contains|missing)")
 

@@ -11,24 +11,15 @@ from __future__ import annotations
 
 import pytest
 
+# One server for the module: every case here is refused before it changes anything, and the one
+# test that writes (a document) does it in a bot of its own.
+from tests.shared_server import owner, server  # noqa: F401 (module-scoped fixtures)
 from tests.support import Api, eventually
 from tests.widget_support import HOST_PAGE_ORIGIN, make_bot
 
 BAD_UTF8 = b'{"message": "caf\xe9 \xff\xfe", "name": "x"}'
 DEEP = b"[" * 60_000 + b"]" * 60_000
 DEEP_OBJECT = b'{"a":' * 50_000 + b"1" + b"}" * 50_000
-
-
-# One server for the module: every case here is refused before it changes anything, and the one
-# test that writes (a document) does it in a bot of its own.
-@pytest.fixture(scope="module")
-def server(module_server):
-    return module_server
-
-
-@pytest.fixture(scope="module")
-def owner(module_owner):
-    return module_owner
 
 
 @pytest.fixture(scope="module")
