@@ -46,11 +46,6 @@ async def delete_document(conn: Connection, workspace_id: str, document_id: str)
     return await execute(conn, "DELETE FROM documents WHERE workspace_id = ? AND id = ?", (workspace_id, document_id))
 
 
-async def delete_bot_documents(conn: Connection, workspace_id: str, chatbot_id: str) -> int:
-    return await execute(conn, "DELETE FROM documents WHERE workspace_id = ? AND chatbot_id = ?",
-                         (workspace_id, chatbot_id))
-
-
 async def delete_workspace_documents(conn: Connection, workspace_id: str) -> int:
     """Documents (pages by cascade) and their jobs."""
     await execute(conn, "DELETE FROM jobs WHERE workspace_id = ?", (workspace_id,))

@@ -69,10 +69,6 @@ def vector_text(vector: np.ndarray) -> str:
     return "[" + ",".join(f"{x:.9g}" for x in np.asarray(vector, dtype=np.float32).tolist()) + "]"
 
 
-def parse_vector_text(text: str) -> np.ndarray:
-    return np.array([float(x) for x in text.strip("[]").split(",")], dtype=np.float32)
-
-
 async def insert_chunks(conn: Connection, workspace_id: str, chatbot_id: str, document_id: str,
                         chunks: Sequence[NewChunk], vectors: np.ndarray, first_ordinal: int = 0) -> int:
     """Write chunks, vectors and (by trigger) FTS rows. Call inside a write transaction."""
@@ -131,11 +127,6 @@ async def delete_document_chunks(conn: Connection, workspace_id: str, document_i
                              (workspace_id, document_id))
     return await execute(conn, "DELETE FROM chunks WHERE workspace_id = ? AND document_id = ? AND url = ?",
                          (workspace_id, document_id, url))
-
-
-async def delete_bot_chunks(conn: Connection, workspace_id: str, chatbot_id: str) -> int:
-    return await execute(conn, "DELETE FROM chunks WHERE workspace_id = ? AND chatbot_id = ?",
-                         (workspace_id, chatbot_id))
 
 
 async def delete_workspace_chunks(conn: Connection, workspace_id: str) -> int:
