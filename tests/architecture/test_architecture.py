@@ -20,12 +20,7 @@ KERNEL = {"core", "settings", "paths", "modelpilot"}  # what core may import
 OWNED_LIBRARIES = {"litellm": {"providers"}, "fastembed": {"rag"}, "onnxruntime": {"rag"}, "stripe": {"billing"}}
 
 # Module-level cycles (lazy imports count) that are known and tolerated, with the reason.
-CYCLE_ALLOWLIST = {
-    ("modelpilot.knowledge.extract", "modelpilot.knowledge.extract_docx", "modelpilot.knowledge.extract_html",
-     "modelpilot.knowledge.extract_pdf"):
-        "extract dispatches to one module per format, which take ExtractionError from it; to split into a "
-        "types module when the extraction sandbox lands",
-}
+CYCLE_ALLOWLIST: dict[tuple[str, ...], str] = {}
 
 # Modules outside repos that hold SQL, and why.
 SQL_ALLOWLIST = {
