@@ -26,6 +26,8 @@ from modelpilot.core.clientip import client_ip_of_scope
 from modelpilot.billing import routes as billing_routes
 from modelpilot.billing.plans import load_catalog
 from modelpilot.billing.service import TenantLookups
+from modelpilot.chat import inbox_routes
+from modelpilot.chat.handoff_notify import register_handoff_jobs
 from modelpilot.chat import routes as chat_routes
 from modelpilot.chatbots import routes as chatbot_routes
 from modelpilot.chatbots.service import count_bots_in
@@ -101,6 +103,7 @@ def _lifespan(settings: Settings):
         app.state["knowledge"] = await start_knowledge(db, settings, scheduler, worker)
         await worker.start()
         register_ops_jobs(scheduler, db, settings)
+        register_handoff_jobs(scheduler, db, settings, app.state["mailer"])
         if isinstance(throttle, DatabaseThrottle):
             scheduler.add_interval_job("ratelimit.sweep", throttle.sweep, DatabaseThrottle.SWEEP_SECONDS,
                                        once_per_fleet=True)
@@ -169,6 +172,7 @@ def create_app(settings: Settings) -> Litestar:
         *provider_routes.ROUTES,
         *chatbot_routes.ROUTES,
         *chat_routes.ROUTES,
+        *inbox_routes.ROUTES,
         *analytics_routes.ROUTES,
         *widget_routes.ROUTES,
         *knowledge_routes.ROUTES,
@@ -183,6 +187,7 @@ def create_app(settings: Settings) -> Litestar:
             "settings": _provide_state("settings"),
             "knowledge": _provide_state("knowledge"),
             "mailer": _provide_state("mailer"),
+            "event_bus": _provide_state("events"),
             "principal": Provide(provide_principal),
             "user": Provide(provide_user),
             "access": Provide(provide_access),

@@ -204,6 +204,12 @@ class Settings:
                                                  "one visitor address may make per minute.", _positive_int)
     widget_daily_messages: int = setting(5000, "Widget chat messages one bot accepts per UTC day.", _positive_int)
     widget_max_message_chars: int = setting(2000, "Longest widget chat message, in characters.", _positive_int)
+    handoff_notify_minutes: int = setting(5, "Minutes a conversation may wait for a person, unanswered, before "
+                                          "members who opted in get an e-mail (0: at the next check).", _non_negative_int)
+    handoff_notify_check_seconds: float = setting(60.0, "How often the waiting-conversation e-mail check runs.",
+                                                  _positive_float)
+    events_heartbeat_seconds: float = setting(15.0, "Seconds between heartbeat comments on idle live event "
+                                              "streams (widget and inbox).", _positive_float)
 
 
     plans_file: str = setting("", "TOML file defining the plans (default DATA_DIR/plans.toml when it exists, "

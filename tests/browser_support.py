@@ -131,3 +131,80 @@ def open_widget(page) -> None:
 def shadow_eval(page, script: str):
     return page.evaluate("(() => { const root = document.querySelector('modelpilot-widget').shadowRoot;"
                          f" return {script}; }})()")
+
+
+class CuttableProxy:
+    """A TCP proxy to the server on its own 127.0.0.1 port, whose connections can be cut: `cut()`
+    closes every open connection (a streaming response included) and refuses new ones until
+    `restore()`. A real dropped network, where the browser's offline emulation leaves open
+    streams to 127.0.0.1 running."""
+
+    def __init__(self, target_port: int) -> None:
+        import socket
+
+        self.target_port = target_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.down = False
+        self.lock = threading.Lock()
+        self.open: set = set()
+        self.connections = 0
+        threading.Thread(target=self._accept, daemon=True, name="cuttable-proxy").start()
+
+    def _accept(self) -> None:
+        import socket
+
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if self.down:
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.open.update((client, upstream))
+                self.connections += 1
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, source, sink) -> None:
+        try:
+            while chunk := source.recv(65536):
+                sink.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                self._close(sock)
+
+    def _close(self, sock) -> None:
+        import socket
+
+        with self.lock:
+            self.open.discard(sock)
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        sock.close()
+
+    def cut(self) -> None:
+        self.down = True
+        with self.lock:
+            sockets = list(self.open)
+        for sock in sockets:
+            self._close(sock)
+
+    def restore(self) -> None:
+        self.down = False
+
+    def stop(self) -> None:
+        self.cut()
+        self.listener.close()

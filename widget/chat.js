@@ -26,7 +26,12 @@ var STRINGS = {
   errorRate: 'Too many messages right now. Please wait a moment and try again.',
   errorTooLong: 'That message is too long. Please shorten it.',
   errorQuota: 'This assistant is not available right now. Please try again later.',
-  errorServer: 'Something went wrong while answering. Please try again.'
+  errorServer: 'Something went wrong while answering. Please try again.',
+  handoffWaiting: 'Waiting for a person\u2026 Someone will reply here soon.',
+  handoffWith: 'With {name}',
+  handoffBot: 'Back to the bot',
+  handoffClosed: 'This conversation was closed. Write to start again.',
+  operator: 'Support'
 };
 
 var ICONS = {
@@ -91,6 +96,14 @@ function buildHeader(w, win) {
   var title = header.appendChild(el('h2', 'mp-title', w.config.botName || w.t.title));
   title.id = 'mp-title';
   win.setAttribute('aria-labelledby', 'mp-title');
+  var handoff = w.config.handoff;
+  if (handoff && handoff.enabled) {
+    // The visitor's way to a person; hidden while one is already on the way or here.
+    var ask = header.appendChild(el('button', 'mp-handoff-btn', handoff.button_label || 'Talk to a person'));
+    ask.type = 'button';
+    ask.tabIndex = 0;
+    w.ui.handoff = ask;
+  }
   w.ui.reset = header.appendChild(iconButton('mp-reset', w.t.newLabel, 'reset'));
   if (!w.inline) w.ui.close = header.appendChild(iconButton('mp-close', w.t.closeLabel, 'close'));
 }
@@ -138,6 +151,10 @@ function buildWindow(w) {
   log.setAttribute('aria-live', 'polite');
   log.tabIndex = 0;
   w.ui.log = log;
+  // Where the conversation stands with people: waiting, with Anna, back to the bot, offline.
+  w.ui.state = win.appendChild(el('div', 'mp-state'));
+  w.ui.state.setAttribute('role', 'status');
+  w.ui.state.hidden = true;
   w.ui.status = win.appendChild(el('div', 'mp-status'));
   w.ui.status.setAttribute('role', 'alert');
   buildComposer(w, win);
@@ -148,10 +165,16 @@ function scrollToEnd(w) {
   if (w.stick) w.ui.log.scrollTop = w.ui.log.scrollHeight;
 }
 
-function addBubble(w, role, text, sources) {
+function addBubble(w, role, text, sources, author) {
+  if (role === 'system') {
+    var line = w.ui.log.appendChild(el('div', 'mp-system', text));
+    scrollToEnd(w);
+    return { row: line, body: line };
+  }
   var row = el('div', 'mp-msg mp-' + role);
+  if (role === 'operator') row.appendChild(el('div', 'mp-author', author || w.t.operator));
   var body = row.appendChild(el('div', 'mp-bubble'));
-  if (role === 'user') body.textContent = text;
+  if (role === 'user' || role === 'operator') body.textContent = text;
   else renderMarkdown(text, body, sources);
   w.ui.log.appendChild(row);
   scrollToEnd(w);
@@ -257,6 +280,15 @@ function httpErrorMessage(w, response) {
 function streamAnswer(w, response, typing, turn) {
   var outcome = { failed: null };
   return readSse(response, function (event) {
+    if (event.done && !turn.bubble && event.status && event.status !== 'bot') {
+      // A person has (or is asked to take) the conversation: the message was saved for them,
+      // and no answer comes from the model.
+      typing.remove();
+      turn.handedOff = true;
+      if (event.status === 'offline') showOffline(w, event.offline_message);
+      else setState(w, event.status, w.assignee);
+      return;
+    }
     if (!turn.bubble && (event.text || event.done)) {
       typing.remove();
       turn.bubble = addBubble(w, 'assistant', '');
@@ -298,18 +330,17 @@ function ask(w, text) {
   w.turn = turn;
   setBusy(w, true);
   var typing = addTyping(w);
-  if (!w.sessionId) {
-    w.sessionId = newSessionId();
-    writeSession(w.options.botId, w.sessionId);
-  }
+  ensureSession(w);
   var retry = function () { ask(w, text); };
-  return post(w, '/chat', { session_id: w.sessionId, message: text }, turn.controller.signal)
+  // The page the visitor is on goes along: an operator who takes over sees where they were.
+  return post(w, '/chat', { session_id: w.sessionId, message: text, page_url: pageUrl() }, turn.controller.signal)
     .then(function (response) {
       if (!response.ok) return httpErrorMessage(w, response);
       return streamAnswer(w, response, typing, turn);
     })
     .then(function (failure) {
       if (failure) showError(w, failure, retry);
+      startEvents(w);
     }, function () {
       if (!turn.stopped) return showError(w, w.t.errorNetwork, retry);
       typing.remove();
@@ -347,7 +378,10 @@ function renderIntro(w) {
 }
 
 function loadHistory(w) {
-  if (!w.sessionId) return Promise.resolve();
+  if (!w.sessionId) {
+    w.ready = true;
+    return Promise.resolve();
+  }
   var url = apiUrl(w, '/history?session_id=' + encodeURIComponent(w.sessionId));
   return fetch(url).then(function (response) {
     return response.ok ? response.json() : { messages: [] };
@@ -355,17 +389,31 @@ function loadHistory(w) {
     var messages = body.messages || [];
     if (messages.length && w.ui.chips) w.ui.chips.remove();
     messages.forEach(function (message) {
+      if (message.role === 'operator' || message.role === 'system') {
+        addPeopleMessage(w, message);
+        return;
+      }
       var bubble = addBubble(w, message.role, message.content, message.sources);
       if (message.role === 'assistant') finishAnswer(w, bubble, message);
       if (message.status === 'partial') markStopped(w, bubble, message.content);
     });
+    if (body.status) setState(w, body.status, body.assignee_name, true);
+    // The stream goes on from the history's last event: nothing falls between the two.
+    if (body.last_event_id != null && !w.lastEventId) w.lastEventId = String(body.last_event_id);
+    w.ready = true;
+    startEvents(w);
   }, function () {
+    w.ready = true;
     showError(w, w.t.errorNetwork, function () { loadHistory(w); });
   });
 }
 
 function startOver(w) {
   if (w.busy) return;
+  stopEvents(w);
+  w.seen = {};
+  w.lastEventId = '';
+  setState(w, 'bot', null, true);
   w.sessionId = null;
   writeSession(w.options.botId, null);
   w.ui.log.textContent = '';
@@ -387,8 +435,10 @@ function setOpen(w, open) {
   if (open) {
     scrollToEnd(w);
     w.ui.input.focus();
-  } else if (w.launcher) {
-    w.launcher.focus();
+    startEvents(w);
+  } else {
+    stopEvents(w);
+    if (w.launcher) w.launcher.focus();
   }
 }
 
@@ -428,6 +478,7 @@ function wireEvents(w) {
     w.stick = ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight < 48;
   });
   ui.reset.addEventListener('click', function () { startOver(w); });
+  if (ui.handoff) ui.handoff.addEventListener('click', function () { requestHandoff(w); });
   if (ui.close) ui.close.addEventListener('click', function () { setOpen(w, false); });
 }
 
@@ -452,6 +503,152 @@ function cycleFocus(w, event) {
   }
 }
 
+/*
+ * Human handoff. While the window is open, one EventSource per session brings what operators
+ * write and how the conversation's state changes. After a drop the widget opens a new one with
+ * ?last_event_id= (the last id it saw, or the history's), and the server replays what was missed.
+ * A stream opened with no id at all (the first message of a new session) re-reads the history
+ * once connected, which covers the moment before it.
+ * Messages are shown once, by id, whichever way they arrive.
+ */
+function stateText(w, status, name) {
+  if (status === 'waiting') return w.t.handoffWaiting;
+  if (status === 'human') return w.t.handoffWith.replace('{name}', name || w.t.operator);
+  if (status === 'closed') return w.t.handoffClosed;
+  return w.t.handoffBot;
+}
+
+function setState(w, status, name, quiet) {
+  var before = w.status;
+  var beforeName = w.assignee;
+  w.status = status;
+  if (status === 'human' && name) w.assignee = name;
+  if (status !== 'human') w.assignee = null;
+  if (w.ui.handoff) {
+    var hide = status === 'waiting' || status === 'human';
+    if (hide && w.root.activeElement === w.ui.handoff) w.ui.input.focus(); // the button goes: back to typing
+    w.ui.handoff.hidden = hide;
+  }
+  var state = w.ui.state;
+  state.classList.remove('mp-offline');
+  // "Back to the bot" only as news: a conversation that never left the bot shows no line.
+  var unchanged = before === status && beforeName === w.assignee;
+  if (status === 'bot' && (quiet || before === 'bot' || before === 'closed')) {
+    state.hidden = true;
+    state.textContent = '';
+    return;
+  }
+  if (unchanged && !state.hidden) return;
+  state.textContent = stateText(w, status, w.assignee);
+  state.hidden = false;
+}
+
+function showOffline(w, message) {
+  var state = w.ui.state;
+  state.textContent = message || w.t.errorQuota;
+  state.classList.add('mp-offline');
+  state.hidden = false;
+}
+
+function addPeopleMessage(w, message) {
+  var key = message.id ? String(message.id) : message.role + '|' + message.created_at + '|' + message.content;
+  if (w.seen[key]) return;
+  w.seen[key] = true;
+  if (w.ui.chips) w.ui.chips.remove();
+  addBubble(w, message.role, message.content, [], message.author_name);
+}
+
+function pageUrl() {
+  return String(window.location.href).slice(0, 2000);
+}
+
+function ensureSession(w) {
+  if (!w.sessionId) {
+    w.sessionId = newSessionId();
+    writeSession(w.options.botId, w.sessionId);
+  }
+  return w.sessionId;
+}
+
+function requestHandoff(w) {
+  clearError(w);
+  var retry = function () { requestHandoff(w); };
+  return post(w, '/handoff', { session_id: ensureSession(w), page_url: pageUrl() }).then(function (response) {
+    if (!response.ok) return httpErrorMessage(w, response).then(function (message) { showError(w, message, retry); });
+    return response.json().then(function (body) {
+      if (body.status === 'offline') showOffline(w, body.offline_message);
+      else setState(w, body.status || 'waiting', body.assignee_name);
+      startEvents(w);
+    });
+  }, function () { showError(w, w.t.errorNetwork, retry); });
+}
+
+// What the stream may have missed before it knew an event id: operator and system messages
+// and the state, from the history.
+function catchUp(w) {
+  // A state the stream delivers while this is on its way is newer than the history's.
+  var seq = w.stateSeq;
+  var url = apiUrl(w, '/history?session_id=' + encodeURIComponent(w.sessionId));
+  return fetch(url).then(function (response) { return response.ok ? response.json() : null; }).then(function (body) {
+    if (!body) return;
+    (body.messages || []).forEach(function (message) {
+      if (message.role === 'operator' || message.role === 'system') addPeopleMessage(w, message);
+    });
+    if (body.status && seq === w.stateSeq && (body.status !== w.status || (body.status === 'human' && body.assignee_name !== w.assignee))) {
+      setState(w, body.status, body.assignee_name);
+    }
+  }, function () {});
+}
+
+function onStreamEvent(w, event) {
+  if (event.lastEventId) w.lastEventId = event.lastEventId;
+  var data;
+  try {
+    data = JSON.parse(event.data);
+  } catch (error) {
+    return;
+  }
+  if (data.message) addPeopleMessage(w, data.message);
+  if (data.status) {
+    w.stateSeq++;
+    setState(w, data.status, data.assignee_name);
+  }
+}
+
+function startEvents(w) {
+  // Not before the history is drawn: what the stream brings belongs after it.
+  if (w.events || !w.ready || !w.sessionId || !w.isOpen || typeof EventSource === 'undefined') return;
+  clearTimeout(w.eventsRetry);
+  w.eventsRetry = null;
+  var url = apiUrl(w, '/events?session_id=' + encodeURIComponent(w.sessionId)) +
+    (w.lastEventId ? '&last_event_id=' + encodeURIComponent(w.lastEventId) : '');
+  var source = new EventSource(url);
+  var resumed = !!w.lastEventId;
+  w.events = source;
+  source.onopen = function () {
+    w.retryDelay = 1000;
+    if (!resumed) catchUp(w);
+  };
+  source.onmessage = function (event) { onStreamEvent(w, event); };
+  source.onerror = function () {
+    // The widget reconnects by itself rather than leave it to the browser: a cross-origin
+    // EventSource may not send Last-Event-ID, and a refused reconnect closes it for good. The
+    // query parameter reaches the server either way.
+    if (w.events !== source) return;
+    source.close();
+    w.events = null;
+    w.eventsRetry = setTimeout(function () { w.eventsRetry = null; startEvents(w); }, w.retryDelay);
+    w.retryDelay = Math.min(w.retryDelay * 2, 30000);
+  };
+}
+
+function stopEvents(w) {
+  clearTimeout(w.eventsRetry);
+  w.eventsRetry = null;
+  if (w.events) w.events.close();
+  w.events = null;
+}
+
 function mergeStrings(overrides) {
   var strings = {};
   for (var key in STRINGS) strings[key] = typeof overrides[key] === 'string' ? overrides[key] : STRINGS[key];
@@ -465,7 +662,8 @@ export default function mount(ctx) {
   var w = {
     options: ctx.options, config: ctx.config, frame: ctx.frame, launcher: ctx.launcher, root: ctx.root,
     inline: !ctx.launcher, t: mergeStrings(ctx.options.strings || {}), ui: {},
-    sessionId: readSession(ctx.options.botId), busy: false, stick: true, isOpen: false, turn: null
+    sessionId: readSession(ctx.options.botId), busy: false, stick: true, isOpen: !ctx.launcher, turn: null,
+    status: 'bot', assignee: null, seen: {}, ready: false, stateSeq: 0, events: null, eventsRetry: null, retryDelay: 1000, lastEventId: ''
   };
   buildWindow(w);
   wireEvents(w);

@@ -7,7 +7,7 @@ each group), which SQLite and Postgres both run.
 
 from __future__ import annotations
 
-from modelpilot.core.db import Connection, fetch_all
+from modelpilot.core.db import Connection, dialect, fetch_all
 
 GROUP_KEYS = {
     "day": "substr(m.created_at, 1, 10)",
@@ -60,3 +60,66 @@ async def usage_percentiles(conn: Connection, workspace_id: str, key: str, colum
         [workspace_id, *params],
     )
     return {row["grp"]: (row["p50"], row["p95"]) for row in rows}
+
+
+# Handoff figures (issue 17), grouped like the usage groups: by the day an event happened or its
+# bot. The model grouping has none (people, not models, answer these).
+HANDOFF_KEYS = {
+    "day": "substr({at}, 1, 10)",
+    "chatbot": "{table}.chatbot_id",
+    "total": TOTAL_KEY,
+}
+# Seconds between two ISO times stored as text, per dialect.
+_SECONDS_BETWEEN = {
+    "sqlite": "CAST(ROUND((julianday({end}) - julianday({start})) * 86400) AS INTEGER)",
+    "postgres": "CAST(ROUND(EXTRACT(EPOCH FROM (CAST({end} AS timestamptz) - CAST({start} AS timestamptz))))"
+                " AS INTEGER)",
+}
+
+
+def _range(column: str, lower: str | None, upper: str | None, chatbot_column: str,
+           chatbot_id: str | None) -> tuple[str, list]:
+    clauses, params = [], []
+    for clause, value in ((f"{column} >= ?", lower), (f"{column} < ?", upper), (f"{chatbot_column} = ?", chatbot_id)):
+        if value:
+            clauses.append(clause)
+            params.append(value)
+    return "".join(f" AND {c}" for c in clauses), params
+
+
+async def handoff_counts(conn: Connection, workspace_id: str, grouping: str, lower: str | None, upper: str | None,
+                         chatbot_id: str | None) -> dict[str, dict]:
+    """grp -> {handoffs (requests for a person), human_handled (conversations an operator answered)}."""
+    event_key = HANDOFF_KEYS[grouping].format(at="e.created_at", table="e")
+    message_key = HANDOFF_KEYS[grouping].format(at="m.created_at", table="m")
+    where_e, params_e = _range("e.created_at", lower, upper, "e.chatbot_id", chatbot_id)
+    where_m, params_m = _range("m.created_at", lower, upper, "m.chatbot_id", chatbot_id)
+    handoffs = await fetch_all(
+        conn, f"SELECT {event_key} AS grp, COUNT(*) AS n FROM conversation_events e WHERE e.workspace_id = ?"
+              f" AND e.type = 'conversation.waiting'{where_e} GROUP BY grp", [workspace_id, *params_e])
+    handled = await fetch_all(
+        conn, f"SELECT {message_key} AS grp, COUNT(DISTINCT m.conversation_id) AS n FROM messages m"
+              f" WHERE m.workspace_id = ? AND m.role = 'operator'{where_m} GROUP BY grp", [workspace_id, *params_m])
+    out: dict[str, dict] = {}
+    for name, rows in (("handoffs", handoffs), ("human_handled", handled)):
+        for row in rows:
+            out.setdefault(row["grp"], {"handoffs": 0, "human_handled": 0})[name] = int(row["n"])
+    return out
+
+
+async def first_human_reply_p50(conn: Connection, workspace_id: str, grouping: str, lower: str | None,
+                                upper: str | None, chatbot_id: str | None) -> dict[str, int]:
+    """grp -> median seconds from a conversation's first request for a person to the first operator
+    reply (nearest rank), grouped by the day of the request."""
+    key = HANDOFF_KEYS[grouping].format(at="c.handoff_at", table="c")
+    seconds = _SECONDS_BETWEEN[dialect(conn)].format(start="c.handoff_at", end="c.first_human_reply_at")
+    where, params = _range("c.handoff_at", lower, upper, "c.chatbot_id", chatbot_id)
+    rows = await fetch_all(
+        conn,
+        f"WITH waits AS (SELECT {key} AS grp, {seconds} AS v FROM conversations c WHERE c.workspace_id = ?"
+        f" AND c.handoff_at IS NOT NULL AND c.first_human_reply_at IS NOT NULL{where}),"
+        " ranked AS (SELECT grp, v, ROW_NUMBER() OVER (PARTITION BY grp ORDER BY v) AS rn,"
+        " COUNT(*) OVER (PARTITION BY grp) AS n FROM waits)"
+        " SELECT grp, MIN(CASE WHEN rn >= (n * 50 + 99) / 100 THEN v END) AS p50 FROM ranked GROUP BY grp",
+        [workspace_id, *params])
+    return {row["grp"]: int(row["p50"]) for row in rows if row["p50"] is not None}

@@ -34,16 +34,45 @@ def _empty_totals() -> dict:
             "first_token_p50_ms": None, "first_token_p95_ms": None}
 
 
+HANDOFF_FIGURES = ("handoffs", "human_handled", "first_human_reply_seconds_p50")
+
+
+async def _handoff_figures(conn: Connection, workspace_id: str, grouping: str, lower, upper,
+                           chatbot_id) -> dict[str, dict]:
+    if grouping not in repo.HANDOFF_KEYS:
+        return {}
+    counts = await repo.handoff_counts(conn, workspace_id, grouping, lower, upper, chatbot_id)
+    medians = await repo.first_human_reply_p50(conn, workspace_id, grouping, lower, upper, chatbot_id)
+    return {key: {**counts.get(key, {"handoffs": 0, "human_handled": 0}),
+                  "first_human_reply_seconds_p50": medians.get(key)} for key in set(counts) | set(medians)}
+
+
+def _with_handoffs(entries: list[dict], figures: dict[str, dict], blank: dict) -> list[dict]:
+    """Each group gains the handoff figures; a group with handoffs but no bot answers is added."""
+    by_key = {entry["key"]: entry for entry in entries}
+    for key in figures.keys() - by_key.keys():
+        by_key[key] = {"key": key, **blank}
+    for key, entry in by_key.items():
+        entry.update(figures.get(key, {"handoffs": 0, "human_handled": 0, "first_human_reply_seconds_p50": None}))
+    return sorted(by_key.values(), key=lambda entry: str(entry["key"]))
+
+
 async def usage(db: Database, workspace_id: str, group_by: str, start: str | None, end: str | None,
                 chatbot_id: str | None = None) -> dict:
     lower, upper = parse_range(start, end)
     async with db.read() as conn:
         groups = await _report(conn, workspace_id, repo.GROUP_KEYS[group_by], lower, upper, chatbot_id)
         totals = await _report(conn, workspace_id, repo.TOTAL_KEY, lower, upper, chatbot_id)
+        group_figures = await _handoff_figures(conn, workspace_id, group_by, lower, upper, chatbot_id)
+        total_figures = await _handoff_figures(conn, workspace_id, "total", lower, upper, chatbot_id)
+    blank = {**_empty_totals(), "chatbot_name": None}
+    groups = _with_handoffs(groups, group_figures, blank)
+    totals = _with_handoffs(totals, total_figures, blank)
     for entry in groups:
         if group_by != "chatbot":
             del entry["chatbot_name"]  # None once the bot is deleted, and only meaningful per bot
-    summary = totals[0] if totals else _empty_totals()
+    summary = totals[0] if totals else {**_empty_totals(), "handoffs": 0, "human_handled": 0,
+                                        "first_human_reply_seconds_p50": None}
     summary.pop("key", None)
     summary.pop("chatbot_name", None)
     return {"group_by": group_by, "from": lower, "to": upper, "groups": groups, "totals": summary}

@@ -10,11 +10,12 @@ from litestar.params import Parameter
 from litestar.response import Stream
 
 from modelpilot.core.access import WorkspaceAccess
-from modelpilot.chat import conversations, export, service
+from modelpilot.chat import conversations, export, inbox, service
 from modelpilot.chat.schemas import ChatBody
 from modelpilot.chat.sse import sse_response
 from modelpilot.chatbots import service as chatbots
 from modelpilot.core.db import Database
+from modelpilot.core.events import EventBus
 from modelpilot.core.ids import new_id
 from modelpilot.settings import Settings
 
@@ -23,13 +24,14 @@ Text = Annotated[str | None, Parameter(max_length=200)]
 
 
 @post(WS + "/chatbots/{bot:str}/chat", tags=["chat"], status_code=200)
-async def chat(request: Request, db: Database, settings: Settings, access: WorkspaceAccess, bot: str,
-               data: ChatBody) -> Stream:
+async def chat(request: Request, db: Database, settings: Settings, event_bus: EventBus, access: WorkspaceAccess,
+               bot: str, data: ChatBody) -> Stream:
     service.require_chat_role(access)
     row = await chatbots.get_bot(db, access.workspace_id, bot)
     channel = "preview" if access.principal.is_user else "api"
     events = service.stream_reply(db, settings, workspace_id=access.workspace_id, bot=row,
-                                  session_id=data.session_id or new_id(), message=data.message, channel=channel)
+                                  session_id=data.session_id or new_id(), message=data.message, channel=channel,
+                                  bus=event_bus)
     return await sse_response(events, request.receive)
 
 
@@ -68,7 +70,7 @@ async def export_conversations(
 
 @get(WS + "/conversations/{conversation_id:str}", tags=["conversations"])
 async def get_conversation(db: Database, access: WorkspaceAccess, conversation_id: str) -> dict:
-    return await conversations.conversation_detail(db, access.workspace_id, conversation_id)
+    return await inbox.conversation_detail(db, access, conversation_id)
 
 
 @delete(WS + "/conversations/{conversation_id:str}", tags=["conversations"], status_code=204)

@@ -18,12 +18,13 @@ import anyio
 from modelpilot.chatbots.entities import Bot
 from modelpilot.core.access import WorkspaceAccess
 from modelpilot.billing import service as billing
-from modelpilot.chat import repo
+from modelpilot.chat import handoff, repo
 from modelpilot.chat.entities import Message
 from modelpilot.chat.prompt import HISTORY_FETCH, build_messages, history_within_budget, sources_of
 from modelpilot.chat.turns import TurnOutcome, save_turn
 from modelpilot.core import audit, fulltext, metrics
 from modelpilot.core.db import Database
+from modelpilot.core.events import EventBus
 from modelpilot.core.errors import forbidden, invalid, not_found
 from modelpilot.core.ids import utc_now_iso
 from modelpilot.providers import service as providers
@@ -71,16 +72,21 @@ def clean_session_id(session_id: str) -> str:
     return session_id
 
 
-async def prepare_turn(db: Database, settings: Settings, *, workspace_id: str, bot: Bot, session_id: str,
-                       message: str, channel: str = "api") -> Turn:
-    """Every check that can refuse a message before the stream begins (HTTP errors, not events),
-    the plan's message quota (402) last: an over-quota workspace never reaches the model, and the
-    message is held against the quota from here on (the caller settles or releases the hold)."""
+def check_message_text(message: str, settings: Settings) -> str:
     text = message.strip()
     if not text:
         raise invalid("message", "must not be empty")
     if len(text) > settings.chat_max_message_chars:
         raise invalid("message", f"must be at most {settings.chat_max_message_chars} characters")
+    return text
+
+
+async def prepare_turn(db: Database, settings: Settings, *, workspace_id: str, bot: Bot, session_id: str,
+                       message: str, channel: str = "api") -> Turn:
+    """Every check that can refuse a message before the stream begins (HTTP errors, not events),
+    the plan's message quota (402) last: an over-quota workspace never reaches the model, and the
+    message is held against the quota from here on (the caller settles or releases the hold)."""
+    text = check_message_text(message, settings)
     session_id = clean_session_id(session_id)
     resolved = await providers.resolve_model(db, settings, workspace_id, bot.model)
     hold = await billing.reserve_message(db, settings, workspace_id)
@@ -113,7 +119,16 @@ async def _open_turn(db: Database, settings: Settings, turn: Turn) -> tuple[obje
 
 
 async def stream_reply(db: Database, settings: Settings, *, workspace_id: str, bot: Bot, session_id: str,
-                       message: str, channel: str, visitor_ip_hash: str = "") -> AsyncIterator[dict]:
+                       message: str, channel: str, visitor_ip_hash: str = "", bus: EventBus | None = None,
+                       page_url: str | None = None) -> AsyncIterator[dict]:
+    # Waiting for or with a person, a handoff keyword, or closed: the handoff decides first
+    # (the model is not called while a person has the conversation).
+    handled = await handoff.take_message(db, bus, bot, channel, clean_session_id(session_id),
+                                         check_message_text(message, settings), visitor_ip_hash=visitor_ip_hash,
+                                         page_url=page_url)
+    if handled is not None:
+        yield handled
+        return
     turn = await prepare_turn(db, settings, workspace_id=workspace_id, bot=bot, session_id=session_id,
                               message=message, channel=channel)
     stream, outcome = await _open_turn(db, settings, turn)

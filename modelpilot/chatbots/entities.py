@@ -21,6 +21,7 @@ class Bot(msgspec.Struct, frozen=True, kw_only=True):
     published: bool
     top_k: int
     score_threshold: float
+    handoff: dict = msgspec.field(default_factory=dict)  # chatbots/handoff_config.py: complete, with defaults
     created_at: str
     updated_at: str
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 
 from modelpilot.chatbots.entities import Bot
+from modelpilot.chatbots.handoff_config import with_defaults
 from modelpilot.core.db import Connection, execute, fetch_all, fetch_one, fetch_value
 
 COLUMNS = (
     "id, workspace_id, name, system_prompt, model, temperature, max_tokens, greeting, accent_color, position,"
-    " starter_questions, allowed_origins, published, top_k, score_threshold, created_at, updated_at"
+    " starter_questions, allowed_origins, published, top_k, score_threshold, handoff, created_at, updated_at"
 )
-JSON_FIELDS = ("starter_questions", "allowed_origins")
+JSON_FIELDS = ("starter_questions", "allowed_origins", "handoff")
 
 
 def _decode(row: dict | None) -> Bot | None:
@@ -20,6 +21,7 @@ def _decode(row: dict | None) -> Bot | None:
     for name in JSON_FIELDS:
         row[name] = json.loads(row[name])
     row["published"] = bool(row["published"])
+    row["handoff"] = with_defaults(row["handoff"])
     return Bot(**row)
 
 

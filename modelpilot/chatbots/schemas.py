@@ -23,6 +23,26 @@ TopK = Annotated[int, Meta(ge=1, le=50, title="Chunks retrieved (top k)")]
 ScoreThreshold = Annotated[float, Meta(ge=0, le=1)]
 
 
+Clock = Annotated[str, Meta(max_length=5)]
+Keyword = Annotated[str, Meta(min_length=1, max_length=60)]
+
+
+class HandoffHours(msgspec.Struct, forbid_unknown_fields=True):
+    timezone: Annotated[str, Meta(min_length=1, max_length=64)]
+    weekly: dict[str, Annotated[list[Annotated[list[Clock], Meta(max_length=2)]], Meta(max_length=6)]]
+
+
+class HandoffSettings(msgspec.Struct, forbid_unknown_fields=True):
+    """handoff: whether visitors can ask for a person, how, and when someone is there."""
+    enabled: bool = False
+    button_label: Annotated[str, Meta(max_length=40)] = "Talk to a person"
+    keywords: Annotated[list[Keyword], Meta(max_length=30)] = msgspec.field(
+        default_factory=lambda: ["human", "agent", "talk to someone", "real person"])
+    hours: HandoffHours | None = None
+    offline_message: Annotated[str, Meta(max_length=1000)] = (
+        "Nobody is available right now. Please leave your question and we will get back to you.")
+
+
 class CreateBotBody(msgspec.Struct, forbid_unknown_fields=True):
     name: Name
     system_prompt: SystemPrompt = "You are a helpful assistant. Answer briefly and truthfully."
@@ -37,6 +57,7 @@ class CreateBotBody(msgspec.Struct, forbid_unknown_fields=True):
     published: bool = False
     top_k: TopK = 5
     score_threshold: ScoreThreshold = 0.0
+    handoff: HandoffSettings = msgspec.field(default_factory=HandoffSettings)
 
 
 class UpdateBotBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -53,3 +74,4 @@ class UpdateBotBody(msgspec.Struct, forbid_unknown_fields=True):
     published: bool | UnsetType = UNSET
     top_k: TopK | UnsetType = UNSET
     score_threshold: ScoreThreshold | UnsetType = UNSET
+    handoff: HandoffSettings | UnsetType = UNSET

@@ -14,6 +14,7 @@ from modelpilot.core.errors import FieldErrors, invalid, not_found
 from modelpilot.core.ids import new_id, utc_now_iso
 from modelpilot.chatbots import repo
 from modelpilot.chatbots.entities import Bot
+from modelpilot.chatbots.handoff_config import clean_handoff
 from modelpilot.chatbots.schemas import CreateBotBody, UpdateBotBody
 from modelpilot.providers import service as providers
 from modelpilot.settings import Settings
@@ -51,6 +52,8 @@ def _clean_fields(values: dict, errors: FieldErrors) -> dict:
         values["allowed_origins"] = list(dict.fromkeys(o for o in origins if o))
     if "accent_color" in values:
         values["accent_color"] = values["accent_color"].lower()
+    if "handoff" in values:
+        values["handoff"] = clean_handoff(msgspec.to_builtins(values["handoff"]), errors)
     return values
 
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from modelpilot.core.errors import forbidden
 
 # The one rank table. A role can do everything the roles below it can.
-ROLE_RANK = {"viewer": 1, "editor": 2, "admin": 3}
+# agent: works the inbox (takes, answers, releases, closes conversations), changes nothing else.
+ROLE_RANK = {"viewer": 1, "agent": 2, "editor": 3, "admin": 4}
 ROLES = tuple(ROLE_RANK)
 
 

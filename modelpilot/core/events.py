@@ -54,6 +54,12 @@ class EventBus:
             if not subscribers:
                 self._subscribers.pop(topic, None)
 
+    def subscriber_count(self, topic: str | None = None) -> int:
+        """Open subscriptions (of one topic, or all): a stream that ended must have left."""
+        if topic is not None:
+            return len(self._subscribers.get(topic, ()))
+        return sum(len(queues) for queues in self._subscribers.values())
+
     async def publish(self, topic: str, event: dict[str, Any]) -> None:
         self._deliver(topic, event)
 

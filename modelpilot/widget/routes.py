@@ -16,15 +16,17 @@ from litestar.exceptions import HTTPException
 from litestar.response import Stream
 
 from modelpilot.chatbots.entities import Bot
-from modelpilot.chat.sse import sse_response
+from modelpilot.chat import live
+from modelpilot.chat.sse import SSE_HEADERS, sse_response
 from modelpilot.core.body_type import require_json_body
 from modelpilot.core.clientip import client_ip
 from modelpilot.core.db import Database
 from modelpilot.core.errors import EXCEPTION_HANDLERS, ApiError
 from modelpilot.core.ratelimit import Throttle
 from modelpilot.settings import Settings
+from modelpilot.core.events import EventBus
 from modelpilot.widget import guard, service
-from modelpilot.widget.schemas import ChatBody, FeedbackBody, check_session_id, decode_body
+from modelpilot.widget.schemas import ChatBody, FeedbackBody, HandoffBody, check_session_id, decode_body
 from modelpilot.widget.assets import WidgetAssets, asset_response
 from modelpilot.widget.build import CHAT_FILE, LOADER_FILE
 
@@ -91,7 +93,7 @@ async def widget_chat_js(request: Request, widget_runtime: WidgetRuntime) -> Res
     return asset_response(request, widget_runtime.assets.get(CHAT_FILE))
 
 
-@route([BOT + "/config", BOT + "/chat", BOT + "/history", BOT + "/feedback"],
+@route([BOT + "/config", BOT + "/chat", BOT + "/history", BOT + "/feedback", BOT + "/handoff", BOT + "/events"],
        http_method=[HttpMethod.OPTIONS], tags=["widget"], include_in_schema=False)
 async def preflight(request: Request, db: Database, settings: Settings, bot_id: str,
                     widget_runtime: WidgetRuntime) -> Response:
@@ -110,7 +112,7 @@ async def widget_config(request: Request, db: Database, settings: Settings, bot_
 
 
 @post(BOT + "/chat", tags=["widget"], status_code=200)
-async def widget_chat(request: Request, db: Database, settings: Settings, bot_id: str,
+async def widget_chat(request: Request, db: Database, settings: Settings, event_bus: EventBus, bot_id: str,
                       widget_runtime: WidgetRuntime) -> Stream:
     visit = await admit(request, db, settings, bot_id)
     require_json_body(request.scope)
@@ -120,7 +122,8 @@ async def widget_chat(request: Request, db: Database, settings: Settings, bot_id
     await widget_runtime.limits.check_message(visit.address, bot_id, session_id)
     await service.count_daily_message(db, visit.bot, settings.widget_daily_messages)
     visitor = widget_runtime.hasher.hash(visit.address)
-    stream = await sse_response(service.reply(db, settings, visit.bot, session_id, message, visitor), request.receive)
+    events = service.reply(db, settings, visit.bot, session_id, message, visitor, event_bus, body.page_url)
+    stream = await sse_response(events, request.receive)
     stream.headers.update(visit.cors)
     return stream
 
@@ -130,8 +133,8 @@ async def widget_history(request: Request, db: Database, settings: Settings, bot
                          widget_runtime: WidgetRuntime, session_id: str | None = None) -> Response:
     visit = await admit(request, db, settings, bot_id)
     await widget_runtime.limits.check_request(visit.address)
-    messages = await service.history(db, visit.bot, check_session_id(session_id))
-    return Response({"messages": messages}, headers={**visit.cors, "Cache-Control": "no-store"})
+    body = await service.history(db, visit.bot, check_session_id(session_id))
+    return Response(body, headers={**visit.cors, "Cache-Control": "no-store"})
 
 
 @post(BOT + "/feedback", tags=["widget"], status_code=204)
@@ -145,9 +148,37 @@ async def widget_feedback(request: Request, db: Database, settings: Settings, bo
     return Response(content=b"", status_code=204, headers=visit.cors)
 
 
+@post(BOT + "/handoff", tags=["widget"], status_code=200)
+async def widget_handoff(request: Request, db: Database, settings: Settings, event_bus: EventBus, bot_id: str,
+                         widget_runtime: WidgetRuntime) -> Response:
+    """The visitor asks for a person: {status: waiting} or {status: offline, offline_message}."""
+    visit = await admit(request, db, settings, bot_id)
+    await widget_runtime.limits.check_request(visit.address)
+    require_json_body(request.scope)
+    body = decode_body(await request.body(), HandoffBody)
+    session_id = check_session_id(body.session_id)
+    visitor = widget_runtime.hasher.hash(visit.address)
+    reply = await service.request_handoff(db, event_bus, visit.bot, session_id, visitor, body.page_url)
+    return Response(reply, headers={**visit.cors, "Cache-Control": "no-store"})
+
+
+@get(BOT + "/events", tags=["widget"])
+async def widget_events(request: Request, db: Database, settings: Settings, event_bus: EventBus, bot_id: str,
+                        widget_runtime: WidgetRuntime, session_id: str | None = None,
+                        last_event_id: str | None = None) -> Stream:
+    """SSE of the session: operator and system messages, status changes; resumes after Last-Event-ID."""
+    visit = await admit(request, db, settings, bot_id)
+    await widget_runtime.limits.check_request(visit.address)
+    session_id = check_session_id(session_id)
+    start = live.parse_last_event_id(request.headers.get("last-event-id"), last_event_id)
+    body = live.visitor_events(db, event_bus, visit.bot.workspace_id, visit.bot.id, session_id, start,
+                               settings.events_heartbeat_seconds)
+    return Stream(body, media_type="text/event-stream", headers={**SSE_HEADERS, **visit.cors})
+
+
 WIDGET_API = Router(
     path="/api/v1/widget",
-    route_handlers=[preflight, widget_config, widget_chat, widget_history, widget_feedback],
+    route_handlers=[preflight, widget_config, widget_chat, widget_history, widget_feedback, widget_handoff, widget_events],
     exception_handlers={kind: with_cors_grant(EXCEPTION_HANDLERS[kind]) for kind in (ApiError, HTTPException)},
 )
 

@@ -17,6 +17,12 @@ T = TypeVar("T")
 class ChatBody(msgspec.Struct):
     session_id: str
     message: str
+    page_url: str | None = None  # the host page, shown to operators if the visitor asks for a person
+
+
+class HandoffBody(msgspec.Struct):
+    session_id: str
+    page_url: str | None = None
 
 
 class FeedbackBody(msgspec.Struct):

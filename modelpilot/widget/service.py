@@ -11,9 +11,11 @@ from datetime import datetime, timedelta, timezone
 from typing import AsyncIterator
 
 from modelpilot.chatbots.entities import Bot
+from modelpilot.chat import handoff
 from modelpilot.chat import service as chat_service
 from modelpilot.chatbots import service as chatbots
 from modelpilot.core.db import Database
+from modelpilot.core.events import EventBus
 from modelpilot.core.errors import ApiError, invalid, not_found
 from modelpilot.settings import Settings
 from modelpilot.widget import repo
@@ -44,6 +46,8 @@ def public_config(bot: Bot, settings: Settings) -> dict:
         "position": bot.position,
         "starterQuestions": bot.starter_questions,
         "maxMessageChars": settings.widget_max_message_chars,
+        "handoff": ({"enabled": True, "button_label": bot.handoff["button_label"]}
+                    if bot.handoff["enabled"] else None),
     }
 
 
@@ -79,19 +83,35 @@ def check_message(text: str, settings: Settings) -> str:
 
 
 def reply(db: Database, settings: Settings, bot: Bot, session_id: str, message: str,
-          visitor_ip_hash: str) -> AsyncIterator[dict]:
-    """The answer's SSE events, from the chat domain, saved as a widget conversation."""
+          visitor_ip_hash: str, bus: EventBus | None = None, page_url: str | None = None) -> AsyncIterator[dict]:
+    """The answer's SSE events, from the chat domain, saved as a widget conversation (or, while a
+    person has the conversation, the message saved for them: see chat/handoff.py)."""
     return chat_service.stream_reply(db, settings, workspace_id=bot.workspace_id, bot=bot, session_id=session_id,
-                                     message=message, channel="widget", visitor_ip_hash=visitor_ip_hash)
+                                     message=message, channel="widget", visitor_ip_hash=visitor_ip_hash, bus=bus,
+                                     page_url=page_url)
 
 
 # status "partial": the visitor stopped the answer (or left) before it was finished.
 HISTORY_FIELDS = ("id", "role", "content", "status", "sources", "feedback", "created_at")
 
 
-async def history(db: Database, bot: Bot, session_id: str) -> list[dict]:
+async def history(db: Database, bot: Bot, session_id: str) -> dict:
+    """The session's messages (operators' with their names) and its handoff state; last_event_id
+    is where the widget's event stream should resume from."""
     messages = await chat_service.session_history(db, bot.workspace_id, bot.id, "widget", session_id)
-    return [{name: getattr(message, name) for name in HISTORY_FIELDS} for message in messages]
+    state = await handoff.visitor_state(db, bot, session_id)
+    shown = [{**{name: getattr(message, name) for name in HISTORY_FIELDS},
+              "author_name": state["authors"].get(message.id)} for message in messages]
+    return {"messages": shown, "status": state["status"], "assignee_name": state["assignee_name"],
+            "last_event_id": state["last_event_id"]}
+
+
+async def request_handoff(db: Database, bus: EventBus | None, bot: Bot, session_id: str, visitor_ip_hash: str,
+                          page_url: str | None) -> dict:
+    reply = await handoff.request_handoff(db, bus, bot, session_id, channel="widget", visitor_ip_hash=visitor_ip_hash,
+                                          page_url=page_url)
+    reply.pop("conversation_id", None)
+    return reply
 
 
 async def feedback(db: Database, bot: Bot, session_id: str, message_id: str, rating: int) -> None:

@@ -75,7 +75,7 @@ async def upsert_member(conn: Connection, workspace_id: str, user_id: str, role:
 async def list_members(conn: Connection, workspace_id: str) -> list[dict]:
     return await fetch_all(
         conn,
-        "SELECT u.id AS user_id, u.email, u.name, m.role, m.created_at AS joined_at FROM memberships m"
+        "SELECT u.id AS user_id, u.email, u.name, m.role, m.created_at AS joined_at, m.notify_waiting FROM memberships m"
         " JOIN users u ON u.id = m.user_id WHERE m.workspace_id = ? ORDER BY m.created_at, u.email",
         (workspace_id,),
     )
@@ -207,3 +207,29 @@ async def find_api_token_by_hash(conn: Connection, token_hash: str) -> dict | No
 async def touch_api_token(conn: Connection, workspace_id: str, token_id: str, now: str) -> None:
     await execute(conn, "UPDATE api_tokens SET last_used_at = ? WHERE workspace_id = ? AND id = ?",
                   (now, workspace_id, token_id))
+
+
+async def set_notify_waiting(conn: Connection, workspace_id: str, user_id: str, value: bool) -> int:
+    return await execute(conn, "UPDATE memberships SET notify_waiting = ? WHERE workspace_id = ? AND user_id = ?",
+                         (int(value), workspace_id, user_id))
+
+
+async def member_card(conn: Connection, workspace_id: str, user_id: str) -> dict | None:
+    """A member's role and the name an operator is shown by (name, else e-mail)."""
+    return await fetch_one(
+        conn,
+        "SELECT u.id, COALESCE(NULLIF(u.name, ''), u.email) AS name, m.role FROM memberships m"
+        " JOIN users u ON u.id = m.user_id WHERE m.workspace_id = ? AND m.user_id = ?",
+        (workspace_id, user_id),
+    )
+
+
+async def notify_waiting_emails(conn: Connection, workspace_id: str, roles: tuple[str, ...]) -> list[str]:
+    marks = ",".join("?" * len(roles))
+    rows = await fetch_all(
+        conn,
+        "SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.workspace_id = ?"
+        f" AND m.notify_waiting = 1 AND m.role IN ({marks}) ORDER BY u.email",
+        (workspace_id, *roles),
+    )
+    return [row["email"] for row in rows]

@@ -17,6 +17,7 @@ from modelpilot.workspaces.schemas import (
     ApiTokenBody,
     CreateWorkspaceBody,
     InvitationBody,
+    UpdateMeBody,
     UpdateMemberBody,
     UpdateWorkspaceBody,
 )
@@ -54,6 +55,11 @@ async def delete_workspace(db: Database, access: WorkspaceAccess, workspace_hook
 @get(WS + "/members", tags=["workspaces"])
 async def list_members(db: Database, access: WorkspaceAccess) -> list[dict]:
     return await service.list_members(db, access)
+
+
+@patch(WS + "/members/me", tags=["workspaces"])
+async def update_my_membership(db: Database, access: WorkspaceAccess, data: UpdateMeBody) -> dict:
+    return await service.set_notify_waiting(db, access, data.notify_waiting)
 
 
 @patch(WS + "/members/{user_id:str}", tags=["workspaces"])
@@ -109,7 +115,7 @@ async def audit_log(
 
 ROUTES = [
     list_workspaces, create_workspace, get_workspace, update_workspace, delete_workspace,
-    list_members, update_member, remove_member,
+    list_members, update_my_membership, update_member, remove_member,
     list_invitations, create_invitation, revoke_invitation,
     list_api_tokens, create_api_token, revoke_api_token, audit_log,
 ]

@@ -8,7 +8,9 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 Name = Annotated[str, Meta(max_length=200)]
-Role = Literal["admin", "editor", "viewer"]
+Role = Literal["admin", "editor", "agent", "viewer"]
+# API tokens act as programs, not people: no inbox role for them.
+TokenRole = Literal["admin", "editor", "viewer"]
 
 
 class WorkspaceSettings(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -35,4 +37,8 @@ class InvitationBody(msgspec.Struct, forbid_unknown_fields=True):
 
 class ApiTokenBody(msgspec.Struct, forbid_unknown_fields=True):
     name: Name
-    role: Role = "editor"
+    role: TokenRole = "editor"
+
+
+class UpdateMeBody(msgspec.Struct, forbid_unknown_fields=True):
+    notify_waiting: bool

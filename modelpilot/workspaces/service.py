@@ -9,7 +9,7 @@ from typing import Awaitable, Callable, Sequence
 
 import msgspec
 
-from modelpilot.core.access import WorkspaceAccess, role_rank
+from modelpilot.core.access import ROLE_RANK, WorkspaceAccess, role_rank
 from modelpilot.billing import service as billing
 from modelpilot.core import audit, fulltext
 from modelpilot.core.db import Connection, Database
@@ -121,9 +121,37 @@ async def delete_workspace(db: Database, access: WorkspaceAccess, before_delete:
     await fulltext.compact(db)
 
 
+def _member(row: dict) -> dict:
+    return {**row, "notify_waiting": bool(row["notify_waiting"])}
+
+
 async def list_members(db: Database, access: WorkspaceAccess) -> list[dict]:
     async with db.read() as conn:
-        return await repo.list_members(conn, access.workspace_id)
+        return [_member(row) for row in await repo.list_members(conn, access.workspace_id)]
+
+
+async def set_notify_waiting(db: Database, access: WorkspaceAccess, value: bool) -> dict:
+    """The caller's own opt-in to e-mails about conversations waiting for a person."""
+    if not access.user_id:
+        raise ApiError(400, "not_a_member", "Only a signed-in member has notification settings.")
+    async with db.write() as conn:
+        if not await repo.set_notify_waiting(conn, access.workspace_id, access.user_id, value):
+            raise not_found("member")
+        members = await repo.list_members(conn, access.workspace_id)
+    return _member(next(m for m in members if m["user_id"] == access.user_id))
+
+
+async def member_card(db: Database, workspace_id: str, user_id: str) -> dict | None:
+    """{id, name, role} of a member (name falls back to the e-mail), or None; the inbox asks."""
+    async with db.read() as conn:
+        return await repo.member_card(conn, workspace_id, user_id)
+
+
+async def waiting_notice_recipients(db: Database, workspace_id: str, min_role: str) -> list[str]:
+    """E-mail addresses of members at or above min_role who opted in to waiting-conversation mails."""
+    roles = tuple(role for role in ROLE_RANK if role_rank(role) >= role_rank(min_role))
+    async with db.read() as conn:
+        return await repo.notify_waiting_emails(conn, workspace_id, roles)
 
 
 async def _guard_last_admin(conn: Connection, workspace_id: str, user_id: str, new_role: str | None) -> str:
@@ -143,7 +171,7 @@ async def change_member_role(db: Database, access: WorkspaceAccess, user_id: str
         await audit.record(conn, access.workspace_id, "member.role_changed", **access.audit_actor,
                            target_type="user", target_id=user_id, details={"from": old, "to": role})
         members = await repo.list_members(conn, access.workspace_id)
-    return next(m for m in members if m["user_id"] == user_id)
+    return _member(next(m for m in members if m["user_id"] == user_id))
 
 
 async def remove_member(db: Database, access: WorkspaceAccess, user_id: str) -> None:

@@ -67,6 +67,8 @@ NO_WORKSPACE_ALLOWLIST = {
     "modelpilot.providers.repo.all_sealed_keys_sync": "rotating the secret key re-seals every workspace's keys",
     "modelpilot.providers.repo.sample_sealed_key_sync": "start-up checks the key ring against any one sealed key",
     "modelpilot.scheduler.runs_repo": "a housekeeping slot is claimed once for the whole fleet",
+    "modelpilot.chat.handoff_repo.waiting_unnotified": "the waiting-mail job scans every workspace; each row's "
+                                                       "workspace scopes the claim and the recipients after it",
 }
 
 # Module-level calls that run when a module is imported, and why that is not a hidden registration.
@@ -306,6 +308,7 @@ TABLE_OWNERS = {
     "api_tokens": "workspaces",
     "providers": "providers", "chatbots": "chatbots",
     "conversations": "chat", "messages": "chat", "messages_fts": "chat", "usage_events": "chat",
+    "conversation_events": "chat", "saved_replies": "chat",
     "documents": "knowledge", "document_pages": "knowledge",
     "chunks": "rag", "chunk_fts": "rag", "chunk_vectors": "rag", "embedding_index": "rag",
     "message_reservations": "billing", "billing_accounts": "billing", "stripe_events": "billing",
@@ -317,8 +320,12 @@ FOREIGN_TABLE_ALLOWLIST = {
                                                  "what the monthly quota counts",
     ("modelpilot.analytics.repo", "messages"): "analytics is a read model: it aggregates chat's rows in SQL",
     ("modelpilot.analytics.repo", "chatbots"): "display join: the bot's name beside its figures",
+    ("modelpilot.analytics.repo", "conversation_events"): "analytics is a read model: handoff requests per day/bot",
+    ("modelpilot.analytics.repo", "conversations"): "analytics is a read model: time to the first human reply",
     ("modelpilot.chat.log_repo", "chatbots"): "display join: the bot's name beside each conversation",
     ("modelpilot.chat.repo", "chatbots"): "display join: the bot's name beside each conversation",
+    ("modelpilot.chat.handoff_repo", "chatbots"): "display join: the bot's name beside each inbox row",
+    ("modelpilot.chat.handoff_repo", "users"): "display join: the assignee's name (or e-mail) on a conversation",
     ("modelpilot.rag.store", "documents"): "display join: a citation's document title and source",
     ("modelpilot.workspaces.repo", "users"): "display join: a member's name and email in the member list",
 }

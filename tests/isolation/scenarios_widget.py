@@ -24,6 +24,8 @@ PUBLIC = {
     "POST /api/v1/widget/{bot_id}/chat": REASON,
     "GET /api/v1/widget/{bot_id}/history": REASON + "; plus the visitor's own session id",
     "POST /api/v1/widget/{bot_id}/feedback": REASON + "; plus the visitor's own session id",
+    "POST /api/v1/widget/{bot_id}/handoff": REASON + "; plus the visitor's own session id",
+    "GET /api/v1/widget/{bot_id}/events": REASON + "; plus the visitor's own session id",
 }
 
 SCENARIOS: dict = {}

@@ -60,6 +60,24 @@ def world(server_factory):
         client.close()
 
 
+class Reply:
+    """Status and text of a response; for a live stream (spec "stream"), its first bytes only."""
+
+    def __init__(self, status_code: int, text: str) -> None:
+        self.status_code, self.text = status_code, text
+
+
+def call(client: Api, method: str, url: str, spec: dict, **kwargs) -> Reply:
+    if not spec.get("stream"):
+        response = client.request(method, url, **kwargs)
+        return Reply(response.status_code, response.text)
+    with client.stream(method, url, **kwargs) as response:
+        if response.status_code != 200:
+            response.read()
+            return Reply(response.status_code, response.text)
+        return Reply(200, next(response.iter_text(), ""))
+
+
 def test_every_route_is_isolated(world) -> None:
     live, a, b, b_bearer, ids, modules = world
     scenarios, public = {}, {}
@@ -79,21 +97,21 @@ def test_every_route_is_isolated(world) -> None:
         names = PARAM.findall(path)
         if "ws" in names:
             for client in (b, b_bearer):
-                response = client.request(method, fill(path, {**ids, "ws": ids["ws"]}), **kwargs)
+                response = call(client, method, fill(path, {**ids, "ws": ids["ws"]}), spec, **kwargs)
                 assert response.status_code == 404, f"{key} with A's workspace as B: {response.status_code} {response.text}"
             if len(names) > 1:
                 if spec.get("own_names"):
                     # The other path params are names the caller picks inside its own workspace
                     # (PUT /providers/{provider} creates B's own "openai"): nothing of A's to reach.
                     continue
-                response = b.request(method, fill(path, {**ids, "ws": b.ws}), **kwargs)
+                response = call(b, method, fill(path, {**ids, "ws": b.ws}), spec, **kwargs)
                 assert response.status_code == 404, f"{key} with A's ids in B's workspace: {response.status_code} {response.text}"
                 continue
             if method == "DELETE":
                 continue
-            response = b.request(method, fill(path, {"ws": b.ws}), **kwargs)
+            response = call(b, method, fill(path, {"ws": b.ws}), spec, **kwargs)
         else:
-            response = b.request(method, fill(path, ids), **kwargs)
+            response = call(b, method, fill(path, ids), spec, **kwargs)
         assert response.status_code < 500, f"{key}: {response.status_code} {response.text}"
         leaked = [value for value in foreign if value in response.text]
         assert not leaked, f"{key} as B shows workspace A's ids {leaked}: {response.text[:500]}"

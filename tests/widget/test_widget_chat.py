@@ -48,7 +48,7 @@ def test_history_restores_the_session_and_only_that_session(api, bot) -> None:
     assert [m["role"] for m in messages] == ["user", "assistant"]
     assert messages[0]["content"] == "First question"
     assert messages[1]["content"].startswith("Hello from the fake model")
-    assert set(messages[1]) == {"id", "role", "content", "status", "sources", "feedback", "created_at"}
+    assert set(messages[1]) == {"id", "role", "content", "status", "sources", "feedback", "created_at", "author_name"}
     assert history(api, bot["id"], OTHER_SESSION) == []
 
 
@@ -72,8 +72,8 @@ def test_feedback_is_recorded_for_an_answer_of_the_session(api, bot) -> None:
     assert response.headers["access-control-allow-origin"] == HOST_PAGE_ORIGIN
     answer = history(api, bot["id"])[1]
     assert answer["feedback"] == -1
-    # A visitor sees the words, not the model, tokens, cost or a provider's error text.
-    assert list(answer) == ["id", "role", "content", "status", "sources", "feedback", "created_at"]
+    # A visitor sees the words (and who wrote them), not the model, tokens, cost or a provider's error text.
+    assert list(answer) == ["id", "role", "content", "status", "sources", "feedback", "created_at", "author_name"]
     other = api.post(path, json={"session_id": OTHER_SESSION, "message_id": done["message_id"], "rating": 1},
                      headers=from_page())
     assert other.status_code == 404  # another session cannot rate this answer

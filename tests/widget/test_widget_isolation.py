@@ -18,6 +18,8 @@ ROUTES = [
     ("GET", "history", {"params": {"session_id": SESSION}}),
     ("POST", "feedback", {"json": {"session_id": SESSION, "message_id": "x", "rating": 1}}),
     ("OPTIONS", "chat", {}),
+    ("POST", "handoff", {"json": {"session_id": SESSION}}),
+    ("GET", "events", {"params": {"session_id": SESSION}}),
 ]
 
 
@@ -53,7 +55,8 @@ def test_a_bot_id_of_workspace_a_never_opens_workspace_b_conversations(two_works
     # Same visitor session id, but through A's bot: nothing of B's conversation is there.
     through_a = visitor.get(f"/api/v1/widget/{bot_a['id']}/history", params={"session_id": SESSION},
                             headers=from_page())
-    assert through_a.status_code == 200 and through_a.json() == {"messages": []}
+    assert through_a.status_code == 200 and through_a.json()["messages"] == []
+    assert through_a.json()["status"] == "bot" and through_a.json()["last_event_id"] == 0
     feedback = visitor.post(f"/api/v1/widget/{bot_a['id']}/feedback", headers=from_page(),
                             json={"session_id": SESSION, "message_id": done["message_id"], "rating": -1})
     assert feedback.status_code == 404

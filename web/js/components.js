@@ -153,9 +153,15 @@ export function clearFormErrors(form) {
   if (banner) banner.remove();
 }
 
+// The field a server error names, or the nearest one above it: "handoff.hours.weekly.mon[0]"
+// lands on "handoff.hours.weekly.mon" when no input has the full name.
 function fieldWrapper(form, name) {
-  const top = name.split(/[.[]/)[0];
-  return form.querySelector(`.field[data-field="${CSS.escape(name)}"]`) || form.querySelector(`.field[data-field="${CSS.escape(top)}"]`);
+  const parts = name.split(/(?=[.[])/);
+  for (let n = parts.length; n > 0; n--) {
+    const found = form.querySelector(`.field[data-field="${CSS.escape(parts.slice(0, n).join(""))}"]`);
+    if (found) return found;
+  }
+  return null;
 }
 
 // Marks every bad field at once: the message under the field, aria-invalid on its input, and
@@ -218,6 +224,7 @@ export function guardUnsaved(form) {
 }
 
 // Wires a form: on submit, collect values, call handler, show field errors or a toast.
+// A handler returning false has found (and shown) problems of its own.
 // With { guard: true }, leaving the page with unsaved edits asks first.
 export function onSubmit(form, handler, { guard = false } = {}) {
   if (guard) guardUnsaved(form);
@@ -230,8 +237,9 @@ export function onSubmit(form, handler, { guard = false } = {}) {
     clearFormErrors(form);
     try {
       const values = formValues(form);
-      await handler(values, form);
-      if (guard) markSaved(form);
+      // A handler that returns false showed its own errors: the form is not saved.
+      const result = await handler(values, form);
+      if (guard && result !== false) markSaved(form);
     } catch (error) {
       if (error instanceof ApiError && error.status !== 0) showFormErrors(form, error);
       else toastError(error);
@@ -242,10 +250,12 @@ export function onSubmit(form, handler, { guard = false } = {}) {
   return form;
 }
 
-// For viewers: what their role allows, above a page whose controls they cannot use.
+// For viewers and agents: what their role allows, above a page whose controls they cannot use.
 export function roleNotice(role, allowed = "read everything in this workspace") {
+  const agent = role === "agent";
   return h("div", { class: "callout role-notice", role: "note" },
-    h("strong", { text: `View only. ` }), `Your role here is ${role}: you can ${allowed}, but not change anything. `,
+    h("strong", { text: agent ? "Inbox only. " : "View only. " }),
+    `Your role here is ${role}: you can ${allowed}, but not change ${agent ? "bots, knowledge or settings" : "anything"}. `,
     "Ask an admin of this workspace if you need the editor role.");
 }
 

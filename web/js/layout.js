@@ -6,10 +6,12 @@ import { h, replace } from "./dom.js";
 import { navigate } from "./router.js";
 import { can, forget, rememberWorkspace, session } from "./state.js";
 import { toastError } from "./components.js";
+import { connectWorkspace, disconnect, waitingCount } from "./live.js";
 
 const NAV = [
   { id: "overview", label: "Overview", role: "viewer" },
   { id: "bots", label: "Chatbots", role: "viewer" },
+  { id: "inbox", label: "Inbox", role: "agent", badge: "inbox" },
   { id: "conversations", label: "Conversations", role: "viewer" },
   { id: "analytics", label: "Analytics", role: "viewer" },
   { id: "providers", label: "Providers", role: "viewer" },
@@ -59,6 +61,7 @@ export function applyTheme() {
 async function logout() {
   try { await post("/auth/logout"); } catch (error) { toastError(error); }
   forget();
+  disconnect();
   shell = null;
   navigate("/login");
 }
@@ -77,14 +80,23 @@ function workspaceSwitcher(wsId) {
 
 function navList(wsId, active) {
   return h("ul", {}, NAV.filter((item) => can(wsId, item.role) && (!item.optional || features[item.optional][wsId])).map((item) =>
-    h("li", {}, h("a", { href: `#/w/${wsId}/${item.id}`, "aria-current": item.id === active ? "page" : null, text: item.label }))));
+    h("li", {}, h("a", { href: `#/w/${wsId}/${item.id}`, "aria-current": item.id === active ? "page" : null }, item.label,
+      item.badge ? navBadge(item.badge) : null))));
+}
+
+// Filled in by live.js as events arrive; drawn with the count known now so a redraw never flickers.
+function navBadge(name) {
+  const count = waitingCount();
+  return h("span", { class: "nav-badge", dataset: { badge: name }, hidden: !count, "aria-label": `${count} waiting`, text: count ? String(count) : "" });
 }
 
 // Renders (or reuses) the shell for workspace wsId with `active` highlighted; returns <main>.
 export function renderShell(wsId, active) {
   const app = document.getElementById("app");
   const nav = h("nav", { class: "sidenav", id: "sidenav", "aria-label": "Main" }, navList(wsId, active));
-  const toggle = h("button", { class: "btn btn-small nav-toggle", type: "button", "aria-expanded": "false", "aria-controls": "sidenav" }, "Menu");
+  // On a phone the navigation hides behind Menu: the waiting count shows on the button too.
+  const toggle = h("button", { class: "btn btn-small nav-toggle", type: "button", "aria-expanded": "false", "aria-controls": "sidenav" }, "Menu",
+    can(wsId, "agent") ? navBadge("inbox") : null);
   toggle.addEventListener("click", () => {
     const open = nav.classList.toggle("open");
     toggle.setAttribute("aria-expanded", String(open));
@@ -100,12 +112,14 @@ export function renderShell(wsId, active) {
   replace(app, shell);
   app.removeAttribute("aria-busy");
   checkBilling(wsId, nav, active);
+  connectWorkspace(wsId);
   return main;
 }
 
 // Pages without the shell (login, setup, invitation).
 export function renderBare(...children) {
   shell = null;
+  disconnect();
   const app = document.getElementById("app");
   replace(app, h("div", { class: "auth-wrap" }, h("main", { id: "main", tabindex: "-1", class: "card auth-card" },
     h("div", { class: "brand" }, h("img", { src: "/img/favicon.svg", alt: "" }), "ModelPilot"), ...children)));

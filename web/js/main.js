@@ -4,6 +4,7 @@ import { ApiError, get, onUnauthorized } from "./api.js";
 import { clearOldToasts, confirmDialog, errorState, loading, roleNotice } from "./components.js";
 import { h, replace } from "./dom.js";
 import { applyTheme, renderShell } from "./layout.js";
+import { setPageTitle } from "./live.js";
 import { currentPath, navigate, onLeaveConfirm, otherwise, route, startRouter } from "./router.js";
 import { can, forget, lastWorkspace, loadMe, mayBeLoggedIn, rememberWorkspace, roleIn, session, workspace } from "./state.js";
 
@@ -11,7 +12,7 @@ applyTheme();
 onLeaveConfirm(() => confirmDialog({ title: "Leave without saving?", message: "Your changes on this page are not saved yet. If you leave now, they are lost.",
   confirmLabel: "Leave page", danger: true }));
 
-const ROLE_NAMES = { viewer: "viewers", editor: "editors", admin: "admins" };
+const ROLE_NAMES = { viewer: "viewers", agent: "agents", editor: "editors", admin: "admins" };
 
 // A page the role cannot open says who can, and what to do about it.
 function notAllowed(role, minRole) {
@@ -77,7 +78,9 @@ function workspacePage(navId, loader, minRole = "viewer") {
     const role = roleIn(params.ws);
     // Viewers see, on every page, what their role allows; pages draw below it.
     const main = h("div", { class: "page" });
-    replace(shell, role === "viewer" ? roleNotice(role) : null, main);
+    const notice = role === "viewer" ? roleNotice(role)
+      : role === "agent" ? roleNotice(role, "answer visitors in the inbox and read everything in this workspace") : null;
+    replace(shell, notice, main);
     if (!can(params.ws, minRole)) { replace(main, notAllowed(role, minRole)); return; }
     replace(main, loading());
     const ctx = { main, ws: params.ws, params, query, stale, role, can: (r) => can(params.ws, r), base: `/w/${params.ws}` };
@@ -89,7 +92,7 @@ function workspacePage(navId, loader, minRole = "viewer") {
       if (!stale()) replace(main, errorState(error, () => reloadPage()));
     }
     if (stale()) return;
-    document.title = `${(main.querySelector("h1") || {}).textContent || "Dashboard"} · ModelPilot`;
+    setPageTitle((main.querySelector("h1") || {}).textContent || "Dashboard");
     // After in-app navigation, start keyboard and screen-reader users at the new page.
     if (navigated && !shell.contains(document.activeElement)) shell.focus({ preventScroll: true });
   };
@@ -125,6 +128,9 @@ const pages = {
   widget: () => import("./pages/widget.js"),
   conversations: () => import("./pages/conversations.js"),
   conversation: () => import("./pages/conversation.js"),
+  inbox: () => import("./pages/inbox.js"),
+  inboxConversation: () => import("./pages/inbox_conversation.js"),
+  savedReplies: () => import("./pages/saved_replies.js"),
   analytics: () => import("./pages/analytics.js"),
   providers: () => import("./pages/providers.js"),
   team: () => import("./pages/team.js"),
@@ -142,6 +148,9 @@ route("/w/:ws/bots/:bot/knowledge", workspacePage("bots", pages.knowledge));
 route("/w/:ws/bots/:bot/widget", workspacePage("bots", pages.widget));
 route("/w/:ws/conversations", workspacePage("conversations", pages.conversations));
 route("/w/:ws/conversations/:conversation", workspacePage("conversations", pages.conversation));
+route("/w/:ws/inbox", workspacePage("inbox", pages.inbox, "agent"));
+route("/w/:ws/inbox/replies", workspacePage("inbox", pages.savedReplies, "agent"));
+route("/w/:ws/inbox/:conversation", workspacePage("inbox", pages.inboxConversation, "agent"));
 route("/w/:ws/analytics", workspacePage("analytics", pages.analytics));
 route("/w/:ws/providers", workspacePage("providers", pages.providers));
 route("/w/:ws/team", workspacePage("team", pages.team));

@@ -2,7 +2,8 @@
 
 import { get } from "./api.js";
 
-const ROLE_RANK = { viewer: 1, editor: 2, admin: 3 };
+// agent: works the inbox (answers visitors) but changes nothing else.
+const ROLE_RANK = { viewer: 1, agent: 2, editor: 3, admin: 4 };
 // A hint (not a secret: the session cookie is HttpOnly) that saves a 401 round trip for
 // visitors who were never logged in on this browser.
 const HINT_KEY = "modelpilot.session";

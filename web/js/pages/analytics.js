@@ -15,7 +15,7 @@ export function fillDays(groups, from, to) {
   const byDay = Object.fromEntries(groups.map((g) => [String(g.key).slice(0, 10), g]));
   const out = [];
   for (let d = new Date(from + "T00:00:00Z"); isoDay(d) <= to; d.setUTCDate(d.getUTCDate() + 1)) {
-    out.push(byDay[isoDay(d)] || { key: isoDay(d), messages: 0, conversations: 0, cost: 0, tokens_in: 0, tokens_out: 0 });
+    out.push(byDay[isoDay(d)] || { key: isoDay(d), messages: 0, conversations: 0, cost: 0, tokens_in: 0, tokens_out: 0, handoffs: 0, human_handled: 0 });
   }
   return out;
 }
@@ -25,7 +25,18 @@ export function summaryStats(totals) {
   return h("div", { class: "stats" },
     stat("Messages", formatNumber(totals.messages)), stat("Conversations", formatNumber(totals.conversations)),
     stat("Cost", formatCost(totals.cost)), stat("Latency p50 / p95", `${formatMs(totals.latency_p50_ms)} / ${formatMs(totals.latency_p95_ms)}`),
-    stat("Feedback", `${totals.feedback_up || 0} up · ${totals.feedback_down || 0} down`));
+    stat("Feedback", `${totals.feedback_up || 0} up · ${totals.feedback_down || 0} down`),
+    stat("Handoffs", formatNumber(totals.handoffs)), stat("Answered by people", formatNumber(totals.human_handled)),
+    stat("First human reply (median)", formatSeconds(totals.first_human_reply_seconds_p50)));
+}
+
+// Seconds to a person's first answer: "45 s", "3 min 20 s", "2 h 05 min"; "—" when none.
+export function formatSeconds(value) {
+  if (value === null || value === undefined) return "—";
+  const s = Math.round(Number(value));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
+  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")} min`;
 }
 
 export function dailyCharts(days) {
@@ -33,7 +44,9 @@ export function dailyCharts(days) {
   return h("div", { class: "grid-2" },
     card(null, lineChart({ title: "Messages and conversations per day", labels, format: (v) => formatNumber(v), integer: true,
       series: [{ name: "Messages", values: days.map((d) => d.messages) }, { name: "Conversations", values: days.map((d) => d.conversations) }] })),
-    card(null, barChart({ title: "Cost per day", format: formatCost, data: days.map((d) => ({ label: d.key.slice(5), value: d.cost })) })));
+    card(null, barChart({ title: "Cost per day", format: formatCost, data: days.map((d) => ({ label: d.key.slice(5), value: d.cost })) })),
+    card(null, lineChart({ title: "Handoffs per day", labels, format: (v) => formatNumber(v), integer: true,
+      series: [{ name: "Asked for a person", values: days.map((d) => d.handoffs || 0) }, { name: "Answered by people", values: days.map((d) => d.human_handled || 0) }] })));
 }
 
 function groupTable(groups, label, name) {
@@ -43,6 +56,7 @@ function groupTable(groups, label, name) {
     { label: "Tokens in / out", num: true, render: (g) => `${formatNumber(g.tokens_in)} / ${formatNumber(g.tokens_out)}` },
     { label: "Cost", num: true, render: (g) => formatCost(g.cost) },
     { label: "p95 latency", num: true, render: (g) => formatMs(g.latency_p95_ms) },
+    { label: "Handoffs", num: true, render: (g) => formatNumber(g.handoffs) },
   ], groups, { empty: "No usage in this period.", caption: label });
 }
 

@@ -18,14 +18,26 @@ function feedback(value) {
   return null;
 }
 
-function messageView(m) {
+// Operator replies carry the person's name; system lines record state changes ("Anna took over").
+export function messageView(m) {
+  if (m.role === "system") {
+    return h("p", { class: "msg system", dataset: { message: m.id }, "aria-label": `${m.content} at ${formatDate(m.created_at)}` }, m.content);
+  }
+  if (m.role === "operator") {
+    return h("article", { class: "msg operator", dataset: { message: m.id }, "aria-label": `${m.author_name || "operator"} at ${formatDate(m.created_at)}` },
+      h("div", { class: "msg-author", text: m.author_name || "Operator" }), h("div", { class: "msg-text", text: m.content }));
+  }
+  return botOrVisitorView(m);
+}
+
+function botOrVisitorView(m) {
   const meta = m.role === "assistant" ? h("div", { class: "msg-meta" },
     m.model ? h("span", { text: m.model }) : null,
     h("span", { text: `${m.tokens_in ?? 0} in / ${m.tokens_out ?? 0} out tokens` }),
     h("span", { text: formatCost(m.cost) }),
     h("span", { text: `first token ${formatMs(m.latency_first_ms)}, total ${formatMs(m.latency_total_ms)}` }),
     m.status && m.status !== "complete" ? badge(m.status, "error") : null, feedback(m.feedback)) : null;
-  return h("article", { class: `msg ${m.role}`, "aria-label": `${m.role} at ${formatDate(m.created_at)}` },
+  return h("article", { class: `msg ${m.role}`, dataset: { message: m.id }, "aria-label": `${m.role === "user" ? "visitor" : m.role} at ${formatDate(m.created_at)}` },
     h("div", { text: m.content }), m.error ? h("div", { class: "error", text: m.error }) : null, sources(m), meta);
 }
 
@@ -33,7 +45,9 @@ export async function render(ctx) {
   const c = await get(`/workspaces/${ctx.ws}/conversations/${ctx.params.conversation}`);
   const messages = c.messages || [];
   const totals = messages.reduce((acc, m) => ({ cost: acc.cost + Number(m.cost || 0), tokens: acc.tokens + (m.tokens_in || 0) + (m.tokens_out || 0) }), { cost: 0, tokens: 0 });
-  replace(ctx.main, pageHeader(`Conversation with ${c.chatbot_name || "a deleted bot"}`, h("a", { class: "btn", href: `#${ctx.base}/conversations` }, "Back to the log")),
+  // Agents and up can take any conversation from here, not only the ones that wait.
+  const inbox = ctx.can("agent") ? h("a", { class: "btn", href: `#${ctx.base}/inbox/${c.id}` }, c.status === "closed" ? "Open in the inbox" : "Take it in the inbox") : null;
+  replace(ctx.main, pageHeader(`Conversation with ${c.chatbot_name || "a deleted bot"}`, inbox, h("a", { class: "btn", href: `#${ctx.base}/conversations` }, "Back to the log")),
     h("div", { class: "stats" },
       h("div", { class: "stat" }, h("div", { class: "label", text: "Started" }), h("div", { text: formatDate(c.started_at) })),
       h("div", { class: "stat" }, h("div", { class: "label", text: "Channel" }), h("div", { text: c.channel })),

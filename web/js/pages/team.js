@@ -6,7 +6,7 @@ import { formatDate, h, replace } from "../dom.js";
 import { navigate } from "../router.js";
 import { loadMe, session } from "../state.js";
 
-const ROLES = [["viewer", "Viewer (reads)"], ["editor", "Editor (bots and knowledge)"], ["admin", "Admin (everything)"]];
+const ROLES = [["viewer", "Viewer (reads)"], ["agent", "Agent (answers visitors in the inbox)"], ["editor", "Editor (bots and knowledge)"], ["admin", "Admin (everything)"]];
 
 export async function render(ctx) {
   const isAdmin = ctx.can("admin");
@@ -18,12 +18,14 @@ export async function render(ctx) {
   replace(ctx.main, pageHeader("Team"),
     h("div", { class: "stack" },
       card("Members", membersTable(ctx, members, isAdmin, refresh)),
+      ctx.can("agent") ? card("Your notifications", notifyForm(ctx, members.find((m) => m.user_id === session.user.id))) : null,
       isAdmin ? card("Invite someone", inviteForm(ctx, refresh)) : null,
       isAdmin ? card("Pending invitations", invitationsTable(ctx, invitations, refresh)) : null));
 }
 
 const ROLE_EFFECT = {
   viewer: "will only be able to read bots, conversations and analytics",
+  agent: "will be able to answer visitors in the inbox and read everything, but not change bots, knowledge or settings",
   editor: "will be able to change bots and knowledge",
   admin: "will be able to change everything, including members, providers, tokens and billing",
 };
@@ -118,4 +120,27 @@ function invitationsTable(ctx, invitations, refresh) {
     { label: "Expires", render: (i) => formatDate(i.expires_at) },
     { label: "", render: actions },
   ], open, { empty: "No pending invitations.", caption: "Pending invitations" });
+}
+
+// Each member decides for themself whether a waiting visitor is worth an e-mail; saved on change.
+function notifyForm(ctx, me) {
+  const wrapper = field({ label: "Email me when a conversation waits", name: "notify_waiting", type: "checkbox", value: Boolean(me && me.notify_waiting),
+    help: "One e-mail per conversation that waits unanswered for a few minutes (when this server can send e-mail)." });
+  const box = wrapper.querySelector("input");
+  box.addEventListener("change", async () => {
+    const wanted = box.checked;
+    box.disabled = true;
+    try {
+      await patch(`/workspaces/${ctx.ws}/members/me`, { notify_waiting: wanted });
+      if (me) me.notify_waiting = wanted;
+      toast(wanted ? "You will get an e-mail when a conversation waits." : "No more e-mails about waiting conversations.");
+    } catch (error) {
+      box.checked = !wanted;
+      toastError(error);
+    } finally {
+      box.disabled = false;
+      box.focus();
+    }
+  });
+  return h("div", { class: "form" }, wrapper);
 }

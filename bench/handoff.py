@@ -1,0 +1,179 @@
+"""Handoff: operator message → visitor event latency with many open widget event streams, and
+the server memory an idle stream costs.
+
+The server runs as its own process (`modelpilot serve`, SQLite); this script opens N widget event
+streams (one per visitor session, each already assigned to the operator), waits until every
+stream is live, then sends operator messages one at a time to sessions in turn and times each
+from the moment the POST is sent to the moment that visitor's stream delivers the message frame
+(the operator's request, the write, the bus, the stream's database read and the SSE write).
+
+Baseline (same run): the same measurement with a single open stream. Memory: the server's RSS
+with N idle streams minus its RSS before they opened, divided by N (after a settle pause).
+
+    ./scripts/bench handoff                       # 500 streams, 300 messages
+    .venv/bin/python bench/handoff.py --streams 100 --messages 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from _common import rss_mb, summary_ms, write_results
+from load import ORIGIN, PASSWORD, server_env, start_process, wait_healthy
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def raise_open_file_limit(wanted: int) -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = min(hard, max(soft, wanted))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return target
+
+
+def set_up(url: str, sessions: int) -> tuple[httpx.Client, str, str, list[str]]:
+    admin = httpx.Client(base_url=url, timeout=60)
+    body = {"email": "bench@example.com", "password": PASSWORD, "name": "Operator", "workspace_name": "Bench"}
+    ws = admin.post("/api/v1/auth/setup", json=body).json()["workspaces"][0]["id"]
+    bot = admin.post(f"/api/v1/workspaces/{ws}/chatbots", json={
+        "name": "Desk", "model": "builtin/extractive", "published": True, "allowed_origins": [ORIGIN],
+        "handoff": {"enabled": True}}).json()["id"]
+    conversations = []
+    for i in range(sessions):
+        done = admin.post(f"/api/v1/widget/{bot}/chat", headers={"origin": ORIGIN},
+                          json={"session_id": session_of(i), "message": "I want a human"})
+        conversation = [line for line in done.text.splitlines() if line.startswith("data:")][-1]
+        conversation_id = httpx.Response(200, content=conversation[5:]).json()["conversation_id"]
+        admin.post(f"/api/v1/workspaces/{ws}/conversations/{conversation_id}/assign", json={}).raise_for_status()
+        conversations.append(conversation_id)
+    return admin, ws, bot, conversations
+
+
+def session_of(i: int) -> str:
+    return f"bench-visitor-{i:05d}-session"
+
+
+class Streams:
+    """N widget event streams read concurrently; arrival times of marked operator messages."""
+
+    def __init__(self, url: str, bot: str, count: int) -> None:
+        self.url, self.bot, self.count = url, bot, count
+        self.live = 0
+        self.arrived: dict[str, float] = {}
+        self.waiters: dict[str, asyncio.Event] = {}
+        self.errors = 0
+
+    async def _read(self, client: httpx.AsyncClient, i: int) -> None:
+        params = {"session_id": session_of(i)}
+        try:
+            async with client.stream("GET", f"/api/v1/widget/{self.bot}/events", params=params,
+                                     headers={"origin": ORIGIN}) as response:
+                counted = False
+                async for chunk in response.aiter_text():
+                    if not counted and "retry:" in chunk:
+                        counted = True
+                        self.live += 1
+                    for marker in [m for m in self.waiters if m in chunk]:
+                        self.arrived[marker] = time.perf_counter()
+                        self.waiters.pop(marker).set()
+        except httpx.HTTPError:
+            self.errors += 1
+
+    async def run(self, stop: asyncio.Event) -> None:
+        limits = httpx.Limits(max_connections=self.count + 10, max_keepalive_connections=self.count + 10)
+        async with httpx.AsyncClient(base_url=self.url, timeout=httpx.Timeout(60, read=None), limits=limits) as client:
+            tasks = [asyncio.create_task(self._read(client, i)) for i in range(self.count)]
+            await stop.wait()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def measure(url: str, admin: httpx.Client, ws: str, bot: str, conversations: list[str], streams: int,
+                  messages: int, server_pid: int) -> dict:
+    before = rss_mb(server_pid)
+    reader = Streams(url, bot, streams)
+    stop = asyncio.Event()
+    running = asyncio.create_task(reader.run(stop))
+    deadline = time.monotonic() + 120
+    while reader.live < streams and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(3)  # settle: every stream idle
+    idle = rss_mb(server_pid)
+    latencies, post_times, missing = [], [], 0
+    async with httpx.AsyncClient(base_url=url, timeout=60, cookies=admin.cookies) as operator:
+        for n in range(messages):
+            i = n % streams
+            marker = f"bench-marker-{streams}-{n}-"
+            reader.waiters[marker] = event = asyncio.Event()
+            started = time.perf_counter()
+            response = await operator.post(f"/api/v1/workspaces/{ws}/conversations/{conversations[i]}/messages",
+                                           json={"text": marker + " Hello from the operator."})
+            post_times.append(time.perf_counter() - started)
+            response.raise_for_status()
+            try:
+                await asyncio.wait_for(event.wait(), 10)
+                latencies.append(reader.arrived[marker] - started)
+            except asyncio.TimeoutError:
+                missing += 1
+            await asyncio.sleep(0.01)
+    stop.set()
+    await running
+    return {"streams": streams, "streams_live": reader.live, "stream_errors": reader.errors,
+            "operator_message_to_visitor_event": summary_ms(latencies), "operator_post": summary_ms(post_times),
+            "messages_not_delivered": missing, "server_rss_mb_before": round(before, 1),
+            "server_rss_mb_idle_streams": round(idle, 1),
+            "kb_per_idle_stream": round((idle - before) * 1024 / max(1, streams), 2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--streams", type=int, default=500)
+    parser.add_argument("--messages", type=int, default=300)
+    args = parser.parse_args()
+    limit = raise_open_file_limit(args.streams * 2 + 200)
+    work = Path(tempfile.mkdtemp(prefix="mp-handoff-"))
+    # No LLM library preload: it would land in the RSS figures (nothing here calls a model).
+    env = {**server_env(work / "data"), "MODELPILOT_WIDGET_IP_REQUESTS_PER_MINUTE": "10000000",
+           "MODELPILOT_LLM_PRELOAD": "false"}
+    server, url = start_process([sys.executable, "-m", "modelpilot", "serve"], env, work / "server.log",
+                                r"on (http://127\.0\.0\.1:\d+)")
+    try:
+        wait_healthy(url)
+        admin, ws, bot, conversations = set_up(url, args.streams)
+        baseline = asyncio.run(measure(url, admin, ws, bot, conversations, 1, min(100, args.messages), server.pid))
+        loaded = asyncio.run(measure(url, admin, ws, bot, conversations, args.streams, args.messages, server.pid))
+        base, full = (r["operator_message_to_visitor_event"] for r in (baseline, loaded))
+        results = {
+            "with_streams": loaded, "baseline_one_stream": baseline,
+            "ratio_vs_one_stream": {key: round(full[key] / base[key], 2) if base[key] else None
+                                    for key in ("p50_ms", "p95_ms")},
+            "goals": {"p95_ms_max": 100, "kb_per_idle_stream_max": 20,
+                      "p95_met": full["p95_ms"] <= 100, "memory_met": loaded["kb_per_idle_stream"] <= 20},
+            "config": {"streams": args.streams, "messages": args.messages, "cpus": os.cpu_count(),
+                       "open_file_limit": limit, "backend": "sqlite",
+                       "load_average_after": [round(v, 2) for v in os.getloadavg()]},
+        }
+        name = "handoff" if args.streams == 500 else f"handoff_s{args.streams}"
+        write_results(name, results)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+if __name__ == "__main__":
+    main()
