@@ -8,16 +8,21 @@ from the moment the POST is sent to the moment that visitor's stream delivers th
 (the operator's request, the write, the bus, the stream's database read and the SSE write).
 
 Baseline (same run): the same measurement with a single open stream. Memory: the server's RSS
-with N idle streams minus its RSS before they opened, divided by N (after a settle pause).
+with N idle streams minus its RSS before they opened, divided by N (after a settle pause); and
+the marginal figure, from the second half of the streams alone (caches and allocator arenas
+already warmed by the first half).
 
     ./scripts/bench handoff                       # 500 streams, 300 messages
     .venv/bin/python bench/handoff.py --streams 100 --messages 100
+    .venv/bin/python bench/handoff.py --fleet     # Postgres (embedded), two nodes: operator on A,
+                                                  # visitors' streams on B (LISTEN/NOTIFY between them)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import os
 import resource
 import signal
@@ -67,8 +72,8 @@ def session_of(i: int) -> str:
 class Streams:
     """N widget event streams read concurrently; arrival times of marked operator messages."""
 
-    def __init__(self, url: str, bot: str, count: int) -> None:
-        self.url, self.bot, self.count = url, bot, count
+    def __init__(self, url: str, bot: str, count: int, first: int = 0) -> None:
+        self.url, self.bot, self.count, self.first = url, bot, count, first
         self.live = 0
         self.arrived: dict[str, float] = {}
         self.waiters: dict[str, asyncio.Event] = {}
@@ -93,7 +98,7 @@ class Streams:
     async def run(self, stop: asyncio.Event) -> None:
         limits = httpx.Limits(max_connections=self.count + 10, max_keepalive_connections=self.count + 10)
         async with httpx.AsyncClient(base_url=self.url, timeout=httpx.Timeout(60, read=None), limits=limits) as client:
-            tasks = [asyncio.create_task(self._read(client, i)) for i in range(self.count)]
+            tasks = [asyncio.create_task(self._read(client, i)) for i in range(self.first, self.first + self.count)]
             await stop.wait()
             for task in tasks:
                 task.cancel()
@@ -101,22 +106,30 @@ class Streams:
 
 
 async def measure(url: str, admin: httpx.Client, ws: str, bot: str, conversations: list[str], streams: int,
-                  messages: int, server_pid: int) -> dict:
+                  messages: int, server_pid: int, stream_url: str) -> dict:
+    """Operator messages go to `url`; the visitors' streams are open on `stream_url` (the same
+    node, or another node of the fleet), whose process is `server_pid`."""
     before = rss_mb(server_pid)
-    reader = Streams(url, bot, streams)
+    # Two halves: the second half's cost is the marginal one (caches and arenas already warm).
+    half = streams // 2
+    first_half = Streams(stream_url, bot, half)
+    reader = Streams(stream_url, bot, streams - half, first=half)
+    reader.arrived, reader.waiters = first_half.arrived, first_half.waiters  # one table for both halves
     stop = asyncio.Event()
-    running = asyncio.create_task(reader.run(stop))
-    deadline = time.monotonic() + 120
-    while reader.live < streams and time.monotonic() < deadline:
-        await asyncio.sleep(0.1)
-    await asyncio.sleep(3)  # settle: every stream idle
+    running = [asyncio.create_task(first_half.run(stop))]
+    await _until_live(first_half, half)
+    at_half = rss_mb(server_pid)
+    running.append(asyncio.create_task(reader.run(stop)))
+    await _until_live(reader, streams - half)
     idle = rss_mb(server_pid)
+    reader.live += first_half.live
+    reader.errors += first_half.errors
     latencies, post_times, missing = [], [], 0
     async with httpx.AsyncClient(base_url=url, timeout=60, cookies=admin.cookies) as operator:
         for n in range(messages):
             i = n % streams
             marker = f"bench-marker-{streams}-{n}-"
-            reader.waiters[marker] = event = asyncio.Event()
+            reader.waiters[marker] = event = asyncio.Event()  # both halves see this dict
             started = time.perf_counter()
             response = await operator.post(f"/api/v1/workspaces/{ws}/conversations/{conversations[i]}/messages",
                                            json={"text": marker + " Hello from the operator."})
@@ -129,31 +142,55 @@ async def measure(url: str, admin: httpx.Client, ws: str, bot: str, conversation
                 missing += 1
             await asyncio.sleep(0.01)
     stop.set()
-    await running
+    await asyncio.gather(*running)
     return {"streams": streams, "streams_live": reader.live, "stream_errors": reader.errors,
             "operator_message_to_visitor_event": summary_ms(latencies), "operator_post": summary_ms(post_times),
             "messages_not_delivered": missing, "server_rss_mb_before": round(before, 1),
             "server_rss_mb_idle_streams": round(idle, 1),
-            "kb_per_idle_stream": round((idle - before) * 1024 / max(1, streams), 2)}
+            "kb_per_idle_stream": round((idle - before) * 1024 / max(1, streams), 2),
+            "kb_per_idle_stream_marginal": round((idle - at_half) * 1024 / max(1, streams - half), 2) if half else None}
+
+
+async def _until_live(reader: Streams, count: int) -> None:
+    deadline = time.monotonic() + 120
+    while reader.live < count and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(3)  # settle: every stream idle
+
+
+def start_node(work: Path, name: str, database_url: str) -> tuple[subprocess.Popen, str]:
+    # No LLM library preload: it would land in the RSS figures (nothing here calls a model).
+    env = {**server_env(work / name), "MODELPILOT_WIDGET_IP_REQUESTS_PER_MINUTE": "10000000",
+           "MODELPILOT_LLM_PRELOAD": "false", "MODELPILOT_NODE_ID": f"node-{name}"}
+    if database_url:  # a fleet shares the database and the secret key
+        env.update(MODELPILOT_DATABASE_URL=database_url, MODELPILOT_SECRET_KEY=base64.b64encode(bytes(32)).decode())
+    process, url = start_process([sys.executable, "-m", "modelpilot", "serve"], env, work / f"{name}.log",
+                                 r"on (http://127\.0\.0\.1:\d+)")
+    wait_healthy(url)
+    return process, url
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--streams", type=int, default=500)
     parser.add_argument("--messages", type=int, default=300)
+    parser.add_argument("--fleet", action="store_true", help="two nodes on an embedded Postgres")
     args = parser.parse_args()
     limit = raise_open_file_limit(args.streams * 2 + 200)
     work = Path(tempfile.mkdtemp(prefix="mp-handoff-"))
-    # No LLM library preload: it would land in the RSS figures (nothing here calls a model).
-    env = {**server_env(work / "data"), "MODELPILOT_WIDGET_IP_REQUESTS_PER_MINUTE": "10000000",
-           "MODELPILOT_LLM_PRELOAD": "false"}
-    server, url = start_process([sys.executable, "-m", "modelpilot", "serve"], env, work / "server.log",
-                                r"on (http://127\.0\.0\.1:\d+)")
+    database_url = ""
+    if args.fleet:
+        from tests.pg_support import fresh_database
+
+        database_url = fresh_database()
+    servers = [start_node(work, name, database_url) for name in (("a", "b") if args.fleet else ("a",))]
+    (_, url), (stream_server, stream_url) = servers[0], servers[-1]
     try:
-        wait_healthy(url)
         admin, ws, bot, conversations = set_up(url, args.streams)
-        baseline = asyncio.run(measure(url, admin, ws, bot, conversations, 1, min(100, args.messages), server.pid))
-        loaded = asyncio.run(measure(url, admin, ws, bot, conversations, args.streams, args.messages, server.pid))
+        baseline = asyncio.run(measure(url, admin, ws, bot, conversations, 1, min(100, args.messages),
+                                       stream_server.pid, stream_url))
+        loaded = asyncio.run(measure(url, admin, ws, bot, conversations, args.streams, args.messages,
+                                     stream_server.pid, stream_url))
         base, full = (r["operator_message_to_visitor_event"] for r in (baseline, loaded))
         results = {
             "with_streams": loaded, "baseline_one_stream": baseline,
@@ -162,17 +199,19 @@ def main() -> None:
             "goals": {"p95_ms_max": 100, "kb_per_idle_stream_max": 20,
                       "p95_met": full["p95_ms"] <= 100, "memory_met": loaded["kb_per_idle_stream"] <= 20},
             "config": {"streams": args.streams, "messages": args.messages, "cpus": os.cpu_count(),
-                       "open_file_limit": limit, "backend": "sqlite",
+                       "open_file_limit": limit,
+                       "backend": "postgres: operator on node A, streams on node B" if args.fleet else "sqlite",
                        "load_average_after": [round(v, 2) for v in os.getloadavg()]},
         }
-        name = "handoff" if args.streams == 500 else f"handoff_s{args.streams}"
+        name = ("handoff" if args.streams == 500 else f"handoff_s{args.streams}") + ("_fleet" if args.fleet else "")
         write_results(name, results)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        for process, _ in servers:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 if __name__ == "__main__":

@@ -58,6 +58,8 @@ from modelpilot.providers.llm import preload_litellm
 from modelpilot.scheduler.lifecycle import Scheduler
 from modelpilot.scheduler.worker import JobWorker
 from modelpilot.settings import Settings
+from modelpilot.webhooks import routes as webhook_routes
+from modelpilot.webhooks.delivery import start_webhooks, stop_webhooks
 from modelpilot.widget import routes as widget_routes
 from modelpilot.workspaces import routes as workspace_routes
 from modelpilot.workspaces import service as workspace_service
@@ -102,6 +104,7 @@ def _lifespan(settings: Settings):
         app.state["worker"] = worker
         app.state["knowledge"] = await start_knowledge(db, settings, scheduler, worker)
         await worker.start()
+        webhooks = app.state["webhooks"] = await start_webhooks(db, settings, scheduler)
         register_ops_jobs(scheduler, db, settings)
         register_handoff_jobs(scheduler, db, settings, app.state["mailer"])
         if isinstance(throttle, DatabaseThrottle):
@@ -113,6 +116,7 @@ def _lifespan(settings: Settings):
         finally:
             if preload is not None:
                 preload.cancel()
+            await stop_webhooks(webhooks)
             await worker.stop()
             await stop_knowledge(app.state["knowledge"])
             scheduler.shutdown()
@@ -177,6 +181,7 @@ def create_app(settings: Settings) -> Litestar:
         *widget_routes.ROUTES,
         *knowledge_routes.ROUTES,
         *billing_routes.ROUTES,
+        *webhook_routes.ROUTES,
         *web_routes.ROUTES,
     ]
     app = Litestar(

@@ -120,6 +120,14 @@ def _database_url(raw: str) -> str:
     return raw
 
 
+def _seconds_list(raw: str) -> tuple:
+    """"5,300,1800" -> (5.0, 300.0, 1800.0): a schedule of waits in seconds."""
+    values = tuple(float(item) for item in raw.split(",") if item.strip())
+    if not values or any(not value > 0 for value in values):
+        raise ValueError("expected positive numbers of seconds separated by commas")
+    return values
+
+
 def setting(default: Any, help: str, parse: Callable[[str], Any] = str, flag: bool = True) -> Any:
     return field(default=default, metadata={"help": help, "parse": parse, "flag": flag})
 
@@ -168,6 +176,19 @@ class Settings:
         None, "Let LLM provider URLs (a workspace's api_base, a local Ollama) reach private, loopback and "
         "link-local addresses. Unset: true on a private instance, false when open signup is on. Set it false "
         "whenever people who are not the operator hold admin roles (an agency's clients).", _bool)
+    outbound_allow_private: bool = setting(False, "Let outbound calls a workspace configures (webhooks, actions, "
+                                           "MCP servers) reach private, loopback and link-local addresses. "
+                                           "Off by default: it opens SSRF.", _bool)
+    webhook_retry_seconds: tuple = setting((5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 50400.0),
+                                           "Waits before each retry of a failed webhook delivery, in seconds "
+                                           "(each varied by up to 10% so retries spread out); after the last "
+                                           "one the delivery is given up.", _seconds_list)
+    webhook_disable_after_seconds: float = setting(432000.0, "A webhook endpoint whose deliveries have all failed "
+                                                   "for this long (default 5 days) is disabled, with a notice "
+                                                   "in the dashboard.", _positive_float)
+    webhook_concurrency: int = setting(4, "Webhook deliveries sent at once by this node.", _positive_int)
+    webhook_timeout_seconds: float = setting(10.0, "Time a webhook receiver has to answer one delivery.",
+                                             _positive_float)
     max_upload_bytes: int = setting(20_000_000, "Largest uploaded knowledge file in bytes (larger: 413).",
                                     _positive_int)
     max_fetch_bytes: int = setting(10_000_000, "Largest web page or remote file fetched for knowledge, in bytes.",

@@ -4,13 +4,12 @@ Each stream subscribes to its topic first, then sends every logged event past th
 was given (Last-Event-ID) from the database, then waits: a poke on the bus (core/events.py:
 in-process on SQLite, LISTEN/NOTIFY across nodes on Postgres) means "read past your last id
 again". So a reconnect misses nothing, and delivery order is the log's order on every node.
-An idle stream holds a subscription queue (empty) and one waiting task; it sends `: ping`
+An idle stream holds a Poke (no queue) and one waiting task; it sends `: ping`
 every heartbeat so proxies keep it open and a gone client is noticed.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import AsyncIterator, Awaitable, Callable
 
 import msgspec
@@ -30,22 +29,10 @@ def frame(event_id: int, data: dict) -> bytes:
     return b"id: %d\ndata: %s\n\n" % (event_id, _encode(data))
 
 
-async def _wait_for_poke(queue: asyncio.Queue, heartbeat: float) -> bool:
-    """True when the bus poked us (all pending pokes drained: one read covers them), False on timeout."""
-    try:
-        async with asyncio.timeout(heartbeat):
-            await queue.get()
-    except TimeoutError:
-        return False
-    while not queue.empty():
-        queue.get_nowait()
-    return True
-
-
 async def _stream(bus: EventBus, topic: str, heartbeat: float, start: Callable[[], Awaitable[int]],
                   read_after: Callable[[int], Awaitable[list[dict]]],
                   shape: Callable[[dict], Awaitable[dict | None]]) -> AsyncIterator[bytes]:
-    with bus.subscribe(topic) as queue:  # before the first read: nothing committed after it is missed
+    with bus.subscribe(topic, pokes_only=True) as poke:  # before the first read: nothing after it is missed
         after = await start()
         yield b"retry: %d\n\n" % RETRY_MS
         while True:
@@ -57,7 +44,7 @@ async def _stream(bus: EventBus, topic: str, heartbeat: float, start: Callable[[
                     yield frame(row["id"], data)
             if len(rows) == BATCH:
                 continue
-            if not await _wait_for_poke(queue, heartbeat):
+            if not await poke.wait(heartbeat):  # any number of pokes: one read covers them
                 yield PING
 
 

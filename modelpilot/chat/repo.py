@@ -126,3 +126,22 @@ async def delete_conversations_before(conn: Connection, workspace_id: str, cutof
         " AND last_message_at < ? LIMIT ?)",
         (workspace_id, cutoff, limit),
     )
+
+
+async def rated_message(conn: Connection, workspace_id: str, message_id: str) -> dict | None:
+    """A rated answer with its conversation and the question just before it, for message.feedback."""
+    answer = await fetch_one(
+        conn,
+        "SELECT m.id, m.role, m.content, m.feedback, m.created_at, m.conversation_id, c.channel, c.session_id,"
+        " c.chatbot_id, b.name AS chatbot_name FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+        " LEFT JOIN chatbots b ON b.id = c.chatbot_id"
+        " WHERE m.workspace_id = ? AND m.id = ? AND c.workspace_id = ?",
+        (workspace_id, message_id, workspace_id))
+    if answer is None:
+        return None
+    answer["question"] = await fetch_one(
+        conn,
+        "SELECT id, role, content, created_at FROM messages WHERE workspace_id = ? AND conversation_id = ?"
+        " AND role = 'user' AND created_at <= ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
+        (workspace_id, answer["conversation_id"], answer["created_at"]))
+    return answer

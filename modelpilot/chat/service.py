@@ -33,6 +33,8 @@ from modelpilot.providers.service import ResolvedModel
 from modelpilot.providers.stream import AnswerRequest, open_stream
 from modelpilot.rag import retrieve as rag
 from modelpilot.settings import Settings
+from modelpilot.webhooks import service as webhooks
+from modelpilot.webhooks.events import conversation_data
 
 log = logging.getLogger("modelpilot.chat")
 MAX_SESSION_ID = 100
@@ -172,13 +174,28 @@ async def session_history(db: Database, workspace_id: str, bot_id: str, channel:
 
 async def set_feedback(db: Database, workspace_id: str, bot_id: str, channel: str, session_id: str,
                        message_id: str, rating: int) -> None:
-    """Thumbs up (1) or down (-1) on an assistant message of that session; 404 for anything else."""
+    """Thumbs up (1) or down (-1) on an assistant message of that session; 404 for anything else.
+    message.feedback is queued in the same transaction."""
     if rating not in (1, -1):
         raise invalid("rating", "must be 1 or -1")
     session_id = clean_session_id(session_id)
     async with db.write() as conn:
         if not await repo.set_feedback(conn, workspace_id, bot_id, channel, session_id, message_id, rating):
             raise not_found("message")
+        queued = await _queue_feedback(conn, workspace_id, message_id, rating)
+    if queued:
+        webhooks.wake(db)
+
+
+async def _queue_feedback(conn, workspace_id: str, message_id: str, rating: int) -> int:
+    rated = await repo.rated_message(conn, workspace_id, message_id)
+    if rated is None:
+        return 0
+    messages = [m for m in (rated.pop("question"), rated) if m]
+    data = conversation_data(rated["conversation_id"], rated["chatbot_id"], rated["chatbot_name"] or "",
+                             rated["channel"], rated["session_id"], messages)
+    data.update(message_id=message_id, rating=rating, feedback="up" if rating > 0 else "down")
+    return await webhooks.queue_event(conn, workspace_id, "message.feedback", data)
 
 
 def _record_metrics(turn: Turn, outcome: TurnOutcome, channel: str) -> None:

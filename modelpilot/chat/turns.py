@@ -12,6 +12,8 @@ from modelpilot.chat.entities import Message
 from modelpilot.core.db import Database
 from modelpilot.core.ids import new_id, utc_now_iso
 from modelpilot.providers.llm import Usage, partial_usage
+from modelpilot.webhooks import service as webhooks
+from modelpilot.webhooks.events import conversation_data
 
 
 @dataclass
@@ -57,6 +59,16 @@ def _ms(start: float, end: float | None) -> int | None:
     return None if end is None else max(0, round((end - start) * 1000))
 
 
+def _queue_started(conn, turn: Any, channel: str, conversation_id: str, ids: tuple[str, str], answer: str,
+                   now: str) -> int:
+    """conversation.started, in the transaction that created the conversation (the outbox)."""
+    messages = [{"id": ids[0], "role": "user", "content": turn.message, "created_at": turn.received_at},
+                {"id": ids[1], "role": "assistant", "content": answer, "created_at": now}]
+    return webhooks.queue_event_sync(conn, turn.workspace_id, "conversation.started", conversation_data(
+        conversation_id, turn.bot.id, turn.bot.name, channel, turn.session_id, messages,
+        started_at=turn.received_at))
+
+
 async def save_turn(db: Database, turn: Any, outcome: TurnOutcome, channel: str, visitor_ip_hash: str) -> SavedTurn:
     """The question, the answer (however far it got) and one usage event, in one transaction.
     A turn that ended before any text (upstream error, client gone) is recorded but not billable:
@@ -69,12 +81,16 @@ async def save_turn(db: Database, turn: Any, outcome: TurnOutcome, channel: str,
     first_ms, total_ms = _ms(turn.started, outcome.first_piece_at), _ms(turn.started, outcome.ended_at)
     ws = turn.workspace_id
 
+    question_id, new_conversation_id = new_id(), new_id()
+    queued = 0
+
     def write(conn) -> str:  # runs on the writer's thread, as one transaction, in one hop
+        nonlocal queued
         conversation_id = repo.upsert_conversation_sync(conn, ws, {
-            "id": new_id(), "chatbot_id": bot_id, "session_id": turn.session_id, "channel": channel,
+            "id": new_conversation_id, "chatbot_id": bot_id, "session_id": turn.session_id, "channel": channel,
             "visitor_ip_hash": visitor_ip_hash, "started_at": turn.received_at, "last_message_at": now})
         base = {"conversation_id": conversation_id, "chatbot_id": bot_id}
-        repo.insert_message_sync(conn, ws, Message(**base, id=new_id(), role="user", content=turn.message,
+        repo.insert_message_sync(conn, ws, Message(**base, id=question_id, role="user", content=turn.message,
                                                    created_at=turn.received_at))
         repo.insert_message_sync(conn, ws, Message(
             **base, id=answer_id, role="assistant", content=outcome.text, status=outcome.status,
@@ -87,6 +103,12 @@ async def save_turn(db: Database, turn: Any, outcome: TurnOutcome, channel: str,
             "latency_ms": total_ms, "created_at": now,
             "billable": bool(outcome.text) or outcome.status == "complete"})
         billing.settle_message_sync(conn, ws, turn.hold)
+        if conversation_id == new_conversation_id:  # the upsert inserted: this turn opened it
+            queued = _queue_started(conn, turn, channel, conversation_id, (question_id, answer_id),
+                                    outcome.text, now)
         return conversation_id
 
-    return SavedTurn(await db.run_write(write), answer_id)
+    saved = SavedTurn(await db.run_write(write), answer_id)
+    if queued:
+        webhooks.wake(db)
+    return saved

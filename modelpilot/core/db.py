@@ -217,5 +217,14 @@ async def execute(conn: Connection, sql: str, params: Sequence[Any] | dict = ())
         return cursor.rowcount
 
 
+async def run_on(conn: Any, fn: Callable[[Any], T]) -> T:
+    """fn(blocking connection) on an async connection's own thread, inside whatever transaction
+    that connection holds: lets a repo's `*_sync` function join a `db.write()` transaction, so one
+    SQL function serves both `run_write` callers and `async with db.write()` callers."""
+    if dialect(conn) == "postgres":
+        return await conn.call(fn, conn.sync)
+    return await conn._execute(fn, conn._conn)  # aiosqlite's thread; no public name for it
+
+
 async def execute_many(conn: Connection, sql: str, rows: Iterable[Sequence[Any]]) -> None:
     await conn.executemany(sql, rows)

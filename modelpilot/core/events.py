@@ -23,6 +23,39 @@ QUEUE_SIZE = 256  # a subscriber that falls this far behind loses the oldest eve
 LISTEN_POLL_SECONDS = 0.5
 
 
+class Poke:
+    """A subscription that only needs to hear "something arrived" (a live stream that re-reads
+    its log): no queue, so an idle one costs a few hundred bytes."""
+
+    __slots__ = ("_waiter", "_pending")
+
+    def __init__(self) -> None:
+        self._waiter: asyncio.Future | None = None
+        self._pending = False
+
+    def full(self) -> bool:
+        return False
+
+    def put_nowait(self, event: dict[str, Any]) -> None:
+        self._pending = True
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def wait(self, timeout: float) -> bool:
+        """True when poked since the last wait (or within `timeout` seconds), else False."""
+        if not self._pending:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                async with asyncio.timeout(timeout):
+                    await self._waiter
+            except TimeoutError:
+                return False
+            finally:
+                self._waiter = None
+        self._pending = False
+        return True
+
+
 class EventBus:
     """In-process delivery; `PostgresEventBus` adds the crossing between nodes."""
 
@@ -42,9 +75,10 @@ class EventBus:
         return None
 
     @contextmanager
-    def subscribe(self, topic: str) -> Iterator[asyncio.Queue]:
-        """A queue that receives every event of `topic` while the block runs."""
-        queue: asyncio.Queue = asyncio.Queue(QUEUE_SIZE)
+    def subscribe(self, topic: str, *, pokes_only: bool = False) -> Iterator[Any]:
+        """A queue that receives every event of `topic` while the block runs (pokes_only: a
+        Poke that says only that events arrived)."""
+        queue: Any = Poke() if pokes_only else asyncio.Queue(QUEUE_SIZE)
         self._subscribers.setdefault(topic, set()).add(queue)
         try:
             yield queue

@@ -23,6 +23,8 @@ from modelpilot.knowledge.reader import ReaderPool
 from modelpilot.rag import store
 from modelpilot.rag.embedder import embed_texts, model_info
 from modelpilot.scheduler.worker import RetryableError
+from modelpilot.webhooks import service as webhooks
+from modelpilot.webhooks.events import document_data
 
 log = logging.getLogger("modelpilot.ingest")
 EMBED_BATCH = 16  # chunks per trip to the embedding thread: progress moves, queries interleave
@@ -103,6 +105,15 @@ async def _finish(db: Database, target: Target, doc: Document, title: str | None
         count = await store.count_document_chunks(conn, target.workspace_id, target.document_id)
         await repo.mark_indexed(conn, target.workspace_id, target.document_id, title=title, chunk_count=count,
                                 model=info.name, dim=info.dim, next_refresh_at=_next_refresh(doc))
+        queued = await _queue_document_event(conn, target.workspace_id, target.document_id, "document.indexed")
+    if queued:
+        webhooks.wake(db)
+
+
+async def _queue_document_event(conn, workspace_id: str, document_id: str, event_type: str) -> int:
+    """document.indexed / document.failed in the transaction that set the document's state."""
+    doc = await repo.get_document(conn, workspace_id, document_id)
+    return 0 if doc is None else await webhooks.queue_event(conn, workspace_id, event_type, document_data(doc.public()))
 
 
 async def _ingest_stored(db: Database, reader: ReaderPool, target: Target, doc: Document) -> str | None:
@@ -203,8 +214,12 @@ async def _mark(db: Database, target: Target, status: str, message: str, doc: Do
         if current is None or current.generation != target.generation:
             return
         await repo.set_state(conn, target.workspace_id, target.document_id, status=status, error=message)
+        queued = 0
         if doc is not None and status == "error":
             await repo.set_next_refresh(conn, target.workspace_id, target.document_id, _next_refresh(doc))
+            queued = await _queue_document_event(conn, target.workspace_id, target.document_id, "document.failed")
+    if queued:
+        webhooks.wake(db)
 
 
 async def still_wanted(db: Database, job: dict) -> bool:
@@ -217,9 +232,13 @@ async def still_wanted(db: Database, job: dict) -> bool:
 
 async def give_up_ingest(db: Database, job: dict, message: str) -> None:
     """After the last retry (or an unexpected error): the document shows the reason."""
+    queued = 0
     async with db.write() as conn:
         doc = await repo.get_document(conn, job["workspace_id"], job["ref_id"])
         if doc is not None and doc.generation == job["payload"].get("generation", 1):
             await repo.set_state(conn, job["workspace_id"], job["ref_id"], status="error",
                                  error=f"Indexing failed: {message}")
             await repo.set_next_refresh(conn, job["workspace_id"], job["ref_id"], _next_refresh(doc))
+            queued = await _queue_document_event(conn, job["workspace_id"], job["ref_id"], "document.failed")
+    if queued:
+        webhooks.wake(db)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Callable
 
 from modelpilot.core.crypto import (
     KEY_FILE_NAME, CryptoError, KeyRing, load_key_ring, new_key_text, parse_ring, write_key_file,
@@ -60,8 +61,15 @@ def check_key_ring(settings: Settings) -> None:
             "start every node with the same MODELPILOT_SECRET_KEY") from None
 
 
-def rotate_keys(settings: Settings, new_key: str | None = None) -> tuple[str, str, int]:
-    """Seal every provider key with a new key. Returns (new key, its id, keys re-sealed).
+# Other sealed values re-sealed in the same transaction: fn(conn, ring) -> how many. Passed in by
+# the caller (the CLI), since the domains that own them import this module, not the reverse.
+Resealer = Callable[[Any, KeyRing], int]
+
+
+def rotate_keys(settings: Settings, new_key: str | None = None,
+                also: tuple[Resealer, ...] = ()) -> tuple[str, str, int]:
+    """Seal every provider key (and what `also` re-seals) with a new key. Returns (new key, its
+    id, values re-sealed).
 
     With a key file, the new key is written first (the old one kept below it) so a crash
     between the steps loses nothing; once all rows are re-sealed the old key is dropped.
@@ -75,14 +83,14 @@ def rotate_keys(settings: Settings, new_key: str | None = None) -> tuple[str, st
     if uses_file:
         old_lines = [line.strip() for line in key_file.read_text().splitlines() if line.strip()]
         write_key_file(key_file, [new_text, *old_lines])
-    count = _reseal_all(settings, new_ring)
+    count = _reseal_all(settings, new_ring, also)
     if uses_file:
         write_key_file(key_file, [new_text])
     _rings.clear()
     return new_text, new_ring.current_id, count
 
 
-def _reseal_all(settings: Settings, ring: KeyRing) -> int:
+def _reseal_all(settings: Settings, ring: KeyRing, also: tuple[Resealer, ...] = ()) -> int:
     conn = connect_sync_for(settings)
     try:
         with transaction_sync(conn):
@@ -91,6 +99,6 @@ def _reseal_all(settings: Settings, ring: KeyRing) -> int:
                 aad = f"{row['workspace_id']}/{row['provider']}"
                 resealed = ring.seal(ring.open(row["sealed_key"], aad=aad), aad=aad)
                 repo.set_sealed_key_sync(conn, row["workspace_id"], row["provider"], resealed)
-        return len(rows)
+            return len(rows) + sum(reseal(conn, ring) for reseal in also)
     finally:
         conn.close()

@@ -11,6 +11,19 @@ from modelpilot.core.ids import iso_from_epoch, new_id, utc_now_iso
 JOB_COLUMNS = "id, workspace_id, kind, ref_id, payload, status, attempts, run_after, last_error, created_at, updated_at"
 
 
+def enqueue_sync(conn, workspace_id: str, kind: str, ref_id: str, payload: dict | None = None,
+                 delay_seconds: float = 0.0) -> str:
+    """enqueue() on a blocking connection (inside a caller's run_write transaction): the outbox
+    form, so a job is queued in the same transaction as the change that asks for it."""
+    conn.execute("DELETE FROM jobs WHERE workspace_id = ? AND kind = ? AND ref_id = ? AND status = 'queued'",
+                 (workspace_id, kind, ref_id))
+    job_id, now = new_id(), utc_now_iso()
+    run_after = iso_from_epoch(time.time() + delay_seconds) if delay_seconds > 0 else now
+    conn.execute(f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES (?,?,?,?,?,'queued',0,?,NULL,?,?)",
+                 (job_id, workspace_id, kind, ref_id, json.dumps(payload or {}), run_after, now, now))
+    return job_id
+
+
 async def enqueue(conn: Connection, workspace_id: str, kind: str, ref_id: str, payload: dict | None = None) -> str:
     """Queue a job; an unfinished job of the same kind for the same object is replaced, not doubled."""
     await execute(conn, "DELETE FROM jobs WHERE workspace_id = ? AND kind = ? AND ref_id = ? AND status = 'queued'",
@@ -27,14 +40,18 @@ async def enqueue(conn: Connection, workspace_id: str, kind: str, ref_id: str, p
 # "Running" means processing under a live lease: a job whose node stopped renewing its lease
 # (the node died) is due again, for any other node. The claimer's own expired jobs are not taken
 # back: it still runs them, and its next renewal says so.
+# Each worker claims only the kinds it has handlers for ({kinds} is filled per call), and counts
+# only those kinds as running: webhook deliveries and ingestion run in separate workers and never
+# take each other's slots.
 _CLAIM_SQL = f"""
 WITH running AS (SELECT workspace_id, COUNT(*) AS n FROM jobs WHERE status = 'processing' AND lease_until > ?
-                 GROUP BY workspace_id)
+                 AND kind IN ({{kinds}}) GROUP BY workspace_id)
 SELECT {", ".join("j." + c.strip() for c in JOB_COLUMNS.split(","))}
 FROM jobs j LEFT JOIN running r ON r.workspace_id = j.workspace_id
 WHERE ((j.status = 'queued' AND j.run_after <= ?)
        OR (j.status = 'processing' AND (j.lease_until IS NULL OR j.lease_until <= ?)
            AND (j.claimed_by IS NULL OR j.claimed_by <> ?)))
+  AND j.kind IN ({{kinds}})
   AND COALESCE(r.n, 0) < ?
   AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.ref_id = j.ref_id AND p.workspace_id = j.workspace_id
                   AND p.id <> j.id AND p.status = 'processing' AND p.lease_until > ?)
@@ -44,11 +61,16 @@ ORDER BY COALESCE(r.n, 0), j.run_after, j.id LIMIT 1"""
 _CLAIM = {"sqlite": _CLAIM_SQL, "postgres": _CLAIM_SQL + " FOR UPDATE OF j SKIP LOCKED"}
 
 
-def claim_next_sync(conn, node: str, lease_seconds: float, per_workspace: int = 1_000_000) -> dict | None:
-    """The next due job by the fair order above, marked processing under `node`'s lease: the
-    whole claim in one write transaction (run it with db.run_write)."""
+def claim_next_sync(conn, node: str, lease_seconds: float, per_workspace: int = 1_000_000,
+                    kinds: tuple[str, ...] = ()) -> dict | None:
+    """The next due job of one of `kinds` by the fair order above, marked processing under
+    `node`'s lease: the whole claim in one write transaction (run it with db.run_write)."""
+    if not kinds:
+        return None
     now = utc_now_iso()
-    row = conn.execute(_CLAIM[dialect(conn)], (now, now, now, node, per_workspace, now)).fetchone()
+    marks = ",".join("?" * len(kinds))
+    sql = _CLAIM[dialect(conn)].replace("{kinds}", marks)
+    row = conn.execute(sql, (now, *kinds, now, now, node, *kinds, per_workspace, now)).fetchone()
     if row is None:
         return None
     job = {key: row[key] for key in row.keys()}
@@ -96,17 +118,20 @@ async def retry_later(conn: Connection, job_id: str, delay_seconds: float, messa
                   (iso_from_epoch(time.time() + delay_seconds), message, utc_now_iso(), job_id))
 
 
-async def requeue_unfinished(conn: Connection, only_expired: bool) -> int:
-    """At start-up: jobs left processing by a run that died run again. Alone on the database
-    (SQLite) every such job is a dead run's; in a fleet only those whose lease has expired are
-    (another node is running the others)."""
-    now = utc_now_iso()
+async def requeue_unfinished(conn: Connection, only_expired: bool, kinds: tuple[str, ...] = ()) -> int:
+    """At start-up: jobs of these kinds left processing by a run that died run again. Alone on
+    the database (SQLite) every such job is a dead run's; in a fleet only those whose lease has
+    expired are (another node is running the others). Each worker asks for its own kinds only, so
+    a worker starting later never takes back what an earlier one already claimed."""
+    if not kinds:
+        return 0
+    now, marks = utc_now_iso(), ",".join("?" * len(kinds))
     if only_expired:
         return await execute(conn, "UPDATE jobs SET status = 'queued', claimed_by = NULL, updated_at = ?"
-                                   " WHERE status = 'processing' AND (lease_until IS NULL OR lease_until <= ?)",
-                             (now, now))
+                                   " WHERE status = 'processing' AND (lease_until IS NULL OR lease_until <= ?)"
+                                   f" AND kind IN ({marks})", (now, now, *kinds))
     return await execute(conn, "UPDATE jobs SET status = 'queued', claimed_by = NULL, updated_at = ?"
-                               " WHERE status = 'processing'", (now,))
+                               f" WHERE status = 'processing' AND kind IN ({marks})", (now, *kinds))
 
 
 async def exists(conn: Connection, job_id: str) -> bool:

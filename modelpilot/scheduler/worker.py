@@ -1,8 +1,10 @@
 """The worker that drains the durable job table: a few jobs at once, fairly across workspaces.
 
-Handlers are registered by job kind. A handler raising RetryableError is retried with
-exponential backoff up to MAX_ATTEMPTS; any other exception ends the job in error (the handler
-is expected to have recorded a user-facing message on its object).
+Handlers are registered by job kind, and a worker claims only the kinds registered with it, so
+several workers share the one job table (ingestion, webhook deliveries) without taking each
+other's jobs or slots. A handler raising RetryableError is retried with exponential backoff (or
+after the error's own `retry_in`) up to its kind's max_attempts; any other exception ends the job
+in error (the handler is expected to have recorded a user-facing message on its object).
 
 `slots` jobs run at once (each ingestion parses in its own reader process and embeds in the
 shared model's thread). A workspace may hold all slots but one, so another workspace always
@@ -38,7 +40,12 @@ WantedCheck = Callable[[Database, dict], Awaitable[bool]]
 
 
 class RetryableError(Exception):
-    """A transient failure (network hiccup, upstream 5xx): worth another try later."""
+    """A transient failure (network hiccup, upstream 5xx): worth another try later. `retry_in`
+    (seconds) overrides the worker's backoff for a handler that keeps its own schedule."""
+
+    def __init__(self, message: str = "", retry_in: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_in = retry_in
 
 
 class JobWorker:
@@ -51,6 +58,7 @@ class JobWorker:
         self._handlers: dict[str, Handler] = {}
         self._on_give_up: dict[str, FailureHook] = {}
         self._wanted: dict[str, WantedCheck] = {}
+        self._max_attempts: dict[str, int] = {}
         self._jobs: dict[str, dict] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -63,13 +71,19 @@ class JobWorker:
         return max(1, self.slots - 1)
 
     @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(self._handlers)
+
+    @property
     def running_job_ids(self) -> list[str]:
         return list(self._running)
 
     def register(self, kind: str, handler: Handler, on_give_up: FailureHook | None = None,
-                 wanted: WantedCheck | None = None) -> None:
-        """wanted(db, job): False once the job's object is gone, so a running job can be cancelled."""
+                 wanted: WantedCheck | None = None, max_attempts: int = MAX_ATTEMPTS) -> None:
+        """wanted(db, job): False once the job's object is gone, so a running job can be cancelled.
+        The worker claims only the kinds registered with it."""
         self._handlers[kind] = handler
+        self._max_attempts[kind] = max_attempts
         if on_give_up:
             self._on_give_up[kind] = on_give_up
         if wanted:
@@ -83,7 +97,8 @@ class JobWorker:
         async with self._db.write() as conn:
             # Alone on a SQLite file (the instance lock sees to it) every job left processing is
             # a dead run's; on a shared database another node may be running it.
-            resumed = await jobs.requeue_unfinished(conn, only_expired=self._db.backend != "sqlite")
+            resumed = await jobs.requeue_unfinished(conn, only_expired=self._db.backend != "sqlite",
+                                                    kinds=self.kinds)
         if resumed:
             log.info("resuming %d unfinished job(s)", resumed)
         self._task = asyncio.get_running_loop().create_task(self._run(), name="job-worker")
@@ -146,7 +161,7 @@ class JobWorker:
 
     async def _start_next(self) -> bool:
         job = await self._db.run_write(
-            lambda conn: jobs.claim_next_sync(conn, self.node, self.lease_seconds, self.per_workspace))
+            lambda conn: jobs.claim_next_sync(conn, self.node, self.lease_seconds, self.per_workspace, self.kinds))
         if job is None:
             return False
         task = asyncio.get_running_loop().create_task(self._timed(job), name=f"job-{job['id']}")
@@ -180,10 +195,11 @@ class JobWorker:
             await handler(self._db, job)
         except RetryableError as exc:
             self._finishing.add(job["id"])
-            if job["attempts"] >= MAX_ATTEMPTS:
+            if job["attempts"] >= self._max_attempts.get(job["kind"], MAX_ATTEMPTS):
                 await self._give_up(job, str(exc))
                 return "failed"
-            delay = self.backoff[min(job["attempts"] - 1, len(self.backoff) - 1)]
+            delay = exc.retry_in if exc.retry_in is not None else \
+                self.backoff[min(job["attempts"] - 1, len(self.backoff) - 1)]
             log.info("job %s will retry in %ss: %s", job["id"], delay, exc)
             async with self._db.write() as conn:
                 await jobs.retry_later(conn, job["id"], delay, str(exc))

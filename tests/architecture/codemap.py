@@ -66,11 +66,6 @@ def modules() -> dict[str, Module]:
     return out
 
 
-def submodules(domain: str) -> set[str]:
-    """The module names directly inside modelpilot/<domain>/."""
-    return {path.stem for path in (PACKAGE / domain).glob("*.py") if path.stem != "__init__"}
-
-
 def internal_edges() -> dict[str, set[str]]:
     """module -> the project modules it imports (an `from a import b` names a.b when b is a module)."""
     known = modules()

@@ -17,6 +17,7 @@ const NAV = [
   { id: "providers", label: "Providers", role: "viewer" },
   { id: "team", label: "Team", role: "viewer" },
   { id: "tokens", label: "API tokens", role: "admin" },
+  { id: "webhooks", label: "Webhooks", role: "admin" },
   { id: "billing", label: "Billing", role: "admin", optional: "billing" },
   { id: "settings", label: "Settings", role: "viewer" },
   { id: "profile", label: "Your profile", role: "viewer" },

@@ -135,6 +135,7 @@ const pages = {
   providers: () => import("./pages/providers.js"),
   team: () => import("./pages/team.js"),
   tokens: () => import("./pages/tokens.js"),
+  webhooks: () => import("./pages/webhooks.js"),
   billing: () => import("./pages/billing.js"),
   settings: () => import("./pages/settings.js"),
   profile: () => import("./pages/profile.js"),
@@ -155,6 +156,7 @@ route("/w/:ws/analytics", workspacePage("analytics", pages.analytics));
 route("/w/:ws/providers", workspacePage("providers", pages.providers));
 route("/w/:ws/team", workspacePage("team", pages.team));
 route("/w/:ws/tokens", workspacePage("tokens", pages.tokens, "admin"));
+route("/w/:ws/webhooks", workspacePage("webhooks", pages.webhooks, "admin"));
 route("/w/:ws/billing", workspacePage("billing", pages.billing, "admin"));
 route("/w/:ws/settings", workspacePage("settings", pages.settings));
 route("/w/:ws/profile", workspacePage("profile", pages.profile));

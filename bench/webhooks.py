@@ -1,0 +1,204 @@
+"""Webhook deliveries per second to a local receiver, and what a burst of queued deliveries does
+to the chat path, in the same run.
+
+Runs the fake OpenAI-compatible provider and `modelpilot serve --port 0` as subprocesses
+(MODELPILOT_OUTBOUND_ALLOW_PRIVATE=true, so the server may reach 127.0.0.1), and a threaded
+receiver in this process that verifies every delivery with the official `standardwebhooks`
+package before it counts it.
+  throughput   BURST webhook.test events queued through the API (20 at a time), drained by the
+               server's delivery worker: deliveries/s from the first enqueue to the last delivery.
+  chat_idle    CHATS chats one after another (each opens a conversation, so each also queues a
+               conversation.started delivery): time to the first SSE byte, p50/p95.
+  chat_burst   the same chats right after a burst of BURST deliveries was queued, while the worker
+               sends them (`chats_ran_while_draining` says the burst outlasted the chats).
+Idle and burst slices alternate (SLICES times) so both see the same machine. Goal: chat p95 under
+a burst within 10% of idle (ratio <= 1.10). Each run measures SQLite, then Postgres (a fresh
+database on the tests' embedded Postgres, or MP_BENCH_DATABASE_URL); `--sqlite-only` skips it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+from standardwebhooks import Webhook
+
+from _common import percentile, summary_ms, write_results
+from chat_overhead import postgres_url, start_process, ttfb
+
+BURST = 600
+CHATS = 30
+SLICES = 3
+
+
+class Receiver:
+    """Counts verified deliveries (and the time of each) on 127.0.0.1."""
+
+    def __init__(self) -> None:
+        self.secret = ""
+        self.times: list[float] = []
+        self.rejected = 0
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                try:
+                    Webhook(receiver.secret).verify(body, dict(self.headers.items()))
+                    ok = True
+                except Exception:
+                    ok = False
+                with receiver.lock:
+                    if ok:
+                        receiver.times.append(time.perf_counter())
+                    else:
+                        receiver.rejected += 1
+                self.send_response(200 if ok else 400)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.times)
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def setup(base: str, fake_url: str, receiver: Receiver) -> dict:
+    with httpx.Client(base_url=base, timeout=60) as api:
+        body = {"email": "bench@example.com", "password": "a long enough passphrase", "name": "Bench",
+                "workspace_name": "Bench"}
+        ws = api.post("/api/v1/auth/setup", json=body).json()["workspaces"][0]["id"]
+        token = api.post(f"/api/v1/workspaces/{ws}/api-tokens", json={"name": "b", "role": "admin"}).json()["token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        api.put(f"/api/v1/workspaces/{ws}/providers/openai", json={"api_key": "sk-bench-0123456789",
+                                                                   "api_base": fake_url}, headers=auth)
+        bot = api.post(f"/api/v1/workspaces/{ws}/chatbots", json={"name": "Bench", "model": "gpt-4o-mini"},
+                       headers=auth).json()
+        hook = api.post(f"/api/v1/workspaces/{ws}/webhooks", headers=auth,
+                        json={"url": receiver.url, "events": ["conversation.started"]}).json()
+        receiver.secret = hook["secret"]
+    return {"auth": auth, "chat_url": f"{base}/api/v1/workspaces/{ws}/chatbots/{bot['id']}/chat",
+            "test_url": f"{base}/api/v1/workspaces/{ws}/webhooks/{hook['id']}/test"}
+
+
+async def queue_burst(client: httpx.AsyncClient, target: dict, count: int) -> None:
+    queue = iter(range(count))
+
+    async def worker() -> None:
+        for _ in queue:
+            response = await client.post(target["test_url"], headers=target["auth"])
+            assert response.status_code == 202, response.text
+
+    await asyncio.gather(*(worker() for _ in range(20)))
+
+
+async def wait_for(receiver: Receiver, count: int, timeout: float = 300.0) -> None:
+    deadline = time.monotonic() + timeout
+    while receiver.count() < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {receiver.count()} of {count} deliveries arrived")
+        await asyncio.sleep(0.02)
+
+
+async def chats(client: httpx.AsyncClient, target: dict, count: int) -> list[float]:
+    firsts = []
+    for _ in range(count):  # a new session each time: each chat opens a conversation
+        first, _ = await ttfb(client, target["chat_url"], {"message": "What do you sell?",
+                                                           "session_id": uuid.uuid4().hex}, target["auth"])
+        firsts.append(first)
+    return firsts
+
+
+async def run(target: dict, receiver: Receiver) -> dict:
+    out: dict = {}
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        await chats(client, target, 5)  # warm-up (LiteLLM import, connection pools)
+        await wait_for(receiver, 5)
+        # Throughput: a burst queued as fast as the API takes it, drained by the worker.
+        before, started = receiver.count(), time.perf_counter()
+        await queue_burst(client, target, BURST)
+        queued_s = time.perf_counter() - started
+        await wait_for(receiver, before + BURST)
+        last = receiver.times[-1]
+        out["throughput"] = {"deliveries": BURST, "queued_in_s": round(queued_s, 2),
+                             "deliveries_per_s": round(BURST / (last - started), 1)}
+        idle, burst = [], []
+        for _ in range(SLICES):
+            settled = receiver.count()
+            idle += await chats(client, target, CHATS)
+            await wait_for(receiver, settled + CHATS)
+            settled = receiver.count()
+            await queue_burst(client, target, BURST)  # queued; the worker drains it while the chats run
+            burst += await chats(client, target, CHATS)
+            draining = receiver.count() - settled < BURST
+            await wait_for(receiver, settled + BURST + CHATS)
+            out.setdefault("chats_ran_while_draining", []).append(draining)
+    out["chat_idle_ttfb"], out["chat_burst_ttfb"] = summary_ms(idle), summary_ms(burst)
+    out["chat_p95_burst_over_idle"] = round(percentile(burst, 95) / percentile(idle, 95), 3)
+    out["chat_p50_burst_over_idle"] = round(percentile(burst, 50) / percentile(idle, 50), 3)
+    out["rejected_deliveries"] = receiver.rejected
+    return out
+
+
+def measure_backend(python: str, fake_url: str, env: dict) -> dict:
+    receiver = Receiver()
+    data_dir = tempfile.mkdtemp(prefix="mp-bench-webhooks-")
+    server, line = start_process([python, "-m", "modelpilot", "serve", "--port", "0", "--data-dir", data_dir,
+                                  "--log-level", "warning"], "ModelPilot",
+                                 {**env, "MODELPILOT_OUTBOUND_ALLOW_PRIVATE": "true"})
+    base = line.split(" on ", 1)[1].split()[0]
+    try:
+        results = asyncio.run(run(setup(base, fake_url, receiver), receiver))
+        results["load_average_after"] = os.getloadavg()
+        return results
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+        receiver.stop()
+
+
+def main() -> None:
+    python = sys.executable
+    fake, line = start_process([python, "-m", "tests.fakes.llm"], "http://")
+    fake_url = line.strip()
+    try:
+        results = {"load_average_before": os.getloadavg(), "burst": BURST, "chats_per_slice": CHATS,
+                   "slices": SLICES, "sqlite": measure_backend(python, fake_url, {})}
+        if "--sqlite-only" not in sys.argv[1:]:
+            url, ours = postgres_url()
+            try:
+                results["postgres"] = measure_backend(python, fake_url, {"MODELPILOT_DATABASE_URL": url})
+            finally:
+                if ours:
+                    from tests.pg_support import drop_database
+
+                    drop_database(url)
+        results["goal"] = "chat p95 with a burst of queued deliveries within 10% of idle (ratio <= 1.10)"
+        write_results("webhooks", results)
+    finally:
+        fake.terminate()
+        fake.wait(timeout=15)
+
+
+if __name__ == "__main__":
+    main()
