@@ -99,7 +99,7 @@ async def request_handoff(db: Database, bus: EventBus | None, bot: Bot, session_
     async with db.write() as conn:
         conversation = await _session_conversation(conn, bot, channel, session_id, visitor_ip_hash)
         await _to_waiting(conn, conversation, clean_page_url(page_url), into)
-    await announce(bus, into)
+    await announce(bus, into, db)
     return {"status": conversation["status"], "conversation_id": conversation["id"]}
 
 
@@ -126,7 +126,7 @@ async def take_message(db: Database, bus: EventBus | None, bot: Bot, channel: st
             return await _take_in(conn, bot, channel, session_id, text, keyword, visitor_ip_hash,
                                   clean_page_url(page_url), into)
     finally:
-        await announce(bus, into)
+        await announce(bus, into, db)
 
 
 async def _take_in(conn: Connection, bot: Bot, channel: str, session_id: str, text: str, keyword: bool,

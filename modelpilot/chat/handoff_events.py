@@ -15,14 +15,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from modelpilot.chat import handoff_repo
-from modelpilot.core.db import Connection
+from modelpilot.core.db import Connection, Database
 from modelpilot.core.events import EventBus
 from modelpilot.core.ids import utc_now_iso
+from modelpilot.webhooks import service as webhooks
+from modelpilot.webhooks.events import conversation_data
 
 TYPES = ("conversation.waiting", "conversation.message", "conversation.assigned", "conversation.released",
          "conversation.closed")
 STATUS_TYPES = {"waiting": "conversation.waiting", "human": "conversation.assigned", "bot": "conversation.released",
                 "closed": "conversation.closed"}
+# The handoff events outbound webhooks carry (the release back to the bot and single messages are live-only).
+WEBHOOK_TYPES = {"conversation.waiting": "conversation.handoff_requested",
+                 "conversation.assigned": "conversation.assigned", "conversation.closed": "conversation.closed"}
+WEBHOOK_LAST_MESSAGES = 10
 
 
 def workspace_topic(workspace_id: str) -> str:
@@ -38,6 +44,7 @@ class Emitted:
     """The events a transaction wrote, to announce once it has committed."""
     topics: set[str] = field(default_factory=set)
     ids: list[int] = field(default_factory=list)
+    webhooks: int = 0  # outbound deliveries queued, for the worker to be woken after commit
 
 
 async def emit(conn: Connection, workspace_id: str, conversation: dict, event_type: str, *,
@@ -52,11 +59,27 @@ async def emit(conn: Connection, workspace_id: str, conversation: dict, event_ty
     into.topics.add(workspace_topic(workspace_id))
     if conversation["channel"] == "widget":
         into.topics.add(visitor_topic(conversation["chatbot_id"], conversation["session_id"]))
+    if event_type in WEBHOOK_TYPES:
+        into.webhooks += await _queue_webhook(conn, workspace_id, conversation, WEBHOOK_TYPES[event_type])
     return event_id
 
 
-async def announce(bus: EventBus | None, emitted: Emitted) -> None:
-    """After commit: wake the listeners of every topic the events touched."""
+async def _queue_webhook(conn: Connection, workspace_id: str, conversation: dict, webhook_type: str) -> int:
+    """The outbox: in the same transaction as the state change, so a crash loses neither."""
+    summary = await handoff_repo.webhook_summary(conn, workspace_id, conversation["id"], WEBHOOK_LAST_MESSAGES)
+    assignee = ({"id": conversation["assignee_id"], "name": conversation.get("assignee_name")}
+                if conversation.get("assignee_id") else None)
+    data = conversation_data(conversation["id"], conversation["chatbot_id"], summary["chatbot_name"],
+                             conversation["channel"], conversation["session_id"], summary["messages"],
+                             status=conversation["status"], assignee=assignee,
+                             page_url=conversation.get("page_url"))
+    return await webhooks.queue_event(conn, workspace_id, webhook_type, data)
+
+
+async def announce(bus: EventBus | None, emitted: Emitted, db: Database | None = None) -> None:
+    """After commit: wake the listeners of every topic the events touched, and the webhook worker."""
+    if db is not None and emitted.webhooks:
+        webhooks.wake(db)
     if bus is None or not emitted.ids:
         return
     for topic in sorted(emitted.topics):

@@ -141,6 +141,7 @@ INBOX_FILTERS = {
 _RANK = "CASE WHEN c.status = 'waiting' THEN 0 WHEN c.assignee_id = ? THEN 1 ELSE 2 END"
 _PREVIEW = ("(SELECT m.content FROM messages m WHERE m.workspace_id = c.workspace_id AND m.conversation_id = c.id"
             " AND m.role != 'system' ORDER BY m.created_at DESC, m.rowid DESC LIMIT 1)")
+_VISITOR_SAID = _PREVIEW.replace("m.role != 'system'", "m.role = 'user'")  # the visitor's own last words
 
 
 async def inbox_page(conn: Connection, workspace_id: str, status: str, user_id: str, chatbot_id: str | None,
@@ -179,7 +180,7 @@ async def waiting_unnotified(conn: Connection, cutoff: str, limit: int) -> list[
     return await fetch_all(
         conn,
         "SELECT c.id, c.workspace_id, c.chatbot_id, c.waiting_since, c.page_url, b.name AS chatbot_name,"
-        f" {_PREVIEW} AS last_message_preview FROM conversations c"
+        f" {_VISITOR_SAID} AS last_message_preview FROM conversations c"
         " LEFT JOIN chatbots b ON b.id = c.chatbot_id AND b.workspace_id = c.workspace_id"
         " WHERE c.status = 'waiting' AND c.waiting_since < ?"
         " AND (c.waiting_notified IS NULL OR c.waiting_notified != c.waiting_since)"
@@ -192,3 +193,15 @@ async def mark_waiting_notified(conn: Connection, workspace_id: str, conversatio
         conn, "UPDATE conversations SET waiting_notified = waiting_since WHERE workspace_id = ? AND id = ?"
               " AND status = 'waiting' AND waiting_since = ? AND (waiting_notified IS NULL"
               " OR waiting_notified != waiting_since)", (workspace_id, conversation_id, waiting_since)) > 0
+
+
+async def webhook_summary(conn: Connection, workspace_id: str, conversation_id: str, last: int) -> dict:
+    """The bot's name and the conversation's latest messages (oldest first), for a webhook payload."""
+    name = await fetch_value(
+        conn, "SELECT b.name FROM conversations c LEFT JOIN chatbots b ON b.id = c.chatbot_id"
+              " WHERE c.workspace_id = ? AND c.id = ?", (workspace_id, conversation_id))
+    rows = await fetch_all(
+        conn, "SELECT id, role, content, author_name, created_at FROM messages WHERE workspace_id = ?"
+              " AND conversation_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
+        (workspace_id, conversation_id, last))
+    return {"chatbot_name": name or "", "messages": rows[::-1]}

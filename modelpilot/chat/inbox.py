@@ -147,7 +147,7 @@ async def assign(db: Database, bus: EventBus | None, access: WorkspaceAccess, co
     async with db.write() as conn:
         state = await _state_for_update(conn, access.workspace_id, conversation_id)
         await _assign_in(conn, state, operator, takeover, into)
-    await announce(bus, into)
+    await announce(bus, into, db)
     return await conversation_detail(db, access, conversation_id)
 
 
@@ -177,7 +177,7 @@ async def operator_message(db: Database, bus: EventBus | None, access: Workspace
             await _assign_in(conn, state, operator, False, into)
         message = await add_message(conn, state, "operator", text, into, author=operator)
         await repo.mark_human_reply(conn, access.workspace_id, conversation_id, message["created_at"])
-    await announce(bus, into)
+    await announce(bus, into, db)
     return {**public_message(message), "conversation_id": conversation_id}
 
 
@@ -189,7 +189,7 @@ async def _end(db: Database, bus: EventBus | None, access: WorkspaceAccess, conv
         state = await _state_for_update(conn, access.workspace_id, conversation_id)
         if state["status"] != status:
             await transition(conn, state, status, into, note=note)
-    await announce(bus, into)
+    await announce(bus, into, db)
     return await conversation_detail(db, access, conversation_id)
 
 

@@ -132,3 +132,22 @@ def test_handoff_settings_round_trip(desk) -> None:
 def test_sessions_are_separate(desk) -> None:
     desk.ask_for_person()
     assert desk.history(OTHER)["status"] == "bot"
+
+
+def test_business_hours_work_without_the_systems_time_zone_database(tmp_path):
+    """Slim containers and the one-file binary may have no /usr/share/zoneinfo: the shipped tzdata
+    package answers instead, so an admin's time zone is neither refused nor mis-read."""
+    import subprocess
+    import sys
+
+    script = ("from datetime import datetime, timezone\n"
+              "from modelpilot.chatbots.handoff_config import is_open\n"
+              "hours = {'timezone': 'Asia/Kolkata', 'weekly': {'wed': [['09:00', '10:00']]}}\n"
+              "print(is_open(hours, datetime(2026, 12, 2, 3, 45, tzinfo=timezone.utc)),"
+              " is_open(hours, datetime(2026, 12, 2, 5, 0, tzinfo=timezone.utc)))\n")
+    empty = tmp_path / "no-zoneinfo"
+    empty.mkdir()
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                          env={"PYTHONTZPATH": str(empty), "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "False"]  # 09:15 in Kolkata is open, 10:30 is not

@@ -22,8 +22,10 @@ def test_opted_in_agents_get_one_mail_per_waiting_conversation(desk_factory, smt
     members = f"/api/v1/workspaces/{desk.ws}/members/me"
     desk.anna.ok("PATCH", members, json={"notify_waiting": True})
     desk.viewer.ok("PATCH", members, json={"notify_waiting": True})  # a viewer cannot answer: no mail
-    desk.ask_for_person(page_url="https://shop.example.com/checkout")
+    # The message comes first: with a zero-minute threshold the mail may leave the moment the
+    # conversation waits, and it must already show what the visitor said.
     desk.visitor_says("My card was charged twice")
+    desk.ask_for_person(page_url="https://shop.example.com/checkout")
     conversation = desk.waiting_id()
     deadline = time.monotonic() + 20
     while not waiting_mails(smtp_inbox):

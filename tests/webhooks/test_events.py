@@ -86,3 +86,32 @@ def test_events_go_only_to_endpoints_that_chose_them(hook_server, fake_llm):
         docs.stop()
         chats.stop()
         admin.close()
+
+
+def test_handoff_events_reach_subscribers(hook_server, receiver, fake_llm):
+    """conversation.handoff_requested / assigned / closed: queued with the state change, signed,
+    carrying the bot, the status, the assignee and the latest messages (operators' included)."""
+    from tests.inbox.support import close_desk, make_desk
+
+    desk = make_desk(hook_server(provider_allow_private=True), fake_llm)
+    _subscribe(desk.owner, receiver, ["conversation.handoff_requested", "conversation.assigned",
+                                      "conversation.closed"])
+    calls_before = len(fake_llm.requests)
+    desk.visitor_says("I want to talk to someone")
+    conversation_id = desk.waiting_id()
+    desk.anna.ok("POST", desk.conv(conversation_id, "assign"), 200, json={})
+    desk.anna.ok("POST", desk.conv(conversation_id, "messages"), 201, json={"text": "Hi, Anna here."})
+    desk.anna.ok("POST", desk.conv(conversation_id, "close"), 200)
+    events = [d["payload"] for d in receiver.wait_for(3)]
+    assert [e["type"] for e in events] == ["conversation.handoff_requested", "conversation.assigned",
+                                           "conversation.closed"]
+    requested, assigned, closed = (e["data"]["conversation"] for e in events)
+    assert requested["id"] == conversation_id and requested["status"] == "waiting"
+    assert requested["chatbot"]["id"] == desk.bot["id"] and requested["chatbot"]["name"] == desk.bot["name"]
+    assert any(m["content"] == "I want to talk to someone" for m in requested["messages"])
+    assert assigned["status"] == "human" and assigned["assignee"]["name"]
+    assert closed["status"] == "closed"
+    assert any(m["role"] == "operator" and m["content"] == "Hi, Anna here." for m in closed["messages"])
+    assert len(fake_llm.requests) == calls_before  # the keyword message never reached the model
+    assert len(receiver.verified) == 3
+    close_desk(desk)
