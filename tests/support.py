@@ -8,7 +8,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 import httpx
 import uvicorn
@@ -19,6 +19,22 @@ from modelpilot.settings import Settings, load_settings
 from tests.pg_support import BACKEND, fresh_database
 
 PASSWORD = "a long enough passphrase"
+T = TypeVar("T")
+
+
+def eventually(probe: Callable[[], T], until: Callable[[T], object] = bool, *, timeout: float = 30,
+               interval: float = 0.05, what: str = "the condition") -> T:
+    """Call probe until `until(value)` holds and return that value: the one way tests wait for
+    work the server finishes in the background. After `timeout` seconds an AssertionError names
+    `what` and the last value seen; an exception from probe (an assertion too) ends the wait at once."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if until(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout:g} s; last seen: {value!r}")
+        time.sleep(interval)
 
 
 def free_port() -> int:

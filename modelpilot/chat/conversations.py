@@ -7,6 +7,7 @@ import base64
 import binascii
 
 from modelpilot.chat import log_repo, repo
+from modelpilot.chat.entities import Conversation
 from modelpilot.chat.log_repo import FEEDBACK_FILTERS, ConversationFilter
 from modelpilot.core.dates import parse_range
 from modelpilot.core.db import Database
@@ -27,16 +28,8 @@ def make_filter(chatbot_id: str | None, start: str | None, end: str | None, q: s
     return ConversationFilter(chatbot_id or None, lower, upper, query, feedback or None, unanswered)
 
 
-def list_item(row: dict) -> dict:
-    """A row of the log: what was asked first, and whether anything went unanswered or was rated."""
-    unanswered = row.pop("unanswered_count")
-    up, down = row["feedback_up"], row["feedback_down"]
-    return {**row, "first_question": row["preview"], "unanswered": unanswered > 0, "unanswered_count": unanswered,
-            "feedback": "down" if down else "up" if up else None}
-
-
-def encode_cursor(row: dict) -> str:
-    raw = f"{row['last_message_at']}|{row['id']}".encode()
+def encode_cursor(conversation: Conversation) -> str:
+    raw = f"{conversation.last_message_at}|{conversation.id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -57,7 +50,8 @@ async def list_conversations(db: Database, workspace_id: str, flt: ConversationF
         rows = await log_repo.conversation_page(conn, workspace_id, flt, after, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"items": [list_item(row) for row in rows], "next_cursor": encode_cursor(rows[-1]) if more and rows else None}
+    return {"items": [row.public() for row in rows],
+            "next_cursor": encode_cursor(rows[-1].conversation) if more and rows else None}
 
 
 async def conversation_detail(db: Database, workspace_id: str, conversation_id: str) -> dict:
@@ -65,5 +59,5 @@ async def conversation_detail(db: Database, workspace_id: str, conversation_id: 
         conversation = await repo.get_conversation(conn, workspace_id, conversation_id)
         if conversation is None:
             raise not_found("conversation")
-        conversation["messages"] = await repo.conversation_messages(conn, workspace_id, conversation_id)
-    return conversation
+        messages = await repo.conversation_messages(conn, workspace_id, conversation_id)
+    return {**conversation.public(), "messages": [message.public() for message in messages]}

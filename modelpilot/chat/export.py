@@ -12,6 +12,7 @@ import json
 from typing import AsyncIterator
 
 from modelpilot.chat import log_repo
+from modelpilot.chat.entities import Conversation, LoggedConversation, Message
 from modelpilot.chat.log_repo import ConversationFilter
 from modelpilot.core.db import Connection, Database
 
@@ -21,16 +22,18 @@ FIELDS = ("conversation_id", "chatbot_id", "chatbot_name", "session_id", "channe
           "latency_total_ms", "feedback", "sources", "created_at")
 
 
-async def _messages_of(conn: Connection, workspace_id: str, conversations: list[dict]) -> list[dict]:
-    by_id = {c["id"]: c for c in conversations}
-    rows = await log_repo.export_messages(conn, workspace_id, list(by_id))
+def _export_row(conversation: Conversation, message: Message) -> dict:
+    """One line of the export: the message with its conversation's bot, session and channel."""
+    row = {**conversation.public(), **message.public(), "conversation_id": conversation.id, "message_id": message.id}
+    return {name: row[name] for name in FIELDS}
+
+
+async def _messages_of(conn: Connection, workspace_id: str, page: list[LoggedConversation]) -> list[dict]:
+    by_id = {logged.conversation.id: logged.conversation for logged in page}
+    messages = await log_repo.export_messages(conn, workspace_id, list(by_id))
     order = {cid: index for index, cid in enumerate(by_id)}
-    rows.sort(key=lambda r: order[r["conversation_id"]])  # stable: keeps each conversation's message order
-    for row in rows:
-        conversation = by_id[row["conversation_id"]]
-        row.update(chatbot_id=conversation["chatbot_id"], chatbot_name=conversation["chatbot_name"],
-                   session_id=conversation["session_id"], channel=conversation["channel"])
-    return rows
+    messages.sort(key=lambda m: order[m.conversation_id])  # stable: keeps each conversation's message order
+    return [_export_row(by_id[message.conversation_id], message) for message in messages]
 
 
 async def message_rows(db: Database, workspace_id: str, flt: ConversationFilter) -> AsyncIterator[list[dict]]:
@@ -43,7 +46,7 @@ async def message_rows(db: Database, workspace_id: str, flt: ConversationFilter)
             yield rows
         if len(page) < PAGE:
             return
-        after = (page[-1]["last_message_at"], page[-1]["id"])
+        after = (page[-1].conversation.last_message_at, page[-1].conversation.id)
 
 
 def _csv_cell(name: str, value):
@@ -68,15 +71,11 @@ async def export_csv(db: Database, workspace_id: str, flt: ConversationFilter) -
         buffer.seek(0)
         buffer.truncate()
         for row in rows:
-            writer.writerow([_csv_cell(name, row[name]) for name in FIELDS])
+            writer.writerow([_csv_cell(name, json.dumps(row[name]) if name == "sources" else row[name])
+                             for name in FIELDS])
         yield buffer.getvalue()
 
 
 async def export_jsonl(db: Database, workspace_id: str, flt: ConversationFilter) -> AsyncIterator[str]:
     async for rows in message_rows(db, workspace_id, flt):
-        lines = []
-        for row in rows:
-            record = {name: row[name] for name in FIELDS}
-            record["sources"] = json.loads(record["sources"])
-            lines.append(json.dumps(record, ensure_ascii=False))
-        yield "\n".join(lines) + "\n"
+        yield "\n".join(json.dumps(row, ensure_ascii=False) for row in rows) + "\n"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from modelpilot.chat.entities import LoggedConversation, Message
+from modelpilot.chat.repo import CONVERSATION_COLUMNS, MESSAGE_COLUMNS
 from modelpilot.core.db import Connection, dialect, fetch_all
 
 _OF_CONVERSATION = "FROM messages m WHERE m.workspace_id = c.workspace_id AND m.conversation_id = c.id"
@@ -11,8 +13,7 @@ _OF_CONVERSATION = "FROM messages m WHERE m.workspace_id = c.workspace_id AND m.
 # model guessed or the built-in model said it knows nothing. Failed answers count too.
 _UNANSWERED = "m.role = 'assistant' AND (m.sources = '[]' OR m.status = 'error')"
 LIST_COLUMNS = (
-    "c.id, c.chatbot_id, b.name AS chatbot_name, c.session_id, c.channel, c.started_at, c.last_message_at,"
-    f" c.message_count, (SELECT m.content {_OF_CONVERSATION} AND m.role = 'user'"
+    f"{CONVERSATION_COLUMNS}, (SELECT m.content {_OF_CONVERSATION} AND m.role = 'user'"
     " ORDER BY m.created_at, m.rowid LIMIT 1) AS preview,"
     f" (SELECT COUNT(*) {_OF_CONVERSATION} AND m.feedback = 1) AS feedback_up,"
     f" (SELECT COUNT(*) {_OF_CONVERSATION} AND m.feedback = -1) AS feedback_down,"
@@ -81,21 +82,22 @@ def _where(workspace_id: str, flt: ConversationFilter, after: tuple[str, str] | 
 
 
 async def conversation_page(conn: Connection, workspace_id: str, flt: ConversationFilter,
-                            after: tuple[str, str] | None, limit: int) -> list[dict]:
+                            after: tuple[str, str] | None, limit: int) -> list[LoggedConversation]:
     where, params = _where(workspace_id, flt, after, dialect(conn))
-    return await fetch_all(
+    rows = await fetch_all(
         conn, f"SELECT {LIST_COLUMNS} FROM conversations c LEFT JOIN chatbots b ON b.id = c.chatbot_id"
               f" AND b.workspace_id = c.workspace_id WHERE {where}"
               " ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?", [*params, limit])
+    return [LoggedConversation.from_row(row) for row in rows]
 
 
-async def export_messages(conn: Connection, workspace_id: str, conversation_ids: list[str]) -> list[dict]:
+async def export_messages(conn: Connection, workspace_id: str, conversation_ids: list[str]) -> list[Message]:
     """Every message of these conversations, in the order they were written."""
     marks = ",".join("?" * len(conversation_ids))
-    return await fetch_all(
+    rows = await fetch_all(
         conn,
-        "SELECT conversation_id, id AS message_id, role, content, status, error, model, tokens_in, tokens_out,"
-        " cost, latency_first_ms, latency_total_ms, feedback, sources, created_at FROM messages"
-        f" WHERE workspace_id = ? AND conversation_id IN ({marks}) ORDER BY created_at, rowid",
+        f"SELECT {MESSAGE_COLUMNS} FROM messages m"
+        f" WHERE m.workspace_id = ? AND m.conversation_id IN ({marks}) ORDER BY m.created_at, m.rowid",
         [workspace_id, *conversation_ids],
     )
+    return [Message.from_row(row) for row in rows]

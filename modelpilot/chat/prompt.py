@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
+from modelpilot.chat.entities import Message
 from modelpilot.chatbots.entities import Bot
 from modelpilot.providers.llm import rough_tokens
 from modelpilot.rag.retrieve import RetrievedChunk
@@ -44,18 +45,18 @@ def _attr(value: str) -> str:
     return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
 
 
-def history_within_budget(recent_newest_first: list[dict], budget_tokens: int) -> list[dict]:
+def history_within_budget(recent_newest_first: list[Message], budget_tokens: int) -> list[dict]:
     """The last turns that fit the budget, oldest first; empty or failed replies are skipped."""
     kept: list[dict] = []
     used = 0
-    for row in recent_newest_first:
-        role = MODEL_ROLES.get(row["role"])
-        if role is None or not row["content"].strip():
+    for message in recent_newest_first:
+        role = MODEL_ROLES.get(message.role)
+        if role is None or not message.content.strip():
             continue
-        cost = rough_tokens(row["content"]) + 4
+        cost = rough_tokens(message.content) + 4
         if used + cost > budget_tokens:
             break
-        kept.append({"role": role, "content": row["content"]})
+        kept.append({"role": role, "content": message.content})
         used += cost
     kept.reverse()
     while kept and kept[0]["role"] != "user":  # a history should start with a question

@@ -4,27 +4,26 @@ from __future__ import annotations
 
 import json
 
+from modelpilot.chat.entities import CONVERSATION_FIELDS, MESSAGE_FIELDS, Conversation, Message
 from modelpilot.core.db import Connection, execute, fetch_all, fetch_one
 
-MESSAGE_COLUMNS = ("id, role, content, status, error, sources, model, tokens_in, tokens_out, cost,"
-                   " latency_first_ms, latency_total_ms, feedback, created_at")
-
-
-def decode_message(row: dict) -> dict:
-    row["sources"] = json.loads(row["sources"])
-    return row
+# The columns each entity's fields name (a conversation's bot name comes from the join with chatbots b).
+MESSAGE_COLUMNS = ", ".join(f"m.{name}" for name in MESSAGE_FIELDS)
+CONVERSATION_COLUMNS = ", ".join("b.name AS chatbot_name" if name == "chatbot_name" else f"c.{name}"
+                                 for name in CONVERSATION_FIELDS)
 
 
 async def recent_messages(conn: Connection, workspace_id: str, chatbot_id: str, channel: str, session_id: str,
-                          limit: int) -> list[dict]:
-    """The session's last `limit` messages, newest first (role, content, status)."""
-    return await fetch_all(
+                          limit: int) -> list[Message]:
+    """The session's last `limit` messages, newest first."""
+    rows = await fetch_all(
         conn,
-        "SELECT m.role, m.content, m.status FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+        f"SELECT {MESSAGE_COLUMNS} FROM messages m JOIN conversations c ON c.id = m.conversation_id"
         " WHERE c.workspace_id = ? AND c.chatbot_id = ? AND c.channel = ? AND c.session_id = ?"
         " AND m.workspace_id = ? ORDER BY m.created_at DESC, m.rowid DESC LIMIT ?",
         (workspace_id, chatbot_id, channel, session_id, workspace_id, limit),
     )
+    return [Message.from_row(row) for row in rows]
 
 
 _UPSERT_CONVERSATION = (
@@ -33,10 +32,8 @@ _UPSERT_CONVERSATION = (
     " ON CONFLICT (chatbot_id, channel, session_id) DO UPDATE SET last_message_at = excluded.last_message_at,"
     " message_count = conversations.message_count + 2 WHERE conversations.workspace_id = excluded.workspace_id"
     " RETURNING id")
-_INSERT_MESSAGE = (
-    "INSERT INTO messages (id, workspace_id, conversation_id, chatbot_id, role, content, status, error,"
-    " sources, model, tokens_in, tokens_out, cost, latency_first_ms, latency_total_ms, created_at)"
-    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+_INSERT_MESSAGE = (f"INSERT INTO messages (workspace_id, {', '.join(MESSAGE_FIELDS)})"
+                   f" VALUES ({','.join('?' * (1 + len(MESSAGE_FIELDS)))})")
 _INSERT_USAGE = (
     "INSERT INTO usage_events (id, workspace_id, chatbot_id, conversation_id, message_id, channel, model,"
     " tokens_in, tokens_out, cost, latency_ms, created_at, billable) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
@@ -47,11 +44,9 @@ def _conversation_params(workspace_id: str, row: dict) -> tuple:
             row["started_at"], row["last_message_at"])
 
 
-def _message_params(workspace_id: str, row: dict) -> tuple:
-    return (row["id"], workspace_id, row["conversation_id"], row["chatbot_id"], row["role"], row["content"],
-            row.get("status", "complete"), row.get("error"), json.dumps(row.get("sources", [])), row.get("model"),
-            row.get("tokens_in", 0), row.get("tokens_out", 0), row.get("cost", 0.0), row.get("latency_first_ms"),
-            row.get("latency_total_ms"), row["created_at"])
+def _message_params(workspace_id: str, message: Message) -> tuple:
+    return (workspace_id, *(json.dumps(message.sources) if name == "sources" else getattr(message, name)
+                            for name in MESSAGE_FIELDS))
 
 
 def _usage_params(workspace_id: str, row: dict) -> tuple:
@@ -66,8 +61,8 @@ def upsert_conversation_sync(conn, workspace_id: str, row: dict) -> str:
     return conn.execute(_UPSERT_CONVERSATION, _conversation_params(workspace_id, row)).fetchone()[0]
 
 
-def insert_message_sync(conn, workspace_id: str, row: dict) -> None:
-    conn.execute(_INSERT_MESSAGE, _message_params(workspace_id, row))
+def insert_message_sync(conn, workspace_id: str, message: Message) -> None:
+    conn.execute(_INSERT_MESSAGE, _message_params(workspace_id, message))
 
 
 def insert_usage_event_sync(conn, workspace_id: str, row: dict) -> None:
@@ -75,15 +70,15 @@ def insert_usage_event_sync(conn, workspace_id: str, row: dict) -> None:
 
 
 async def session_messages(conn: Connection, workspace_id: str, chatbot_id: str, channel: str,
-                           session_id: str) -> list[dict]:
+                           session_id: str) -> list[Message]:
     rows = await fetch_all(
         conn,
-        "SELECT m.id, m.role, m.content, m.status, m.sources, m.feedback, m.created_at FROM messages m"
+        f"SELECT {MESSAGE_COLUMNS} FROM messages m"
         " JOIN conversations c ON c.id = m.conversation_id WHERE c.workspace_id = ? AND c.chatbot_id = ?"
         " AND c.channel = ? AND c.session_id = ? AND m.workspace_id = ? ORDER BY m.created_at, m.rowid",
         (workspace_id, chatbot_id, channel, session_id, workspace_id),
     )
-    return [decode_message(row) for row in rows]
+    return [Message.from_row(row) for row in rows]
 
 
 async def set_feedback(conn: Connection, workspace_id: str, chatbot_id: str, channel: str, session_id: str,
@@ -97,24 +92,24 @@ async def set_feedback(conn: Connection, workspace_id: str, chatbot_id: str, cha
     ) > 0
 
 
-async def get_conversation(conn: Connection, workspace_id: str, conversation_id: str) -> dict | None:
-    return await fetch_one(
+async def get_conversation(conn: Connection, workspace_id: str, conversation_id: str) -> Conversation | None:
+    row = await fetch_one(
         conn,
-        "SELECT c.id, c.chatbot_id, b.name AS chatbot_name, c.session_id, c.channel, c.started_at,"
-        " c.last_message_at, c.message_count FROM conversations c LEFT JOIN chatbots b ON b.id = c.chatbot_id"
+        f"SELECT {CONVERSATION_COLUMNS} FROM conversations c LEFT JOIN chatbots b ON b.id = c.chatbot_id"
         " WHERE c.workspace_id = ? AND c.id = ?",
         (workspace_id, conversation_id),
     )
+    return None if row is None else Conversation.from_row(row)
 
 
-async def conversation_messages(conn: Connection, workspace_id: str, conversation_id: str) -> list[dict]:
+async def conversation_messages(conn: Connection, workspace_id: str, conversation_id: str) -> list[Message]:
     rows = await fetch_all(
         conn,
-        f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE workspace_id = ? AND conversation_id = ?"
-        " ORDER BY created_at, rowid",
+        f"SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.workspace_id = ? AND m.conversation_id = ?"
+        " ORDER BY m.created_at, m.rowid",
         (workspace_id, conversation_id),
     )
-    return [decode_message(row) for row in rows]
+    return [Message.from_row(row) for row in rows]
 
 
 async def delete_conversation(conn: Connection, workspace_id: str, conversation_id: str) -> int:

@@ -19,6 +19,7 @@ from modelpilot.chatbots.entities import Bot
 from modelpilot.core.access import WorkspaceAccess
 from modelpilot.billing import service as billing
 from modelpilot.chat import handoff, repo
+from modelpilot.chat.entities import Message
 from modelpilot.chat.prompt import HISTORY_FETCH, build_messages, history_within_budget, sources_of
 from modelpilot.chat.turns import TurnOutcome, save_turn
 from modelpilot.core import audit, fulltext, metrics
@@ -164,8 +165,8 @@ async def stream_reply(db: Database, settings: Settings, *, workspace_id: str, b
 
 
 async def session_history(db: Database, workspace_id: str, bot_id: str, channel: str,
-                          session_id: str) -> list[dict]:
-    """Messages of one session of that channel, oldest first: id, role, content, sources, created_at, feedback."""
+                          session_id: str) -> list[Message]:
+    """Messages of one session of that channel, oldest first."""
     session_id = clean_session_id(session_id)
     async with db.read() as conn:
         return await repo.session_messages(conn, workspace_id, bot_id, channel, session_id)
@@ -216,7 +217,7 @@ async def delete_conversation(db: Database, access: WorkspaceAccess, conversatio
         await repo.delete_conversation(conn, access.workspace_id, conversation_id)
         await audit.record(conn, access.workspace_id, "conversation.deleted", **access.audit_actor,
                            target_type="conversation", target_id=conversation_id,
-                           details={"chatbot_id": row["chatbot_id"], "messages": row["message_count"]})
+                           details={"chatbot_id": row.chatbot_id, "messages": row.message_count})
     await fulltext.compact(db, ("messages_fts",))  # the deleted words must leave the search index too
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from modelpilot.billing import service as billing
 from modelpilot.chat import repo
+from modelpilot.chat.entities import Message
 from modelpilot.core.db import Database
 from modelpilot.core.ids import new_id, utc_now_iso
 from modelpilot.providers.llm import Usage, partial_usage
@@ -89,13 +90,13 @@ async def save_turn(db: Database, turn: Any, outcome: TurnOutcome, channel: str,
             "id": new_conversation_id, "chatbot_id": bot_id, "session_id": turn.session_id, "channel": channel,
             "visitor_ip_hash": visitor_ip_hash, "started_at": turn.received_at, "last_message_at": now})
         base = {"conversation_id": conversation_id, "chatbot_id": bot_id}
-        repo.insert_message_sync(conn, ws, {**base, "id": question_id, "role": "user", "content": turn.message,
-                                            "created_at": turn.received_at})
-        repo.insert_message_sync(conn, ws, {
-            **base, "id": answer_id, "role": "assistant", "content": outcome.text, "status": outcome.status,
-            "error": outcome.error, "sources": outcome.sources, "model": model, "tokens_in": usage.tokens_in,
-            "tokens_out": usage.tokens_out, "cost": usage.cost, "latency_first_ms": first_ms,
-            "latency_total_ms": total_ms, "created_at": now})
+        repo.insert_message_sync(conn, ws, Message(**base, id=question_id, role="user", content=turn.message,
+                                                   created_at=turn.received_at))
+        repo.insert_message_sync(conn, ws, Message(
+            **base, id=answer_id, role="assistant", content=outcome.text, status=outcome.status,
+            error=outcome.error, sources=outcome.sources, model=model, tokens_in=usage.tokens_in,
+            tokens_out=usage.tokens_out, cost=usage.cost, latency_first_ms=first_ms,
+            latency_total_ms=total_ms, created_at=now))
         repo.insert_usage_event_sync(conn, ws, {
             **base, "id": new_id(), "message_id": answer_id, "channel": channel, "model": model,
             "tokens_in": usage.tokens_in, "tokens_out": usage.tokens_out, "cost": usage.cost,

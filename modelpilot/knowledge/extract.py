@@ -9,59 +9,19 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass, field
 
 from charset_normalizer import from_bytes
 
-MAX_TEXT_CHARS = 5_000_000       # extracted text per document
+# The types live in extracted.py, which the per-format modules import without importing this
+# dispatcher (which imports them): importers keep taking them from here.
+from modelpilot.knowledge.extracted import MAX_TEXT_CHARS, ExtractionError, Extracted, Section, UnsupportedType
+
 MAX_CSV_ROWS = 50_000
 SNIFF_BYTES = 4096
 _HTML_HINT = re.compile(rb"<!doctype html|<html[\s>]|<head[\s>]|<body[\s>]|<title[\s>]", re.I)
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _BINARY_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b", b"7z\xbc\xaf", b"Rar!", b"\x7fELF",
                  b"MZ", b"RIFF", b"\x00\x00\x01\x00", b"ID3", b"OggS", b"%!PS")
-
-
-@dataclass
-class Section:
-    text: str
-    heading: str | None = None
-    page: int | None = None
-
-
-@dataclass
-class Extracted:
-    title: str
-    content_type: str
-    sections: list[Section] = field(default_factory=list)
-    url: str | None = None
-
-    @property
-    def char_count(self) -> int:
-        return sum(len(s.text) for s in self.sections)
-
-
-class ExtractionError(Exception):
-    """The content cannot be used; the message tells the user what to do about it."""
-
-    def __init__(self, message: str, code: str = "extraction_failed") -> None:
-        super().__init__(message)
-        self.message, self.code = message, code
-
-    def __reduce__(self):
-        # Raised in a reader process and re-raised in the server: the code must survive pickling.
-        return _restore_error, (type(self), self.message, self.code)
-
-
-def _restore_error(cls: type, message: str, code: str) -> ExtractionError:
-    error = cls.__new__(cls)
-    ExtractionError.__init__(error, message, code)
-    return error
-
-
-class UnsupportedType(ExtractionError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message, "unsupported_type")
 
 
 def sniff_type(data: bytes, filename: str = "") -> str:

@@ -10,7 +10,7 @@ import io
 import zipfile
 from xml.etree import ElementTree
 
-from modelpilot.knowledge.extract import ExtractionError, Extracted, Section
+from modelpilot.knowledge.extracted import ExtractionError, Extracted, Section
 
 MAX_XML_BYTES = 30_000_000
 MAX_RATIO = 200  # uncompressed / compressed; real documents stay far below

@@ -10,7 +10,7 @@ import re
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser, LexborNode as Node
 
-from modelpilot.knowledge.extract import ExtractionError, Extracted, Section
+from modelpilot.knowledge.extracted import ExtractionError, Extracted, Section
 
 MAX_DEPTH = 1000  # real pages nest a few dozen levels; the parser stays quick far past this
 

@@ -14,7 +14,7 @@ import logging
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PdfReadError, PyPdfError
 
-from modelpilot.knowledge.extract import MAX_TEXT_CHARS, ExtractionError, Extracted, Section
+from modelpilot.knowledge.extracted import MAX_TEXT_CHARS, ExtractionError, Extracted, Section
 
 MAX_PAGES = 3000
 MAX_PAGE_CONTENT_BYTES = 4_000_000   # decoded content of one page; text pages use a few KB

@@ -17,6 +17,7 @@ from modelpilot.core.safe_http import FetchError, SafeFetcher
 from modelpilot.knowledge import repo
 from modelpilot.knowledge.chunking import Chunk, embed_prefix
 from modelpilot.knowledge.crawler import CrawledPage, PageFailure, crawl
+from modelpilot.knowledge.entities import Document
 from modelpilot.knowledge.extract import ExtractionError
 from modelpilot.knowledge.reader import ReaderPool
 from modelpilot.rag import store
@@ -43,7 +44,7 @@ class Target:
 
 async def _still_current(conn, target: Target) -> None:
     doc = await repo.get_document(conn, target.workspace_id, target.document_id)
-    if doc is None or doc["generation"] != target.generation:
+    if doc is None or doc.generation != target.generation:
         raise Superseded()
 
 
@@ -92,12 +93,12 @@ async def _replace_chunks(db: Database, target: Target, chunks, vectors, url: st
             await repo.upsert_page(conn, target.workspace_id, target.document_id, url, page_title, page_hash)
 
 
-def _next_refresh(doc: dict) -> str | None:
-    hours = doc.get("refresh_hours")
+def _next_refresh(doc: Document) -> str | None:
+    hours = doc.refresh_hours
     return iso_from_epoch(time.time() + hours * 3600) if hours else None
 
 
-async def _finish(db: Database, target: Target, doc: dict, title: str | None) -> None:
+async def _finish(db: Database, target: Target, doc: Document, title: str | None) -> None:
     info = model_info()
     async with db.write() as conn:
         await _still_current(conn, target)
@@ -112,18 +113,18 @@ async def _finish(db: Database, target: Target, doc: dict, title: str | None) ->
 async def _queue_document_event(conn, workspace_id: str, document_id: str, event_type: str) -> int:
     """document.indexed / document.failed in the transaction that set the document's state."""
     doc = await repo.get_document(conn, workspace_id, document_id)
-    return 0 if doc is None else await webhooks.queue_event(conn, workspace_id, event_type, document_data(doc))
+    return 0 if doc is None else await webhooks.queue_event(conn, workspace_id, event_type, document_data(doc.public()))
 
 
-async def _ingest_stored(db: Database, reader: ReaderPool, target: Target, doc: dict) -> str | None:
+async def _ingest_stored(db: Database, reader: ReaderPool, target: Target, doc: Document) -> str | None:
     """Uploaded file, text or FAQ: the bytes are in the row."""
-    body = bytes(doc["body"] or b"")
-    if doc["source_type"] == "faq":
-        chunks, title = faq_chunks(json.loads(body), doc["title"]), None
+    body = bytes(doc.body or b"")
+    if doc.source_type == "faq":
+        chunks, title = faq_chunks(json.loads(body), doc.title), None
     else:
-        read = await reader.read(body, doc["content_type"], doc["title"])
+        read = await reader.read(body, doc.content_type, doc.title)
         chunks = text_chunks(read.chunks, read.title)
-        title = read.title if doc["source_type"] == "file" else None
+        title = read.title if doc.source_type == "file" else None
     await _progress(db, target, 0.1)
     vectors = await embed_chunks(db, target, chunks)
     await _replace_chunks(db, target, chunks, vectors)
@@ -149,15 +150,15 @@ async def _drop_vanished(db: Database, target: Target, vanished: set[str]) -> No
             await repo.delete_page(conn, target.workspace_id, target.document_id, url)
 
 
-async def _ingest_url(db: Database, fetcher: SafeFetcher, reader: ReaderPool, target: Target, doc: dict,
+async def _ingest_url(db: Database, fetcher: SafeFetcher, reader: ReaderPool, target: Target, doc: Document,
                       force: bool) -> str | None:
     async with db.read() as conn:
         known = await repo.page_hashes(conn, target.workspace_id, target.document_id)
-    limit = doc["max_pages"] or 1
+    limit = doc.max_pages or 1
     seen: set[str] = set()
     failures: list[PageFailure] = []
     first_title = None
-    async for item in crawl(fetcher, reader.read, doc["source"], doc["mode"] or "page", limit):
+    async for item in crawl(fetcher, reader.read, doc.source, doc.mode or "page", limit):
         if isinstance(item, PageFailure):
             failures.append(item)
             continue
@@ -174,7 +175,7 @@ async def _ingest_url(db: Database, fetcher: SafeFetcher, reader: ReaderPool, ta
             raise RetryableError(first.message)
         raise ExtractionError(first.message if first else "No pages could be read from this address.", "no_pages")
     await _drop_vanished(db, target, set(known) - seen)
-    return first_title if doc["mode"] == "page" else None
+    return first_title if doc.mode == "page" else None
 
 
 async def run_ingest_job(db: Database, fetcher: SafeFetcher, reader: ReaderPool, job: dict) -> None:
@@ -182,21 +183,21 @@ async def run_ingest_job(db: Database, fetcher: SafeFetcher, reader: ReaderPool,
     async with db.read() as conn:
         doc = await repo.get_document(conn, job["workspace_id"], job["ref_id"], with_body=True)
     generation = job["payload"].get("generation", 1)
-    if doc is None or doc["generation"] != generation:
+    if doc is None or doc.generation != generation:
         return  # deleted, or a newer job for this document exists
-    target = Target(job["workspace_id"], doc["id"], doc["chatbot_id"], generation)
+    target = Target(job["workspace_id"], doc.id, doc.chatbot_id, generation)
     # A refresh of an indexed document keeps it searchable (and 'indexed') while it runs.
-    visible_status = "indexed" if (not job["payload"].get("force") and doc["status"] == "indexed") else "processing"
+    visible_status = "indexed" if (not job["payload"].get("force") and doc.status == "indexed") else "processing"
     async with db.write() as conn:
-        await repo.set_state(conn, target.workspace_id, doc["id"], status=visible_status, progress=0.0)
+        await repo.set_state(conn, target.workspace_id, doc.id, status=visible_status, progress=0.0)
     try:
-        if doc["source_type"] == "url":
+        if doc.source_type == "url":
             title = await _ingest_url(db, fetcher, reader, target, doc, bool(job["payload"].get("force")))
         else:
             title = await _ingest_stored(db, reader, target, doc)
         await _finish(db, target, doc, title)
     except Superseded:
-        log.info("document %s changed while indexing; dropped stale work", doc["id"])
+        log.info("document %s changed while indexing; dropped stale work", doc.id)
     except (ExtractionError, FetchError) as exc:
         if isinstance(exc, FetchError) and exc.transient:
             await _mark(db, target, "queued", f"{exc.message} — retrying shortly")
@@ -207,10 +208,10 @@ async def run_ingest_job(db: Database, fetcher: SafeFetcher, reader: ReaderPool,
         raise
 
 
-async def _mark(db: Database, target: Target, status: str, message: str, doc: dict | None = None) -> None:
+async def _mark(db: Database, target: Target, status: str, message: str, doc: Document | None = None) -> None:
     async with db.write() as conn:
         current = await repo.get_document(conn, target.workspace_id, target.document_id)
-        if current is None or current["generation"] != target.generation:
+        if current is None or current.generation != target.generation:
             return
         await repo.set_state(conn, target.workspace_id, target.document_id, status=status, error=message)
         queued = 0
@@ -226,7 +227,7 @@ async def still_wanted(db: Database, job: dict) -> bool:
     by cascade, leaving the job row behind: only this check notices)."""
     async with db.read() as conn:
         doc = await repo.get_document(conn, job["workspace_id"], job["ref_id"])
-    return doc is not None and doc["generation"] == job["payload"].get("generation", 1)
+    return doc is not None and doc.generation == job["payload"].get("generation", 1)
 
 
 async def give_up_ingest(db: Database, job: dict, message: str) -> None:
@@ -234,7 +235,7 @@ async def give_up_ingest(db: Database, job: dict, message: str) -> None:
     queued = 0
     async with db.write() as conn:
         doc = await repo.get_document(conn, job["workspace_id"], job["ref_id"])
-        if doc is not None and doc["generation"] == job["payload"].get("generation", 1):
+        if doc is not None and doc.generation == job["payload"].get("generation", 1):
             await repo.set_state(conn, job["workspace_id"], job["ref_id"], status="error",
                                  error=f"Indexing failed: {message}")
             await repo.set_next_refresh(conn, job["workspace_id"], job["ref_id"], _next_refresh(doc))

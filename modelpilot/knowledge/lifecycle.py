@@ -34,7 +34,7 @@ async def queue_due_refreshes(kb: Knowledge) -> int:
             await repo.set_next_refresh(conn, doc["workspace_id"], doc["id"], None)
             current = await repo.get_document(conn, doc["workspace_id"], doc["id"])
             await jobs.enqueue(conn, doc["workspace_id"], INGEST_JOB, doc["id"],
-                               {"generation": current["generation"], "force": False})
+                               {"generation": current.generation, "force": False})
     if due:
         kb.worker.wake()
     return len(due)

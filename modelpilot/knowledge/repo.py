@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from modelpilot.core.db import Connection, execute, fetch_all, fetch_one, fetch_value
 from modelpilot.core.ids import utc_now_iso
+from modelpilot.knowledge.entities import Document
 
 DOC_COLUMNS = ("id, workspace_id, chatbot_id, source_type, title, source, content_type, mode, max_pages,"
                " refresh_hours, size_bytes, status, progress, chunk_count, error, generation, embed_model,"
@@ -24,28 +25,25 @@ async def count_documents(conn: Connection, workspace_id: str) -> int:
 
 
 async def get_document(conn: Connection, workspace_id: str, document_id: str, chatbot_id: str | None = None,
-                       with_body: bool = False) -> dict | None:
+                       with_body: bool = False) -> Document | None:
     columns = DOC_COLUMNS + (", body" if with_body else "")
     sql = f"SELECT {columns} FROM documents WHERE workspace_id = ? AND id = ?"
     params: list = [workspace_id, document_id]
     if chatbot_id is not None:
         sql += " AND chatbot_id = ?"
         params.append(chatbot_id)
-    return await fetch_one(conn, sql, params)
+    row = await fetch_one(conn, sql, params)
+    return None if row is None else Document.from_row(row)
 
 
-async def list_documents(conn: Connection, workspace_id: str, chatbot_id: str) -> list[dict]:
-    return await fetch_all(conn, f"SELECT {DOC_COLUMNS} FROM documents WHERE workspace_id = ? AND chatbot_id = ?"
+async def list_documents(conn: Connection, workspace_id: str, chatbot_id: str) -> list[Document]:
+    rows = await fetch_all(conn, f"SELECT {DOC_COLUMNS} FROM documents WHERE workspace_id = ? AND chatbot_id = ?"
                                  " ORDER BY created_at DESC, id DESC", (workspace_id, chatbot_id))
+    return [Document.from_row(row) for row in rows]
 
 
 async def delete_document(conn: Connection, workspace_id: str, document_id: str) -> int:
     return await execute(conn, "DELETE FROM documents WHERE workspace_id = ? AND id = ?", (workspace_id, document_id))
-
-
-async def delete_bot_documents(conn: Connection, workspace_id: str, chatbot_id: str) -> int:
-    return await execute(conn, "DELETE FROM documents WHERE workspace_id = ? AND chatbot_id = ?",
-                         (workspace_id, chatbot_id))
 
 
 async def delete_workspace_documents(conn: Connection, workspace_id: str) -> int:

@@ -20,6 +20,7 @@ from modelpilot.core.errors import ApiError, invalid, not_found
 from modelpilot.core.ids import new_id, utc_now_iso
 from modelpilot.core.safe_http import FetchError, SafeFetcher, check_url, refusal_for
 from modelpilot.knowledge import fields, repo
+from modelpilot.knowledge.entities import Document
 from modelpilot.knowledge.extract import UnsupportedType, sniff_type
 from modelpilot.knowledge.reader import ReaderPool
 from modelpilot.knowledge.schemas import DocumentPatchBody, FaqSourceBody, TextSourceBody, UrlSourceBody
@@ -43,13 +44,6 @@ class Knowledge:
     reader: ReaderPool
 
 
-def public_document(row: dict) -> dict:
-    return {key: row[key] for key in (
-        "id", "chatbot_id", "source_type", "title", "source", "content_type", "mode", "max_pages", "refresh_hours",
-        "size_bytes", "status", "progress", "chunk_count", "error", "embed_model", "created_at", "updated_at",
-        "indexed_at", "next_refresh_at")}
-
-
 async def count_documents_in(conn: Connection, workspace_id: str) -> int:
     """For the plan's limits (billing asks through the app's wiring)."""
     return await repo.count_documents(conn, workspace_id)
@@ -71,7 +65,7 @@ async def _create(kb: Knowledge, access: WorkspaceAccess, bot_id: str, doc: dict
     except IntegrityError:
         raise not_found("chatbot") from None  # deleted a moment ago
     kb.worker.wake()
-    return public_document(row)
+    return row.public()
 
 
 async def add_file(kb: Knowledge, access: WorkspaceAccess, bot_id: str, filename: str, data: bytes) -> dict:
@@ -140,15 +134,15 @@ async def add_faq(kb: Knowledge, access: WorkspaceAccess, bot_id: str, body: Faq
 async def list_documents(db: Database, access: WorkspaceAccess, bot_id: str) -> list[dict]:
     await bots.get_bot(db, access.workspace_id, bot_id)
     async with db.read() as conn:
-        return [public_document(row) for row in await repo.list_documents(conn, access.workspace_id, bot_id)]
+        return [doc.public() for doc in await repo.list_documents(conn, access.workspace_id, bot_id)]
 
 
-def _editable_content(row: dict) -> dict:
+def _editable_content(doc: Document) -> dict:
     """What the edit form starts from: a text document's text, an FAQ set's pairs."""
-    body = bytes(row.get("body") or b"")
-    if row["source_type"] == "text":
+    body = bytes(doc.body or b"")
+    if doc.source_type == "text":
         return {"text": body.decode("utf-8", "replace")}
-    if row["source_type"] == "faq":
+    if doc.source_type == "faq":
         return {"items": json.loads(body or b"[]")}
     return {}
 
@@ -156,11 +150,11 @@ def _editable_content(row: dict) -> dict:
 async def get_document(db: Database, access: WorkspaceAccess, bot_id: str, doc_id: str, with_chunks: bool) -> dict:
     async with db.read() as conn:
         row = await repo.get_document(conn, access.workspace_id, doc_id, bot_id)
-        if row is not None and row["source_type"] in ("text", "faq"):  # a file's bytes stay where they are
+        if row is not None and row.source_type in ("text", "faq"):  # a file's bytes stay where they are
             row = await repo.get_document(conn, access.workspace_id, doc_id, bot_id, with_body=True)
         if row is None:
             raise not_found("document")
-        out = {**public_document(row), **_editable_content(row)}
+        out = {**row.public(), **_editable_content(row)}
         if with_chunks:
             out["chunks"] = [{k: c[k] for k in ("id", "ordinal", "kind", "title", "url", "page", "heading", "text",
                                                  "answer", "token_count")}
@@ -168,14 +162,14 @@ async def get_document(db: Database, access: WorkspaceAccess, bot_id: str, doc_i
     return out
 
 
-def _new_body(row: dict, body: DocumentPatchBody) -> bytes | None:
+def _new_body(doc: Document, body: DocumentPatchBody) -> bytes | None:
     """The document's new stored content, or None when only its title changes."""
     if body.text is not msgspec.UNSET:
-        if row["source_type"] != "text":
+        if doc.source_type != "text":
             raise invalid("text", "only pasted-text documents have editable text; upload a new file instead")
         return fields.clean_text(body.text)
     if body.items is not msgspec.UNSET:
-        if row["source_type"] != "faq":
+        if doc.source_type != "faq":
             raise invalid("items", "only FAQ documents have question/answer pairs")
         return json.dumps(fields.clean_faq_items(body.items)).encode()
     return None
@@ -202,7 +196,7 @@ async def update_document(kb: Knowledge, access: WorkspaceAccess, bot_id: str, d
             await jobs.enqueue(conn, access.workspace_id, INGEST_JOB, doc_id, {"generation": generation, "force": True})
         row = await repo.get_document(conn, access.workspace_id, doc_id)
     kb.worker.wake()
-    return public_document(row)
+    return row.public()
 
 
 async def delete_document(kb: Knowledge, access: WorkspaceAccess, bot_id: str, doc_id: str) -> None:
@@ -228,7 +222,7 @@ async def reindex_document(kb: Knowledge, access: WorkspaceAccess, bot_id: str, 
         await jobs.enqueue(conn, access.workspace_id, INGEST_JOB, doc_id, {"generation": generation, "force": True})
         row = await repo.get_document(conn, access.workspace_id, doc_id)
     kb.worker.wake()
-    return public_document(row)
+    return row.public()
 
 
 async def search(db: Database, access: WorkspaceAccess, bot_id: str, query: str, k: int | None) -> dict:

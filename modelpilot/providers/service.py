@@ -77,11 +77,6 @@ async def list_providers(db: Database, access: WorkspaceAccess) -> list[dict]:
         return [row.public() for row in await repo.list_providers(conn, access.workspace_id)]
 
 
-async def configured_provider_names(db: Database, workspace_id: str) -> list[str]:
-    async with db.read() as conn:
-        return [row.provider for row in await repo.list_providers(conn, workspace_id)]
-
-
 async def put_provider(db: Database, settings: Settings, access: WorkspaceAccess, provider: str,
                        body: ProviderBody) -> dict:
     access.require("admin")

@@ -71,10 +71,6 @@ def vector_text(vector: np.ndarray) -> str:
     return "[" + ",".join(f"{x:.9g}" for x in np.asarray(vector, dtype=np.float32).tolist()) + "]"
 
 
-def parse_vector_text(text: str) -> np.ndarray:
-    return np.array([float(x) for x in text.strip("[]").split(",")], dtype=np.float32)
-
-
 _PG_INSERT_CHUNKS = ("INSERT INTO chunks (rowid, id, workspace_id, chatbot_id, document_id, ordinal, kind, title, url,"
                      " page, heading, text, answer, token_count) SELECT * FROM unnest(?::bigint[], ?::text[],"
                      " ?::text[], ?::text[], ?::text[], ?::integer[], ?::text[], ?::text[], ?::text[], ?::integer[],"
@@ -143,11 +139,6 @@ async def delete_document_chunks(conn: Connection, workspace_id: str, document_i
                              (workspace_id, document_id))
     return await execute(conn, "DELETE FROM chunks WHERE workspace_id = ? AND document_id = ? AND url = ?",
                          (workspace_id, document_id, url))
-
-
-async def delete_bot_chunks(conn: Connection, workspace_id: str, chatbot_id: str) -> int:
-    return await execute(conn, "DELETE FROM chunks WHERE workspace_id = ? AND chatbot_id = ?",
-                         (workspace_id, chatbot_id))
 
 
 async def delete_workspace_chunks(conn: Connection, workspace_id: str) -> int:

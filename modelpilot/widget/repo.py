@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from modelpilot.core.db import Connection, fetch_one, fetch_value
+from modelpilot.core.db import Connection, fetch_one
 
 
 async def count_message_within_cap(conn: Connection, workspace_id: str, bot_id: str, day: str, cap: int) -> bool:
@@ -19,11 +19,3 @@ async def count_message_within_cap(conn: Connection, workspace_id: str, bot_id: 
         (workspace_id, bot_id, day, cap),
     )
     return row is not None
-
-
-async def messages_on(conn: Connection, workspace_id: str, bot_id: str, day: str) -> int:
-    value = await fetch_value(
-        conn, "SELECT messages FROM widget_daily_usage WHERE workspace_id = ? AND chatbot_id = ? AND day = ?",
-        (workspace_id, bot_id, day),
-    )
-    return int(value or 0)

@@ -100,8 +100,8 @@ async def history(db: Database, bot: Bot, session_id: str) -> dict:
     is where the widget's event stream should resume from."""
     messages = await chat_service.session_history(db, bot.workspace_id, bot.id, "widget", session_id)
     state = await handoff.visitor_state(db, bot, session_id)
-    shown = [{**{name: message.get(name) for name in HISTORY_FIELDS},
-              "author_name": state["authors"].get(message["id"])} for message in messages]
+    shown = [{**{name: getattr(message, name) for name in HISTORY_FIELDS},
+              "author_name": state["authors"].get(message.id)} for message in messages]
     return {"messages": shown, "status": state["status"], "assignee_name": state["assignee_name"],
             "last_event_id": state["last_event_id"]}
 

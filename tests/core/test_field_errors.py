@@ -6,6 +6,10 @@ import re
 
 import pytest
 
+# One server for the module: the cases are refused requests, and the bots and the invitation some
+# create are looked at by no other test.
+from tests.shared_server import owner, server  # noqa: F401 (module-scoped fixtures)
+
 RAW_VALIDATOR_TEXT = re.compile(r"Expected `|\$\.|got `|Object (contains|missing)")
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from typing import Callable, Iterator
 
 import pytest
 
 from tests.knowledge.fixtures import Site
-from tests.support import Api, LiveServer
+from tests.support import Api, LiveServer, eventually
 
 
 def create_bot(api: Api, **fields) -> str:
@@ -32,13 +31,9 @@ def docs_path(api: Api, bot_id: str, ws: str | None = None) -> str:
 
 def wait_done(api: Api, bot_id: str, doc_id: str, timeout: float = 90, ws: str | None = None,
               statuses: tuple[str, ...] = ("indexed", "error")) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        doc = api.ok("GET", f"{docs_path(api, bot_id, ws)}/{doc_id}")
-        if doc["status"] in statuses:
-            return doc
-        assert time.monotonic() < deadline, f"document stuck: {doc}"
-        time.sleep(0.1)
+    return eventually(lambda: api.ok("GET", f"{docs_path(api, bot_id, ws)}/{doc_id}"),
+                      lambda doc: doc["status"] in statuses, timeout=timeout, interval=0.1,
+                      what=f"the document reaching {' or '.join(statuses)}")
 
 
 def search(api: Api, bot_id: str, q: str, k: int | None = None) -> list[dict]:

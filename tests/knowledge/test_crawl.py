@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 from modelpilot.knowledge.lifecycle import queue_due_refreshes
 from tests.knowledge.conftest import count_rows, create_bot, docs_path, search, wait_done
 from tests.knowledge.fixtures import Site, make_pdf
-from tests.support import Api
+from tests.support import Api, eventually
 
 
 def page(title: str, body: str, links: tuple[str, ...] = ()) -> str:
@@ -107,13 +106,9 @@ def test_refresh_reembeds_only_changed_pages_and_drops_vanished_ones(intranet, s
 
 def _wait_refreshed(api, bot, doc: dict) -> dict:
     """A refresh keeps the document 'indexed' (searchable) while it runs; wait for a newer indexed_at."""
-    deadline = time.monotonic() + 60
-    while True:
-        current = api.ok("GET", f"{docs_path(api, bot)}/{doc['id']}")
-        if current["indexed_at"] > doc["indexed_at"]:
-            return current
-        assert time.monotonic() < deadline, current
-        time.sleep(0.1)
+    return eventually(lambda: api.ok("GET", f"{docs_path(api, bot)}/{doc['id']}"),
+                      lambda current: current["indexed_at"] > doc["indexed_at"], timeout=60, interval=0.1,
+                      what="the refresh")
 
 
 def _force_refresh_due(live) -> None:

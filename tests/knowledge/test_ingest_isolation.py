@@ -7,13 +7,12 @@ end in `error` with their reason, while workspace B's one-line note is indexed w
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
 from tests.knowledge.conftest import add_text, count_rows, create_bot, docs_path, search, wait_done
 from tests.knowledge.fixtures import gone, deeply_nested_html, shared_stream_pdf
-from tests.support import Api
+from tests.support import Api, eventually
 
 
 def upload(api: Api, bot: str, name: str, data: bytes) -> dict:
@@ -21,11 +20,8 @@ def upload(api: Api, bot: str, name: str, data: bytes) -> dict:
 
 
 def wait_status(api: Api, bot: str, doc_id: str, status: str, timeout: float = 30) -> dict:
-    deadline = time.monotonic() + timeout
-    while (doc := api.ok("GET", f"{docs_path(api, bot)}/{doc_id}"))["status"] != status:
-        assert time.monotonic() < deadline, f"never {status}: {doc}"
-        time.sleep(0.05)
-    return doc
+    return eventually(lambda: api.ok("GET", f"{docs_path(api, bot)}/{doc_id}"), lambda doc: doc["status"] == status,
+                      timeout=timeout, what=f"status {status}")
 
 
 def two_workspaces(live) -> tuple[Api, Api]:
@@ -61,10 +57,8 @@ def test_a_workspaces_pathological_uploads_do_not_hold_back_another(server_facto
 
 def wait_for_reader(live) -> list[int]:
     """The pid of the reader process parsing the document, once it has started."""
-    deadline = time.monotonic() + 60
-    while not (pids := live.app.state["knowledge"].reader.processes.child_pids):
-        assert time.monotonic() < deadline, "no reader process started"
-        time.sleep(0.05)
+    pids = eventually(lambda: live.app.state["knowledge"].reader.processes.child_pids, timeout=60,
+                      what="a reader process starting")
     assert len(pids) == 1
     return pids
 

@@ -8,20 +8,20 @@ from dataclasses import replace
 from modelpilot.core.database import connect_sync_for
 from tests.knowledge.conftest import add_text, count_rows, docs_path, create_bot, search, wait_done
 from tests.pg_support import BACKEND
-from tests.support import Api, start_server
+from tests.support import Api, eventually, start_server
 
 LONG = " ".join(f"Paragraph {i}: the harbour crane number {i} lifts containers of type {i % 13} at night."
                 for i in range(250))
 
 
 def wait_processing(api, bot, doc_id: str) -> dict:
-    deadline = time.monotonic() + 60
-    while True:
+    def still_going() -> dict:
         doc = api.ok("GET", f"{docs_path(api, bot)}/{doc_id}")
-        if doc["status"] == "processing" and doc["progress"] > 0.1:
-            return doc
-        assert doc["status"] in ("queued", "processing") and time.monotonic() < deadline, doc
-        time.sleep(0.05)
+        assert doc["status"] in ("queued", "processing"), doc
+        return doc
+
+    return eventually(still_going, lambda doc: doc["status"] == "processing" and doc["progress"] > 0.1,
+                      timeout=60, what="visible progress")
 
 
 def test_progress_is_visible_and_delete_mid_job_leaves_nothing(owner, bot, server) -> None:
@@ -90,11 +90,11 @@ def test_scheduler_runs_interval_jobs_for_other_domains(server) -> None:
         ran.append(time.monotonic())
 
     scheduler.add_interval_job("test.tick", tick, 0.2)
-    deadline = time.monotonic() + 10
-    while len(ran) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    scheduler.remove_job("test.tick")
-    assert len(ran) >= 2 and "knowledge.refresh" in scheduler.job_ids()
+    try:
+        eventually(lambda: len(ran), lambda runs: runs >= 2, timeout=10, what="two runs of the interval job")
+    finally:
+        scheduler.remove_job("test.tick")
+    assert "knowledge.refresh" in scheduler.job_ids()
 
 
 def test_workspace_delete_leaves_no_vectors(server_factory) -> None:
@@ -135,10 +135,9 @@ def test_a_different_embedding_model_reembeds_everything(server_factory) -> None
     try:
         api2 = Api(again.url)
         api2.login("owner@example.com")
-        deadline = time.monotonic() + 60
-        while (current := api2.ok("GET", f"{docs_path(api2, bot)}/{doc['id']}"))["embed_model"] == "someone/else-model":
-            assert time.monotonic() < deadline, current
-            time.sleep(0.1)
+        eventually(lambda: api2.ok("GET", f"{docs_path(api2, bot)}/{doc['id']}"),
+                   lambda current: current["embed_model"] != "someone/else-model", timeout=60, interval=0.1,
+                   what="re-embedding with the new model")
         done = wait_done(api2, bot, doc["id"])
         assert done["status"] == "indexed" and done["embed_model"] != "someone/else-model"
         assert count_rows(again.settings, "SELECT model FROM embedding_index") != "someone/else-model"

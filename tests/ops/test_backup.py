@@ -18,7 +18,7 @@ from modelpilot.core.database import connect_sync_for
 from modelpilot.ops.backup import create_backup, integrity_check, list_backups, rotate_backups
 from modelpilot.ops.service import backup_due, scheduled_backup
 from tests.pg_support import BACKEND
-from tests.support import Api, make_settings, start_server
+from tests.support import Api, eventually, make_settings, start_server
 
 # These back up and restore the SQLite file; on Postgres `modelpilot backup`/`restore` refuse and
 # point to Postgres's own tools (tests/ops/test_copy_db.py checks that on every run).
@@ -56,8 +56,7 @@ def test_backup_while_writes_go_on_is_consistent(server, owner, tmp_path) -> Non
 
     thread = threading.Thread(target=keep_writing)
     thread.start()
-    while len(created) < 5:
-        time.sleep(0.01)
+    eventually(lambda: len(created), lambda count: count >= 5, timeout=60, interval=0.01, what="five workspaces written")
     before = set(created)
     assert run_cli("backup", str(tmp_path / "b"), "--data-dir", str(data_dir)) == 0
     stop.set()

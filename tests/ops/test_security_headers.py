@@ -7,6 +7,8 @@ import httpx
 import pytest
 
 from modelpilot.core.secheaders import security_headers_middleware
+# One server for the module: these tests only read headers.
+from tests.shared_server import server  # noqa: F401 (a module-scoped fixture)
 
 
 def test_api_responses_can_never_render_or_be_framed(api) -> None:

@@ -9,12 +9,11 @@ as text) may hold the marker, one of the workspace's ids or one of its vectors.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from modelpilot.core.database import connect_sync_for
 from tests.pg_support import BACKEND
-from tests.support import Api
+from tests.support import Api, eventually
 
 MARKER = "zqxdoomedmarker"
 
@@ -101,10 +100,8 @@ def add_documents(owner: Api, ws: str, bot_id: str, marker: str) -> set[str]:
 
 
 def wait_indexed(owner: Api, path: str) -> None:
-    deadline = time.monotonic() + 90
-    while owner.ok("GET", path)["status"] != "indexed":
-        assert time.monotonic() < deadline, owner.ok("GET", path)
-        time.sleep(0.1)
+    eventually(lambda: owner.ok("GET", path), lambda doc: doc["status"] == "indexed", timeout=90, interval=0.1,
+               what="indexing")
 
 
 def vector_bytes(settings, bot_ids: set[str]) -> list:

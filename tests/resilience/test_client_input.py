@@ -8,11 +8,13 @@ covered the day it is added.
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
-from tests.support import Api
+# One server for the module: every case here is refused before it changes anything, and the one
+# test that writes (a document) does it in a bot of its own.
+from tests.shared_server import owner, server  # noqa: F401 (module-scoped fixtures)
+from tests.support import Api, eventually
 from tests.widget_support import HOST_PAGE_ORIGIN, make_bot
 
 BAD_UTF8 = b'{"message": "caf\xe9 \xff\xfe", "name": "x"}'
@@ -20,7 +22,7 @@ DEEP = b"[" * 60_000 + b"]" * 60_000
 DEEP_OBJECT = b'{"a":' * 50_000 + b"1" + b"}" * 50_000
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def world(owner: Api, fake_llm):
     bot = make_bot(owner, fake_llm, allowed_origins=[HOST_PAGE_ORIGIN])
     token = owner.ok("POST", f"/api/v1/workspaces/{owner.ws}/api-tokens", json={"name": "t", "role": "admin"})
@@ -111,7 +113,7 @@ def test_odd_spellings_of_addresses_are_refused_at_submit_naming_url(world, url:
     assert owner.ok("GET", docs) == []
 
 
-def test_an_odd_host_already_queued_ends_in_error_and_the_worker_goes_on(server, world) -> None:
+def test_an_odd_host_already_queued_ends_in_error_and_the_worker_goes_on(world, fake_llm) -> None:
     """A URL stored before the submit check existed: the job fails cleanly, later jobs still run."""
     from modelpilot.core.safe_http import FetchError, SafeFetcher
 
@@ -126,11 +128,10 @@ def test_an_odd_host_already_queued_ends_in_error_and_the_worker_goes_on(server,
 
     for url in ("http://\u2460\u2461\u2466.0.0.1/", "http://0177.0.0.1/", "http://exa\u200bmple.com/"):
         assert anyio.run(fetch, url) in {"bad_url", "blocked_address"}
-    owner, _, bot = world
+    owner, _, _ = world
+    bot = make_bot(owner, fake_llm)  # its own: the others expect the shared bot to hold no document
     docs = f"/api/v1/workspaces/{owner.ws}/chatbots/{bot['id']}/documents"
     owner.ok("POST", docs + "/text", 202, json={"title": "Hours", "text": "We open at nine."})
-    deadline = time.monotonic() + 30
-    while owner.ok("GET", docs)[0]["status"] != "indexed":
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    eventually(lambda: owner.ok("GET", docs)[0], lambda doc: doc["status"] == "indexed", timeout=30, interval=0.1,
+               what="indexing the text after the odd host")
 

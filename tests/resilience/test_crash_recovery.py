@@ -8,7 +8,6 @@ left in `processing`.
 from __future__ import annotations
 
 import threading
-import time
 
 import httpx
 import pytest
@@ -17,7 +16,7 @@ from modelpilot.core.db import connect_sync
 from modelpilot.core.pg import connect_sync as connect_postgres
 from tests.knowledge.fixtures import make_pdf
 from tests.resilience.proc import ServerProcess
-from tests.support import Api
+from tests.support import Api, eventually
 from tests.widget_support import HOST_PAGE_ORIGIN, make_bot, sse_events
 
 STREAMS = 20
@@ -58,16 +57,6 @@ def db_rows(server, sql: str, params: tuple = ()) -> list:
         conn.close()
 
 
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.mark.slow
 @pytest.mark.timeout(420)
 def test_kill_9_while_indexing_and_streaming(tmp_path, fake_llm) -> None:
@@ -90,8 +79,10 @@ def test_kill_9_while_indexing_and_streaming(tmp_path, fake_llm) -> None:
         threads = [threading.Thread(target=stream_chat, args=(url, bot["id"], o["session"], o)) for o in outcomes]
         for thread in threads:
             thread.start()
-        wait_for(lambda: owner.ok("GET", f"{docs}/{doc['id']}")["status"] == "processing", 60, "indexing to start")
-        wait_for(lambda: sum(1 for o in outcomes if o.get("started")) >= STREAMS // 2, 60, "streams to start")
+        eventually(lambda: owner.ok("GET", f"{docs}/{doc['id']}")["status"], lambda status: status == "processing",
+                   timeout=60, interval=0.1, what="indexing to start")
+        eventually(lambda: sum(1 for o in outcomes if o.get("started")), lambda started: started >= STREAMS // 2,
+                   timeout=60, interval=0.1, what="streams to start")
         server.kill()
         for thread in threads:
             thread.join(timeout=30)
@@ -101,8 +92,9 @@ def test_kill_9_while_indexing_and_streaming(tmp_path, fake_llm) -> None:
         url = server.start()
         owner = Api(url)
         owner.login("owner@example.com")
-        final = wait_for(lambda: (d := owner.ok("GET", f"{docs}/{doc['id']}"))["status"] in ("indexed", "error") and d,
-                         240, "the document to finish after the restart")
+        final = eventually(lambda: owner.ok("GET", f"{docs}/{doc['id']}"),
+                           lambda d: d["status"] in ("indexed", "error"), timeout=240, interval=0.1,
+                           what="the document to finish after the restart")
         assert final["status"] == "indexed" and final["chunk_count"] > 0, final
 
         db_path = server

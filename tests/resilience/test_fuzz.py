@@ -25,6 +25,7 @@ EXAMPLES_PER_MODE = 6
 REQUEST_TIMEOUT = 20
 # Operations that would end the fuzz run itself (deleting the workspace it runs in).
 SKIP = {"DELETE /api/v1/workspaces/{ws}"}
+pytestmark = pytest.mark.slow
 
 
 def known_ids(owner: Api, live_url: str) -> dict[str, str]:

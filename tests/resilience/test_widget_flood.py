@@ -8,12 +8,14 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 
 from modelpilot.settings import _networks
 from tests.support import Api
 from tests.widget_support import HOST_PAGE_ORIGIN, make_bot, sse_events
 
 FLOODER, NEIGHBOUR = "198.51.100.66", "203.0.113.7"
+pytestmark = pytest.mark.slow
 
 
 def as_visitor(address: str) -> dict:

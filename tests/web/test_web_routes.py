@@ -7,6 +7,8 @@ import re
 import pytest
 
 from modelpilot.web_routes import CONTENT_SECURITY_POLICY
+# One server for the module: these tests only read the dashboard's files.
+from tests.shared_server import server  # noqa: F401 (a module-scoped fixture)
 from tests.support import Api
 
 ASSETS = [

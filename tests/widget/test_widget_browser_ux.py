@@ -9,7 +9,7 @@ import pytest
 
 from tests.browser_support import LAUNCHER, WINDOW, HostSite, embed_page, open_widget, shadow_eval
 from tests.knowledge.fixtures import make_pdf
-from tests.support import Api
+from tests.support import Api, eventually
 from tests.widget_support import make_bot
 
 pytestmark = pytest.mark.browser
@@ -34,8 +34,7 @@ def ask(tab, text: str) -> None:
 
 def saved_answer(owner: Api, status: str, timeout: float = 20) -> dict:
     """The assistant message of the one widget conversation, once the server has saved it."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def answer() -> dict | None:
         listing = owner.ok("GET", f"/api/v1/workspaces/{owner.ws}/conversations")
         items = listing["items"] if isinstance(listing, dict) else listing
         for conversation in items:
@@ -43,8 +42,9 @@ def saved_answer(owner: Api, status: str, timeout: float = 20) -> dict:
             for message in detail["messages"]:
                 if message["role"] == "assistant" and message["status"] == status:
                     return message
-        time.sleep(0.2)
-    raise AssertionError(f"no {status} answer was saved")
+        return None
+
+    return eventually(answer, timeout=timeout, interval=0.2, what=f"saving a {status} answer")
 
 
 def test_stop_cancels_a_slow_answer_and_keeps_what_was_said_marked(server, owner, bot, host_site, tab,
@@ -178,10 +178,8 @@ def test_pdf_sources_show_a_readable_title_and_the_page(server, owner, bot, host
     pdf = make_pdf(["Our shop sells bicycles and spare parts.",
                     "Opening hours: the shop opens at nine and closes at six on weekdays."])
     doc = owner.ok("POST", docs, 202, files={"file": ("opening_hours_v2.pdf", pdf, "application/pdf")})
-    deadline = time.monotonic() + 90
-    while owner.ok("GET", f"{docs}/{doc['id']}")["status"] != "indexed":
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
+    eventually(lambda: owner.ok("GET", f"{docs}/{doc['id']}"), lambda doc: doc["status"] == "indexed", timeout=90,
+               interval=0.2, what="indexing the PDF")
     tab.goto(embed(server, host_site, bot["id"]))
     open_widget(tab)
     ask(tab, "When does the shop open on weekdays?")

@@ -70,7 +70,10 @@ def test_feedback_is_recorded_for_an_answer_of_the_session(api, bot) -> None:
                         headers=from_page())
     assert response.status_code == 204
     assert response.headers["access-control-allow-origin"] == HOST_PAGE_ORIGIN
-    assert history(api, bot["id"])[1]["feedback"] == -1
+    answer = history(api, bot["id"])[1]
+    assert answer["feedback"] == -1
+    # A visitor sees the words (and who wrote them), not the model, tokens, cost or a provider's error text.
+    assert list(answer) == ["id", "role", "content", "status", "sources", "feedback", "created_at", "author_name"]
     other = api.post(path, json={"session_id": OTHER_SESSION, "message_id": done["message_id"], "rating": 1},
                      headers=from_page())
     assert other.status_code == 404  # another session cannot rate this answer
