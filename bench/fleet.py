@@ -34,7 +34,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
 
 from _common import summary_ms, write_results
 from load import ORIGIN, Tally, drive, set_up, start_process, wait_healthy
