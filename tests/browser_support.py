@@ -67,10 +67,12 @@ def embed_page(app_url: str, bot_id: str, head: str = "", body: str = "", attrs:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator:
-    """The one Playwright browser of the test session (Playwright's sync API allows only one
-    running instance per thread, so every browser test should share this fixture)."""
+    """The one Playwright browser of a test module. Playwright's sync API allows one running
+    instance per thread, so every browser test shares this fixture; and while it runs, the main
+    thread has a running event loop, so it must stop with the module: a session-wide browser broke
+    every later test that calls asyncio.run."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing (install Debian's chromium; .ci/run does)")
     from playwright.sync_api import sync_playwright
