@@ -8,6 +8,8 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 import anyio
 import msgspec
 from litestar.response import Stream
+from litestar.types import Empty
+from litestar.utils.scope.state import ScopeState
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 _encode = msgspec.json.Encoder().encode
@@ -103,11 +105,18 @@ class _LiveASGI:
     async def __call__(self, scope: Any, receive: Callable[[], Awaitable[Any]], send: Callable[[Any], Awaitable[None]]) -> None:
         response, self.response = self.response, None
         await response.start_response(send=send)
-        if response.is_head_response:
+        # Keep only what the body needs: the encoded head and the request's parsed headers
+        # (Litestar re-reads them from the scope if anything asks again) would otherwise stay
+        # alive as long as the stream.
+        frames, background, head_only = response.iterator, response.background, response.is_head_response
+        del response
+        ScopeState.from_scope(scope).headers = Empty
+        if head_only:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         else:
-            await send_until_disconnect(response.iterator, send, receive)
-        await response.after_response()
+            await send_until_disconnect(frames, send, receive)
+        if background is not None:
+            await background()
 
 
 async def send_until_disconnect(frames: AsyncIterator[bytes], send: Callable[[Any], Awaitable[None]],
