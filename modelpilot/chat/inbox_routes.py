@@ -11,7 +11,7 @@ from litestar.response import Stream
 
 from modelpilot.chat import inbox, live, saved_replies
 from modelpilot.chat.inbox_schemas import AssignBody, OperatorMessageBody, SavedReplyBody, SavedReplyPatch
-from modelpilot.chat.sse import SSE_HEADERS
+from modelpilot.chat.sse import SSE_HEADERS, LiveStream
 from modelpilot.core.access import WorkspaceAccess
 from modelpilot.core.db import Database
 from modelpilot.core.events import EventBus
@@ -40,7 +40,7 @@ async def workspace_events(request: Request, db: Database, settings: Settings, e
     start = live.parse_last_event_id(request.headers.get("last-event-id"), last_event_id)
     body = live.inbox_events(db, event_bus, access.workspace_id, access.user_id, start,
                              settings.events_heartbeat_seconds)
-    return Stream(body, media_type="text/event-stream", headers=SSE_HEADERS)
+    return LiveStream(body, media_type="text/event-stream", headers=SSE_HEADERS)
 
 
 @post(CONV + "/assign", tags=["inbox"], status_code=200)

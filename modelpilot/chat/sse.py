@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, AsyncIterator, Awaitable, Callable
 
 import anyio
 import msgspec
 from litestar.response import Stream
+from litestar.types import Empty
+from litestar.utils.scope.state import ScopeState
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 _encode = msgspec.json.Encoder().encode
@@ -75,3 +78,76 @@ async def sse_response(events: AsyncIterator[dict], receive: Callable[[], Awaita
     if first is None:
         first = {"error": {"code": "client_gone", "message": "The request ended before the answer began."}}
     return Stream(_frames(first, iterator), media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+class LiveStream(Stream):
+    """A long-lived event stream (the widget's and the inbox's live events) with a lean send loop.
+
+    Litestar's Stream runs the body in an anyio task group beside a disconnect listener: per
+    open stream a task group, a cancel scope, a task handle with its own event and a second
+    task. Here the handler's own task writes the frames and one small task waits on
+    `receive()`; a disconnect cancels the writer, so the generator's clean-up (unsubscribing
+    from the bus) runs at once, as before. Status, headers and cookies are Litestar's.
+    """
+
+    __slots__ = ()
+
+    def to_asgi_response(self, *args: Any, **kwargs: Any) -> Any:
+        return _LiveASGI(super().to_asgi_response(*args, **kwargs))
+
+
+class _LiveASGI:
+    __slots__ = ("response",)
+
+    def __init__(self, response: Any) -> None:
+        self.response = response  # Litestar's ASGIStreamingResponse: head, body iterator, background
+
+    async def __call__(self, scope: Any, receive: Callable[[], Awaitable[Any]], send: Callable[[Any], Awaitable[None]]) -> None:
+        response, self.response = self.response, None
+        await response.start_response(send=send)
+        # Keep only what the body needs: the encoded head and the request's parsed headers
+        # (Litestar re-reads them from the scope if anything asks again) would otherwise stay
+        # alive as long as the stream.
+        frames, background, head_only = response.iterator, response.background, response.is_head_response
+        del response
+        ScopeState.from_scope(scope).headers = Empty
+        if head_only:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        else:
+            await send_until_disconnect(frames, send, receive)
+        if background is not None:
+            await background()
+
+
+async def send_until_disconnect(frames: AsyncIterator[bytes], send: Callable[[Any], Awaitable[None]],
+                                receive: Callable[[], Awaitable[Any]]) -> None:
+    """Write every frame; stop (closing the frames at once) when the client disconnects."""
+    writer = asyncio.current_task()
+    assert writer is not None
+    gone = False
+
+    def on_done(watch: asyncio.Future) -> None:
+        nonlocal gone
+        if watch.cancelled():
+            return
+        watch.exception()  # a failing receive also ends the stream (retrieved: no warning)
+        gone = True
+        writer.cancel()
+
+    watch = asyncio.ensure_future(_until_disconnect(receive))
+    watch.add_done_callback(on_done)
+    try:
+        try:
+            async for chunk in frames:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            watch.remove_done_callback(on_done)
+            watch.cancel()
+            closer = getattr(frames, "aclose", None)
+            if closer is not None:
+                await closer()
+    except asyncio.CancelledError:
+        if not gone:
+            raise
+        writer.uncancel()  # our own cancel, for the disconnect: the response simply ends

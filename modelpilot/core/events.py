@@ -39,21 +39,29 @@ class Poke:
     def put_nowait(self, event: dict[str, Any]) -> None:
         self._pending = True
         if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
+            self._waiter.set_result(True)
 
     async def wait(self, timeout: float) -> bool:
         """True when poked since the last wait (or within `timeout` seconds), else False."""
         if not self._pending:
-            self._waiter = asyncio.get_running_loop().create_future()
+            # A bare timer that resolves the waiter (not asyncio.timeout, whose context manager,
+            # Timeout object and cancellation bookkeeping every idle stream would hold).
+            loop = asyncio.get_running_loop()
+            self._waiter = waiter = loop.create_future()
+            timer = loop.call_later(timeout, _expire, waiter)
             try:
-                async with asyncio.timeout(timeout):
-                    await self._waiter
-            except TimeoutError:
-                return False
+                if not await waiter:
+                    return False
             finally:
+                timer.cancel()
                 self._waiter = None
         self._pending = False
         return True
+
+
+def _expire(waiter: asyncio.Future) -> None:
+    if not waiter.done():
+        waiter.set_result(False)
 
 
 class EventBus:

@@ -17,7 +17,7 @@ from litestar.response import Stream
 
 from modelpilot.chatbots.entities import Bot
 from modelpilot.chat import live
-from modelpilot.chat.sse import SSE_HEADERS, sse_response
+from modelpilot.chat.sse import SSE_HEADERS, LiveStream, sse_response
 from modelpilot.core.body_type import require_json_body
 from modelpilot.core.clientip import client_ip
 from modelpilot.core.db import Database
@@ -173,7 +173,7 @@ async def widget_events(request: Request, db: Database, settings: Settings, even
     start = live.parse_last_event_id(request.headers.get("last-event-id"), last_event_id)
     body = live.visitor_events(db, event_bus, visit.bot.workspace_id, visit.bot.id, session_id, start,
                                settings.events_heartbeat_seconds)
-    return Stream(body, media_type="text/event-stream", headers={**SSE_HEADERS, **visit.cors})
+    return LiveStream(body, media_type="text/event-stream", headers={**SSE_HEADERS, **visit.cors})
 
 
 WIDGET_API = Router(
