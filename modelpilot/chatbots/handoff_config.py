@@ -32,7 +32,7 @@ def _check_zone(name: str, errors: FieldErrors) -> None:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        errors.add("handoff.hours.timezone", f"unknown time zone {name!r}; use a name such as Europe/Berlin")
+        errors.add("handoff.hours.timezone", f"The time zone {name!r} is not known; use a name such as Europe/Berlin")
 
 
 def _check_ranges(day: str, ranges: list, errors: FieldErrors) -> list[list[str]]:
@@ -40,9 +40,9 @@ def _check_ranges(day: str, ranges: list, errors: FieldErrors) -> list[list[str]
     kept = []
     for pair in ranges:
         if len(pair) != 2 or not all(_CLOCK.match(v) for v in pair):
-            errors.add(field, 'each range must be ["HH:MM", "HH:MM"], e.g. ["09:00", "17:00"]')
+            errors.add(field, 'Each range must be ["HH:MM", "HH:MM"], e.g. ["09:00", "17:00"]')
         elif pair[0] >= pair[1]:
-            errors.add(field, f"a range must end after it starts ({pair[0]} to {pair[1]})")
+            errors.add(field, f"A range must end after it starts ({pair[0]} to {pair[1]})")
         else:
             kept.append([pair[0], pair[1]])
     return sorted(kept)
@@ -59,7 +59,7 @@ def clean_handoff(values: dict, errors: FieldErrors) -> dict:
         _check_zone(hours["timezone"], errors)
         unknown = sorted(set(hours["weekly"]) - set(DAYS))
         if unknown:
-            errors.add("handoff.hours.weekly", f"unknown day {unknown[0]!r}; days are {', '.join(DAYS)}")
+            errors.add("handoff.hours.weekly", f"The day {unknown[0]!r} is not known; days are {', '.join(DAYS)}")
         out["hours"] = {"timezone": hours["timezone"],
                         "weekly": {day: _check_ranges(day, hours["weekly"][day], errors)
                                    for day in DAYS if day in hours["weekly"]}}

@@ -105,17 +105,22 @@ def test_within_business_hours_the_visitor_waits(desk_factory) -> None:
     assert desk.ask_for_person() == {"status": "waiting"}
 
 
-@pytest.mark.parametrize("hours, field", [
-    ({"timezone": "Mars/Olympus", "weekly": {}}, "handoff.hours.timezone"),
-    ({"timezone": "Europe/Berlin", "weekly": {"mon": [["17:00", "09:00"]]}}, "handoff.hours.weekly.mon"),
-    ({"timezone": "Europe/Berlin", "weekly": {"mon": [["9am", "5pm"]]}}, "handoff.hours.weekly.mon"),
-    ({"timezone": "Europe/Berlin", "weekly": {"someday": [["09:00", "17:00"]]}}, "handoff.hours.weekly"),
+@pytest.mark.parametrize("hours, field, message", [
+    ({"timezone": "Mars/Olympus", "weekly": {}}, "handoff.hours.timezone",
+     "The time zone 'Mars/Olympus' is not known; use a name such as Europe/Berlin."),
+    ({"timezone": "Europe/Berlin", "weekly": {"mon": [["17:00", "09:00"]]}}, "handoff.hours.weekly.mon",
+     "A range must end after it starts (17:00 to 09:00)."),
+    ({"timezone": "Europe/Berlin", "weekly": {"mon": [["9am", "5pm"]]}}, "handoff.hours.weekly.mon",
+     'Each range must be ["HH:MM", "HH:MM"], e.g. ["09:00", "17:00"].'),
+    ({"timezone": "Europe/Berlin", "weekly": {"someday": [["09:00", "17:00"]]}}, "handoff.hours.weekly",
+     "The day 'someday' is not known; days are mon, tue, wed, thu, fri, sat, sun."),
 ])
-def test_bad_business_hours_are_a_400_naming_the_field(desk, hours, field) -> None:
+def test_bad_business_hours_are_a_400_naming_the_field(desk, hours, field, message) -> None:
     response = desk.owner.patch(f"/api/v1/workspaces/{desk.ws}/chatbots/{desk.bot['id']}",
                                 json={"handoff": {"enabled": True, "hours": hours}})
     assert response.status_code == 400, response.text
-    assert field in [d["field"] for d in response.json()["error"]["details"]]
+    details = {d["field"]: d["message"] for d in response.json()["error"]["details"]}
+    assert details.get(field) == message  # a sentence in plain words, not "Handoff, hours, timezone unknown…"
 
 
 def test_handoff_settings_round_trip(desk) -> None:
