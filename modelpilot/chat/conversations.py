@@ -3,12 +3,9 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 from modelpilot.chat import log_repo, repo
-from modelpilot.chat.entities import Conversation
 from modelpilot.chat.log_repo import FEEDBACK_FILTERS, ConversationFilter
+from modelpilot.core.cursors import decode_cursor, encode_cursor
 from modelpilot.core.dates import parse_range
 from modelpilot.core.db import Database
 from modelpilot.core.errors import invalid, not_found
@@ -28,21 +25,6 @@ def make_filter(chatbot_id: str | None, start: str | None, end: str | None, q: s
     return ConversationFilter(chatbot_id or None, lower, upper, query, feedback or None, unanswered)
 
 
-def encode_cursor(conversation: Conversation) -> str:
-    raw = f"{conversation.last_message_at}|{conversation.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[str, str]:
-    try:
-        at, _, conversation_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition("|")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise invalid("cursor", "is not a cursor from this list") from None
-    if not at or not conversation_id:
-        raise invalid("cursor", "is not a cursor from this list")
-    return at, conversation_id
-
-
 async def list_conversations(db: Database, workspace_id: str, flt: ConversationFilter, cursor: str | None,
                              limit: int) -> dict:
     after = decode_cursor(cursor) if cursor else None
@@ -51,7 +33,8 @@ async def list_conversations(db: Database, workspace_id: str, flt: ConversationF
     more = len(rows) > limit
     rows = rows[:limit]
     return {"items": [row.public() for row in rows],
-            "next_cursor": encode_cursor(rows[-1].conversation) if more and rows else None}
+            "next_cursor": encode_cursor(rows[-1].conversation.last_message_at, rows[-1].conversation.id)
+            if more and rows else None}
 
 
 async def conversation_detail(db: Database, workspace_id: str, conversation_id: str) -> dict:

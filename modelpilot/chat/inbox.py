@@ -3,8 +3,6 @@ closing. Roles: agent and above work the inbox; assigning someone else needs edi
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime, timezone
 
 from modelpilot.chat import handoff_repo as repo
@@ -12,6 +10,7 @@ from modelpilot.chat import conversations
 from modelpilot.chat.handoff import add_message, transition
 from modelpilot.chat.handoff_events import Emitted, announce, public_message
 from modelpilot.core.access import WorkspaceAccess, role_rank
+from modelpilot.core.cursors import decode_cursor, encode_cursor
 from modelpilot.core.db import Connection, Database
 from modelpilot.core.errors import ApiError, forbidden, invalid, not_found
 from modelpilot.core.events import EventBus
@@ -43,20 +42,13 @@ def inbox_item(row: dict, now: datetime) -> dict:
             "page_url": row["page_url"], "contact": None}
 
 
-def _cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
-
-
 def _offset(cursor: str | None) -> int:
     if not cursor:
         return 0
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if text.startswith("o:") and text[2:].isdigit():
-            return int(text[2:])
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        pass
-    raise invalid("cursor", "is not a cursor from this list")
+    (offset,) = decode_cursor(cursor, 1)
+    if not offset.isdigit():
+        raise invalid("cursor", "is not a cursor from this list")
+    return int(offset)
 
 
 def require_operator(access: WorkspaceAccess) -> None:
@@ -75,7 +67,7 @@ async def list_inbox(db: Database, access: WorkspaceAccess, status: str, chatbot
     now = datetime.now(timezone.utc)
     more = len(rows) > limit
     return {"items": [inbox_item(row, now) for row in rows[:limit]],
-            "next_cursor": _cursor(offset + limit) if more else None, "counts": counts}
+            "next_cursor": encode_cursor(str(offset + limit)) if more else None, "counts": counts}
 
 
 async def counts_for(db: Database, workspace_id: str, user_id: str | None) -> dict:

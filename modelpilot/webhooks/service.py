@@ -9,8 +9,6 @@ delivery: the delivery row and its job row commit or roll back with the change i
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import weakref
 from typing import Any, Callable
@@ -18,6 +16,7 @@ from urllib.parse import urlsplit
 
 from modelpilot.core.access import WorkspaceAccess
 from modelpilot.core.crypto import CryptoError
+from modelpilot.core.cursors import decode_cursor, encode_cursor
 from modelpilot.core.db import Database, run_on
 from modelpilot.core.errors import invalid, not_found
 from modelpilot.core.ids import new_id, utc_now_iso
@@ -255,16 +254,6 @@ def page_of(rows: list[dict], limit: int) -> dict:
     more, rows = len(rows) > limit, rows[:limit]
     cursor = None
     if more and rows:
-        cursor = base64.urlsafe_b64encode(f"{rows[-1]['created_at']}|{rows[-1]['id']}".encode()).decode().rstrip("=")
+        cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"])
     return {"items": rows, "next_cursor": cursor}
 
-
-def decode_cursor(cursor: str) -> tuple[str, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise invalid("cursor", "is not a cursor from this list") from None
-    at, _, item_id = raw.partition("|")
-    if not at or not item_id:
-        raise invalid("cursor", "is not a cursor from this list")
-    return at, item_id
