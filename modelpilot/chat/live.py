@@ -87,13 +87,16 @@ def inbox_events(db: Database, bus: EventBus, workspace_id: str, user_id: str | 
         async with db.read() as conn:
             return await repo.last_workspace_event(conn, workspace_id)
 
+    counts: dict = {}  # as they are at the batch's read: one query per batch, not one per event
+
     async def read_after(after: int) -> list[dict]:
         async with db.read() as conn:
-            return await repo.workspace_events_after(conn, workspace_id, after, BATCH)
+            rows = await repo.workspace_events_after(conn, workspace_id, after, BATCH)
+            if rows:
+                counts.update(await repo.inbox_counts(conn, workspace_id, user_id or ""))
+        return rows
 
     async def shape(row: dict) -> dict:
-        async with db.read() as conn:
-            counts = await repo.inbox_counts(conn, workspace_id, user_id or "")
-        return {**inbox_frame(row), "counts": counts}
+        return {**inbox_frame(row), "counts": dict(counts)}
 
     return _stream(bus, workspace_topic(workspace_id), heartbeat, start, read_after, shape)
