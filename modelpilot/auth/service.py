@@ -11,7 +11,7 @@ from modelpilot.core import audit
 from modelpilot.core.database import connect_sync_for, open_database
 from modelpilot.core.db import Database, IntegrityError
 from modelpilot.core.errors import ApiError
-from modelpilot.core.ids import iso_from_epoch, new_id, utc_now_iso
+from modelpilot.core.ids import epoch_from_iso, iso_from_epoch, new_id, utc_now_iso
 from modelpilot.core.passwords import check_password_policy, hash_password, needs_rehash, verify_password
 from modelpilot.core.ratelimit import Limit, MemoryThrottle, Throttle
 from modelpilot.core.tokens import hash_token, new_secret
@@ -40,10 +40,6 @@ class NewAccount:
     password: str
     name: str
     workspace_name: str
-
-
-def _epoch(iso: str) -> float:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
 def _now() -> float:
@@ -176,8 +172,8 @@ async def principal_from_session(db: Database, settings: Settings, token: str) -
     if row is None:
         return None
     now = _now()
-    idle_for = now - _epoch(row["last_seen_at"])
-    if now > _epoch(row["expires_at"]) or idle_for > settings.session_idle_hours * 3600:
+    idle_for = now - epoch_from_iso(row["last_seen_at"])
+    if now > epoch_from_iso(row["expires_at"]) or idle_for > settings.session_idle_hours * 3600:
         async with db.write() as conn:
             await repo.delete_session(conn, row["session_id"])
         return None

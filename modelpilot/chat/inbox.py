@@ -3,7 +3,7 @@ closing. Roles: agent and above work the inbox; assigning someone else needs edi
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import time
 
 from modelpilot.chat import handoff_repo as repo
 from modelpilot.chat import conversations
@@ -14,6 +14,7 @@ from modelpilot.core.cursors import decode_cursor, encode_cursor
 from modelpilot.core.db import Connection, Database
 from modelpilot.core.errors import ApiError, forbidden, invalid, not_found
 from modelpilot.core.events import EventBus
+from modelpilot.core.ids import epoch_from_iso
 from modelpilot.workspaces import service as workspaces
 
 OPERATOR_ROLE = "agent"
@@ -26,14 +27,11 @@ def _assignee(row: dict) -> dict | None:
     return {"id": row["assignee_id"], "name": row["assignee_name"]} if row.get("assignee_id") else None
 
 
-def _seconds_since(iso: str | None, now: datetime) -> int | None:
-    if not iso:
-        return None
-    then = datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    return max(0, int((now - then).total_seconds()))
+def _seconds_since(iso: str | None, now: float) -> int | None:
+    return max(0, int(now - epoch_from_iso(iso))) if iso else None
 
 
-def inbox_item(row: dict, now: datetime) -> dict:
+def inbox_item(row: dict, now: float) -> dict:
     preview = row["last_message_preview"]
     return {"id": row["id"], "chatbot_id": row["chatbot_id"], "chatbot_name": row["chatbot_name"],
             "status": row["status"], "assignee": _assignee(row), "waiting_since": row["waiting_since"],
@@ -64,7 +62,7 @@ async def list_inbox(db: Database, access: WorkspaceAccess, status: str, chatbot
     async with db.read() as conn:
         rows = await repo.inbox_page(conn, access.workspace_id, status, me, chatbot_id, offset, limit + 1)
         counts = await repo.inbox_counts(conn, access.workspace_id, me)
-    now = datetime.now(timezone.utc)
+    now = time.time()
     more = len(rows) > limit
     return {"items": [inbox_item(row, now) for row in rows[:limit]],
             "next_cursor": encode_cursor(str(offset + limit)) if more else None, "counts": counts}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from datetime import datetime
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
 
@@ -25,3 +26,8 @@ def utc_now_iso() -> str:
 
 def iso_from_epoch(seconds: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{int(seconds * 1000) % 1000:03d}Z"
+
+
+def epoch_from_iso(iso: str) -> float:
+    """The inverse of iso_from_epoch (any ISO 8601 time with Z or an offset)."""
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()

@@ -16,7 +16,6 @@ MODELPILOT_WEBHOOK_DISABLE_AFTER_SECONDS is disabled, with the reason kept for t
 
 from __future__ import annotations
 
-import calendar
 import ipaddress
 import logging
 import random
@@ -27,7 +26,7 @@ import anyio
 import httpx
 
 from modelpilot.core.db import Database
-from modelpilot.core.ids import iso_from_epoch, new_id, utc_now_iso
+from modelpilot.core.ids import epoch_from_iso, iso_from_epoch, new_id, utc_now_iso
 from modelpilot.core.safe_http import AddressPolicy, FetchError, guarded_transport
 from modelpilot.scheduler.worker import JobWorker, RetryableError
 from modelpilot.settings import Settings
@@ -152,7 +151,7 @@ class DeliverySender:
         if not since:
             repo.update_endpoint_sync(conn, ws, found["endpoint_id"], {"failing_since": now})
             return
-        failing_for = now_epoch - _epoch(since)
+        failing_for = now_epoch - epoch_from_iso(since)
         if found["enabled"] and failing_for >= self.settings.webhook_disable_after_seconds:
             what = answer.error or f"HTTP {answer.code}"
             reason = (f"Disabled automatically on {now[:16].replace('T', ' ')} UTC: every delivery has failed "
@@ -161,10 +160,6 @@ class DeliverySender:
             log.warning("webhook endpoint %s disabled after failing since %s", found["endpoint_id"], since)
             repo.update_endpoint_sync(conn, ws, found["endpoint_id"],
                                       {"enabled": False, "disabled_reason": reason, "disabled_at": now})
-
-
-def _epoch(iso: str) -> float:
-    return calendar.timegm(time.strptime(iso[:19], "%Y-%m-%dT%H:%M:%S"))
 
 
 async def give_up_delivery(db: Database, job: dict, message: str) -> None:
