@@ -1,7 +1,7 @@
 /*
  * The chat window, loaded on first open by loader.js (`import()` of /widget-chat.js).
- * markdown.js and sse.js are concatenated before this file by the build; everything shares
- * one module scope. All bot and model text goes through textContent or renderMarkdown.
+ * markdown.js, sse.js and lead.js are concatenated before this file by the build; everything
+ * shares one module scope. All bot and model text goes through textContent or renderMarkdown.
  */
 
 var CHAT_CSS = '__CHAT_CSS__';
@@ -31,7 +31,21 @@ var STRINGS = {
   handoffWith: 'With {name}',
   handoffBot: 'Back to the bot',
   handoffClosed: 'This conversation was closed. Write to start again.',
-  operator: 'Support'
+  operator: 'Support',
+  errorIdentity: 'Your sign-in could not be verified, so the chat is not available. Please reload the page or sign in again.',
+  leadTitle: 'Your contact details',
+  leadNote: 'Fields marked * are required.',
+  leadSend: 'Send details',
+  leadThanks: 'Thank you! We have your details.',
+  leadPreview: '(Preview: nothing was sent.)',
+  leadRequired: '{label} is required.',
+  leadEmail: 'Enter an email address like name@example.com.',
+  leadPhone: 'Enter a phone number with 6 to 20 digits, like +1 555 123 4567.',
+  leadConsent: 'Please tick the box to agree before sending.',
+  leadChoose: 'Choose\u2026',
+  leadFirst: 'Please fill in the form above first',
+  privacy: 'Privacy policy',
+  newTab: '(opens in a new tab)'
 };
 
 var ICONS = {
@@ -243,13 +257,41 @@ function apiUrl(w, path) {
   return w.options.apiBase + '/api/v1/widget/' + encodeURIComponent(w.options.botId) + path;
 }
 
+// Every request carries the visitor's identity token when the host page set one; the server
+// answers 401 identity_invalid for a bad one rather than treat the visitor as anonymous.
+function requestHeaders(w, json) {
+  var headers = json ? { 'Content-Type': 'application/json' } : {};
+  if (w.options.identity) headers['X-ModelPilot-Identity'] = String(w.options.identity);
+  return headers;
+}
+
+function getJson(w, path) {
+  return fetch(apiUrl(w, path), { headers: requestHeaders(w) });
+}
+
 function post(w, path, body, signal) {
   return fetch(apiUrl(w, path), {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
+    headers: requestHeaders(w, true),
     body: JSON.stringify(body),
     signal: signal
   });
+}
+
+function adoptSession(w, id) {
+  // The server's session wins: for a verified visitor it is the contact's one, on every device.
+  if (!id || id === w.sessionId || !/^[0-9a-f]{32}$/.test(id)) return;
+  w.sessionId = id;
+  writeSession(w.options.botId, id);
+}
+
+function identityFailed(w, reason) {
+  w.identityFailed = true;
+  hideLead(w);
+  w.ui.input.disabled = true;
+  w.ui.send.disabled = true;
+  if (w.ui.chips) w.ui.chips.remove();
+  showError(w, w.t.errorIdentity + (reason ? ' (' + String(reason).replace(/\.$/, '') + ')' : ''));
 }
 
 function showError(w, message, retry) {
@@ -272,7 +314,12 @@ function clearError(w) {
 function httpErrorMessage(w, response) {
   var byStatus = { 429: w.t.errorRate, 413: w.t.errorTooLong, 402: w.t.errorQuota };
   return response.json().then(function (body) {
-    var server = body && body.error && body.error.message;
+    var error = (body && body.error) || {};
+    var server = error.message;
+    if (response.status === 401 && error.code === 'identity_invalid') {
+      identityFailed(w, server);
+      return w.ui.status.firstChild.textContent;
+    }
     return byStatus[response.status] || server || w.t.errorServer;
   }, function () { return byStatus[response.status] || w.t.errorServer; });
 }
@@ -280,6 +327,10 @@ function httpErrorMessage(w, response) {
 function streamAnswer(w, response, typing, turn) {
   var outcome = { failed: null };
   return readSse(response, function (event) {
+    if (event.done) {
+      adoptSession(w, event.session_id);
+      if (event.lead_form) turn.leadForm = true;
+    }
     if (event.done && !turn.bubble && event.status && event.status !== 'bot') {
       // A person has (or is asked to take) the conversation: the message was saved for them,
       // and no answer comes from the model.
@@ -339,7 +390,7 @@ function ask(w, text) {
       return streamAnswer(w, response, typing, turn);
     })
     .then(function (failure) {
-      if (failure) showError(w, failure, retry);
+      if (failure) showError(w, failure, identityFailedRetry(w, retry));
       startEvents(w);
     }, function () {
       if (!turn.stopped) return showError(w, w.t.errorNetwork, retry);
@@ -350,12 +401,17 @@ function ask(w, text) {
       typing.remove();
       w.turn = null;
       setBusy(w, false);
+      if (turn.leadForm) showLead(w, 'server');
     });
+}
+
+function identityFailedRetry(w, retry) {
+  return w.identityFailed ? null : retry;
 }
 
 function send(w, text) {
   text = text.trim();
-  if (!text || w.busy) return;
+  if (!text || w.busy || w.leadBlocking || w.identityFailed) return;
   clearError(w);
   if (w.ui.chips) w.ui.chips.remove();
   w.stick = true;
@@ -378,14 +434,21 @@ function renderIntro(w) {
 }
 
 function loadHistory(w) {
+  if (w.identityFailed) return Promise.resolve();
+  // A verified visitor may have a conversation from another device: ask even without a session.
+  if (w.options.identity) ensureSession(w);
   if (!w.sessionId) {
     w.ready = true;
+    showLead(w, 'before_chat');
     return Promise.resolve();
   }
-  var url = apiUrl(w, '/history?session_id=' + encodeURIComponent(w.sessionId));
-  return fetch(url).then(function (response) {
+  return getJson(w, '/history?session_id=' + encodeURIComponent(w.sessionId)).then(function (response) {
+    if (response.status === 401) return httpErrorMessage(w, response).then(function () { return null; });
     return response.ok ? response.json() : { messages: [] };
   }).then(function (body) {
+    if (!body) return;
+    adoptSession(w, body.session_id);
+    w.contact = body.contact || null;
     var messages = body.messages || [];
     if (messages.length && w.ui.chips) w.ui.chips.remove();
     messages.forEach(function (message) {
@@ -401,6 +464,7 @@ function loadHistory(w) {
     // The stream goes on from the history's last event: nothing falls between the two.
     if (body.last_event_id != null && !w.lastEventId) w.lastEventId = String(body.last_event_id);
     w.ready = true;
+    if (!messages.length) showLead(w, 'before_chat');
     startEvents(w);
   }, function () {
     w.ready = true;
@@ -420,7 +484,10 @@ function startOver(w) {
   w.ui.chips = null;
   clearError(w);
   renderIntro(w);
-  w.ui.input.focus();
+  if (w.lead) blockComposer(w, w.leadBlocking);
+  else showLead(w, 'before_chat');
+  if (w.leadBlocking) focusLead(w);
+  else w.ui.input.focus();
 }
 
 function setOpen(w, open) {
@@ -434,7 +501,8 @@ function setOpen(w, open) {
   }
   if (open) {
     scrollToEnd(w);
-    w.ui.input.focus();
+    if (w.leadBlocking) focusLead(w);
+    else w.ui.input.focus();
     startEvents(w);
   } else {
     stopEvents(w);
@@ -483,7 +551,7 @@ function wireEvents(w) {
 }
 
 function focusables(w) {
-  var nodes = w.ui.win.querySelectorAll('button, a[href], textarea, [tabindex="0"]');
+  var nodes = w.ui.win.querySelectorAll('button, a[href], textarea, input, select, [tabindex="0"]');
   return Array.prototype.filter.call(nodes, function (node) {
     return !node.disabled && node.getClientRects().length > 0;
   });
@@ -574,10 +642,11 @@ function requestHandoff(w) {
   clearError(w);
   var retry = function () { requestHandoff(w); };
   return post(w, '/handoff', { session_id: ensureSession(w), page_url: pageUrl() }).then(function (response) {
-    if (!response.ok) return httpErrorMessage(w, response).then(function (message) { showError(w, message, retry); });
+    if (!response.ok) return httpErrorMessage(w, response).then(function (message) { showError(w, message, identityFailedRetry(w, retry)); });
     return response.json().then(function (body) {
       if (body.status === 'offline') showOffline(w, body.offline_message);
       else setState(w, body.status || 'waiting', body.assignee_name);
+      if (body.lead_form) showLead(w, 'server');
       startEvents(w);
     });
   }, function () { showError(w, w.t.errorNetwork, retry); });
@@ -588,8 +657,8 @@ function requestHandoff(w) {
 function catchUp(w) {
   // A state the stream delivers while this is on its way is newer than the history's.
   var seq = w.stateSeq;
-  var url = apiUrl(w, '/history?session_id=' + encodeURIComponent(w.sessionId));
-  return fetch(url).then(function (response) { return response.ok ? response.json() : null; }).then(function (body) {
+  var path = '/history?session_id=' + encodeURIComponent(w.sessionId);
+  return getJson(w, path).then(function (response) { return response.ok ? response.json() : null; }).then(function (body) {
     if (!body) return;
     (body.messages || []).forEach(function (message) {
       if (message.role === 'operator' || message.role === 'system') addPeopleMessage(w, message);
@@ -617,7 +686,7 @@ function onStreamEvent(w, event) {
 
 function startEvents(w) {
   // Not before the history is drawn: what the stream brings belongs after it.
-  if (w.events || !w.ready || !w.sessionId || !w.isOpen || typeof EventSource === 'undefined') return;
+  if (w.events || !w.ready || !w.sessionId || w.identityFailed || !w.isOpen || typeof EventSource === 'undefined') return;
   clearTimeout(w.eventsRetry);
   w.eventsRetry = null;
   var url = apiUrl(w, '/events?session_id=' + encodeURIComponent(w.sessionId)) +
@@ -663,12 +732,15 @@ export default function mount(ctx) {
     options: ctx.options, config: ctx.config, frame: ctx.frame, launcher: ctx.launcher, root: ctx.root,
     inline: !ctx.launcher, t: mergeStrings(ctx.options.strings || {}), ui: {},
     sessionId: readSession(ctx.options.botId), busy: false, stick: true, isOpen: !ctx.launcher, turn: null,
-    status: 'bot', assignee: null, seen: {}, ready: false, stateSeq: 0, events: null, eventsRetry: null, retryDelay: 1000, lastEventId: ''
+    status: 'bot', assignee: null, seen: {}, ready: false, stateSeq: 0, events: null, eventsRetry: null, retryDelay: 1000, lastEventId: '',
+    contact: null, lead: null, leadBlocking: false, identityFailed: false, preview: !!ctx.options.preview
   };
   buildWindow(w);
   wireEvents(w);
   renderIntro(w);
-  loadHistory(w);
+  if (ctx.config.identityError) identityFailed(w, ctx.config.identityError);
+  else loadHistory(w);
+  if (w.preview) listenForPreview(w);
   return {
     open: function () { setOpen(w, true); },
     close: function () { setOpen(w, false); },

@@ -8,6 +8,8 @@
  *   data-bot-id, data-mode="bubble|inline", data-target="#css-selector" (inline),
  *   data-open="true", data-position="bottom-right|bottom-left", data-theme="auto|light|dark",
  *   data-accent-color="#0a7", and ModelPilotConfig.strings = {sendLabel: "...", ...}.
+ * A verified visitor: ModelPilotConfig.identity = "<JWT signed by the host site's server>"; it goes
+ * with every request as X-ModelPilot-Identity (the chat module sends it too).
  */
 (function () {
   'use strict';
@@ -148,17 +150,21 @@
 
   function fetchConfig(options) {
     var url = options.apiBase + '/api/v1/widget/' + encodeURIComponent(options.botId) + '/config';
-    return fetch(url).then(function (response) {
+    var init = options.identity ? { headers: { 'X-ModelPilot-Identity': options.identity } } : {};
+    return fetch(url, init).then(function (response) {
       if (response.ok) return response.json();
       return response.json().catch(function () { return {}; }).then(function (body) {
-        var reason = (body.error && body.error.message) || 'HTTP ' + response.status;
+        var error = body.error || {};
+        var reason = error.message || 'HTTP ' + response.status;
         console.error('ModelPilot: chatbot "' + options.botId + '" could not be loaded: ' + reason);
-        return null;
+        // A refused sign-in is the visitor's to hear about (the chat window says it), not a
+        // reason to hide the chat; it is never remembered as the bot's look.
+        return error.code === 'identity_invalid' ? { identityError: reason } : null;
       });
     }, function () {
       return explainRefusal(options).then(function () { return null; });
     }).then(function (config) {
-      remember(options, config);
+      if (!config || !config.identityError) remember(options, config);
       return config;
     });
   }
