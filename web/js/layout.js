@@ -13,6 +13,7 @@ const NAV = [
   { id: "bots", label: "Chatbots", role: "viewer" },
   { id: "inbox", label: "Inbox", role: "agent", badge: "inbox" },
   { id: "conversations", label: "Conversations", role: "viewer" },
+  { id: "contacts", label: "Contacts", role: "viewer" },
   { id: "analytics", label: "Analytics", role: "viewer" },
   { id: "providers", label: "Providers", role: "viewer" },
   { id: "team", label: "Team", role: "viewer" },

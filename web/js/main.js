@@ -128,6 +128,8 @@ const pages = {
   widget: () => import("./pages/widget.js"),
   conversations: () => import("./pages/conversations.js"),
   conversation: () => import("./pages/conversation.js"),
+  contacts: () => import("./pages/contacts.js"),
+  contact: () => import("./pages/contact.js"),
   inbox: () => import("./pages/inbox.js"),
   inboxConversation: () => import("./pages/inbox_conversation.js"),
   savedReplies: () => import("./pages/saved_replies.js"),
@@ -149,6 +151,8 @@ route("/w/:ws/bots/:bot/knowledge", workspacePage("bots", pages.knowledge));
 route("/w/:ws/bots/:bot/widget", workspacePage("bots", pages.widget));
 route("/w/:ws/conversations", workspacePage("conversations", pages.conversations));
 route("/w/:ws/conversations/:conversation", workspacePage("conversations", pages.conversation));
+route("/w/:ws/contacts", workspacePage("contacts", pages.contacts));
+route("/w/:ws/contacts/:contact", workspacePage("contacts", pages.contact));
 route("/w/:ws/inbox", workspacePage("inbox", pages.inbox, "agent"));
 route("/w/:ws/inbox/replies", workspacePage("inbox", pages.savedReplies, "agent"));
 route("/w/:ws/inbox/:conversation", workspacePage("inbox", pages.inboxConversation, "agent"));

@@ -3,6 +3,7 @@
 import { get } from "../api.js";
 import { badge, card, pageHeader } from "../components.js";
 import { formatCost, formatDate, formatMs, h, replace } from "../dom.js";
+import { contactLink } from "./contacts.js";
 
 function sources(message) {
   const list = message.sources || [];
@@ -51,6 +52,7 @@ export async function render(ctx) {
     h("div", { class: "stats" },
       h("div", { class: "stat" }, h("div", { class: "label", text: "Started" }), h("div", { text: formatDate(c.started_at) })),
       h("div", { class: "stat" }, h("div", { class: "label", text: "Channel" }), h("div", { text: c.channel })),
+      h("div", { class: "stat" }, h("div", { class: "label", text: "Contact" }), h("div", {}, contactLink(ctx, c.contact) || "anonymous")),
       h("div", { class: "stat" }, h("div", { class: "label", text: "Messages" }), h("div", { class: "value", text: String(messages.length) })),
       h("div", { class: "stat" }, h("div", { class: "label", text: "Tokens / cost" }), h("div", { text: `${totals.tokens} · ${formatCost(totals.cost)}` }))),
     card("Messages", h("div", { class: "chat-log conversation" }, messages.map(messageView))));

@@ -6,6 +6,7 @@ import { apiUrl, get } from "../api.js";
 import { badge, button, emptyState, field, pageHeader, table } from "../components.js";
 import { formatDate, h, replace } from "../dom.js";
 import { setQuery } from "../router.js";
+import { contactLink } from "./contacts.js";
 
 const FEEDBACK = [["", "Any feedback"], ["up", "Rated helpful"], ["down", "Rated not helpful"], ["none", "Not rated"]];
 
@@ -49,6 +50,7 @@ function columns(ctx, names) {
     { label: "First question", render: (c) => h("a", { href: `#${ctx.base}/conversations/${c.id}`, class: "first-question",
       text: c.first_question || "(no question)" }) },
     { label: "Chatbot", render: (c) => c.chatbot_name || names[c.chatbot_id] || "(deleted)" },
+    { label: "Contact", render: (c) => contactLink(ctx, c.contact) || h("span", { class: "muted", text: "anonymous" }) },
     { label: "Channel", render: (c) => badge(c.channel) },
     { label: "Messages", num: true, render: (c) => String(c.message_count ?? "") },
     { label: "Feedback", render: feedbackBadge },

@@ -10,6 +10,7 @@ import { subscribe } from "../live.js";
 import { session } from "../state.js";
 import { messageView } from "./conversation.js";
 import { statusBadge } from "./inbox.js";
+import { contactLink } from "./contacts.js";
 
 const MAX_REPLY = 4000;
 
@@ -76,7 +77,7 @@ export async function render(ctx) {
       ["Status", c.status === "human" && c.assignee ? `with ${c.assignee.name}` : c.status],
       c.waiting_since && c.status === "waiting" ? ["Waiting since", formatDate(c.waiting_since)] : null,
       ["Visitor's page", c.page_url ? safeLink(c.page_url) : "not known"],
-      ["Contact", contactText(c.contact) || "not known"],
+      ["Contact", contactLink(ctx, c.contact) || contactText(c.contact) || "not known"],
       ["Started", formatDate(c.started_at)],
     ].filter(Boolean);
     replace(details, rows.map(([term, value]) => [h("dt", { text: term }), h("dd", {}, value)]));

@@ -1,11 +1,17 @@
-// A bot's widget: the embed snippet, who may embed it, how it looks, and the real widget
-// running in a preview frame that stands in for the customer's site.
+// A bot's widget: the embed snippet, who may embed it, how it looks, the lead form, verified
+// visitors, and the real widget running in a preview frame that stands in for the customer's
+// site. The lead form editor's unsaved draft is shown in that frame as it is typed: the page
+// posts it to the frame (same origin), where the widget, started in preview mode, draws it.
 
 import { get, patch } from "../api.js";
 import { badge, card, copyButton, field, onSubmit, pageHeader, toast } from "../components.js";
 import { h, replace } from "../dom.js";
 import { botTabs } from "./bots.js";
 import { lines } from "./bot_editor.js";
+import { identityPanel } from "./bot_identity.js";
+import { leadFormEditor, widgetShape } from "./bot_lead_form.js";
+
+const PREVIEW_MESSAGE = "modelpilot:lead-form-preview";
 
 export function embedSnippet(botId) {
   return `<script src="${location.origin}/widget.js" data-bot-id="${botId}" async></script>`;
@@ -49,7 +55,26 @@ function previewFrame(bot) {
   if (origins.length && !origins.includes(location.origin)) {
     return h("p", { class: "help", text: `The widget only runs on ${origins.join(", ")}; add ${location.origin} to preview it here.` });
   }
-  return h("iframe", { class: "widget-stage", title: `Live widget of ${bot.name}`, src: `/widget-preview.html#bot=${encodeURIComponent(bot.id)}&mode=inline`, width: "100%", height: "560" });
+  return h("iframe", { class: "widget-stage", title: `Live widget of ${bot.name}`, src: `/widget-preview.html#bot=${encodeURIComponent(bot.id)}&mode=inline&preview=1`, width: "100%", height: "560" });
+}
+
+// Sends the editor's draft to whichever preview frame is on the page now; the widget in it asks
+// for the draft when it starts (modelpilot:preview-ready), so a reloaded frame catches up.
+function previewLink(preview, currentDraft) {
+  const frame = () => preview.querySelector("iframe.widget-stage");
+  const send = () => {
+    const target = frame();
+    if (!target || !target.contentWindow) return;
+    const draft = currentDraft();
+    target.contentWindow.postMessage({ type: PREVIEW_MESSAGE, leadForm: draft.fields.length ? widgetShape(draft) : null }, location.origin);
+  };
+  const onMessage = (event) => {
+    if (!preview.isConnected) { window.removeEventListener("message", onMessage); return; }
+    const target = frame();
+    if (event.origin === location.origin && target && event.source === target.contentWindow && event.data && event.data.type === "modelpilot:preview-ready") send();
+  };
+  window.addEventListener("message", onMessage);
+  return send;
 }
 
 export async function render(ctx) {
@@ -63,11 +88,17 @@ export async function render(ctx) {
     replace(preview, previewFrame(bot));
     replace(status, bot.published ? badge("published") : badge("draft"));
   };
+  let sendDraft = () => {};
+  const lead = leadFormEditor(ctx, bot, ctx.can("editor"), () => sendDraft());
+  sendDraft = previewLink(preview, lead.draft);
   replace(ctx.main, pageHeader(bot.name, status), botTabs(ctx, bot, "widget"),
     h("div", { class: "grid-2" },
       h("div", { class: "stack" },
         card("Embed on your site", h("p", { text: "Paste this before </body> on every page that should show the chat:" }), snippet,
           h("div", { class: "actions" }, copyButton(() => embedSnippet(bot.id), "Copy snippet")), warning),
-        card("Appearance and access", appearanceForm(ctx, bot, refresh))),
-      card("Live preview", preview)));
+        card("Appearance and access", appearanceForm(ctx, bot, refresh)),
+        card("Lead form", lead.form),
+        card("Verified visitors", identityPanel(ctx, bot, ctx.can("editor")))),
+      h("div", { class: "preview-column" }, card("Live preview", preview,
+        h("p", { class: "help", text: "The lead form shows here as you edit it, saved or not; sending it in the preview stores nothing." })))));
 }
