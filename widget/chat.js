@@ -77,6 +77,9 @@ function iconButton(className, label, name) {
   return button;
 }
 
+// The server's pattern: ours are 32 hex digits, a verified visitor's (the server's) differ.
+var SESSION_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
+
 function storageKey(botId) {
   return 'modelpilot:' + botId + ':session';
 }
@@ -84,7 +87,7 @@ function storageKey(botId) {
 function readSession(botId) {
   try {
     var id = window.localStorage.getItem(storageKey(botId));
-    return /^[0-9a-f]{32}$/.test(id || '') ? id : null;
+    return SESSION_PATTERN.test(id || '') ? id : null;
   } catch (error) {
     return null; // storage blocked (private mode, sandboxed frame): the session lives in memory
   }
@@ -280,7 +283,7 @@ function post(w, path, body, signal) {
 
 function adoptSession(w, id) {
   // The server's session wins: for a verified visitor it is the contact's one, on every device.
-  if (!id || id === w.sessionId || !/^[0-9a-f]{32}$/.test(id)) return;
+  if (!id || id === w.sessionId || !SESSION_PATTERN.test(id)) return;
   w.sessionId = id;
   writeSession(w.options.botId, id);
 }
@@ -443,6 +446,7 @@ function loadHistory(w) {
     return Promise.resolve();
   }
   return getJson(w, '/history?session_id=' + encodeURIComponent(w.sessionId)).then(function (response) {
+    if (response.status === 401 && !w.options.identity) return signedOut(w, response);
     if (response.status === 401) return httpErrorMessage(w, response).then(function () { return null; });
     return response.ok ? response.json() : { messages: [] };
   }).then(function (body) {
@@ -470,6 +474,19 @@ function loadHistory(w) {
     w.ready = true;
     showError(w, w.t.errorNetwork, function () { loadHistory(w); });
   });
+}
+
+// The stored session was a signed-in visitor's and this page signs nobody in (they logged out):
+// that conversation is not this visitor's to read, so a new one starts.
+function signedOut(w, response) {
+  return response.json().then(function (body) {
+    var error = (body && body.error) || {};
+    if ((error.details || {}).reason !== 'identity_required') return identityFailed(w, error.message);
+    w.sessionId = null;
+    writeSession(w.options.botId, null);
+    w.ready = true;
+    showLead(w, 'before_chat');
+  }, function () { identityFailed(w); }).then(function () { return null; });
 }
 
 function startOver(w) {

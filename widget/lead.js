@@ -15,8 +15,11 @@ var LEAD_INPUT_TYPE = { email: 'email', phone: 'tel' };
 
 function leadValueProblem(w, spec, value) {
   if (!value) return spec.required ? w.t.leadRequired.replace('{label}', spec.label) : '';
-  if (spec.type === 'email' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) return w.t.leadEmail;
-  if (spec.type === 'phone') {
+  // The standard email and phone fields are checked as such whatever type they were given.
+  var type = /^(email|phone)$/.test(spec.name) && spec.type === 'text' ? spec.name : spec.type;
+  // The server's own patterns (contacts/values.py), so what passes here passes there.
+  if (type === 'email' && (value.length > 254 || !/^[^@\s<>"',;]+@[^@\s<>"',;]+\.[^@\s<>"',;.]{2,}$/.test(value))) return w.t.leadEmail;
+  if (type === 'phone') {
     var digits = value.replace(/\D/g, '').length;
     if (!/^\+?[0-9 ().-]+$/.test(value) || digits < 6 || digits > 20) return w.t.leadPhone;
   }
@@ -35,7 +38,7 @@ function leadControl(w, spec, id) {
   } else {
     control = el('input', 'mp-lead-input');
     control.type = LEAD_INPUT_TYPE[spec.type] || 'text';
-    control.maxLength = 200;
+    control.maxLength = spec.type === 'email' ? 254 : spec.name === 'name' ? 200 : 500;
     var auto = LEAD_AUTOCOMPLETE[spec.name];
     if (auto) control.autocomplete = auto;
     if (spec.type === 'email') control.inputMode = 'email';
