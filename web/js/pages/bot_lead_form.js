@@ -48,14 +48,19 @@ function fieldRow(f, i, count, ro, move) {
     help: "name, email, phone or company go on the contact; any other key (lowercase letters, digits, _) is a custom field." });
   const mover = (label, delta, disabled) => button(label, () => move(i, delta), { small: true,
     attrs: { "aria-label": `${label}: ${title}`, disabled: disabled || Boolean(ro.disabled), dataset: { move: String(delta) } } });
+  const legend = h("legend", { text: `Field ${i + 1}: ${title}` });
+  const labelField = field({ label: "Label", name: path(i, "label"), value: f.label, required: true, attrs: { maxlength: "80", ...ro } });
+  const movers = [mover("Move up", -1, i === 0), mover("Move down", 1, i === count - 1), mover("Remove", 0, false)];
+  // The row's name follows its label as it is typed: the legend and what the buttons say.
+  labelField.querySelector("input").addEventListener("input", (event) => {
+    const now = event.target.value.trim() || f.name || `Field ${i + 1}`;
+    legend.textContent = `Field ${i + 1}: ${now}`;
+    movers.forEach((b) => b.setAttribute("aria-label", `${b.textContent}: ${now}`));
+  });
   return h("li", { class: "lead-field-row", dataset: { index: String(i) } },
-    h("fieldset", {}, h("legend", { text: `Field ${i + 1}: ${title}` }),
-      h("div", { class: "form-row" },
-        field({ label: "Label", name: path(i, "label"), value: f.label, required: true, attrs: { maxlength: "80", ...ro } }), keyField, typeField),
+    h("fieldset", {}, legend, h("div", { class: "form-row" }, labelField, keyField, typeField),
       field({ label: "Required", name: path(i, "required"), type: "checkbox", value: f.required, attrs: ro }),
-      options,
-      h("div", { class: "actions" }, mover("Move up", -1, i === 0), mover("Move down", 1, i === count - 1),
-        mover("Remove", 0, false))));
+      options, h("div", { class: "actions" }, movers)));
 }
 
 export function leadFormEditor(ctx, bot, canEdit, onDraft = () => {}) {
