@@ -21,7 +21,8 @@ from modelpilot.billing import service as billing
 from modelpilot.chat import handoff, repo
 from modelpilot.chat.entities import Message
 from modelpilot.chat.prompt import HISTORY_FETCH, build_messages, history_within_budget, sources_of
-from modelpilot.chat.turns import TurnOutcome, save_turn
+from modelpilot.chat.turns import TurnOutcome, save_turn, unanswered_reason
+from modelpilot.contacts.entities import Visitor
 from modelpilot.core import audit, fulltext, metrics
 from modelpilot.core.db import Database
 from modelpilot.core.events import EventBus
@@ -55,6 +56,7 @@ class Turn:
     resolved: ResolvedModel
     channel: str = "api"
     hold: str | None = None  # the quota hold taken for this message (billing.reserve_message)
+    visitor: Visitor | None = None  # a widget visitor we know (a lead, or verified by the host site)
     started: float = field(default_factory=time.monotonic)
     received_at: str = field(default_factory=utc_now_iso)
 
@@ -84,7 +86,7 @@ def check_message_text(message: str, settings: Settings) -> str:
 
 
 async def prepare_turn(db: Database, settings: Settings, *, workspace_id: str, bot: Bot, session_id: str,
-                       message: str, channel: str = "api") -> Turn:
+                       message: str, channel: str = "api", visitor: Visitor | None = None) -> Turn:
     """Every check that can refuse a message before the stream begins (HTTP errors, not events),
     the plan's message quota (402) last: an over-quota workspace never reaches the model, and the
     message is held against the quota from here on (the caller settles or releases the hold)."""
@@ -92,7 +94,7 @@ async def prepare_turn(db: Database, settings: Settings, *, workspace_id: str, b
     session_id = clean_session_id(session_id)
     resolved = await providers.resolve_model(db, settings, workspace_id, bot.model)
     hold = await billing.reserve_message(db, settings, workspace_id)
-    return Turn(workspace_id, bot, session_id, text, resolved, channel, hold)
+    return Turn(workspace_id, bot, session_id, text, resolved, channel, hold, visitor)
 
 
 async def load_history(db: Database, turn: Turn, budget_tokens: int) -> list[dict]:
@@ -109,7 +111,8 @@ async def _open_turn(db: Database, settings: Settings, turn: Turn) -> tuple[obje
     try:
         history = await load_history(db, turn, settings.chat_history_tokens)
         chunks = await rag.retrieve(db, turn.workspace_id, bot, turn.message, top_k=bot.top_k)
-        messages = build_messages(bot, history, chunks, turn.message)  # retrieve applied the threshold
+        # retrieve applied the threshold
+        messages = build_messages(bot, history, chunks, turn.message, visitor=turn.visitor)
         request = AnswerRequest(messages, temperature=bot.temperature, max_tokens=bot.max_tokens,
                                 question=turn.message, knowledge=chunks)
         stream = open_stream(turn.resolved, request, settings)
@@ -122,17 +125,19 @@ async def _open_turn(db: Database, settings: Settings, turn: Turn) -> tuple[obje
 
 async def stream_reply(db: Database, settings: Settings, *, workspace_id: str, bot: Bot, session_id: str,
                        message: str, channel: str, visitor_ip_hash: str = "", bus: EventBus | None = None,
-                       page_url: str | None = None) -> AsyncIterator[dict]:
+                       page_url: str | None = None, visitor: Visitor | None = None) -> AsyncIterator[dict]:
     # Waiting for or with a person, a handoff keyword, or closed: the handoff decides first
     # (the model is not called while a person has the conversation).
     handled = await handoff.take_message(db, bus, bot, channel, clean_session_id(session_id),
                                          check_message_text(message, settings), visitor_ip_hash=visitor_ip_hash,
-                                         page_url=page_url)
+                                         page_url=page_url, contact_id=visitor.contact_id if visitor else None)
     if handled is not None:
+        if handled.get("status") == "offline" and lead_form_on_handoff(bot, visitor):
+            handled["lead_form"] = True
         yield handled
         return
     turn = await prepare_turn(db, settings, workspace_id=workspace_id, bot=bot, session_id=session_id,
-                              message=message, channel=channel)
+                              message=message, channel=channel, visitor=visitor)
     stream, outcome = await _open_turn(db, settings, turn)
     pieces = stream.__aiter__()
     try:
@@ -158,10 +163,35 @@ async def stream_reply(db: Database, settings: Settings, *, workspace_id: str, b
         shown = VISITOR_ERROR if channel == "widget" else outcome.error
         yield {"error": {"code": outcome.error_code, "message": shown}}
         return
-    yield {"done": True, "message_id": ids.message_id, "conversation_id": ids.conversation_id,
-           "session_id": turn.session_id, "tokens": outcome.usage.tokens_in + outcome.usage.tokens_out,
-           "tokens_in": outcome.usage.tokens_in, "tokens_out": outcome.usage.tokens_out,
-           "cost": outcome.usage.cost, "sources": outcome.sources}
+    done = {"done": True, "message_id": ids.message_id, "conversation_id": ids.conversation_id,
+            "session_id": turn.session_id, "tokens": outcome.usage.tokens_in + outcome.usage.tokens_out,
+            "tokens_in": outcome.usage.tokens_in, "tokens_out": outcome.usage.tokens_out,
+            "cost": outcome.usage.cost, "sources": outcome.sources}
+    if await lead_form_due(db, turn, outcome, ids.conversation_id):
+        done["lead_form"] = True
+    yield done
+
+
+def lead_form_on_handoff(bot: Bot, visitor: Visitor | None) -> bool:
+    """A handoff outside hours: the bot's form takes the visitor's details instead (unless known)."""
+    form = bot.lead_form
+    return form["enabled"] and form["when"] == "on_handoff" and not (visitor is not None and visitor.contact_id)
+
+
+async def lead_form_due(db: Database, turn: Turn, outcome: TurnOutcome, conversation_id: str) -> bool:
+    """Whether the widget should show the bot's lead form now: never to a known contact; for
+    `after_messages`, from the N-th visitor message of the conversation on; for
+    `when_unanswered`, after an answer without a source over the threshold."""
+    form = turn.bot.lead_form
+    if turn.channel == "api" or not form["enabled"] or (turn.visitor is not None and turn.visitor.contact_id):
+        return False
+    if form["when"] == "when_unanswered":
+        return unanswered_reason(outcome) is not None
+    if form["when"] == "after_messages":
+        async with db.read() as conn:
+            sent = await repo.count_visitor_messages(conn, turn.workspace_id, conversation_id)
+        return sent >= form["after_messages"]
+    return False
 
 
 async def session_history(db: Database, workspace_id: str, bot_id: str, channel: str,

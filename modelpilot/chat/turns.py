@@ -9,6 +9,7 @@ from typing import Any
 from modelpilot.billing import service as billing
 from modelpilot.chat import repo
 from modelpilot.chat.entities import Message
+from modelpilot.contacts import visitors
 from modelpilot.core.db import Database
 from modelpilot.core.ids import new_id, utc_now_iso
 from modelpilot.providers.llm import Usage, partial_usage
@@ -59,6 +60,26 @@ def _ms(start: float, end: float | None) -> int | None:
     return None if end is None else max(0, round((end - start) * 1000))
 
 
+def unanswered_reason(outcome: TurnOutcome) -> str | None:
+    """Why an answer counts as unanswered: no source passed the bot's threshold (`no_source`), or
+    it failed and the visitor got the fallback message (`fallback`); None for an answered one."""
+    if outcome.status == "error":
+        return "fallback"
+    if outcome.status == "complete" and not outcome.sources:
+        return "no_source"
+    return None
+
+
+def _queue_unanswered(conn, turn: Any, channel: str, conversation_id: str, ids: tuple[str, str], answer: str,
+                      now: str, reason: str) -> int:
+    """question.unanswered, in the turn's transaction: the question, the answer and why."""
+    messages = [{"id": ids[0], "role": "user", "content": turn.message, "created_at": turn.received_at},
+                {"id": ids[1], "role": "assistant", "content": answer, "created_at": now}]
+    data = conversation_data(conversation_id, turn.bot.id, turn.bot.name, channel, turn.session_id, messages)
+    data.update(question=turn.message, reason=reason, message_id=ids[1])
+    return webhooks.queue_event_sync(conn, turn.workspace_id, "question.unanswered", data)
+
+
 def _queue_started(conn, turn: Any, channel: str, conversation_id: str, ids: tuple[str, str], answer: str,
                    now: str) -> int:
     """conversation.started, in the transaction that created the conversation (the outbox)."""
@@ -83,12 +104,15 @@ async def save_turn(db: Database, turn: Any, outcome: TurnOutcome, channel: str,
 
     question_id, new_conversation_id = new_id(), new_id()
     queued = 0
+    contact_id = turn.visitor.contact_id if getattr(turn, "visitor", None) is not None else None
+    unanswered = unanswered_reason(outcome)
 
     def write(conn) -> str:  # runs on the writer's thread, as one transaction, in one hop
         nonlocal queued
         conversation_id = repo.upsert_conversation_sync(conn, ws, {
             "id": new_conversation_id, "chatbot_id": bot_id, "session_id": turn.session_id, "channel": channel,
-            "visitor_ip_hash": visitor_ip_hash, "started_at": turn.received_at, "last_message_at": now})
+            "visitor_ip_hash": visitor_ip_hash, "started_at": turn.received_at, "last_message_at": now,
+            "contact_id": contact_id})
         base = {"conversation_id": conversation_id, "chatbot_id": bot_id}
         repo.insert_message_sync(conn, ws, Message(**base, id=question_id, role="user", content=turn.message,
                                                    created_at=turn.received_at))
@@ -106,6 +130,11 @@ async def save_turn(db: Database, turn: Any, outcome: TurnOutcome, channel: str,
         if conversation_id == new_conversation_id:  # the upsert inserted: this turn opened it
             queued = _queue_started(conn, turn, channel, conversation_id, (question_id, answer_id),
                                     outcome.text, now)
+        if unanswered:
+            queued += _queue_unanswered(conn, turn, channel, conversation_id, (question_id, answer_id),
+                                        outcome.text, now, unanswered)
+        if contact_id:
+            visitors.touch_sync(conn, ws, contact_id, now)
         return conversation_id
 
     saved = SavedTurn(await db.run_write(write), answer_id)

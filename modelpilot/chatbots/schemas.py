@@ -43,6 +43,29 @@ class HandoffSettings(msgspec.Struct, forbid_unknown_fields=True):
         "Nobody is available right now. Please leave your question and we will get back to you.")
 
 
+class LeadFormField(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(min_length=1, max_length=40)]
+    label: Annotated[str, Meta(max_length=80)]
+    type: Literal["text", "email", "phone", "select"] = "text"
+    required: bool = False
+    options: Annotated[list[Annotated[str, Meta(max_length=100)]], Meta(max_length=50)] = msgspec.field(
+        default_factory=list)
+
+
+def _default_lead_fields() -> list[LeadFormField]:
+    return [LeadFormField(name="email", label="Email", type="email", required=True)]
+
+
+class LeadFormSettings(msgspec.Struct, forbid_unknown_fields=True):
+    """lead_form: which details to ask a visitor for, and when (chatbots/lead_form_config.py)."""
+    enabled: bool = False
+    when: Literal["before_chat", "after_messages", "on_handoff", "when_unanswered"] = "before_chat"
+    after_messages: Annotated[int, Meta(ge=1, le=50)] = 3
+    fields: Annotated[list[LeadFormField], Meta(max_length=12)] = msgspec.field(default_factory=_default_lead_fields)
+    consent_text: Annotated[str, Meta(max_length=2000)] = ""
+    privacy_url: Annotated[str, Meta(max_length=2000)] | None = None
+
+
 class CreateBotBody(msgspec.Struct, forbid_unknown_fields=True):
     name: Name
     system_prompt: SystemPrompt = "You are a helpful assistant. Answer briefly and truthfully."
@@ -58,6 +81,8 @@ class CreateBotBody(msgspec.Struct, forbid_unknown_fields=True):
     top_k: TopK = 5
     score_threshold: ScoreThreshold = 0.0
     handoff: HandoffSettings = msgspec.field(default_factory=HandoffSettings)
+    lead_form: LeadFormSettings = msgspec.field(default_factory=LeadFormSettings)
+    visitor_context: bool = False
 
 
 class UpdateBotBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -75,3 +100,5 @@ class UpdateBotBody(msgspec.Struct, forbid_unknown_fields=True):
     top_k: TopK | UnsetType = UNSET
     score_threshold: ScoreThreshold | UnsetType = UNSET
     handoff: HandoffSettings | UnsetType = UNSET
+    lead_form: LeadFormSettings | UnsetType = UNSET
+    visitor_context: bool | UnsetType = UNSET

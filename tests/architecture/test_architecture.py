@@ -69,6 +69,8 @@ NO_WORKSPACE_ALLOWLIST = {
     "modelpilot.scheduler.runs_repo": "a housekeeping slot is claimed once for the whole fleet",
     "modelpilot.webhooks.repo.all_sealed_secrets_sync": "rotating the secret key re-seals every workspace's "
                                                         "endpoint secrets",
+    "modelpilot.chatbots.repo.all_sealed_identity_secrets_sync": "rotating the secret key re-seals every "
+                                                                 "workspace's bot identity secrets",
     "modelpilot.webhooks.repo.prune_settled_sync": "housekeeping prunes settled deliveries across every workspace",
     "modelpilot.chat.handoff_repo.waiting_unnotified": "the waiting-mail job scans every workspace; each row's "
                                                        "workspace scopes the claim and the recipients after it",
@@ -312,6 +314,7 @@ TABLE_OWNERS = {
     "message_reservations": "billing", "billing_accounts": "billing", "stripe_events": "billing",
     "widget_daily_usage": "widget",
     "webhook_endpoints": "webhooks", "webhook_deliveries": "webhooks", "webhook_attempts": "webhooks",
+    "contacts": "contacts", "contact_sessions": "contacts",
 }
 # (repo module, table): why that repo may name another domain's table.
 FOREIGN_TABLE_ALLOWLIST = {
@@ -324,6 +327,8 @@ FOREIGN_TABLE_ALLOWLIST = {
     ("modelpilot.chat.log_repo", "chatbots"): "display join: the bot's name beside each conversation",
     ("modelpilot.chat.repo", "chatbots"): "display join: the bot's name beside each conversation",
     ("modelpilot.chat.handoff_repo", "chatbots"): "display join: the bot's name beside each inbox row",
+    ("modelpilot.chat.repo", "contacts"): "display join: the contact's name and e-mail beside each conversation",
+    ("modelpilot.chat.handoff_repo", "contacts"): "display join: the contact's name and e-mail on an inbox row",
     ("modelpilot.chat.handoff_repo", "users"): "display join: the assignee's name (or e-mail) on a conversation",
     ("modelpilot.rag.store", "documents"): "display join: a citation's document title and source",
     ("modelpilot.workspaces.repo", "users"): "display join: a member's name and email in the member list",
