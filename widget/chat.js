@@ -36,6 +36,7 @@ var STRINGS = {
   leadTitle: 'Your contact details',
   leadNote: 'Fields marked * are required.',
   leadSend: 'Send details',
+  leadLater: 'Not now',
   leadThanks: 'Thank you! We have your details.',
   leadPreview: '(Preview: nothing was sent.)',
   leadRequired: '{label} is required.',
@@ -750,7 +751,7 @@ export default function mount(ctx) {
     inline: !ctx.launcher, t: mergeStrings(ctx.options.strings || {}), ui: {},
     sessionId: readSession(ctx.options.botId), busy: false, stick: true, isOpen: !ctx.launcher, turn: null,
     status: 'bot', assignee: null, seen: {}, ready: false, stateSeq: 0, events: null, eventsRetry: null, retryDelay: 1000, lastEventId: '',
-    contact: null, lead: null, leadBlocking: false, identityFailed: false, preview: !!ctx.options.preview
+    contact: null, lead: null, leadBlocking: false, leadDismissed: false, identityFailed: false, preview: !!ctx.options.preview
   };
   buildWindow(w);
   wireEvents(w);

@@ -199,7 +199,9 @@ function hideLead(w) {
 
 function leadWanted(w, reason) {
   var spec = w.config.leadForm;
-  if (!spec || w.contact || w.lead || w.identityFailed) return null;
+  // The server repeats lead_form on every answer from the N-th message on: once dismissed on
+  // this page, the form stays closed.
+  if (!spec || w.contact || w.lead || w.leadDismissed || w.identityFailed) return null;
   if (reason === 'before_chat' && spec.when !== 'before_chat') return null;
   return spec;
 }
@@ -224,7 +226,8 @@ function showLead(w, reason, spec, preview) {
   lead.general = form.appendChild(el('div', 'mp-lead-general'));
   lead.general.setAttribute('role', 'alert');
   lead.general.hidden = true;
-  lead.submit = form.appendChild(el('button', 'mp-lead-submit', w.t.leadSend));
+  var buttons = form.appendChild(el('div', 'mp-lead-actions'));
+  lead.submit = buttons.appendChild(el('button', 'mp-lead-submit', w.t.leadSend));
   lead.submit.type = 'submit';
   form.addEventListener('submit', function (event) {
     event.preventDefault();
@@ -233,6 +236,16 @@ function showLead(w, reason, spec, preview) {
   w.lead = lead;
   w.ui.win.insertBefore(box, w.ui.state);
   blockComposer(w, spec.when === 'before_chat' && (required || !!spec.consentText) && !preview);
+  if (!w.leadBlocking) {
+    // Asked in the middle of a chat (or with nothing required): the visitor may say no.
+    var later = buttons.appendChild(el('button', 'mp-lead-later', w.t.leadLater));
+    later.type = 'button';
+    later.addEventListener('click', function () {
+      w.leadDismissed = !lead.preview;
+      hideLead(w);
+      w.ui.input.focus();
+    });
+  }
   if (!preview && (inChat || w.leadBlocking) && w.isOpen && !typing) focusLead(w);
 }
 

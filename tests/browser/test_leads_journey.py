@@ -179,6 +179,33 @@ def test_server_field_errors_land_under_their_fields(chromium, server, shop, hos
     context.close()
 
 
+def test_after_messages_the_server_asks_and_not_now_keeps_it_closed(chromium, server, owner, shop, host_site) -> None:
+    owner.ok("PATCH", f"/api/v1/workspaces/{owner.ws}/chatbots/{shop['id']}",
+             json={"lead_form": {**LEAD_FORM, "when": "after_messages", "after_messages": 1}})
+    context, page, watch = visitor(chromium, host_site.page("/shop", embed_page(server.url, shop["id"])))
+    open_widget(page)
+    widget = page.locator(WIDGET)
+    form = widget.get_by_role("region", name="Your contact details")
+    message = widget.get_by_role("textbox", name="Your message")
+    expect(message).to_be_enabled()
+    expect(form).to_have_count(0)  # not before the chat: only when the server asks
+    message.fill("When are you open?")
+    message.press("Enter")
+    expect(widget.locator(".mp-assistant .mp-feedback")).to_have_count(1)
+    expect(form).to_be_visible()
+    expect(widget.get_by_label("Your name")).to_be_focused()
+    expect(message).to_be_enabled()  # mid-chat the form does not hold the conversation up
+    widget.get_by_role("button", name="Not now").click()
+    expect(form).to_have_count(0)
+    expect(message).to_be_focused()
+    message.fill("And on Sundays?")
+    message.press("Enter")
+    expect(widget.locator(".mp-assistant .mp-feedback")).to_have_count(2)
+    expect(form).to_have_count(0)  # the server asks again on every answer; the page remembers "not now"
+    watch.check()
+    context.close()
+
+
 def identity_page(host_site: HostSite, server, bot_id: str, token: str, path: str) -> str:
     head = f"<script>window.ModelPilotConfig = {{ identity: {json.dumps(token)} }};</script>"
     return host_site.page(path, embed_page(server.url, bot_id, head=head))
