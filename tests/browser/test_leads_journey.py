@@ -147,7 +147,21 @@ def test_visitor_fills_the_lead_form_by_keyboard_and_the_contact_reaches_the_das
     browsing.shoot("contact")
     conversations.locator("tbody tr a").first.click()
     expect(dash.get_by_role("heading", level=1)).to_have_text("Conversation with Shop helper")
-    expect(dash.get_by_role("link", name="Ada Lovelace <ada@example.com>")).to_be_visible()
+    conversation_id = dash.url.rsplit("/", 1)[1]
+    dash.get_by_role("link", name="Ada Lovelace <ada@example.com>").click()
+
+    # Edited (agents and up), then deleted (admins) with the conversations it had.
+    edit = dash.get_by_role("form", name="Edit contact")
+    edit.get_by_label("Phone").fill("+44 20 7946 0958")
+    edit.get_by_role("button", name="Save contact").click()
+    expect(dash.locator(".contact-details")).to_contain_text("+44 20 7946 0958")
+    dash.get_by_role("button", name="Delete contact").click()
+    dialog = dash.get_by_role("dialog")
+    expect(dialog).to_contain_text("its 1 conversation, with every message in them")
+    dialog.get_by_role("button", name="Delete contact and conversations").click()
+    expect(dash.get_by_role("heading", level=1)).to_have_text("Contacts")
+    expect(dash.get_by_text("No contacts yet")).to_be_visible()
+    owner.ok("GET", f"/api/v1/workspaces/{owner.ws}/conversations/{conversation_id}", status=404)
     browsing.watcher.check()
     browsing.close()
 

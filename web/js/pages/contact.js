@@ -84,7 +84,7 @@ export async function render(ctx) {
     h("a", { class: "btn", href: `#${ctx.base}/contacts` }, "Back to contacts"),
   ];
   replace(ctx.main, pageHeader(contactLabel(c), ...actions),
-    h("div", { class: "grid-2" },
-      h("div", { class: "stack" }, card("Details", detailBox), ctx.can("agent") ? card("Edit", editForm(ctx, c, onSaved)) : null),
+    h("div", { class: "stack" },
+      h("div", { class: "grid-2" }, card("Details", detailBox), ctx.can("agent") ? card("Edit", editForm(ctx, c, onSaved)) : null),
       card("Conversations", conversations(ctx, c))));
 }
