@@ -323,3 +323,43 @@ def test_owner_edits_the_lead_form_with_a_live_preview_and_gets_the_identity_sec
     assert shown not in page.content()
     browsing.watcher.check()
     browsing.close()
+
+
+def test_contacts_page_searches_loads_more_and_adds_a_contact(chromium, server, owner, artifacts_dir) -> None:
+    for n in range(52):
+        body = {"name": f"Person {n:02d}", "email": f"person{n:02d}@example.com"}
+        if n == 7:
+            body["company"] = "Globex"
+        owner.ok("POST", f"/api/v1/workspaces/{owner.ws}/contacts", json=body)
+    browsing = open_browsing(chromium, server.url, artifacts_dir / "dashboard")
+    browsing.watcher.allow(409, r"/contacts$")  # the e-mail another contact has, below
+    page = browsing.page
+    log_in(page)
+    page.goto(f"/#/w/{owner.ws}/contacts")
+    rows = page.locator("tbody tr")
+    expect(rows).to_have_count(50)
+    expect(rows.first).to_contain_text("Person 51")  # newest first
+    page.get_by_role("button", name="Load more").click()
+    expect(rows).to_have_count(52)
+    expect(rows.nth(50).get_by_role("link")).to_be_focused()  # keyboard users go on from the new rows
+    expect(page.get_by_role("button", name="Load more")).to_have_count(0)
+
+    page.get_by_role("searchbox", name="Search").fill("globex")
+    page.get_by_role("searchbox", name="Search").press("Enter")
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("person07@example.com")
+    expect(page).to_have_url(re.compile(r"contacts\?q=globex$"))
+
+    page.get_by_text("Add a contact").click()
+    add = page.get_by_role("form", name="Add a contact")
+    add.get_by_label("Name").fill("Someone")
+    add.get_by_label("Email").fill("person07@example.com")
+    add.get_by_role("button", name="Add contact").click()
+    expect(add.get_by_label("Email")).to_have_attribute("aria-invalid", "true")
+    expect(add).to_contain_text("Another contact already has this e-mail address.")
+    add.get_by_label("Email").fill("someone@example.com")
+    add.get_by_role("button", name="Add contact").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Someone")
+    expect(page.get_by_role("region", name="Conversations")).to_contain_text("No conversations yet.")
+    browsing.watcher.check()
+    browsing.close()

@@ -2,10 +2,10 @@
 // site (verified). Search by name, email or company; newest first, page by page; a CSV export
 // that spreadsheets open safely (the server neutralises formula cells).
 
-import { apiUrl, get } from "../api.js";
-import { badge, button, emptyState, field, pageHeader, table } from "../components.js";
+import { ApiError, apiUrl, get, post } from "../api.js";
+import { badge, button, emptyState, field, onSubmit, pageHeader, showFieldErrors, table, toast } from "../components.js";
 import { formatDate, h, replace } from "../dom.js";
-import { setQuery } from "../router.js";
+import { navigate, setQuery } from "../router.js";
 
 export function contactLabel(contact) {
   return (contact && (contact.name || contact.email)) || "(no name)";
@@ -28,6 +28,31 @@ function columns(ctx) {
     { label: "Conversations", num: true, render: (c) => String(c.conversation_count ?? 0) },
     { label: "Last seen", render: (c) => formatDate(c.last_seen_at || c.updated_at) },
   ];
+}
+
+// Agents and up add people by hand (a caller, a visitor who wrote an e-mail instead).
+function addForm(ctx) {
+  const form = h("form", { class: "form", novalidate: true, "aria-label": "Add a contact" },
+    h("div", { class: "form-row" }, field({ label: "Name", name: "name", attrs: { maxlength: "200" } }),
+      field({ label: "Email", name: "email", type: "email", attrs: { maxlength: "254" } })),
+    h("div", { class: "form-row" }, field({ label: "Phone", name: "phone", type: "tel", attrs: { maxlength: "200" } }),
+      field({ label: "Company", name: "company", attrs: { maxlength: "200" } })),
+    h("div", { class: "actions" }, h("button", { class: "btn btn-primary", type: "submit" }, "Add contact")));
+  onSubmit(form, async (values) => {
+    const body = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v.trim()]).filter(([, v]) => v));
+    if (!body.email && !body.name) { showFieldErrors(form, { name: "Give at least a name or an email address." }); return false; }
+    try {
+      const created = await post(`/workspaces/${ctx.ws}/contacts`, body);
+      toast("Contact added.");
+      navigate(`${ctx.base}/contacts/${encodeURIComponent(created.id)}`);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.code === "contact_exists")) throw error;
+      showFieldErrors(form, { email: error.message || "Another contact has this email address." });
+      return false;
+    }
+    return undefined;
+  });
+  return h("details", { class: "card add-contact" }, h("summary", { text: "Add a contact" }), form);
 }
 
 export async function render(ctx) {
@@ -60,6 +85,6 @@ export async function render(ctx) {
     replace(exportBox, h("a", { class: "btn btn-small", href: apiUrl(`/workspaces/${ctx.ws}/contacts/export`, { format: "csv" }), download: "contacts.csv" }, "Export CSV"));
   }
   form.addEventListener("submit", (e) => { e.preventDefault(); load(); });
-  replace(ctx.main, pageHeader("Contacts", exportBox), form, results, more);
+  replace(ctx.main, pageHeader("Contacts", exportBox), ctx.can("agent") ? addForm(ctx) : null, form, results, more);
   await load();
 }
