@@ -33,8 +33,10 @@ def _refusal(exc: jwt.InvalidTokenError) -> ApiError:
                                                  "future).")
     if isinstance(exc, jwt.InvalidAlgorithmError):
         return identity_invalid("bad_algorithm", "The identity token must be signed with HS256.")
-    if isinstance(exc, jwt.InvalidSubjectError):
+    if isinstance(exc, jwt.exceptions.InvalidSubjectError):
         return identity_invalid("sub_invalid", "The identity token's 'sub' claim must be a string.")
+    if isinstance(exc, jwt.InvalidIssuedAtError):
+        return identity_invalid("iat_invalid", "The identity token's 'iat' claim must be a number of seconds.")
     if isinstance(exc, jwt.DecodeError):
         return identity_invalid("malformed", "The identity token is not a well-formed JWT.")
     return identity_invalid("invalid", f"The identity token is not valid ({exc}).")

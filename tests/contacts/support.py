@@ -58,3 +58,10 @@ def identity_secret(owner: Api, bot_id: str) -> str:
     created = owner.ok("POST", f"/api/v1/workspaces/{owner.ws}/chatbots/{bot_id}/identity-secret", 201)
     assert created["secret"].startswith("mpid_") and created["created_at"]
     return created["secret"]
+
+
+def roomy_settings(data_dir, **overrides: Any):
+    """A server whose widget limits leave room for a module of tests from one address."""
+    from tests.support import make_settings
+    return make_settings(data_dir, **{"widget_ip_messages_per_minute": 1000, "widget_session_messages_per_minute": 1000,
+                                      "widget_ip_requests_per_minute": 5000, **overrides})

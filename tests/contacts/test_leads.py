@@ -3,10 +3,21 @@ session's conversation, and when the server asks for the form (never of a known 
 
 from __future__ import annotations
 
+import pytest
+
 from tests.contacts.support import chat, history, lead_bot, send_lead
-from tests.shared_server import owner, server  # noqa: F401 (module-scoped fixtures)
 from tests.support import Api
 from tests.widget_support import from_page
+
+
+@pytest.fixture(scope="module")
+def server(roomy_server):
+    return roomy_server
+
+
+@pytest.fixture(scope="module")
+def owner(roomy_owner):
+    return roomy_owner
 
 S1 = "lead-session-aaaaaaaaaaaaaaaa"
 S2 = "lead-session-bbbbbbbbbbbbbbbb"
