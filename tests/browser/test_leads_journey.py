@@ -220,6 +220,31 @@ def test_after_messages_the_server_asks_and_not_now_keeps_it_closed(chromium, se
     context.close()
 
 
+def test_outside_hours_a_handoff_offers_the_lead_form(chromium, server, owner, shop, host_site) -> None:
+    closed = {day: [] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    owner.ok("PATCH", f"/api/v1/workspaces/{owner.ws}/chatbots/{shop['id']}", json={
+        "lead_form": {**LEAD_FORM, "when": "on_handoff", "consent_text": ""},
+        "handoff": {"enabled": True, "button_label": "Talk to a person", "keywords": ["human"],
+                    "hours": {"timezone": "UTC", "weekly": closed}, "offline_message": "We are away right now."}})
+    context, page, watch = visitor(chromium, host_site.page("/shop", embed_page(server.url, shop["id"])))
+    open_widget(page)
+    widget = page.locator(WIDGET)
+    form = widget.get_by_role("region", name="Your contact details")
+    expect(form).to_have_count(0)
+    widget.get_by_role("button", name="Talk to a person").click()
+    expect(widget.locator(".mp-state")).to_have_text("We are away right now.")
+    expect(form).to_be_visible()
+    expect(widget.get_by_label("Your name")).to_be_focused()
+    widget.get_by_label("Your name").fill("Lin")
+    widget.get_by_label("Email").fill("lin@example.com")
+    widget.get_by_label("Email").press("Enter")
+    expect(widget.locator(".mp-system")).to_have_text(["Thank you! We have your details."])
+    contacts = owner.ok("GET", f"/api/v1/workspaces/{owner.ws}/contacts", params={"q": "lin@"})["items"]
+    assert [(c["name"], c["email"]) for c in contacts] == [("Lin", "lin@example.com")]
+    watch.check()
+    context.close()
+
+
 def identity_page(host_site: HostSite, server, bot_id: str, token: str, path: str) -> str:
     head = f"<script>window.ModelPilotConfig = {{ identity: {json.dumps(token)} }};</script>"
     return host_site.page(path, embed_page(server.url, bot_id, head=head))
