@@ -346,6 +346,23 @@ def test_owner_edits_the_lead_form_with_a_live_preview_and_gets_the_identity_sec
     expect(panel.get_by_text(re.compile(r"^On\. "))).to_be_visible()
     expect(panel.locator("code.identity-secret")).to_have_count(0)
     assert shown not in page.content()
+
+    panel.get_by_role("button", name="Rotate secret").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Tokens signed with the current secret stop working at once")
+    dialog.get_by_role("button", name="Rotate secret").click()
+    expect(panel.locator("code.identity-secret")).to_have_text(re.compile(r"^mpid_"))
+    assert panel.locator("code.identity-secret").inner_text() != shown
+    panel.get_by_role("button", name="Turn off").click()
+    page.get_by_role("dialog").get_by_role("button", name="Turn off").click()
+    expect(panel.get_by_text(re.compile(r"^Off\. "))).to_be_visible()
+    expect(panel.locator("code.identity-secret")).to_have_count(0)
+    expect(panel.get_by_role("button", name="Generate secret")).to_be_focused()
+    assert owner.ok("GET", f"/api/v1/workspaces/{owner.ws}/chatbots/{bot['id']}")["identity"]["configured"] is False
+    panel.get_by_label("Give the model the visitor's details").check()
+    panel.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".toast").last).to_have_text("The model now sees verified visitors' details.")
+    assert owner.ok("GET", f"/api/v1/workspaces/{owner.ws}/chatbots/{bot['id']}")["visitor_context"] is True
     browsing.watcher.check()
     browsing.close()
 
