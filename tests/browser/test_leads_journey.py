@@ -148,6 +148,10 @@ def test_visitor_fills_the_lead_form_by_keyboard_and_the_contact_reaches_the_das
     conversations.locator("tbody tr a").first.click()
     expect(dash.get_by_role("heading", level=1)).to_have_text("Conversation with Shop helper")
     conversation_id = dash.url.rsplit("/", 1)[1]
+    dash.get_by_role("link", name="Conversations", exact=True).click()
+    expect(dash.locator("tbody tr", has_text="When are you open?").get_by_role("link", name="Ada Lovelace <ada@example.com>")).to_be_visible()
+    dash.go_back()
+    expect(dash.get_by_role("heading", level=1)).to_have_text("Conversation with Shop helper")
     dash.get_by_role("link", name="Ada Lovelace <ada@example.com>").click()
 
     # Edited (agents and up), then deleted (admins) with the conversations it had.
@@ -403,5 +407,35 @@ def test_contacts_page_searches_loads_more_and_adds_a_contact(chromium, server, 
     add.get_by_role("button", name="Add contact").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Someone")
     expect(page.get_by_role("region", name="Conversations")).to_contain_text("No conversations yet.")
+    browsing.watcher.check()
+    browsing.close()
+
+
+def test_a_viewer_reads_leads_but_changes_nothing(chromium, server, owner, client_factory, fake_llm, artifacts_dir) -> None:
+    bot = make_bot(owner, fake_llm, name="Shop helper")
+    owner.ok("PATCH", f"/api/v1/workspaces/{owner.ws}/chatbots/{bot['id']}", json={"lead_form": LEAD_FORM})
+    contact = owner.ok("POST", f"/api/v1/workspaces/{owner.ws}/contacts", json={"name": "Ada", "email": "ada@example.com"})
+    viewer = client_factory()
+    owner.invite_and_join(viewer, "vera@example.com", "viewer")
+    browsing = open_browsing(chromium, server.url, artifacts_dir / "dashboard")
+    page = browsing.page
+    log_in(page, "vera@example.com")
+    page.goto(f"/#/w/{owner.ws}/bots/{bot['id']}/widget")
+    editor = page.get_by_role("form", name="Lead form")
+    expect(editor.get_by_label("Ask visitors for their contact details")).to_be_disabled()
+    expect(editor.get_by_role("button", name="Save lead form")).to_have_count(0)
+    expect(editor.get_by_role("button", name="Add field")).to_be_disabled()
+    panel = page.get_by_role("region", name="Verified visitors")
+    expect(panel.get_by_role("button", name="Generate secret")).to_have_count(0)
+    expect(panel.get_by_test_id("identity-node")).to_contain_text(bot["id"])
+    page.goto(f"/#/w/{owner.ws}/contacts")
+    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page.get_by_role("link", name="Export CSV")).to_have_count(0)
+    expect(page.get_by_text("Add a contact")).to_have_count(0)
+    page.get_by_role("link", name="Ada", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ada")
+    expect(page.get_by_role("form", name="Edit contact")).to_have_count(0)
+    expect(page.get_by_role("button", name="Delete contact")).to_have_count(0)
+    assert contact["id"] in page.url
     browsing.watcher.check()
     browsing.close()
