@@ -3,6 +3,8 @@ on every device); anything else is 401 `identity_invalid` with its reason, never
 
 from __future__ import annotations
 
+import time
+
 import jwt
 import pytest
 
@@ -156,3 +158,12 @@ def test_claims_reach_the_prompt_only_when_the_bot_opts_in(owner, server, fake_l
     assert '"exp"' not in shown and "sub-ctx-on" in shown
     hidden = _system_texts(by_question["question ctx-off"])
     assert "visitor_context" not in hidden and "gold" not in hidden
+
+
+def test_thirty_seconds_of_clock_drift_are_accepted(server, verified_bot):
+    bot, secret = verified_bot
+    now = int(time.time())
+    drifted = jwt.encode({"sub": "drift", "exp": now - 10, "nbf": now + 10, "iat": now + 10}, secret, algorithm="HS256")
+    assert history(Api(server.url), bot["id"], PHONE_SESSION, token=drifted).status_code == 200
+    too_far = jwt.encode({"sub": "drift", "exp": now - 60}, secret, algorithm="HS256")
+    _refused(history(Api(server.url), bot["id"], PHONE_SESSION, token=too_far), "expired")
