@@ -71,23 +71,24 @@ def unanswered_reason(outcome: TurnOutcome) -> str | None:
 
 
 def _queue_unanswered(conn, turn: Any, channel: str, conversation_id: str, ids: tuple[str, str], answer: str,
-                      now: str, reason: str) -> int:
+                      now: str, reason: str, contact: dict | None) -> int:
     """question.unanswered, in the turn's transaction: the question, the answer and why."""
     messages = [{"id": ids[0], "role": "user", "content": turn.message, "created_at": turn.received_at},
                 {"id": ids[1], "role": "assistant", "content": answer, "created_at": now}]
-    data = conversation_data(conversation_id, turn.bot.id, turn.bot.name, channel, turn.session_id, messages)
+    data = conversation_data(conversation_id, turn.bot.id, turn.bot.name, channel, turn.session_id, messages,
+                             contact=contact)
     data.update(question=turn.message, reason=reason, message_id=ids[1])
     return webhooks.queue_event_sync(conn, turn.workspace_id, "question.unanswered", data)
 
 
 def _queue_started(conn, turn: Any, channel: str, conversation_id: str, ids: tuple[str, str], answer: str,
-                   now: str) -> int:
+                   now: str, contact: dict | None) -> int:
     """conversation.started, in the transaction that created the conversation (the outbox)."""
     messages = [{"id": ids[0], "role": "user", "content": turn.message, "created_at": turn.received_at},
                 {"id": ids[1], "role": "assistant", "content": answer, "created_at": now}]
     return webhooks.queue_event_sync(conn, turn.workspace_id, "conversation.started", conversation_data(
         conversation_id, turn.bot.id, turn.bot.name, channel, turn.session_id, messages,
-        started_at=turn.received_at))
+        started_at=turn.received_at, contact=contact))
 
 
 async def save_turn(db: Database, turn: Any, outcome: TurnOutcome, channel: str, visitor_ip_hash: str) -> SavedTurn:
@@ -127,14 +128,13 @@ async def save_turn(db: Database, turn: Any, outcome: TurnOutcome, channel: str,
             "latency_ms": total_ms, "created_at": now,
             "billable": bool(outcome.text) or outcome.status == "complete"})
         billing.settle_message_sync(conn, ws, turn.hold)
+        contact = visitors.touch_sync(conn, ws, contact_id, now) if contact_id else None
         if conversation_id == new_conversation_id:  # the upsert inserted: this turn opened it
             queued = _queue_started(conn, turn, channel, conversation_id, (question_id, answer_id),
-                                    outcome.text, now)
+                                    outcome.text, now, contact)
         if unanswered:
             queued += _queue_unanswered(conn, turn, channel, conversation_id, (question_id, answer_id),
-                                        outcome.text, now, unanswered)
-        if contact_id:
-            visitors.touch_sync(conn, ws, contact_id, now)
+                                        outcome.text, now, unanswered, contact)
         return conversation_id
 
     saved = SavedTurn(await db.run_write(write), answer_id)

@@ -41,7 +41,7 @@ class Contact(msgspec.Struct, frozen=True, kw_only=True):
         return {"id": self.id, "name": self.name, "email": self.email, "verified": self.verified}
 
 
-class Visitor(msgspec.Struct, frozen=True, kw_only=True):
+class Visitor(msgspec.Struct, frozen=True):
     """Who is on the other side of a widget session.
 
     `verified`: a valid identity token from the host site; `sub` and `claims` are its claims

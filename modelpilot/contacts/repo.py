@@ -102,6 +102,12 @@ def touch_sync(conn, workspace_id: str, contact_id: str, now: str) -> None:
                  (now, workspace_id, contact_id))
 
 
+def contact_summary_sync(conn, workspace_id: str, contact_id: str) -> dict | None:
+    row = conn.execute("SELECT id, name, email FROM contacts WHERE workspace_id = ? AND id = ?",
+                       (workspace_id, contact_id)).fetchone()
+    return None if row is None else {key: row[key] for key in ("id", "name", "email")}
+
+
 async def delete_unseen_before(conn: Connection, workspace_id: str, cutoff: str) -> int:
     """Visitors' contacts not seen since `cutoff` (contacts members entered have no last_seen_at)."""
     return await execute(conn, "DELETE FROM contacts WHERE workspace_id = ? AND last_seen_at < ?",

@@ -81,6 +81,9 @@ async def verified_visitor(db: Database, settings: Settings, bot: Bot, token: st
     async with db.read() as conn:
         contact = await repo.find_by_external_id(conn, ws, sub)
         session = contact and await repo.canonical_session(conn, ws, bot.id, contact.id)
+        if contact is not None and claimed.get("email", contact.email) != contact.email and \
+                await repo.find_by_email(conn, ws, claimed["email"]) is not None:
+            del claimed["email"]  # another contact has that address: it stays theirs (see _contact_for_sub)
     if contact is None or session is None or not _fresh(contact, claimed):
         now = utc_now_iso()
         async with db.write() as conn:  # read again inside the write: two first visits race here
@@ -113,6 +116,8 @@ async def contact_summary(db: Database, workspace_id: str, contact_id: str | Non
     return None if contact is None else contact.summary()
 
 
-def touch_sync(conn, workspace_id: str, contact_id: str, now: str) -> None:
-    """A message from the contact's session, in the turn's own transaction (retention counts from it)."""
+def touch_sync(conn, workspace_id: str, contact_id: str, now: str) -> dict | None:
+    """A message from the contact's session, in the turn's own transaction (retention counts from
+    it); returns {id, name, email} for the turn's webhook payloads, or None once deleted."""
     repo.touch_sync(conn, workspace_id, contact_id, now)
+    return repo.contact_summary_sync(conn, workspace_id, contact_id)

@@ -59,3 +59,20 @@ def test_rotate_key_reseals_identity_secrets(server_factory, capsys):
         assert seen.json()["contact"]["verified"] is True
     finally:
         again.stop()
+
+
+def test_a_verified_visitors_conversation_started_names_the_contact(hook_server, receiver):
+    live = hook_server()
+    admin = Api(live.url)
+    admin.setup_owner()
+    hook = admin.ok("POST", f"/api/v1/workspaces/{admin.ws}/webhooks", 201,
+                    json={"url": receiver.url, "events": ["conversation.started"]})
+    receiver.secret = hook["secret"]
+    bot = lead_bot(admin)
+    token = token_for(identity_secret(admin, bot["id"]), sub="hook-user", email="hook@example.com", name="Hal")
+    done = chat(Api(live.url), bot["id"], "hook-verified-session-aaaaaaa", "Hello there", token=token)[-1]
+    [started] = receiver.wait_for(1)
+    conversation = started["payload"]["data"]["conversation"]
+    assert conversation["id"] == done["conversation_id"]
+    assert conversation["contact"]["name"] == "Hal" and conversation["contact"]["email"] == "hook@example.com"
+    admin.close()

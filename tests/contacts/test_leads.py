@@ -127,3 +127,18 @@ def test_disabled_form_refuses_leads(owner, server):
     response = send_lead(Api(server.url), bot["id"], S1, {"email": "x@example.com"})
     assert response.status_code == 409 and response.json()["error"]["code"] == "lead_form_disabled"
 
+
+
+def test_inbox_items_and_handoff_webhooks_show_the_contact(owner, server):
+    bot = lead_bot(owner, handoff={"enabled": True})  # always open
+    visitor = Api(server.url)
+    session = "lead-session-inbox-ffffffffff"
+    contact_id = send_lead(visitor, bot["id"], session, {"name": "Ivy", "email": "ivy@example.com"}).json()[
+        "contact_id"]
+    reply = visitor.post(f"/api/v1/widget/{bot['id']}/handoff", headers=from_page(), json={"session_id": session})
+    assert reply.json()["status"] == "waiting" and "lead_form" not in reply.json()
+    items = owner.ok("GET", f"/api/v1/workspaces/{owner.ws}/inbox", params={"status": "waiting"})["items"]
+    [item] = [i for i in items if i["chatbot_id"] == bot["id"]]
+    assert item["contact"] == {"id": contact_id, "name": "Ivy", "email": "ivy@example.com"}
+    detail = owner.ok("GET", f"/api/v1/workspaces/{owner.ws}/conversations/{item['id']}")
+    assert detail["contact"]["id"] == contact_id
