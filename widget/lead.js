@@ -201,7 +201,8 @@ function leadWanted(w, reason) {
   var spec = w.config.leadForm;
   // The server repeats lead_form on every answer from the N-th message on: once dismissed on
   // this page, the form stays closed.
-  if (!spec || w.contact || w.lead || w.leadDismissed || w.identityFailed) return null;
+  // In the dashboard's preview only the editor's draft is shown.
+  if (!spec || w.contact || w.lead || w.leadDismissed || w.identityFailed || w.preview) return null;
   if (reason === 'before_chat' && spec.when !== 'before_chat') return null;
   return spec;
 }
@@ -246,7 +247,9 @@ function showLead(w, reason, spec, preview) {
       w.ui.input.focus();
     });
   }
-  if (!preview && (inChat || w.leadBlocking) && w.isOpen && !typing) focusLead(w);
+  // Focus follows only a visitor who is in the chat: an inline widget never pulls focus from the
+  // page it sits on (opening the window focuses the form instead: setOpen).
+  if (!preview && inChat && !typing) focusLead(w);
 }
 
 function focusLead(w) {
