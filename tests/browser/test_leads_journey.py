@@ -428,6 +428,8 @@ def test_a_viewer_reads_leads_but_changes_nothing(chromium, server, owner, clien
     panel = page.get_by_role("region", name="Verified visitors")
     expect(panel.get_by_role("button", name="Generate secret")).to_have_count(0)
     expect(panel.get_by_test_id("identity-node")).to_contain_text(bot["id"])
+    # (The preview frame is let finish loading: leaving while it loads aborts its request.)
+    expect(page.frame_locator("iframe.widget-stage").locator(WIDGET).get_by_role("textbox", name="Your message")).to_be_visible()
     page.goto(f"/#/w/{owner.ws}/contacts")
     expect(page.locator("tbody tr")).to_have_count(1)
     expect(page.get_by_role("link", name="Export CSV")).to_have_count(0)
