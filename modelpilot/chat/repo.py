@@ -183,7 +183,8 @@ async def link_session_contact(conn: Connection, workspace_id: str, chatbot_id: 
                                contact_id: str) -> dict | None:
     """The session's conversation, now the contact's: {id, session_id, channel, status}, or None."""
     await execute(conn, "UPDATE conversations SET contact_id = ? WHERE workspace_id = ? AND chatbot_id = ?"
-                        " AND channel = ? AND session_id = ?", (contact_id, workspace_id, chatbot_id, channel, session_id))
+                        " AND channel = ? AND session_id = ?",
+                  (contact_id, workspace_id, chatbot_id, channel, session_id))
     return await fetch_one(conn, "SELECT id, session_id, channel, status FROM conversations WHERE workspace_id = ?"
                                  " AND chatbot_id = ? AND channel = ? AND session_id = ?",
                            (workspace_id, chatbot_id, channel, session_id))

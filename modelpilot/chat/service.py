@@ -111,8 +111,7 @@ async def _open_turn(db: Database, settings: Settings, turn: Turn) -> tuple[obje
     try:
         history = await load_history(db, turn, settings.chat_history_tokens)
         chunks = await rag.retrieve(db, turn.workspace_id, bot, turn.message, top_k=bot.top_k)
-        # retrieve applied the threshold
-        messages = build_messages(bot, history, chunks, turn.message, visitor=turn.visitor)
+        messages = build_messages(bot, history, chunks, turn.message, visitor=turn.visitor)  # threshold applied
         request = AnswerRequest(messages, temperature=bot.temperature, max_tokens=bot.max_tokens,
                                 question=turn.message, knowledge=chunks)
         stream = open_stream(turn.resolved, request, settings)

@@ -76,3 +76,20 @@ def test_a_verified_visitors_conversation_started_names_the_contact(hook_server,
     assert conversation["id"] == done["conversation_id"]
     assert conversation["contact"]["name"] == "Hal" and conversation["contact"]["email"] == "hook@example.com"
     admin.close()
+
+
+def test_a_failed_answer_is_unanswered_with_reason_fallback(hook_server, receiver, fake_llm):
+    live = hook_server(provider_allow_private=True)
+    admin = Api(live.url)
+    admin.setup_owner()
+    hook = admin.ok("POST", f"/api/v1/workspaces/{admin.ws}/webhooks", 201,
+                    json={"url": receiver.url, "events": ["question.unanswered"]})
+    receiver.secret = hook["secret"]
+    admin.add_provider(admin.ws, "openai", api_base=fake_llm.url)
+    bot = lead_bot(admin, when="when_unanswered", model="openai/gpt-4o-mini")
+    events = chat(Api(live.url), bot["id"], "fallback-session-aaaaaaaaaaaa", "Will this work? [[fail500]]")
+    assert "error" in events[-1]  # the visitor got the fallback message, and no lead_form on an error
+    [unanswered] = receiver.wait_for(1)
+    assert unanswered["payload"]["data"]["reason"] == "fallback"
+    assert unanswered["payload"]["data"]["question"] == "Will this work? [[fail500]]"
+    admin.close()
