@@ -7,6 +7,7 @@ import json
 import pytest
 
 from modelpilot.core.database import connect_sync_for
+from modelpilot.core.db import transaction_sync
 from tests.actions.conftest import (
     GOOD_KEY, SECRET, actions_path, add_action, asked, chat, conversation, text_of, tool_events, use_tools,
 )
@@ -174,8 +175,8 @@ def test_an_expired_confirmation_is_refused(owner, bot, server, action_service):
     call_id = events[-1]["needs_confirmation"]["call_id"]
     conn = connect_sync_for(server.settings)
     try:
-        conn.execute("UPDATE tool_confirmations SET expires_at = '2000-01-01T00:00:00.000Z'")
-        conn.commit()
+        with transaction_sync(conn):
+            conn.execute("UPDATE tool_confirmations SET expires_at = '2000-01-01T00:00:00.000Z'")
     finally:
         conn.close()
     response = owner.post(f"/api/v1/workspaces/{owner.ws}/chatbots/{bot['id']}/chat",
