@@ -72,6 +72,8 @@ NO_WORKSPACE_ALLOWLIST = {
     "modelpilot.actions.repo.all_sealed_headers_sync": "rotating the secret key re-seals every workspace's "
                                                        "action headers",
     "modelpilot.webhooks.repo.prune_settled_sync": "housekeeping prunes settled deliveries across every workspace",
+    "modelpilot.mcpservers.repo.all_sealed_headers_sync": "rotating the secret key re-seals every workspace's "
+                                                          "MCP server headers",
     "modelpilot.chat.handoff_repo.waiting_unnotified": "the waiting-mail job scans every workspace; each row's "
                                                        "workspace scopes the claim and the recipients after it",
 }
@@ -315,6 +317,7 @@ TABLE_OWNERS = {
     "widget_daily_usage": "widget",
     "webhook_endpoints": "webhooks", "webhook_deliveries": "webhooks", "webhook_attempts": "webhooks",
     "actions": "actions", "tool_calls": "chat", "tool_confirmations": "chat",
+    "mcp_servers": "mcpservers",
 }
 # (repo module, table): why that repo may name another domain's table.
 FOREIGN_TABLE_ALLOWLIST = {
