@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
@@ -255,7 +256,9 @@ def test_tools_analytics_count_calls_and_failures(owner, bot, action_service):
                     params={"chatbot_id": other["id"]})["items"] == []
 
 
-def test_header_values_stay_out_of_prompt_log_and_api_even_when_echoed(owner, bot, fake_llm, action_service):
+def test_header_values_stay_out_of_prompt_log_and_api_even_when_echoed(owner, bot, fake_llm, action_service,
+                                                                        caplog):
+    caplog.set_level(logging.DEBUG)
     action = add_action(owner, bot, action_service.url, url=action_service.url + "/echo-headers",
                         parameters={"type": "object", "properties": {}})
     use_tools(owner, bot, [{"type": "action", "id": action["id"]}])
@@ -265,4 +268,7 @@ def test_header_values_stay_out_of_prompt_log_and_api_even_when_echoed(owner, bo
     prompts = json.dumps(fake_llm.requests[start:])
     assert "authorization" in prompts and SECRET not in prompts and "s3cr3t" not in prompts
     everything = json.dumps(conversation(owner, events[-1]["conversation_id"])) + owner.get(actions_path(owner, bot)).text
+    everything += owner.get(f"/api/v1/workspaces/{owner.ws}/audit-log").text
     assert "s3cr3t" not in everything
+    assert caplog.records  # the server's logs were captured (it runs in this process)
+    assert "s3cr3t" not in caplog.text
