@@ -193,6 +193,8 @@ class ToolLoop:
             if problem is None and tool.confirm and approval is None:
                 yield self._ask(tool, call, arguments, record, calls[index:], messages, number)
                 return
+            # Recorded before it runs: a turn cut short mid-call (the visitor left) still logs the call.
+            self.outcome.tool_records.append(record)
             if problem is not None:
                 record["status"], record["error"] = problem
                 content = f"Error: {problem[1]}"
@@ -201,10 +203,10 @@ class ToolLoop:
                 content = "The visitor declined this action; it was not run. Do not try it again now."
                 yield _event(tool, record, "done", declined=True)
             else:
+                record["error"] = "the turn ended while the tool ran"
                 yield _event(tool, record, "running")
                 content = await self._run(tool, arguments, record)
                 yield _event(tool, record, "done" if record["status"] == "done" else "error")
-            self.outcome.tool_records.append(record)
             messages.append(tool_message(call, delimited(call.name, record["status"], content)))
 
     def _ask(self, tool: Tool, call: ToolCall, arguments: dict, record: dict, calls: list[ToolCall],
@@ -228,7 +230,7 @@ class ToolLoop:
         if tool.type == "builtin":
             text = self._builtin(tool.ref)
             record.update(status="done", latency_ms=round((time.monotonic() - started) * 1000),
-                          response_excerpt=text[:1000])
+                          response_excerpt=text[:1000], error=None)
             return text
         if tool.type == "mcp":
             return await self._run_mcp(tool, arguments, record)

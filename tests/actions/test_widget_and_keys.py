@@ -70,3 +70,19 @@ def test_rotate_key_reseals_action_headers_and_they_still_arrive(tmp_path, actio
     finally:
         api.close()
         live.stop()
+
+
+def test_no_action_runs_once_a_person_has_the_conversation(owner, fake_llm, action_service):
+    bot = make_bot(owner, fake_llm, allowed_origins=[HOST_PAGE_ORIGIN], handoff={"enabled": True})
+    action = add_action(owner, bot, action_service.url, confirm=True)
+    use_tools(owner, bot, [{"type": "action", "id": action["id"]}])
+    chat_url = f"/api/v1/widget/{bot['id']}/chat"
+    events = sse_events(owner.post(chat_url, headers=from_page(),
+                                   json={"session_id": SESSION, "message": asked("Cancel 6", order_id="6")}))
+    call_id = events[-1]["needs_confirmation"]["call_id"]
+    owner.ok("POST", f"/api/v1/widget/{bot['id']}/handoff", headers=from_page(), json={"session_id": SESSION})
+    start = len(action_service.requests)
+    response = owner.post(chat_url, headers=from_page(), json={"session_id": SESSION,
+                                                               "confirm": {"call_id": call_id, "approve": True}})
+    assert response.status_code == 409 and response.json()["error"]["code"] == "conversation_with_person"
+    assert len(action_service.requests) == start
