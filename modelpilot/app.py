@@ -29,11 +29,13 @@ from modelpilot.core.clientip import client_ip_of_scope
 from modelpilot.billing import routes as billing_routes
 from modelpilot.billing.plans import load_catalog
 from modelpilot.billing.service import TenantLookups
-from modelpilot.chat import inbox_routes
+from modelpilot.chat import contact_links, inbox_routes
 from modelpilot.chat.handoff_notify import register_handoff_jobs
 from modelpilot.chat import routes as chat_routes
 from modelpilot.chatbots import routes as chatbot_routes
 from modelpilot.chatbots.service import count_bots_in, get_bot
+from modelpilot.contacts import routes as contact_routes
+from modelpilot.contacts.service import ContactConversations, purge_workspace_contacts
 from modelpilot.core.body_type import json_body_middleware
 from modelpilot.core.csrf import csrf_middleware_factory
 from modelpilot.core.database import open_database
@@ -148,8 +150,14 @@ def _instance_lock(settings: Settings):
 
 
 # In this order, in the deletion's transaction: a live subscription refuses before anything is
-# purged; then the tenant's vectors go, which no foreign key can cascade into.
-WORKSPACE_HOOKS = WorkspaceHooks(before_delete=(refuse_delete_while_subscribed, purge_workspace))
+# purged; then the tenant's vectors go, which no foreign key can cascade into; then its contacts
+# (people's details: deleted by name, not left to the cascade alone).
+WORKSPACE_HOOKS = WorkspaceHooks(before_delete=(refuse_delete_while_subscribed, purge_workspace,
+                                                purge_workspace_contacts))
+# Chat's side of a contact (contacts cannot import chat: chat imports contacts for a turn's Visitor).
+CONTACT_CONVERSATIONS = ContactConversations(
+    counts=contact_links.conversation_counts_in, listed=contact_links.contact_conversations_in,
+    erase=contact_links.erase_contact_conversations_in, link=contact_links.link_session_in)
 # Billing's questions to the domains that own the counted rows (billing imports none of them).
 TENANT_LOOKUPS = TenantLookups(
     counters={"chatbots": count_bots_in, "documents": count_documents_in,
@@ -204,6 +212,7 @@ def create_app(settings: Settings) -> Litestar:
         *billing_routes.ROUTES,
         *webhook_routes.ROUTES,
         *mcp_server_routes.ROUTES,
+        *contact_routes.ROUTES,
         *web_routes.ROUTES,
     ]
     app = Litestar(
@@ -223,6 +232,7 @@ def create_app(settings: Settings) -> Litestar:
             "tenant_lookups": Provide(lambda: TENANT_LOOKUPS, sync_to_thread=False),
             "throttle": _provide_state("throttle"),
             "tool_ref_check": Provide(lambda: check_tool_refs, sync_to_thread=False),
+            "contact_conversations": Provide(lambda: CONTACT_CONVERSATIONS, sync_to_thread=False),
         },
         middleware=[
             csrf_middleware_factory(SESSION_COOKIE, settings.public_url, CSRF_EXEMPT,

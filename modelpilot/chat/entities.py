@@ -52,13 +52,19 @@ class Conversation(msgspec.Struct, frozen=True, kw_only=True):
     started_at: str
     last_message_at: str
     message_count: int
+    contact_id: str | None = None  # the lead or verified visitor it belongs to
+    contact_name: str | None = None  # display join on contacts
+    contact_email: str | None = None
 
     @classmethod
     def from_row(cls, row: dict) -> Conversation:
         return cls(**{name: row[name] for name in CONVERSATION_FIELDS})
 
     def public(self) -> dict:
-        return msgspec.structs.asdict(self)
+        fields = msgspec.structs.asdict(self)
+        contact_id, name, email = fields.pop("contact_id"), fields.pop("contact_name"), fields.pop("contact_email")
+        fields["contact"] = {"id": contact_id, "name": name or "", "email": email} if contact_id else None
+        return fields
 
 
 CONVERSATION_FIELDS = tuple(field.name for field in msgspec.structs.fields(Conversation))

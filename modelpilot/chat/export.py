@@ -15,6 +15,7 @@ from modelpilot.chat import log_repo
 from modelpilot.chat.entities import Conversation, LoggedConversation, Message
 from modelpilot.chat.log_repo import ConversationFilter
 from modelpilot.core.db import Connection, Database
+from modelpilot.core.spreadsheet import spreadsheet_safe
 
 PAGE = 200
 FIELDS = ("conversation_id", "chatbot_id", "chatbot_name", "session_id", "channel", "message_id", "role",
@@ -52,14 +53,7 @@ async def message_rows(db: Database, workspace_id: str, flt: ConversationFilter)
 def _csv_cell(name: str, value):
     if name == "cost" and isinstance(value, float):
         return f"{value:.8f}"  # fixed decimals: a spreadsheet reads 6.09e-05 as text or loses it
-    return _spreadsheet_safe(value)
-
-
-def _spreadsheet_safe(value):
-    """Text that a spreadsheet would run as a formula gets a leading quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    return spreadsheet_safe(value)
 
 
 async def export_csv(db: Database, workspace_id: str, flt: ConversationFilter) -> AsyncIterator[str]:

@@ -69,10 +69,10 @@ async def transition(conn: Connection, conversation: dict, status: str, into: Em
 
 
 async def _session_conversation(conn: Connection, bot: Bot, channel: str, session_id: str,
-                                visitor_ip_hash: str) -> dict:
+                                visitor_ip_hash: str, contact_id: str | None = None) -> dict:
     await repo.ensure_conversation(conn, bot.workspace_id, {
         "id": new_id(), "chatbot_id": bot.id, "session_id": session_id, "channel": channel,
-        "visitor_ip_hash": visitor_ip_hash, "now": utc_now_iso()})
+        "visitor_ip_hash": visitor_ip_hash, "now": utc_now_iso(), "contact_id": contact_id})
     return await repo.session_state(conn, bot.workspace_id, bot.id, channel, session_id)
 
 
@@ -89,7 +89,8 @@ def offline_reply(bot: Bot) -> dict:
 
 
 async def request_handoff(db: Database, bus: EventBus | None, bot: Bot, session_id: str, *, channel: str = "widget",
-                          visitor_ip_hash: str = "", page_url: str | None = None) -> dict:
+                          visitor_ip_hash: str = "", page_url: str | None = None,
+                          contact_id: str | None = None) -> dict:
     """The visitor pressed the button: `waiting` (or already with a person), or offline outside hours."""
     if not bot.handoff["enabled"]:
         raise handoff_disabled()
@@ -97,7 +98,7 @@ async def request_handoff(db: Database, bus: EventBus | None, bot: Bot, session_
         return offline_reply(bot)
     into = Emitted()
     async with db.write() as conn:
-        conversation = await _session_conversation(conn, bot, channel, session_id, visitor_ip_hash)
+        conversation = await _session_conversation(conn, bot, channel, session_id, visitor_ip_hash, contact_id)
         await _to_waiting(conn, conversation, clean_page_url(page_url), into)
     await announce(bus, into, db)
     return {"status": conversation["status"], "conversation_id": conversation["id"]}
@@ -108,7 +109,8 @@ def _needs_us(state: dict | None, keyword: bool) -> bool:
 
 
 async def take_message(db: Database, bus: EventBus | None, bot: Bot, channel: str, session_id: str, text: str, *,
-                       visitor_ip_hash: str = "", page_url: str | None = None) -> dict | None:
+                       visitor_ip_hash: str = "", page_url: str | None = None,
+                       contact_id: str | None = None) -> dict | None:
     """Handle a chat message the bot must not answer; None when the bot answers it as usual.
 
     Waiting or with a person: saved and shown to operators. A keyword: the same as the button
@@ -124,14 +126,15 @@ async def take_message(db: Database, bus: EventBus | None, bot: Bot, channel: st
     try:
         async with db.write() as conn:
             return await _take_in(conn, bot, channel, session_id, text, keyword, visitor_ip_hash,
-                                  clean_page_url(page_url), into)
+                                  clean_page_url(page_url), into, contact_id)
     finally:
         await announce(bus, into, db)
 
 
 async def _take_in(conn: Connection, bot: Bot, channel: str, session_id: str, text: str, keyword: bool,
-                   visitor_ip_hash: str, page_url: str | None, into: Emitted) -> dict | None:
-    conversation = await _session_conversation(conn, bot, channel, session_id, visitor_ip_hash)
+                   visitor_ip_hash: str, page_url: str | None, into: Emitted,
+                   contact_id: str | None = None) -> dict | None:
+    conversation = await _session_conversation(conn, bot, channel, session_id, visitor_ip_hash, contact_id)
     if conversation["status"] == "closed":
         await transition(conn, conversation, "bot", into, note="Reopened")
     if conversation["status"] not in LIVE and not keyword:

@@ -64,6 +64,13 @@ async def emit(conn: Connection, workspace_id: str, conversation: dict, event_ty
     return event_id
 
 
+def _contact(conversation: dict) -> dict | None:
+    if not conversation.get("contact_id"):
+        return None
+    return {"id": conversation["contact_id"], "name": conversation.get("contact_name") or "",
+            "email": conversation.get("contact_email")}
+
+
 async def _queue_webhook(conn: Connection, workspace_id: str, conversation: dict, webhook_type: str) -> int:
     """The outbox: in the same transaction as the state change, so a crash loses neither."""
     summary = await handoff_repo.webhook_summary(conn, workspace_id, conversation["id"], WEBHOOK_LAST_MESSAGES)
@@ -72,7 +79,7 @@ async def _queue_webhook(conn: Connection, workspace_id: str, conversation: dict
     data = conversation_data(conversation["id"], conversation["chatbot_id"], summary["chatbot_name"],
                              conversation["channel"], conversation["session_id"], summary["messages"],
                              status=conversation["status"], assignee=assignee,
-                             page_url=conversation.get("page_url"))
+                             page_url=conversation.get("page_url"), contact=_contact(conversation))
     return await webhooks.queue_event(conn, workspace_id, webhook_type, data)
 
 

@@ -9,10 +9,13 @@ from modelpilot.core.db import Connection, execute, fetch_all, fetch_one, fetch_
 
 # The display name of an assignee: a member's name, else their e-mail (display join on users).
 _ASSIGNEE_NAME = "(SELECT COALESCE(NULLIF(u.name, ''), u.email) FROM users u WHERE u.id = c.assignee_id)"
+# A conversation's contact (display join on contacts).
+_CONTACT = "(SELECT k.{} FROM contacts k WHERE k.workspace_id = c.workspace_id AND k.id = c.contact_id)"
 STATE_COLUMNS = (
     "c.id, c.workspace_id, c.chatbot_id, c.session_id, c.channel, c.status, c.assignee_id,"
     f" {_ASSIGNEE_NAME} AS assignee_name, c.waiting_since, c.last_message_at, c.page_url, c.handoff_at,"
-    " c.first_human_reply_at")
+    f" c.first_human_reply_at, c.contact_id, {_CONTACT.format('name')} AS contact_name,"
+    f" {_CONTACT.format('email')} AS contact_email")
 
 
 async def conversation_state(conn: Connection, workspace_id: str, conversation_id: str) -> dict | None:
@@ -33,10 +36,10 @@ async def ensure_conversation(conn: Connection, workspace_id: str, row: dict) ->
     await execute(
         conn,
         "INSERT INTO conversations (id, workspace_id, chatbot_id, session_id, channel, visitor_ip_hash, started_at,"
-        " last_message_at, message_count) VALUES (?,?,?,?,?,?,?,?,0) ON CONFLICT (chatbot_id, channel, session_id)"
-        " DO NOTHING",
+        " last_message_at, message_count, contact_id) VALUES (?,?,?,?,?,?,?,?,0,?)"
+        " ON CONFLICT (chatbot_id, channel, session_id) DO NOTHING",
         (row["id"], workspace_id, row["chatbot_id"], row["session_id"], row["channel"], row["visitor_ip_hash"],
-         row["now"], row["now"]))
+         row["now"], row["now"], row.get("contact_id")))
 
 
 async def set_status(conn: Connection, workspace_id: str, conversation_id: str, status: str,
@@ -155,7 +158,8 @@ async def inbox_page(conn: Connection, workspace_id: str, status: str, user_id: 
     return await fetch_all(
         conn,
         "SELECT c.id, c.chatbot_id, b.name AS chatbot_name, c.status, c.assignee_id,"
-        f" {_ASSIGNEE_NAME} AS assignee_name, c.waiting_since, c.last_message_at, c.page_url,"
+        f" {_ASSIGNEE_NAME} AS assignee_name, c.waiting_since, c.last_message_at, c.page_url, c.contact_id,"
+        f" {_CONTACT.format('name')} AS contact_name, {_CONTACT.format('email')} AS contact_email,"
         f" {_PREVIEW} AS last_message_preview FROM conversations c"
         " LEFT JOIN chatbots b ON b.id = c.chatbot_id AND b.workspace_id = c.workspace_id"
         f" WHERE {' AND '.join(clauses)} ORDER BY {_RANK},"

@@ -27,6 +27,12 @@ def _assignee(row: dict) -> dict | None:
     return {"id": row["assignee_id"], "name": row["assignee_name"]} if row.get("assignee_id") else None
 
 
+def contact_of(row: dict) -> dict | None:
+    if not row.get("contact_id"):
+        return None
+    return {"id": row["contact_id"], "name": row.get("contact_name") or "", "email": row.get("contact_email")}
+
+
 def _seconds_since(iso: str | None, now: float) -> int | None:
     return max(0, int(now - epoch_from_iso(iso))) if iso else None
 
@@ -37,7 +43,7 @@ def inbox_item(row: dict, now: float) -> dict:
             "status": row["status"], "assignee": _assignee(row), "waiting_since": row["waiting_since"],
             "wait_seconds": _seconds_since(row["waiting_since"], now) if row["status"] == "waiting" else None,
             "last_message_at": row["last_message_at"], "last_message_preview": preview[:200] if preview else None,
-            "page_url": row["page_url"], "contact": None}
+            "page_url": row["page_url"], "contact": contact_of(row)}
 
 
 def _offset(cursor: str | None) -> int:
@@ -75,7 +81,7 @@ async def counts_for(db: Database, workspace_id: str, user_id: str | None) -> di
 
 def handoff_fields(state: dict) -> dict:
     return {"status": state["status"], "assignee": _assignee(state), "waiting_since": state["waiting_since"],
-            "page_url": state["page_url"], "contact": None}
+            "page_url": state["page_url"], "contact": contact_of(state)}
 
 
 async def conversation_detail(db: Database, access: WorkspaceAccess, conversation_id: str) -> dict:

@@ -7,10 +7,13 @@ import json
 from modelpilot.chat.entities import CONVERSATION_FIELDS, MESSAGE_FIELDS, Conversation, Message
 from modelpilot.core.db import Connection, execute, fetch_all, fetch_one
 
-# The columns each entity's fields name (a conversation's bot name comes from the join with chatbots b).
+# The columns each entity's fields name (a conversation's bot name comes from the join with chatbots b,
+# its contact's name and e-mail from a display join on contacts).
 MESSAGE_COLUMNS = ", ".join(f"m.{name}" for name in MESSAGE_FIELDS)
-CONVERSATION_COLUMNS = ", ".join("b.name AS chatbot_name" if name == "chatbot_name" else f"c.{name}"
-                                 for name in CONVERSATION_FIELDS)
+_CONTACT = "(SELECT k.{} FROM contacts k WHERE k.workspace_id = c.workspace_id AND k.id = c.contact_id)"
+_DISPLAYED = {"chatbot_name": "b.name AS chatbot_name", "contact_name": _CONTACT.format("name") + " AS contact_name",
+              "contact_email": _CONTACT.format("email") + " AS contact_email"}
+CONVERSATION_COLUMNS = ", ".join(_DISPLAYED.get(name, f"c.{name}") for name in CONVERSATION_FIELDS)
 
 
 async def recent_messages(conn: Connection, workspace_id: str, chatbot_id: str, channel: str, session_id: str,
@@ -28,11 +31,11 @@ async def recent_messages(conn: Connection, workspace_id: str, chatbot_id: str, 
 
 _UPSERT_CONVERSATION = (
     "INSERT INTO conversations (id, workspace_id, chatbot_id, session_id, channel, visitor_ip_hash,"
-    " started_at, last_message_at, message_count) VALUES (?,?,?,?,?,?,?,?,?)"
+    " started_at, last_message_at, message_count, contact_id) VALUES (?,?,?,?,?,?,?,?,?,?)"
     " ON CONFLICT (chatbot_id, channel, session_id) DO UPDATE SET last_message_at = excluded.last_message_at,"
-    " message_count = conversations.message_count + excluded.message_count"
-    " WHERE conversations.workspace_id = excluded.workspace_id"
-    " RETURNING id")
+    " message_count = conversations.message_count + excluded.message_count,"
+    " contact_id = COALESCE(excluded.contact_id, conversations.contact_id)"
+    " WHERE conversations.workspace_id = excluded.workspace_id RETURNING id")
 _INSERT_MESSAGE = (f"INSERT INTO messages (workspace_id, {', '.join(MESSAGE_FIELDS)})"
                    f" VALUES ({','.join('?' * (1 + len(MESSAGE_FIELDS)))})")
 _INSERT_USAGE = (
@@ -42,7 +45,7 @@ _INSERT_USAGE = (
 
 def _conversation_params(workspace_id: str, row: dict) -> tuple:
     return (row["id"], workspace_id, row["chatbot_id"], row["session_id"], row["channel"], row["visitor_ip_hash"],
-            row["started_at"], row["last_message_at"])
+            row["started_at"], row["last_message_at"], row.get("contact_id"))
 
 
 def _message_params(workspace_id: str, message: Message) -> tuple:
@@ -60,7 +63,8 @@ def _usage_params(workspace_id: str, row: dict) -> tuple:
 # the writer thread for the whole transaction instead of one per statement.
 def upsert_conversation_sync(conn, workspace_id: str, row: dict, added: int = 2) -> str:
     """The session's conversation (created if new), with `added` more messages counted."""
-    return conn.execute(_UPSERT_CONVERSATION, (*_conversation_params(workspace_id, row), added)).fetchone()[0]
+    params = _conversation_params(workspace_id, row)  # ends with contact_id, which comes after the count
+    return conn.execute(_UPSERT_CONVERSATION, (*params[:-1], added, params[-1])).fetchone()[0]
 
 
 def insert_message_sync(conn, workspace_id: str, message: Message) -> None:
@@ -147,3 +151,48 @@ async def rated_message(conn: Connection, workspace_id: str, message_id: str) ->
         " AND role = 'user' AND created_at <= ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
         (workspace_id, answer["conversation_id"], answer["created_at"]))
     return answer
+
+
+# ---- a contact's conversations (contacts asks through chat/contact_links.py) -------------------
+
+async def conversation_counts_by_contact(conn: Connection, workspace_id: str, contact_ids: list[str]) -> dict[str, int]:
+    marks = ",".join("?" * len(contact_ids))
+    rows = await fetch_all(conn, f"SELECT contact_id, COUNT(*) AS n FROM conversations WHERE workspace_id = ?"
+                                 f" AND contact_id IN ({marks}) GROUP BY contact_id", [workspace_id, *contact_ids])
+    return {row["contact_id"]: int(row["n"]) for row in rows}
+
+
+async def contact_conversations(conn: Connection, workspace_id: str, contact_id: str) -> list[dict]:
+    return await fetch_all(
+        conn, "SELECT c.id, c.chatbot_id, b.name AS chatbot_name, c.channel, c.status, c.started_at,"
+              " c.last_message_at, c.message_count FROM conversations c LEFT JOIN chatbots b ON b.id = c.chatbot_id"
+              " AND b.workspace_id = c.workspace_id WHERE c.workspace_id = ? AND c.contact_id = ?"
+              " ORDER BY c.last_message_at DESC, c.id DESC", (workspace_id, contact_id))
+
+
+async def delete_contact_conversations(conn: Connection, workspace_id: str, contact_id: str) -> dict:
+    """Every conversation of the contact; messages (and their full-text rows, by trigger) by cascade."""
+    messages = await fetch_one(
+        conn, "SELECT COUNT(*) AS n FROM messages m WHERE m.workspace_id = ? AND m.conversation_id IN"
+              " (SELECT id FROM conversations WHERE workspace_id = ? AND contact_id = ?)",
+        (workspace_id, workspace_id, contact_id))
+    deleted = await execute(conn, "DELETE FROM conversations WHERE workspace_id = ? AND contact_id = ?",
+                            (workspace_id, contact_id))
+    return {"conversations": deleted, "messages": int(messages["n"])}
+
+
+async def link_session_contact(conn: Connection, workspace_id: str, chatbot_id: str, channel: str, session_id: str,
+                               contact_id: str) -> dict | None:
+    """The session's conversation, now the contact's: {id, session_id, channel, status}, or None."""
+    await execute(conn, "UPDATE conversations SET contact_id = ? WHERE workspace_id = ? AND chatbot_id = ?"
+                        " AND channel = ? AND session_id = ?",
+                  (contact_id, workspace_id, chatbot_id, channel, session_id))
+    return await fetch_one(conn, "SELECT id, session_id, channel, status FROM conversations WHERE workspace_id = ?"
+                                 " AND chatbot_id = ? AND channel = ? AND session_id = ?",
+                           (workspace_id, chatbot_id, channel, session_id))
+
+
+async def count_visitor_messages(conn: Connection, workspace_id: str, conversation_id: str) -> int:
+    row = await fetch_one(conn, "SELECT COUNT(*) AS n FROM messages WHERE workspace_id = ? AND conversation_id = ?"
+                                " AND role = 'user'", (workspace_id, conversation_id))
+    return int(row["n"])

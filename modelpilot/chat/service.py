@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator
+from typing import AsyncIterator
 
 import anyio
 
@@ -22,7 +22,8 @@ from modelpilot.chat import handoff, repo, tools_repo
 from modelpilot.chat.entities import Message
 from modelpilot.chat.prompt import HISTORY_FETCH, build_messages, history_within_budget, sources_of
 from modelpilot.chat.tools import Resume, ToolContext, ToolLoop, toolbox_for
-from modelpilot.chat.turns import TurnOutcome, save_turn
+from modelpilot.chat.turns import TurnOutcome, save_turn, unanswered_reason
+from modelpilot.contacts.entities import Visitor
 from modelpilot.core import audit, fulltext, metrics
 from modelpilot.core.db import Database
 from modelpilot.core.events import EventBus
@@ -57,12 +58,10 @@ class Turn:
     resolved: ResolvedModel
     channel: str = "api"
     hold: str | None = None  # the quota hold taken for this message (billing.reserve_message)
+    visitor: Visitor | None = None  # a widget visitor we know (a lead, or verified by the host site)
     started: float = field(default_factory=time.monotonic)
     received_at: str = field(default_factory=utc_now_iso)
-    # The visitor (contacts.entities.Visitor once identity lands: contact_id, sub, claims, verified);
-    # None is an anonymous visitor.
-    visitor: Any = None
-    confirm_minutes: int = 15
+    confirm_minutes: int = 15  # how long a call waiting for the visitor's approval is kept
 
 
 def require_chat_role(access: WorkspaceAccess) -> None:
@@ -90,7 +89,8 @@ def check_message_text(message: str, settings: Settings) -> str:
 
 
 async def prepare_turn(db: Database, settings: Settings, *, workspace_id: str, bot: Bot, session_id: str,
-                       message: str, channel: str = "api", visitor: Any = None, confirming: bool = False) -> Turn:
+                       message: str, channel: str = "api", visitor: Visitor | None = None,
+                       confirming: bool = False) -> Turn:
     """Every check that can refuse a message before the stream begins (HTTP errors, not events),
     the plan's message quota (402) last: an over-quota workspace never reaches the model, and the
     message is held against the quota from here on (the caller settles or releases the hold).
@@ -118,7 +118,7 @@ async def _open_turn(db: Database, settings: Settings, turn: Turn,
     try:
         history = await load_history(db, turn, settings.chat_history_tokens)
         chunks = await rag.retrieve(db, turn.workspace_id, bot, turn.message, top_k=bot.top_k)
-        messages = build_messages(bot, history, chunks, turn.message)  # retrieve applied the threshold
+        messages = build_messages(bot, history, chunks, turn.message, visitor=turn.visitor)  # threshold applied
         request = AnswerRequest(messages, temperature=bot.temperature, max_tokens=bot.max_tokens,
                                 question=turn.message, knowledge=chunks)
         tools = await toolbox_for(db, settings, turn)
@@ -133,13 +133,15 @@ async def _open_turn(db: Database, settings: Settings, turn: Turn,
 async def stream_reply(db: Database, settings: Settings, *, workspace_id: str, bot: Bot, session_id: str,
                        message: str, channel: str, visitor_ip_hash: str = "", bus: EventBus | None = None,
                        page_url: str | None = None, throttle: Throttle | None = None,
-                       visitor: Any = None) -> AsyncIterator[dict]:
+                       visitor: Visitor | None = None) -> AsyncIterator[dict]:
     # Waiting for or with a person, a handoff keyword, or closed: the handoff decides first
     # (the model is not called while a person has the conversation).
     handled = await handoff.take_message(db, bus, bot, channel, clean_session_id(session_id),
                                          check_message_text(message, settings), visitor_ip_hash=visitor_ip_hash,
-                                         page_url=page_url)
+                                         page_url=page_url, contact_id=visitor.contact_id if visitor else None)
     if handled is not None:
+        if handled.get("status") == "offline" and lead_form_on_handoff(bot, visitor):
+            handled["lead_form"] = True
         yield handled
         return
     turn = await prepare_turn(db, settings, workspace_id=workspace_id, bot=bot, session_id=session_id,
@@ -157,7 +159,7 @@ def confirmation_expired() -> ApiError:
 async def stream_confirm(db: Database, settings: Settings, *, workspace_id: str, bot: Bot, session_id: str,
                          call_id: str, approve: bool, channel: str, visitor_ip_hash: str = "",
                          bus: EventBus | None = None, throttle: Throttle | None = None,
-                         visitor: Any = None) -> AsyncIterator[dict]:
+                         visitor: Visitor | None = None) -> AsyncIterator[dict]:
     """The visitor's answer to a call that waited for approval: run it (or not), then let the
     model go on from where it stopped. The waiting call is taken in one write (one answer wins)."""
     session_id = clean_session_id(session_id)
@@ -215,7 +217,10 @@ async def _answer(db: Database, turn: Turn, loop: ToolLoop, outcome: TurnOutcome
             "session_id": turn.session_id, "tokens": outcome.usage.tokens_in + outcome.usage.tokens_out,
             "tokens_in": outcome.usage.tokens_in, "tokens_out": outcome.usage.tokens_out,
             "cost": outcome.usage.cost, "sources": outcome.sources}
-    yield {**done, **await _done_extras(db, bus, turn, outcome, visitor_ip_hash)}
+    extras = await _done_extras(db, bus, turn, outcome, visitor_ip_hash)
+    if "lead_form" not in extras and await lead_form_due(db, turn, outcome, ids.conversation_id):
+        extras["lead_form"] = True
+    yield {**done, **extras}
 
 
 async def _done_extras(db: Database, bus: EventBus | None, turn: Turn, outcome: TurnOutcome,
@@ -229,7 +234,31 @@ async def _done_extras(db: Database, bus: EventBus | None, turn: Turn, outcome: 
         reply = await handoff.request_handoff(db, bus, turn.bot, turn.session_id, channel=turn.channel,
                                               visitor_ip_hash=visitor_ip_hash)
         extras["status"] = reply["status"]
+        if reply["status"] == "offline" and lead_form_on_handoff(turn.bot, turn.visitor):
+            extras["lead_form"] = True
     return extras
+
+
+def lead_form_on_handoff(bot: Bot, visitor: Visitor | None) -> bool:
+    """A handoff outside hours: the bot's form takes the visitor's details instead (unless known)."""
+    form = bot.lead_form
+    return form["enabled"] and form["when"] == "on_handoff" and not (visitor is not None and visitor.contact_id)
+
+
+async def lead_form_due(db: Database, turn: Turn, outcome: TurnOutcome, conversation_id: str) -> bool:
+    """Whether the widget should show the bot's lead form now: never to a known contact; for
+    `after_messages`, from the N-th visitor message of the conversation on; for
+    `when_unanswered`, after an answer without a source over the threshold."""
+    form = turn.bot.lead_form
+    if turn.channel == "api" or not form["enabled"] or (turn.visitor is not None and turn.visitor.contact_id):
+        return False
+    if form["when"] == "when_unanswered":
+        return unanswered_reason(outcome) is not None
+    if form["when"] == "after_messages":
+        async with db.read() as conn:
+            sent = await repo.count_visitor_messages(conn, turn.workspace_id, conversation_id)
+        return sent >= form["after_messages"]
+    return False
 
 
 async def session_history(db: Database, workspace_id: str, bot_id: str, channel: str,

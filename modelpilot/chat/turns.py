@@ -9,6 +9,7 @@ from typing import Any
 from modelpilot.billing import service as billing
 from modelpilot.chat import repo, tools_repo
 from modelpilot.chat.entities import Message
+from modelpilot.contacts import visitors
 from modelpilot.core.db import Database
 from modelpilot.core.ids import iso_from_epoch, new_id, utc_now_iso
 from modelpilot.providers.llm import Usage, partial_usage
@@ -83,14 +84,35 @@ def _ms(start: float, end: float | None) -> int | None:
     return None if end is None else max(0, round((end - start) * 1000))
 
 
+def unanswered_reason(outcome: TurnOutcome) -> str | None:
+    """Why an answer counts as unanswered: no source passed the bot's threshold (`no_source`), or
+    it failed and the visitor got the fallback message (`fallback`); None for an answered one."""
+    if outcome.status == "error":
+        return "fallback"
+    if outcome.status == "complete" and not outcome.sources:
+        return "no_source"
+    return None
+
+
+def _queue_unanswered(conn, turn: Any, channel: str, conversation_id: str, ids: tuple[str, str], answer: str,
+                      now: str, reason: str, contact: dict | None) -> int:
+    """question.unanswered, in the turn's transaction: the question, the answer and why."""
+    messages = [{"id": ids[0], "role": "user", "content": turn.message, "created_at": turn.received_at},
+                {"id": ids[1], "role": "assistant", "content": answer, "created_at": now}]
+    data = conversation_data(conversation_id, turn.bot.id, turn.bot.name, channel, turn.session_id, messages,
+                             contact=contact)
+    data.update(question=turn.message, reason=reason, message_id=ids[1])
+    return webhooks.queue_event_sync(conn, turn.workspace_id, "question.unanswered", data)
+
+
 def _queue_started(conn, turn: Any, channel: str, conversation_id: str, ids: tuple[str, str], answer: str,
-                   now: str) -> int:
+                   now: str, contact: dict | None) -> int:
     """conversation.started, in the transaction that created the conversation (the outbox)."""
     messages = [{"id": ids[0], "role": "user", "content": turn.message, "created_at": turn.received_at},
                 {"id": ids[1], "role": "assistant", "content": answer, "created_at": now}]
     return webhooks.queue_event_sync(conn, turn.workspace_id, "conversation.started", conversation_data(
         conversation_id, turn.bot.id, turn.bot.name, channel, turn.session_id, messages,
-        started_at=turn.received_at))
+        started_at=turn.received_at, contact=contact))
 
 
 async def save_turn(db: Database, turn: Any, outcome: TurnOutcome, channel: str, visitor_ip_hash: str) -> SavedTurn:
@@ -107,6 +129,8 @@ async def save_turn(db: Database, turn: Any, outcome: TurnOutcome, channel: str,
 
     question_id, new_conversation_id = new_id(), new_id()
     queued = 0
+    contact_id = turn.visitor.contact_id if getattr(turn, "visitor", None) is not None else None
+    unanswered = unanswered_reason(outcome)
 
     asked = bool(turn.message)  # a confirmation's follow-up has no question of its own
 
@@ -114,8 +138,8 @@ async def save_turn(db: Database, turn: Any, outcome: TurnOutcome, channel: str,
         nonlocal queued
         conversation_id = repo.upsert_conversation_sync(conn, ws, {
             "id": new_conversation_id, "chatbot_id": bot_id, "session_id": turn.session_id, "channel": channel,
-            "visitor_ip_hash": visitor_ip_hash, "started_at": turn.received_at, "last_message_at": now},
-            added=2 if asked else 1)
+            "visitor_ip_hash": visitor_ip_hash, "started_at": turn.received_at, "last_message_at": now,
+            "contact_id": contact_id}, added=2 if asked else 1)
         base = {"conversation_id": conversation_id, "chatbot_id": bot_id}
         if asked:
             repo.insert_message_sync(conn, ws, Message(**base, id=question_id, role="user", content=turn.message,
@@ -132,9 +156,13 @@ async def save_turn(db: Database, turn: Any, outcome: TurnOutcome, channel: str,
             "billable": bool(outcome.text) or outcome.status == "complete"})
         billing.settle_message_sync(conn, ws, turn.hold)
         _save_tool_calls(conn, turn, outcome, channel, {**base, "message_id": answer_id}, now)
+        contact = visitors.touch_sync(conn, ws, contact_id, now) if contact_id else None
         if conversation_id == new_conversation_id and asked:  # the upsert inserted: this turn opened it
             queued = _queue_started(conn, turn, channel, conversation_id, (question_id, answer_id),
-                                    outcome.text, now)
+                                    outcome.text, now, contact)
+        if unanswered and asked:
+            queued += _queue_unanswered(conn, turn, channel, conversation_id, (question_id, answer_id),
+                                        outcome.text, now, unanswered, contact)
         return conversation_id
 
     saved = SavedTurn(await db.run_write(write), answer_id)

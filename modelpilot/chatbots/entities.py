@@ -26,6 +26,9 @@ class Bot(msgspec.Struct, frozen=True, kw_only=True):
     handoff: dict = msgspec.field(default_factory=dict)  # chatbots/handoff_config.py: complete, with defaults
     tools: list[dict] = msgspec.field(default_factory=list)  # [{"type": "action"|"mcp"|"builtin", ...}]
     max_tool_rounds: int = 3
+    lead_form: dict = msgspec.field(default_factory=dict)  # chatbots/lead_form_config.py: complete, with defaults
+    visitor_context: bool = False  # a verified visitor's claims go to the prompt (chat/prompt.py)
+    identity: dict = msgspec.field(default_factory=dict)  # {configured, created_at}; the secret never leaves the repo
     created_at: str
     updated_at: str
 

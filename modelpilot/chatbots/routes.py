@@ -41,4 +41,16 @@ async def delete_chatbot(db: Database, access: WorkspaceAccess, bot: str) -> Non
     await service.delete_bot(db, access, bot)
 
 
-ROUTES = [list_chatbots, create_chatbot, get_chatbot, update_chatbot, delete_chatbot]
+@post(WS + "/chatbots/{bot:str}/identity-secret", tags=["chatbots"], status_code=201)
+async def create_identity_secret(db: Database, settings: Settings, access: WorkspaceAccess, bot: str) -> dict:
+    """A new identity secret for verified visitors, shown once; the previous one stops verifying."""
+    return await service.create_identity_secret(db, settings, access, bot)
+
+
+@delete(WS + "/chatbots/{bot:str}/identity-secret", tags=["chatbots"], status_code=204)
+async def delete_identity_secret(db: Database, access: WorkspaceAccess, bot: str) -> None:
+    await service.delete_identity_secret(db, access, bot)
+
+
+ROUTES = [list_chatbots, create_chatbot, get_chatbot, update_chatbot, delete_chatbot, create_identity_secret,
+          delete_identity_secret]

@@ -54,6 +54,27 @@ class ToolRef(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
 
 Tools = Annotated[list[ToolRef], Meta(max_length=32)]
 MaxToolRounds = Annotated[int, Meta(ge=1, le=8)]
+class LeadFormField(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(min_length=1, max_length=40)]
+    label: Annotated[str, Meta(max_length=80)]
+    type: Literal["text", "email", "phone", "select"] = "text"
+    required: bool = False
+    options: Annotated[list[Annotated[str, Meta(max_length=100)]], Meta(max_length=50)] = msgspec.field(
+        default_factory=list)
+
+
+def _default_lead_fields() -> list[LeadFormField]:
+    return [LeadFormField(name="email", label="Email", type="email", required=True)]
+
+
+class LeadFormSettings(msgspec.Struct, forbid_unknown_fields=True):
+    """lead_form: which details to ask a visitor for, and when (chatbots/lead_form_config.py)."""
+    enabled: bool = False
+    when: Literal["before_chat", "after_messages", "on_handoff", "when_unanswered"] = "before_chat"
+    after_messages: Annotated[int, Meta(ge=1, le=50)] = 3
+    fields: Annotated[list[LeadFormField], Meta(max_length=12)] = msgspec.field(default_factory=_default_lead_fields)
+    consent_text: Annotated[str, Meta(max_length=2000)] = ""
+    privacy_url: Annotated[str, Meta(max_length=2000)] | None = None
 
 
 class CreateBotBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -73,6 +94,8 @@ class CreateBotBody(msgspec.Struct, forbid_unknown_fields=True):
     handoff: HandoffSettings = msgspec.field(default_factory=HandoffSettings)
     tools: Tools = msgspec.field(default_factory=list)
     max_tool_rounds: MaxToolRounds = 3
+    lead_form: LeadFormSettings = msgspec.field(default_factory=LeadFormSettings)
+    visitor_context: bool = False
 
 
 class UpdateBotBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -92,3 +115,5 @@ class UpdateBotBody(msgspec.Struct, forbid_unknown_fields=True):
     handoff: HandoffSettings | UnsetType = UNSET
     tools: Tools | UnsetType = UNSET
     max_tool_rounds: MaxToolRounds | UnsetType = UNSET
+    lead_form: LeadFormSettings | UnsetType = UNSET
+    visitor_context: bool | UnsetType = UNSET

@@ -16,6 +16,10 @@ from modelpilot.core.ids import new_id, utc_now_iso
 from modelpilot.chatbots import repo
 from modelpilot.chatbots.entities import Bot
 from modelpilot.chatbots.handoff_config import clean_handoff
+from modelpilot.chatbots.lead_form_config import clean_lead_form
+from modelpilot.core.crypto import CryptoError
+from modelpilot.core.tokens import new_secret
+from modelpilot.providers.keys import key_ring
 from modelpilot.chatbots.schemas import CreateBotBody, UpdateBotBody
 from modelpilot.providers import service as providers
 from modelpilot.settings import Settings
@@ -76,6 +80,8 @@ def _clean_fields(values: dict, errors: FieldErrors) -> dict:
         values["handoff"] = clean_handoff(msgspec.to_builtins(values["handoff"]), errors)
     if "tools" in values:
         values["tools"] = clean_tools(msgspec.to_builtins(values["tools"]), errors)
+    if "lead_form" in values:
+        values["lead_form"] = clean_lead_form(msgspec.to_builtins(values["lead_form"]), errors)
     return values
 
 
@@ -166,3 +172,57 @@ async def workspace_of_bot(db: Database, bot_id: str) -> str | None:
     requests name nothing but the bot; everything after this is scoped to the answer."""
     async with db.read() as conn:
         return await repo.workspace_of_bot(conn, bot_id)
+
+
+# ---- the identity secret of verified visitors ----------------------------------------------------
+IDENTITY_PREFIX = "mpid_"
+
+
+def _identity_aad(workspace_id: str, bot_id: str) -> str:
+    return f"{workspace_id}/chatbot/{bot_id}/identity"
+
+
+async def create_identity_secret(db: Database, settings: Settings, access: WorkspaceAccess, bot_id: str) -> dict:
+    """A new secret (shown once, sealed at rest); the old one, if any, stops verifying at once."""
+    access.require("editor")
+    secret, now = IDENTITY_PREFIX + new_secret(32), utc_now_iso()
+    sealed = key_ring(settings).seal(secret, aad=_identity_aad(access.workspace_id, bot_id))
+    async with db.write() as conn:
+        if not await repo.set_identity_secret(conn, access.workspace_id, bot_id, sealed, now):
+            raise not_found("chatbot")
+        await audit.record(conn, access.workspace_id, "chatbot.identity_secret_created", **access.audit_actor,
+                           target_type="chatbot", target_id=bot_id)
+    return {"secret": secret, "created_at": now}
+
+
+async def delete_identity_secret(db: Database, access: WorkspaceAccess, bot_id: str) -> None:
+    access.require("editor")
+    async with db.write() as conn:
+        if not await repo.set_identity_secret(conn, access.workspace_id, bot_id, None, None):
+            raise not_found("chatbot")
+        await audit.record(conn, access.workspace_id, "chatbot.identity_secret_deleted", **access.audit_actor,
+                           target_type="chatbot", target_id=bot_id)
+
+
+async def identity_secret_of(db: Database, settings: Settings, bot: Bot) -> str | None:
+    """The bot's identity secret in clear, for verifying a visitor's token; None when unset."""
+    async with db.read() as conn:
+        sealed = await repo.identity_secret(conn, bot.workspace_id, bot.id)
+    if sealed is None:
+        return None
+    aad = _identity_aad(bot.workspace_id, bot.id)
+    try:
+        return key_ring(settings).open(sealed, aad=aad)
+    except CryptoError:  # rotated by another process since this one loaded the ring
+        return key_ring(settings, reload=True).open(sealed, aad=aad)
+
+
+def reseal_identity_secrets_sync(conn, ring) -> int:
+    """`modelpilot rotate-key`: every bot's identity secret sealed again with the new ring's first
+    key, in the rotation's transaction."""
+    rows = repo.all_sealed_identity_secrets_sync(conn)
+    for row in rows:
+        aad = _identity_aad(row["workspace_id"], row["id"])
+        resealed = ring.seal(ring.open(row["identity_secret"], aad=aad), aad=aad)
+        repo.set_sealed_identity_secret_sync(conn, row["workspace_id"], row["id"], resealed)
+    return len(rows)

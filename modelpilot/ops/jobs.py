@@ -21,6 +21,7 @@ RETENTION_SECONDS = 3600
 async def apply_retention(db: Database, now: float | None = None) -> dict[str, int]:
     """Delete conversations older than each workspace's retention_days; {workspace_id: deleted}."""
     from modelpilot.chat import service as chat
+    from modelpilot.contacts import service as contacts
     from modelpilot.workspaces import service as workspaces
 
     now = time.time() if now is None else now
@@ -28,6 +29,12 @@ async def apply_retention(db: Database, now: float | None = None) -> dict[str, i
     for workspace_id, days in await workspaces.retention_policies(db):
         cutoff = iso_from_epoch(now - days * 86400)
         count = await chat.purge_conversations_before(db, workspace_id, cutoff)
+        # The visitors' contacts whose last visit is as old go too: no contact outlives its
+        # conversations (contacts members entered by hand have no visit and stay).
+        expired = await contacts.purge_unseen_before(db, workspace_id, cutoff)
+        if expired:
+            log.info("retention: deleted %d contact(s) not seen for %d days in workspace %s", expired, days,
+                     workspace_id)
         if count:
             deleted[workspace_id] = count
             log.info("retention: deleted %d conversation(s) older than %d days in workspace %s",

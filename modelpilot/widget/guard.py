@@ -17,7 +17,7 @@ from modelpilot.settings import Settings
 DEFAULT_PORTS = {"http": 80, "https": 443}
 PREFLIGHT_HEADERS = {
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-    "Access-Control-Allow-Headers": "Content-Type, Last-Event-ID",
+    "Access-Control-Allow-Headers": "Content-Type, Last-Event-ID, X-ModelPilot-Identity",
     "Access-Control-Max-Age": "600",
 }
 

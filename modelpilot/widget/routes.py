@@ -26,7 +26,9 @@ from modelpilot.core.ratelimit import Throttle
 from modelpilot.settings import Settings
 from modelpilot.core.events import EventBus
 from modelpilot.widget import guard, service
-from modelpilot.widget.schemas import ChatBody, FeedbackBody, HandoffBody, check_session_id, decode_body
+from modelpilot.contacts.identity import HEADER as IDENTITY_HEADER
+from modelpilot.contacts.service import ContactConversations
+from modelpilot.widget.schemas import ChatBody, FeedbackBody, HandoffBody, LeadBody, check_session_id, decode_body
 from modelpilot.widget.assets import WidgetAssets, asset_response
 from modelpilot.widget.build import CHAT_FILE, LOADER_FILE
 
@@ -56,6 +58,7 @@ class Visit:
     bot: Bot
     address: str
     cors: dict[str, str]
+    identity: str | None = None  # the host page's X-ModelPilot-Identity token, checked per route
 
 
 async def admit(request: Request, db: Database, settings: Settings, bot_id: str) -> Visit:
@@ -66,7 +69,8 @@ async def admit(request: Request, db: Database, settings: Settings, bot_id: str)
         raise guard.origin_refused()
     cors = guard.cors_headers(origin)
     request.state.widget_cors = cors
-    return Visit(bot=bot, address=client_ip(request, settings.trusted_proxies), cors=cors)
+    return Visit(bot=bot, address=client_ip(request, settings.trusted_proxies), cors=cors,
+                 identity=request.headers.get(IDENTITY_HEADER))
 
 
 def with_cors_grant(handler):
@@ -93,7 +97,8 @@ async def widget_chat_js(request: Request, widget_runtime: WidgetRuntime) -> Res
     return asset_response(request, widget_runtime.assets.get(CHAT_FILE))
 
 
-@route([BOT + "/config", BOT + "/chat", BOT + "/history", BOT + "/feedback", BOT + "/handoff", BOT + "/events"],
+@route([BOT + "/config", BOT + "/chat", BOT + "/history", BOT + "/feedback", BOT + "/handoff", BOT + "/events",
+        BOT + "/lead"],
        http_method=[HttpMethod.OPTIONS], tags=["widget"], include_in_schema=False)
 async def preflight(request: Request, db: Database, settings: Settings, bot_id: str,
                     widget_runtime: WidgetRuntime) -> Response:
@@ -107,6 +112,7 @@ async def widget_config(request: Request, db: Database, settings: Settings, bot_
                         widget_runtime: WidgetRuntime) -> Response:
     visit = await admit(request, db, settings, bot_id)
     await widget_runtime.limits.check_request(visit.address)
+    await service.check_identity(db, settings, visit.bot, visit.identity)
     headers = {**visit.cors, "Cache-Control": "no-cache"}
     return Response(service.public_config(visit.bot, settings), headers=headers)
 
@@ -124,14 +130,15 @@ async def widget_chat(request: Request, db: Database, settings: Settings, event_
         service.check_call_id(body.confirm.call_id)
     # An answer to a confirmation calls the model too: it counts as a message.
     await widget_runtime.limits.check_message(visit.address, bot_id, session_id)
+    known, session_id = await service.visitor_of(db, settings, visit.bot, session_id, visit.identity)
     await service.count_daily_message(db, visit.bot, settings.widget_daily_messages)
-    visitor = widget_runtime.hasher.hash(visit.address)
+    address_hash = widget_runtime.hasher.hash(visit.address)
     if body.confirm is not None:
         events = service.confirm(db, settings, visit.bot, session_id, body.confirm.call_id, body.confirm.approve,
-                                 visitor, event_bus, throttle)
+                                 address_hash, event_bus, throttle, visitor=known)
     else:
-        events = service.reply(db, settings, visit.bot, session_id, message, visitor, event_bus, body.page_url,
-                               throttle)
+        events = service.reply(db, settings, visit.bot, session_id, message, address_hash, event_bus, body.page_url,
+                               throttle, visitor=known)
     stream = await sse_response(events, request.receive)
     stream.headers.update(visit.cors)
     return stream
@@ -142,7 +149,8 @@ async def widget_history(request: Request, db: Database, settings: Settings, bot
                          widget_runtime: WidgetRuntime, session_id: str | None = None) -> Response:
     visit = await admit(request, db, settings, bot_id)
     await widget_runtime.limits.check_request(visit.address)
-    body = await service.history(db, visit.bot, check_session_id(session_id))
+    known, effective = await service.visitor_of(db, settings, visit.bot, check_session_id(session_id), visit.identity)
+    body = await service.history(db, visit.bot, effective, known)
     return Response(body, headers={**visit.cors, "Cache-Control": "no-store"})
 
 
@@ -153,7 +161,8 @@ async def widget_feedback(request: Request, db: Database, settings: Settings, bo
     await widget_runtime.limits.check_request(visit.address)
     require_json_body(request.scope)
     body = decode_body(await request.body(), FeedbackBody)
-    await service.feedback(db, visit.bot, check_session_id(body.session_id), body.message_id, body.rating)
+    _, session_id = await service.visitor_of(db, settings, visit.bot, check_session_id(body.session_id), visit.identity)
+    await service.feedback(db, visit.bot, session_id, body.message_id, body.rating)
     return Response(content=b"", status_code=204, headers=visit.cors)
 
 
@@ -165,10 +174,27 @@ async def widget_handoff(request: Request, db: Database, settings: Settings, eve
     await widget_runtime.limits.check_request(visit.address)
     require_json_body(request.scope)
     body = decode_body(await request.body(), HandoffBody)
-    session_id = check_session_id(body.session_id)
-    visitor = widget_runtime.hasher.hash(visit.address)
-    reply = await service.request_handoff(db, event_bus, visit.bot, session_id, visitor, body.page_url)
+    known, session_id = await service.visitor_of(db, settings, visit.bot, check_session_id(body.session_id),
+                                                 visit.identity)
+    address_hash = widget_runtime.hasher.hash(visit.address)
+    reply = await service.request_handoff(db, event_bus, visit.bot, session_id, address_hash, body.page_url, known)
     return Response(reply, headers={**visit.cors, "Cache-Control": "no-store"})
+
+
+@post(BOT + "/lead", tags=["widget"], status_code=201)
+async def widget_lead(request: Request, db: Database, settings: Settings, bot_id: str, widget_runtime: WidgetRuntime,
+                      contact_conversations: ContactConversations) -> Response:
+    """The lead form: {session_id, fields, consent} -> 201 {contact_id}; 400 naming every bad field."""
+    visit = await admit(request, db, settings, bot_id)
+    await widget_runtime.limits.check_request(visit.address)
+    require_json_body(request.scope)
+    body = decode_body(await request.body(), LeadBody)
+    known, session_id = await service.visitor_of(db, settings, visit.bot, check_session_id(body.session_id),
+                                                 visit.identity)
+    await widget_runtime.limits.check_message(visit.address, bot_id, session_id)
+    reply = await service.submit_lead(db, visit.bot, session_id, known, body.fields, body.consent,
+                                      contact_conversations)
+    return Response(reply, status_code=201, headers={**visit.cors, "Cache-Control": "no-store"})
 
 
 @get(BOT + "/events", tags=["widget"])
@@ -187,7 +213,8 @@ async def widget_events(request: Request, db: Database, settings: Settings, even
 
 WIDGET_API = Router(
     path="/api/v1/widget",
-    route_handlers=[preflight, widget_config, widget_chat, widget_history, widget_feedback, widget_handoff, widget_events],
+    route_handlers=[preflight, widget_config, widget_chat, widget_history, widget_feedback, widget_handoff,
+                    widget_lead, widget_events],
     exception_handlers={kind: with_cors_grant(EXCEPTION_HANDLERS[kind]) for kind in (ApiError, HTTPException)},
 )
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import msgspec
 
@@ -29,6 +29,12 @@ class ChatBody(msgspec.Struct):
 class HandoffBody(msgspec.Struct):
     session_id: str
     page_url: str | None = None
+
+
+class LeadBody(msgspec.Struct):
+    session_id: str
+    fields: Annotated[dict[str, str | None], msgspec.Meta(max_length=50)] = msgspec.field(default_factory=dict)
+    consent: bool = False
 
 
 class FeedbackBody(msgspec.Struct):

@@ -71,6 +71,8 @@ NO_WORKSPACE_ALLOWLIST = {
                                                         "endpoint secrets",
     "modelpilot.actions.repo.all_sealed_headers_sync": "rotating the secret key re-seals every workspace's "
                                                        "action headers",
+    "modelpilot.chatbots.repo.all_sealed_identity_secrets_sync": "rotating the secret key re-seals every "
+                                                                 "workspace's bot identity secrets",
     "modelpilot.webhooks.repo.prune_settled_sync": "housekeeping prunes settled deliveries across every workspace",
     "modelpilot.mcpservers.repo.all_sealed_headers_sync": "rotating the secret key re-seals every workspace's "
                                                           "MCP server headers",
@@ -318,6 +320,7 @@ TABLE_OWNERS = {
     "webhook_endpoints": "webhooks", "webhook_deliveries": "webhooks", "webhook_attempts": "webhooks",
     "actions": "actions", "tool_calls": "chat", "tool_confirmations": "chat",
     "mcp_servers": "mcpservers",
+    "contacts": "contacts", "contact_sessions": "contacts",
 }
 # (repo module, table): why that repo may name another domain's table.
 FOREIGN_TABLE_ALLOWLIST = {
@@ -331,6 +334,8 @@ FOREIGN_TABLE_ALLOWLIST = {
     ("modelpilot.chat.log_repo", "chatbots"): "display join: the bot's name beside each conversation",
     ("modelpilot.chat.repo", "chatbots"): "display join: the bot's name beside each conversation",
     ("modelpilot.chat.handoff_repo", "chatbots"): "display join: the bot's name beside each inbox row",
+    ("modelpilot.chat.repo", "contacts"): "display join: the contact's name and e-mail beside each conversation",
+    ("modelpilot.chat.handoff_repo", "contacts"): "display join: the contact's name and e-mail on an inbox row",
     ("modelpilot.chat.handoff_repo", "users"): "display join: the assignee's name (or e-mail) on a conversation",
     ("modelpilot.rag.store", "documents"): "display join: a citation's document title and source",
     ("modelpilot.workspaces.repo", "users"): "display join: a member's name and email in the member list",

@@ -22,7 +22,7 @@ def test_config_of_a_published_bot_has_its_look_and_nothing_private(server, owne
     assert response.json() == {
         "botId": bot["id"], "botName": "Acme Help", "greeting": "Hi! How can I help?", "accentColor": "#0f766e",
         "position": "bottom-right", "starterQuestions": ["Prices?", "Hours?"], "maxMessageChars": 2000,
-        "handoff": None,
+        "handoff": None, "leadForm": None,
     }
     assert "secret system prompt" not in response.text
     assert response.headers["access-control-allow-origin"] == HOST_PAGE_ORIGIN
