@@ -86,3 +86,27 @@ def test_no_action_runs_once_a_person_has_the_conversation(owner, fake_llm, acti
                                                                "confirm": {"call_id": call_id, "approve": True}})
     assert response.status_code == 409 and response.json()["error"]["code"] == "conversation_with_person"
     assert len(action_service.requests) == start
+
+
+def test_a_verified_visitor_gets_verified_only_actions_filled_from_their_claims(owner, fake_llm, action_service):
+    from tests.contacts.support import identity_secret, token_for
+
+    bot = make_bot(owner, fake_llm, allowed_origins=[HOST_PAGE_ORIGIN])
+    secret = identity_secret(owner, bot["id"])
+    schema = {"type": "object", "properties": {"status": {"type": "string"}}}
+    action = add_action(owner, bot, action_service.url, url=action_service.url + "/orders/{visitor.sub}?s={status}",
+                        verified_only=True, parameters=schema, confirm=True)
+    use_tools(owner, bot, [{"type": "action", "id": action["id"]}])
+    headers = from_page(**{"x-modelpilot-identity": token_for(secret, sub="user/42")})
+    chat_url = f"/api/v1/widget/{bot['id']}/chat"
+    llm_start, start = len(fake_llm.requests), len(action_service.requests)
+    # The model tries to set the claim itself: its arguments never fill {visitor.*}.
+    events = sse_events(owner.post(chat_url, headers=headers, json={"session_id": SESSION, "message": asked(
+        "My open orders", status="open", **{"visitor.sub": "someone-else"})}))
+    assert [t["function"]["name"] for t in fake_llm.requests[llm_start]["tools"]] == ["lookup_order"]
+    asking = events[-1]["needs_confirmation"]
+    assert asking["arguments"]["visitor.sub"] == "user/42"
+    events = sse_events(owner.post(chat_url, headers=headers, json={"session_id": SESSION, "confirm": {
+        "call_id": asking["call_id"], "approve": True}}))
+    assert events[-1]["done"] is True
+    assert [r["path"] for r in action_service.requests[start:]] == ["/orders/user%2F42?s=open"]
