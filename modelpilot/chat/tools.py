@@ -149,7 +149,8 @@ class ToolLoop:
                 return
             start += 1
         rounds = self.ctx.turn.bot.max_tool_rounds
-        for number in range(start, rounds + 1):
+        # min(): the bot's rounds may have been lowered while a call waited; the answer still comes.
+        for number in range(min(start, rounds), rounds + 1):
             offered = [tool.spec() for tool in self.tools.values() if tool.offered] if number < rounds else []
             stream = open_stream(self.ctx.turn.resolved, replace(self.request, messages=messages, tools=offered),
                                  self.ctx.settings)
