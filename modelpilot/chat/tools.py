@@ -24,7 +24,7 @@ from modelpilot.chatbots.handoff_config import is_open
 from modelpilot.core.ids import new_id
 from modelpilot.core.ratelimit import Limit, Throttle
 from modelpilot.mcpservers import service as mcpservers
-from modelpilot.providers.llm import Usage
+from modelpilot.providers.llm import Usage, load_litellm
 from modelpilot.providers.stream import AnswerRequest, open_stream, supports_tools
 from modelpilot.providers.tool_calls import (
     ToolCall, assistant_message, call_from_dict, call_to_dict, parse_arguments, tool_message,
@@ -79,7 +79,10 @@ async def toolbox_for(db, settings: Settings, turn: Any) -> dict[str, Tool]:
     use tools (builtin/extractive, a model without tool calling). A verified_only action is
     not offered to a visitor who is not verified."""
     bot = turn.bot
-    if not bot.tools or not supports_tools(turn.resolved):
+    if not bot.tools or turn.resolved.builtin:
+        return {}
+    await load_litellm()  # its model catalog says which models call tools (loaded for pricing anyway)
+    if not supports_tools(turn.resolved):
         return {}
     verified = visitor_claims(turn.visitor) is not None
     tools: dict[str, Tool] = {}

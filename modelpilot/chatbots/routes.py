@@ -27,7 +27,7 @@ async def create_chatbot(db: Database, settings: Settings, access: WorkspaceAcce
 
 @get(WS + "/chatbots/{bot:str}", tags=["chatbots"])
 async def get_chatbot(db: Database, access: WorkspaceAccess, bot: str) -> dict:
-    return (await service.get_bot(db, access.workspace_id, bot)).public()
+    return await service.bot_public(db, access.workspace_id, bot)
 
 
 @patch(WS + "/chatbots/{bot:str}", tags=["chatbots"])

@@ -102,7 +102,16 @@ async def _checked(db: Database, workspace_id: str, values: dict, bot_id: str | 
 
 async def list_bots(db: Database, access: WorkspaceAccess) -> list[dict]:
     async with db.read() as conn:
-        return [bot.public() for bot in await repo.list_bots(conn, access.workspace_id)]
+        bots = await repo.list_bots(conn, access.workspace_id)
+    await providers.load_model_catalog()  # each bot's tool_support reads it
+    return [bot.public() for bot in bots]
+
+
+async def bot_public(db: Database, workspace_id: str, bot_id: str) -> dict:
+    """The bot as the API shows it (tool_support included)."""
+    bot = await get_bot(db, workspace_id, bot_id)
+    await providers.load_model_catalog()
+    return bot.public()
 
 
 async def get_bot(db: Database, workspace_id: str, bot_id: str) -> Bot:
@@ -135,6 +144,7 @@ async def create_bot(db: Database, settings: Settings, access: WorkspaceAccess, 
         await audit.record(conn, access.workspace_id, "chatbot.created", **access.audit_actor,
                            target_type="chatbot", target_id=values["id"], details={"name": values["name"]})
         bot = await repo.get_bot(conn, access.workspace_id, values["id"])
+    await providers.load_model_catalog()
     return bot.public()
 
 
@@ -152,6 +162,7 @@ async def update_bot(db: Database, access: WorkspaceAccess, bot_id: str, body: U
             await audit.record(conn, access.workspace_id, "chatbot.updated", **access.audit_actor,
                                target_type="chatbot", target_id=bot_id, details={"fields": sorted(changes)})
         bot = await repo.get_bot(conn, access.workspace_id, bot_id)
+    await providers.load_model_catalog()
     return bot.public()
 
 

@@ -272,3 +272,16 @@ def test_header_values_stay_out_of_prompt_log_and_api_even_when_echoed(owner, bo
     assert "s3cr3t" not in everything
     assert caplog.records  # the server's logs were captured (it runs in this process)
     assert "s3cr3t" not in caplog.text
+
+
+def test_a_model_the_catalog_marks_without_tool_calling_answers_without_tools(owner, fake_llm, action_service):
+    from tests.actions.conftest import GOOD_KEY as key
+    owner.add_provider(owner.ws, "openai", key, fake_llm.url)
+    bot = owner.create_bot(owner.ws, model="openai/gpt-5-chat")  # supports_function_calling: false in LiteLLM's map
+    action = add_action(owner, bot, action_service.url)
+    saved = use_tools(owner, bot, [{"type": "action", "id": action["id"]}])
+    assert saved["tool_support"]["supported"] is False and "gpt-5-chat" in saved["tool_support"]["reason"]
+    start, llm_start = len(action_service.requests), len(fake_llm.requests)
+    events = chat(owner, bot, asked("Where is order 1?", order_id="1"))
+    assert tool_events(events) == [] and events[-1]["done"] is True
+    assert not fake_llm.requests[llm_start].get("tools") and len(action_service.requests) == start
