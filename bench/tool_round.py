@@ -141,7 +141,7 @@ def main() -> None:
     service, line = start_process([python, "-m", "tests.fakes.action_server"], "http://")
     action_url = line.strip()
     data_dir = tempfile.mkdtemp(prefix="mp-bench-tools-")
-    env = {"MODELPILOT_OUTBOUND_ALLOW_PRIVATE": "true", "MODELPILOT_TOOL_CALLS_PER_CONVERSATION": "100000"}
+    env = {"MODELPILOT_OUTBOUND_ALLOW_PRIVATE": "true", "MODELPILOT_CHAT_TOOL_CALLS_PER_CONVERSATION": "100000"}
     server, line = start_process([python, "-m", "modelpilot", "serve", "--port", "0", "--data-dir", data_dir,
                                   "--log-level", "warning"], "ModelPilot", env)
     base = line.split(" on ", 1)[1].split()[0]

@@ -100,7 +100,7 @@ async def prepare_turn(db: Database, settings: Settings, *, workspace_id: str, b
     resolved = await providers.resolve_model(db, settings, workspace_id, bot.model)
     hold = await billing.reserve_message(db, settings, workspace_id)
     return Turn(workspace_id, bot, session_id, text, resolved, channel, hold, visitor=visitor,
-                confirm_minutes=settings.tool_confirm_minutes)
+                confirm_minutes=settings.chat_tool_confirm_minutes)
 
 
 async def load_history(db: Database, turn: Turn, budget_tokens: int) -> list[dict]:

@@ -260,7 +260,7 @@ class ToolLoop:
         throttle, turn = self.ctx.throttle, self.ctx.turn
         if throttle is None:
             return 0
-        limit = Limit("tool_calls", self.ctx.settings.tool_calls_per_conversation, 3600.0)
+        limit = Limit("tool_calls", self.ctx.settings.chat_tool_calls_per_conversation, 3600.0)
         return await throttle.take((limit, f"{turn.bot.id}:{turn.channel}:{turn.session_id}:{tool.name}"))
 
     def _builtin(self, name: str) -> str:

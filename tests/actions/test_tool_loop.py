@@ -197,7 +197,7 @@ def test_max_rounds_are_honoured_then_the_model_answers_without_tools(owner, bot
 
 
 def test_per_tool_limit_per_conversation(server_factory, fake_llm, action_service):
-    live = server_factory(outbound_allow_private=True, tool_calls_per_conversation=1)
+    live = server_factory(outbound_allow_private=True, chat_tool_calls_per_conversation=1)
     owner = Api(live.url)
     owner.setup_owner()
     owner.add_provider(owner.ws, "openai", GOOD_KEY, fake_llm.url)
