@@ -302,7 +302,11 @@ async def tools_for(db: Database, settings: Settings, workspace_id: str,
     listings: dict[str, dict[str, ListedTool]] = {}
 
     async def fill(server: McpServer) -> None:
-        tools = await _tools_of(settings, server)
+        try:
+            tools = await _tools_of(settings, server)
+        except Exception:  # a surprise in one server's listing must not cost the chat its other tools
+            log.exception("MCP server %s left out of the tools", server.id)
+            return
         if tools is not None:
             listings[server.id] = {tool.name: tool for tool in tools}
 

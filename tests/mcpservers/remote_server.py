@@ -4,7 +4,8 @@ Streamable HTTP), served by uvicorn on 127.0.0.1 in a thread.
 Its tools: `echo` (returns its arguments), `fail` (the tool reports an error: isError), `slow`
 (sleeps, to outlast a caller's timeout), `huge` (a text far over any cap), `picture` (an image,
 which must be summarised, not pasted). Every HTTP request's headers are recorded as the server
-received them, and the server can be told to require a bearer token or to stall every request.
+received them, and the server can be told to require a bearer token, to stall every request, or
+to speak only the handshake-era protocol (no `server/discover`, as servers before 2026 do).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class RemoteMcp:
         self.requests: list[dict[str, str]] = []   # headers of every HTTP request, as received
         self.required_token: str | None = None      # when set, requests without it get 401
         self.stall_seconds = 0.0                    # every request waits this long first
+        self.legacy_only = False                    # refuse server/discover: a pre-2026 server
         mcp = MCPServer("test-tools", log_level="WARNING")
         build_tools(mcp, prefix)
         self.port = free_port()
@@ -83,6 +85,12 @@ class RemoteMcp:
                 remote.requests.append(headers)
                 if remote.stall_seconds:
                     await asyncio.sleep(remote.stall_seconds)
+                if remote.legacy_only and headers.get("mcp-method") == "server/discover":
+                    body = b'{"jsonrpc": "2.0", "id": null, "error": {"code": -32601, "message": "Method not found"}}'
+                    await send({"type": "http.response.start", "status": 404,
+                                "headers": [(b"content-type", b"application/json")]})
+                    await send({"type": "http.response.body", "body": body})
+                    return
                 if remote.required_token and headers.get("authorization") != f"Bearer {remote.required_token}":
                     await send({"type": "http.response.start", "status": 401,
                                 "headers": [(b"content-type", b"text/plain")]})
