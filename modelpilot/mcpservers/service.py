@@ -18,6 +18,7 @@ import json
 import logging
 import re
 import time
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 import anyio
@@ -126,6 +127,26 @@ def open_headers(settings: Settings, server: McpServer) -> dict[str, str]:
         return json.loads(key_ring(settings).open(server.headers_sealed, aad=aad))
     except CryptoError:  # a key rotated by another process: read the ring again once
         return json.loads(key_ring(settings, reload=True).open(server.headers_sealed, aad=aad))
+
+
+def secrets_of(headers: dict[str, str]) -> list[str]:
+    """The header values, and the credential inside a scheme ("Bearer <token>"), longest first."""
+    found = set()
+    for value in headers.values():
+        if len(value) >= 4:
+            found.add(value)
+        scheme, _, credential = value.partition(" ")
+        if credential.strip() and len(credential.strip()) >= 8 and scheme.isalpha():
+            found.add(credential.strip())
+    return sorted(found, key=len, reverse=True)
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    """A server that echoes our key back (in a result, an error, a tool's description) must not
+    put it in a prompt, the conversation log or the dashboard."""
+    for secret in secrets:
+        text = text.replace(secret, "[redacted]")
+    return text
 
 
 def _stored_headers(settings: Settings, server: McpServer) -> dict[str, str]:
@@ -252,16 +273,20 @@ async def existing_server_ids(db: Database, workspace_id: str, server_ids: list[
 
 async def _fetch_tools(settings: Settings, server: McpServer) -> list[ListedTool]:
     """Ask the server now (raises McpUnavailable); the answer, either way, goes into the cache."""
+    secrets: list[str] = []
     try:
         headers = open_headers(settings, server)
+        secrets = secrets_of(headers)
         tools = await remote.list_tools(settings, server.url, headers, settings.mcp_list_timeout_seconds)
     except CryptoError as exc:
         error = f"The server's stored headers cannot be opened with this instance's secret key ({exc})."
         tool_cache.put_failure(server, error, settings.mcp_tools_cache_seconds)
         raise McpUnavailable(error) from None
     except McpUnavailable as exc:
-        tool_cache.put_failure(server, exc.message, settings.mcp_tools_cache_seconds)
-        raise
+        error = scrub(exc.message, secrets)
+        tool_cache.put_failure(server, error, settings.mcp_tools_cache_seconds)
+        raise McpUnavailable(error) from None
+    tools = [replace(tool, description=scrub(tool.description, secrets)) for tool in tools] if secrets else tools
     tool_cache.put_tools(server, tools, settings.mcp_tools_cache_seconds)
     return tools
 
@@ -343,13 +368,16 @@ async def call_tool(db: Database, settings: Settings, workspace_id: str, server_
         return result(False, "", UNAVAILABLE_GONE)
     try:
         headers = open_headers(settings, server)
-        ok, text = await remote.call_tool(settings, server.url, headers, tool, arguments, timeout_s)
     except CryptoError:
         return result(False, "", "This tool is unavailable: its MCP server's headers cannot be opened.")
+    secrets = secrets_of(headers)
+    try:
+        ok, text = await remote.call_tool(settings, server.url, headers, tool, arguments, timeout_s)
     except McpUnavailable as exc:
-        log.warning("MCP call %s on server %s (%s) failed: %s", tool, server.id, server.name, exc.message)
-        return result(False, "", f"This tool is unavailable: {exc.message}")
-    text = remote.cap_text(text, max_bytes)
+        error = scrub(exc.message, secrets)
+        log.warning("MCP call %s on server %s (%s) failed: %s", tool, server.id, server.name, error)
+        return result(False, "", f"This tool is unavailable: {error}")
+    text = remote.cap_text(scrub(text, secrets), max_bytes)
     if ok:
         return result(True, text, None)
     return result(False, text, text[:remote.ERROR_CHARS] or "The tool reported an error without saying why.")

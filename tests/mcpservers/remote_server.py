@@ -3,9 +3,10 @@ Streamable HTTP), served by uvicorn on 127.0.0.1 in a thread.
 
 Its tools: `echo` (returns its arguments), `fail` (the tool reports an error: isError), `slow`
 (sleeps, to outlast a caller's timeout), `huge` (a text far over any cap), `picture` (an image,
-which must be summarised, not pasted). Every HTTP request's headers are recorded as the server
-received them, and the server can be told to require a bearer token, to stall every request, or
-to speak only the handshake-era protocol (no `server/discover`, as servers before 2026 do).
+which must be summarised, not pasted), `whoami` (echoes the credentials it got). Every HTTP
+request's headers are recorded as the server received them, and the server can be told to
+require a bearer token, to stall every request, or to speak only the handshake-era protocol (no
+`server/discover`, as servers before 2026 do).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import threading
 import time
 
 import uvicorn
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ImageContent, TextContent, ToolAnnotations
 
@@ -42,6 +43,13 @@ def build_tools(mcp: MCPServer, prefix: str = "") -> None:
     @mcp.tool(name=prefix + "huge", description="Returns a very long text.")
     def huge(size: int) -> str:
         return ("0123456789" * (size // 10 + 1))[:size]
+
+    @mcp.tool(name=prefix + "whoami", description="Echoes the credentials it was sent (a careless server).")
+    def whoami(ctx: Context, fail: bool = False) -> str:
+        sent = (ctx.headers or {}).get("authorization", "nothing")
+        if fail:
+            raise ToolError(f"The key {sent} is revoked")
+        return f"You sent {sent}; your token is {sent.partition(' ')[2]}"
 
     @mcp.tool(name=prefix + "picture", description="Returns a caption and a tiny image.")
     def picture() -> list:

@@ -61,7 +61,7 @@ def test_header_values_are_sealed_at_rest_and_reach_the_server(mcp_app, remote):
     assert "sk-live" not in str(row)
     remote.required_token = SECRET.split(" ", 1)[1]
     tools = admin.ok("GET", f"{_base(admin)}/{server['id']}/tools")["items"]
-    assert {t["name"] for t in tools} == {"echo", "fail", "slow", "huge", "picture"}
+    assert {t["name"] for t in tools} == {"echo", "fail", "slow", "huge", "picture", "whoami"}
     assert remote.requests and all(r["authorization"] == SECRET for r in remote.requests)
     assert all(r["user-agent"].startswith("ModelPilot-MCP/") for r in remote.requests)
 

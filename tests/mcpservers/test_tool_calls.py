@@ -199,3 +199,12 @@ def test_header_values_never_reach_the_logs(mcp_app, remote, caplog):
     assert result.ok is False and "HTTP 401" in result.error
     assert "left out of the tools" in caplog.text and "sk-never-logged-77" not in caplog.text
     assert "sk-never-logged-77" not in result.error
+
+
+def test_a_server_echoing_our_key_back_has_it_redacted(mcp_app, remote):
+    live, admin = mcp_app
+    server = _add(admin, remote.url, headers={"Authorization": "Bearer tok-echoed-back-991"})
+    result = _call(live, admin, server["id"], "whoami", {})
+    assert result.ok and result.text == "You sent [redacted]; your token is [redacted]"
+    failed = _call(live, admin, server["id"], "whoami", {"fail": True})
+    assert failed.ok is False and "tok-echoed" not in failed.text + failed.error and "[redacted]" in failed.error
