@@ -3,10 +3,11 @@ Streamable HTTP), served by uvicorn on 127.0.0.1 in a thread.
 
 Its tools: `echo` (returns its arguments), `fail` (the tool reports an error: isError), `slow`
 (sleeps, to outlast a caller's timeout), `huge` (a text far over any cap), `picture` (an image,
-which must be summarised, not pasted), `whoami` (echoes the credentials it got). Every HTTP
-request's headers are recorded as the server received them, and the server can be told to
-require a bearer token, to stall every request, or to speak only the handshake-era protocol (no
-`server/discover`, as servers before 2026 do).
+which must be summarised, not pasted), `whoami` (echoes the credentials it got), `wordy` (a
+3 KB description) and `bloated` (a 40 KB input schema). Every HTTP request's headers are
+recorded as the server received them, and the server can be told to require a bearer token, to
+stall every request, or to speak only the handshake-era protocol (no `server/discover`, as
+servers before 2026 do).
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ import base64
 import json
 import threading
 import time
+from typing import Annotated
 
 import uvicorn
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ImageContent, TextContent, ToolAnnotations
+from pydantic import Field
 
 from tests.support import free_port
 
@@ -50,6 +53,14 @@ def build_tools(mcp: MCPServer, prefix: str = "") -> None:
         if fail:
             raise ToolError(f"The key {sent} is revoked")
         return f"You sent {sent}; your token is {sent.partition(' ')[2]}"
+
+    @mcp.tool(name=prefix + "wordy", description="Does little, described at length. " * 100)
+    def wordy() -> str:
+        return "ok"
+
+    @mcp.tool(name=prefix + "bloated", description="Its schema is larger than any prompt should carry.")
+    def bloated(x: Annotated[str, Field(description="padding " * 5000)] = "") -> str:
+        return x
 
     @mcp.tool(name=prefix + "picture", description="Returns a caption and a tiny image.")
     def picture() -> list:

@@ -61,7 +61,8 @@ def test_header_values_are_sealed_at_rest_and_reach_the_server(mcp_app, remote):
     assert "sk-live" not in str(row)
     remote.required_token = SECRET.split(" ", 1)[1]
     tools = admin.ok("GET", f"{_base(admin)}/{server['id']}/tools")["items"]
-    assert {t["name"] for t in tools} == {"echo", "fail", "slow", "huge", "picture", "whoami"}
+    # every tool but `bloated`, whose 40 KB input schema would flood a prompt
+    assert {t["name"] for t in tools} == {"echo", "fail", "slow", "huge", "picture", "whoami", "wordy"}
     assert remote.requests and all(r["authorization"] == SECRET for r in remote.requests)
     assert all(r["user-agent"].startswith("ModelPilot-MCP/") for r in remote.requests)
 
@@ -74,6 +75,7 @@ def test_tools_are_listed_live_with_their_schema_and_read_only_hint(mcp_app, rem
                              "read_only": True, "input_schema": tools["echo"]["input_schema"]}
     assert tools["echo"]["input_schema"]["properties"]["text"]["type"] == "string"
     assert tools["fail"]["read_only"] is None
+    assert len(tools["wordy"]["description"]) == 1024 and tools["wordy"]["description"].endswith("…")
     before = len(remote.requests)
     admin.ok("GET", f"{_base(admin)}/{server['id']}/tools")
     assert len(remote.requests) > before  # asked again: the route never answers from the cache
