@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import anyio
 
-from modelpilot.core import audit
+from modelpilot.core import audit, metrics
 from modelpilot.core.access import WorkspaceAccess
 from modelpilot.core.crypto import CryptoError
 from modelpilot.core.cursors import decode_cursor, encode_cursor
@@ -274,15 +274,18 @@ async def existing_server_ids(db: Database, workspace_id: str, server_ids: list[
 async def _fetch_tools(settings: Settings, server: McpServer) -> list[ListedTool]:
     """Ask the server now (raises McpUnavailable); the answer, either way, goes into the cache."""
     secrets: list[str] = []
+    started = time.monotonic()
     try:
         headers = open_headers(settings, server)
         secrets = secrets_of(headers)
         tools = await remote.list_tools(settings, server.url, headers, settings.mcp_list_timeout_seconds)
+        metrics.record_mcp("list", "ok", time.monotonic() - started)
     except CryptoError as exc:
         error = f"The server's stored headers cannot be opened with this instance's secret key ({exc})."
         tool_cache.put_failure(server, error, settings.mcp_tools_cache_seconds)
         raise McpUnavailable(error) from None
     except McpUnavailable as exc:
+        metrics.record_mcp("list", "unavailable", time.monotonic() - started)
         error = scrub(exc.message, secrets)
         tool_cache.put_failure(server, error, settings.mcp_tools_cache_seconds)
         raise McpUnavailable(error) from None
@@ -359,7 +362,8 @@ async def call_tool(db: Database, settings: Settings, workspace_id: str, server_
     """Call one tool; never raises for what the server does. `text` is capped at max_bytes."""
     started = time.monotonic()
 
-    def result(ok: bool, text: str, error: str | None) -> RemoteResult:
+    def result(ok: bool, text: str, error: str | None, outcome: str = "unavailable") -> RemoteResult:
+        metrics.record_mcp("call", outcome, time.monotonic() - started)
         return RemoteResult(ok, text, error, round((time.monotonic() - started) * 1000))
 
     async with db.read() as conn:
@@ -379,5 +383,6 @@ async def call_tool(db: Database, settings: Settings, workspace_id: str, server_
         return result(False, "", f"This tool is unavailable: {error}")
     text = remote.cap_text(scrub(text, secrets), max_bytes)
     if ok:
-        return result(True, text, None)
-    return result(False, text, text[:remote.ERROR_CHARS] or "The tool reported an error without saying why.")
+        return result(True, text, None, "ok")
+    return result(False, text, text[:remote.ERROR_CHARS] or "The tool reported an error without saying why.",
+                  "tool_error")

@@ -215,3 +215,19 @@ def test_rotate_key_reseals_mcp_headers(server_factory, remote, capsys):
         admin.close()
     finally:
         again.stop()
+
+
+def test_mcp_requests_show_up_in_metrics(mcp_app, remote):
+    from tests.ops.test_metrics_registry import parse
+
+    live, admin = mcp_app
+    server = _add(admin, remote.url)
+    ok, down = 'modelpilot_mcp_requests_total{op="list",outcome="ok"}', \
+        'modelpilot_mcp_requests_total{op="list",outcome="unavailable"}'
+    before = parse(admin.get("/metrics").text)
+    admin.ok("GET", f"{_base(admin)}/{server['id']}/tools")
+    remote.required_token = "nobody-has-this"
+    assert admin.get(f"{_base(admin)}/{server['id']}/tools").status_code == 502
+    after = parse(admin.get("/metrics").text)
+    assert after[ok] == before.get(ok, 0) + 1 and after[down] == before.get(down, 0) + 1
+    assert after['modelpilot_mcp_request_seconds_count{op="list"}'] >= 2
