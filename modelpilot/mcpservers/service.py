@@ -14,6 +14,7 @@ tools stay picked on the bots that chose them; the chat reports them as unavaila
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -306,16 +307,33 @@ async def list_tools_live(db: Database, settings: Settings, access: WorkspaceAcc
     return {"items": [tool.public() for tool in tools]}
 
 
+# Listings under way, per event loop and server version: chats that find the cache empty at the
+# same moment wait for one request to the server instead of sending one each.
+_listing: dict[tuple[int, str, str], asyncio.Future] = {}
+
+
 async def _tools_of(settings: Settings, server: McpServer) -> tuple[ListedTool, ...] | None:
     """The cached list, else a fresh one; None when the server failed (logged, never raised)."""
     cached = tool_cache.get(server)
     if cached is not None:
         return cached.tools
+    key = (id(asyncio.get_running_loop()), server.id, server.updated_at)
+    listing = _listing.get(key)
+    if listing is None:
+        listing = _listing[key] = asyncio.ensure_future(_fetch_for_chat(settings, server))
+        listing.add_done_callback(lambda _: _listing.pop(key, None))
+    # Shielded: one chat going away must not cancel the listing the others wait for.
+    return await asyncio.shield(listing)
+
+
+async def _fetch_for_chat(settings: Settings, server: McpServer) -> tuple[ListedTool, ...] | None:
     try:
         return tuple(await _fetch_tools(settings, server))
     except McpUnavailable as exc:
         log.warning("MCP server %s (%s) left out of the tools: %s", server.id, server.name, exc.message)
-        return None
+    except Exception:  # a surprise in one server's listing must not cost the chat its other tools
+        log.exception("MCP server %s left out of the tools", server.id)
+    return None
 
 
 async def tools_for(db: Database, settings: Settings, workspace_id: str,
@@ -330,11 +348,7 @@ async def tools_for(db: Database, settings: Settings, workspace_id: str,
     listings: dict[str, dict[str, ListedTool]] = {}
 
     async def fill(server: McpServer) -> None:
-        try:
-            tools = await _tools_of(settings, server)
-        except Exception:  # a surprise in one server's listing must not cost the chat its other tools
-            log.exception("MCP server %s left out of the tools", server.id)
-            return
+        tools = await _tools_of(settings, server)
         if tools is not None:
             listings[server.id] = {tool.name: tool for tool in tools}
 

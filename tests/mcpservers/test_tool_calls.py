@@ -208,3 +208,19 @@ def test_a_server_echoing_our_key_back_has_it_redacted(mcp_app, remote):
     assert result.ok and result.text == "You sent [redacted]; your token is [redacted]"
     failed = _call(live, admin, server["id"], "whoami", {"fail": True})
     assert failed.ok is False and "tok-echoed" not in failed.text + failed.error and "[redacted]" in failed.error
+
+
+def test_chats_that_find_the_cache_empty_together_share_one_listing(mcp_app, remote):
+    import asyncio
+
+    live, admin = mcp_app
+    server = _add(admin, remote.url)
+    remote.stall_seconds = 0.5  # long enough for all five to arrive while the first is under way
+
+    async def five(db):
+        return await asyncio.gather(*(service.tools_for(db, live.settings, admin.ws, [(server["id"], "echo")])
+                                      for _ in range(5)))
+
+    results = run_with_db(live.settings, five)
+    assert [[t.name for t in tools] for tools in results] == [["echo"]] * 5
+    assert len([r for r in remote.requests if r.get("mcp-method") == "tools/list"]) == 1
