@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import socket
 import threading
 import time
 from typing import Annotated
@@ -25,7 +26,6 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ImageContent, TextContent, ToolAnnotations
 from pydantic import Field
 
-from tests.support import free_port
 
 
 def build_tools(mcp: MCPServer, prefix: str = "") -> None:
@@ -76,11 +76,13 @@ class RemoteMcp:
         self.legacy_only = False                    # refuse server/discover: a pre-2026 server
         mcp = MCPServer("test-tools", log_level="WARNING")
         build_tools(mcp, prefix)
-        self.port = free_port()
+        sock = socket.socket()  # bound here, not picked and bound later: no other test can take the port between
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
         config = uvicorn.Config(self._guard(mcp.streamable_http_app()), host="127.0.0.1", port=self.port,
                                 log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._thread.start()
         deadline = time.monotonic() + 20
         while not self._server.started:
