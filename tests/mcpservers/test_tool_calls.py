@@ -3,6 +3,7 @@ server built with the official SDK, through the real database (both backends).""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import replace
@@ -169,3 +170,97 @@ def test_without_the_allow_setting_a_loopback_server_is_refused_at_connect_time(
     assert result.ok is False and "private, loopback or link-local" in result.error
     assert "MODELPILOT_OUTBOUND_ALLOW_PRIVATE=true" in result.error
     assert not remote.requests
+
+
+def test_a_handshake_era_server_works_too(mcp_app, remote):
+    """Most servers in the field predate server/discover: the client falls back to initialize."""
+    live, admin = mcp_app
+    remote.legacy_only = True
+    server = _add(admin, remote.url, headers={"Authorization": "Bearer legacy"})
+    assert [t.name for t in _tools_for(live, admin, [(server["id"], "echo")])] == ["echo"]
+    result = _call(live, admin, server["id"], "echo", {"text": "old"})
+    assert result.ok and json.loads(result.text)["echo"] == "old"
+    assert remote.requests[0].get("mcp-method") == "server/discover"  # refused, then the handshake
+    after = [r for r in remote.requests if r.get("mcp-method") != "server/discover"]
+    assert after and all(r["authorization"] == "Bearer legacy" for r in after)
+    versions = {r.get("mcp-protocol-version") for r in after} - {None}
+    assert versions and all(v < "2026" for v in versions), versions
+    assert any(r.get("mcp-session-id") for r in after)
+
+
+def test_header_values_never_reach_the_logs(mcp_app, remote, caplog):
+    import logging
+
+    live, admin = mcp_app
+    server = _add(admin, remote.url, headers={"Authorization": "Bearer sk-never-logged-77"})
+    remote.required_token = "something-else"  # every request fails with 401, and is logged
+    with caplog.at_level(logging.DEBUG):
+        assert _tools_for(live, admin, [(server["id"], "echo")]) == []
+        result = _call(live, admin, server["id"], "echo", {"text": "x"})
+    assert result.ok is False and "HTTP 401" in result.error
+    assert "left out of the tools" in caplog.text and "sk-never-logged-77" not in caplog.text
+    assert "sk-never-logged-77" not in result.error
+
+
+def test_a_server_echoing_our_key_back_has_it_redacted(mcp_app, remote):
+    live, admin = mcp_app
+    server = _add(admin, remote.url, headers={"Authorization": "Bearer tok-echoed-back-991"})
+    result = _call(live, admin, server["id"], "whoami", {})
+    assert result.ok and result.text == "You sent [redacted]; your token is [redacted]"
+    failed = _call(live, admin, server["id"], "whoami", {"fail": True})
+    assert failed.ok is False and "tok-echoed" not in failed.text + failed.error and "[redacted]" in failed.error
+
+
+def test_chats_that_find_the_cache_empty_together_share_one_listing(mcp_app, remote):
+    live, admin = mcp_app
+    server = _add(admin, remote.url)
+    remote.stall_seconds = 0.5  # long enough for all five to arrive while the first is under way
+
+    async def five(db):
+        return await asyncio.gather(*(service.tools_for(db, live.settings, admin.ws, [(server["id"], "echo")])
+                                      for _ in range(5)))
+
+    results = run_with_db(live.settings, five)
+    assert [[t.name for t in tools] for tools in results] == [["echo"]] * 5
+    assert len([r for r in remote.requests if r.get("mcp-method") == "tools/list"]) == 1
+
+
+def test_an_expired_list_stands_in_while_a_fresh_one_is_fetched(mcp_app, remote):
+    """Once a server has been listed, a chat never waits for it again: when it starts to hang,
+    the last list is offered (a call to it will then fail softly) while the refresh times out."""
+    live, admin = mcp_app
+    server = _add(admin, remote.url)
+    quick = replace(live.settings, mcp_tools_cache_seconds=0.3)
+    picks = [(server["id"], "echo")]
+
+    async def twice(db):
+        first = await service.tools_for(db, quick, admin.ws, picks)
+        await asyncio.sleep(0.4)  # expired now
+        remote.stall_seconds = 10
+        started = time.monotonic()
+        second = await service.tools_for(db, quick, admin.ws, picks)
+        return first, second, time.monotonic() - started
+
+    first, second, waited = run_with_db(live.settings, twice)
+    assert [t.name for t in first] == [t.name for t in second] == ["echo"]
+    assert waited < LIST_TIMEOUT / 2
+
+
+def test_a_server_known_to_fail_is_not_waited_for_again(mcp_app, remote, monkeypatch):
+    from modelpilot.mcpservers import tool_cache
+
+    live, admin = mcp_app
+    monkeypatch.setattr(tool_cache, "FAILURE_SECONDS", 0.3)
+    server = _add(admin, remote.url)
+    remote.stall_seconds = 10
+    picks = [(server["id"], "echo")]
+
+    async def after_failure(db):
+        assert await service.tools_for(db, live.settings, admin.ws, picks) == []  # waits the list timeout
+        await asyncio.sleep(0.4)  # the failure has expired: asked again, in the background
+        started = time.monotonic()
+        again = await service.tools_for(db, live.settings, admin.ws, picks)
+        return again, time.monotonic() - started
+
+    again, waited = run_with_db(live.settings, after_failure)
+    assert again == [] and waited < LIST_TIMEOUT / 2
