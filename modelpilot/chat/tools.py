@@ -21,6 +21,7 @@ from modelpilot.actions import service as actions
 from modelpilot.actions.arguments import argument_problem, shown_arguments, visitor_claims_needed
 from modelpilot.chat.prompt import defuse_delimiters
 from modelpilot.chatbots.handoff_config import is_open
+from modelpilot.core import metrics
 from modelpilot.core.ids import new_id
 from modelpilot.core.ratelimit import Limit, Throttle
 from modelpilot.mcpservers import service as mcpservers
@@ -211,6 +212,7 @@ class ToolLoop:
                 yield _event(tool, record, "running")
                 content = await self._run(tool, arguments, record)
                 yield _event(tool, record, "done" if record["status"] == "done" else "error")
+            metrics.record_tool_call(record["type"], record["status"])
             messages.append(tool_message(call, delimited(call.name, record["status"], content)))
 
     def _ask(self, tool: Tool, call: ToolCall, arguments: dict, record: dict, calls: list[ToolCall],
@@ -219,6 +221,7 @@ class ToolLoop:
         shown = shown_arguments(arguments, claims, list(tool.claims_needed))
         record["status"] = "pending"
         self.outcome.tool_records.append(record)
+        metrics.record_tool_call(record["type"], "pending")
         asked = {"call_id": record["call_id"], "name": tool.name, "label": tool.label, "arguments": shown}
         self.outcome.pending = {"public": asked, "state": {
             "call_id": record["call_id"], "messages": messages, "calls": [call_to_dict(c) for c in calls],

@@ -78,6 +78,8 @@ def test_two_calls_in_one_turn_both_run_in_order(owner, bot, fake_llm, action_se
     assert [r["tool_call_id"] for r in results] == ["call_fake_0", "call_fake_1"]
     logged = conversation(owner, events[-1]["conversation_id"])["messages"][1]["tool_calls"]
     assert [c["arguments"]["order_id"] for c in logged] == ["1", "2"]
+    metrics = owner.get("/metrics").text
+    assert 'modelpilot_tool_calls_total{status="done",type="action"}' in metrics
 
 
 def test_invalid_arguments_never_reach_the_service_and_the_model_is_told(owner, bot, fake_llm, action_service):
