@@ -234,8 +234,10 @@ async def _done_extras(db: Database, bus: EventBus | None, turn: Turn, outcome: 
         reply = await handoff.request_handoff(db, bus, turn.bot, turn.session_id, channel=turn.channel,
                                               visitor_ip_hash=visitor_ip_hash)
         extras["status"] = reply["status"]
-        if reply["status"] == "offline" and lead_form_on_handoff(turn.bot, turn.visitor):
-            extras["lead_form"] = True
+        if reply["status"] == "offline":
+            extras["offline_message"] = reply["offline_message"]
+            if lead_form_on_handoff(turn.bot, turn.visitor):
+                extras["lead_form"] = True
     return extras
 
 

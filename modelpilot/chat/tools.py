@@ -271,9 +271,9 @@ class ToolLoop:
         if name == "collect_lead":
             self.outcome.lead_form = True
             return "The visitor now sees a form to leave their name and e-mail address."
+        self.outcome.handoff = True  # after the save: waiting, or the offline reply outside hours
         if not is_open(bot.handoff["hours"]):
             return ("Nobody is available right now. Tell the visitor: " + bot.handoff["offline_message"])
-        self.outcome.handoff = True
         return "A person from the team has been asked to take over; tell the visitor they will be with them shortly."
 
 

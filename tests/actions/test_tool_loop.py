@@ -287,3 +287,13 @@ def test_a_model_the_catalog_marks_without_tool_calling_answers_without_tools(ow
     events = chat(owner, bot, asked("Where is order 1?", order_id="1"))
     assert tool_events(events) == [] and events[-1]["done"] is True
     assert not fake_llm.requests[llm_start].get("tools") and len(action_service.requests) == start
+
+
+def test_builtin_handoff_outside_hours_is_the_offline_reply(owner, bot, fake_llm):
+    closed = {"enabled": True, "hours": {"timezone": "UTC", "weekly": {}}, "offline_message": "Back on Monday."}
+    owner.ok("PATCH", f"/api/v1/workspaces/{owner.ws}/chatbots/{bot['id']}", json={"handoff": closed})
+    use_tools(owner, bot, [{"type": "builtin", "name": "handoff"}])
+    events = chat(owner, bot, "A person please [[tool:handoff]]")
+    assert events[-1]["status"] == "offline" and events[-1]["offline_message"] == "Back on Monday."
+    assert "Back on Monday." in fake_llm.requests[-1]["messages"][-1]["content"]
+    assert conversation(owner, events[-1]["conversation_id"])["status"] == "bot"
