@@ -14,6 +14,9 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
 from modelpilot import __version__
+from modelpilot.actions import routes as action_routes
+from modelpilot.actions import service as action_service
+from modelpilot.actions.http import close_clients as close_action_clients
 from modelpilot.analytics import routes as analytics_routes
 from modelpilot.auth import account_routes
 from modelpilot.auth import routes as auth_routes
@@ -30,7 +33,7 @@ from modelpilot.chat import contact_links, inbox_routes
 from modelpilot.chat.handoff_notify import register_handoff_jobs
 from modelpilot.chat import routes as chat_routes
 from modelpilot.chatbots import routes as chatbot_routes
-from modelpilot.chatbots.service import count_bots_in
+from modelpilot.chatbots.service import count_bots_in, get_bot
 from modelpilot.contacts import routes as contact_routes
 from modelpilot.contacts.service import ContactConversations, purge_workspace_contacts
 from modelpilot.core.body_type import json_body_middleware
@@ -53,6 +56,8 @@ from modelpilot.ops.jobs import register_ops_jobs
 from modelpilot.knowledge import routes as knowledge_routes
 from modelpilot.knowledge.lifecycle import start_knowledge, stop_knowledge
 from modelpilot.knowledge.service import count_documents_in, purge_workspace
+from modelpilot.mcpservers import routes as mcp_server_routes
+from modelpilot.mcpservers import service as mcp_service
 from modelpilot.providers import routes as provider_routes
 from modelpilot.providers.direct import close_shared_client
 from modelpilot.providers.keys import check_key_ring
@@ -123,6 +128,7 @@ def _lifespan(settings: Settings):
             await stop_knowledge(app.state["knowledge"])
             scheduler.shutdown()
             await close_shared_client()
+            await close_action_clients()
             await app.state["mailer"].drain()
             await events.stop()
             await db.close()
@@ -160,6 +166,20 @@ TENANT_LOOKUPS = TenantLookups(
 )
 
 
+async def check_tool_refs(db: Database, workspace_id: str, bot_id: str | None, tools: list[dict]) -> list[tuple]:
+    """A bot's picked tools, asked of the domains that own them (chatbots imports neither). A pick
+    the bot already had stays valid after its MCP server is deleted (the chat reports the tool as
+    unavailable), so a bot whose server went can still be saved."""
+    problems = await action_service.tool_ref_problems(db, workspace_id, bot_id, tools)
+    picks = [(i, t["server_id"]) for i, t in enumerate(tools) if t["type"] == "mcp"]
+    if picks:
+        known = await mcp_service.existing_server_ids(db, workspace_id, [sid for _, sid in picks])
+        had = (await get_bot(db, workspace_id, bot_id)).tools if bot_id else []
+        problems += [(f"tools[{i}]", "names an MCP server this workspace does not have") for i, sid in picks
+                     if sid not in known and tools[i] not in had]
+    return problems
+
+
 async def provide_workspace(db: Database, access: WorkspaceAccess) -> dict:
     """The workspace of the path, for routes of domains that must not import workspaces (billing)."""
     return await workspace_service.get_workspace(db, access)
@@ -183,6 +203,7 @@ def create_app(settings: Settings) -> Litestar:
         *ops_routes.ROUTES,
         *provider_routes.ROUTES,
         *chatbot_routes.ROUTES,
+        *action_routes.ROUTES,
         *chat_routes.ROUTES,
         *inbox_routes.ROUTES,
         *analytics_routes.ROUTES,
@@ -190,6 +211,7 @@ def create_app(settings: Settings) -> Litestar:
         *knowledge_routes.ROUTES,
         *billing_routes.ROUTES,
         *webhook_routes.ROUTES,
+        *mcp_server_routes.ROUTES,
         *contact_routes.ROUTES,
         *web_routes.ROUTES,
     ]
@@ -208,6 +230,8 @@ def create_app(settings: Settings) -> Litestar:
             "workspace": Provide(provide_workspace),
             "workspace_hooks": Provide(lambda: WORKSPACE_HOOKS, sync_to_thread=False),
             "tenant_lookups": Provide(lambda: TENANT_LOOKUPS, sync_to_thread=False),
+            "throttle": _provide_state("throttle"),
+            "tool_ref_check": Provide(lambda: check_tool_refs, sync_to_thread=False),
             "contact_conversations": Provide(lambda: CONTACT_CONVERSATIONS, sync_to_thread=False),
         },
         middleware=[

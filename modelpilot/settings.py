@@ -96,6 +96,13 @@ def _positive_float(raw: str) -> float:
     return value
 
 
+def _non_negative_float(raw: str) -> float:
+    value = float(raw)
+    if not value >= 0:
+        raise ValueError("expected a number, 0 or more")
+    return value
+
+
 def _price_map(raw: str) -> tuple:
     """"starter=price_123,pro=price_456" -> (("starter", "price_123"), ("pro", "price_456"))."""
     pairs = []
@@ -189,6 +196,12 @@ class Settings:
     webhook_concurrency: int = setting(4, "Webhook deliveries sent at once by this node.", _positive_int)
     webhook_timeout_seconds: float = setting(10.0, "Time a webhook receiver has to answer one delivery.",
                                              _positive_float)
+    mcp_list_timeout_seconds: float = setting(10.0, "Time a remote MCP server has to list its tools (connecting "
+                                              "included); a server slower than this is reported unavailable.",
+                                              _positive_float)
+    mcp_tools_cache_seconds: float = setting(60.0, "How long a remote MCP server's tool list is reused by chats "
+                                             "before it is asked again (changing or deleting the server "
+                                             "drops it at once); 0 asks every time.", _non_negative_float)
     max_upload_bytes: int = setting(20_000_000, "Largest uploaded knowledge file in bytes (larger: 413).",
                                     _positive_int)
     max_fetch_bytes: int = setting(10_000_000, "Largest web page or remote file fetched for knowledge, in bytes.",
@@ -217,6 +230,11 @@ class Settings:
     chat_history_tokens: int = setting(3000, "Token budget (roughly) for earlier turns sent with "
                                        "each chat message.", _positive_int)
     chat_max_message_chars: int = setting(4000, "Longest chat message accepted, in characters.", _positive_int)
+    chat_tool_calls_per_conversation: int = setting(10, "Calls of one tool (HTTP action, MCP tool or built-in) "
+                                                    "one conversation may make per hour; more are refused and "
+                                                    "the model is told so.", _positive_int)
+    chat_tool_confirm_minutes: int = setting(15, "Minutes an action that needs the visitor's approval waits for "
+                                             "it; after that the approval is refused as expired.", _positive_int)
     widget_ip_messages_per_minute: int = setting(20, "Widget chat messages one visitor address may send "
                                                  "per minute (all bots).", _positive_int)
     widget_session_messages_per_minute: int = setting(8, "Widget chat messages one visitor session may send "

@@ -12,9 +12,9 @@ from modelpilot.core.db import Connection, execute, fetch_all, fetch_one, fetch_
 COLUMNS = (
     "id, workspace_id, name, system_prompt, model, temperature, max_tokens, greeting, accent_color, position,"
     " starter_questions, allowed_origins, published, top_k, score_threshold, handoff, lead_form, visitor_context,"
-    " created_at, updated_at"
+    " tools, max_tool_rounds, created_at, updated_at"
 )
-JSON_FIELDS = ("starter_questions", "allowed_origins", "handoff", "lead_form")
+JSON_FIELDS = ("starter_questions", "allowed_origins", "handoff", "lead_form", "tools")
 FLAG_FIELDS = ("published", "visitor_context")
 # Read, never written through insert/update: whether an identity secret is set, and since when.
 SELECTED = COLUMNS + ", identity_secret IS NOT NULL AS identity_configured, identity_created_at"

@@ -38,6 +38,11 @@ class ResolvedModel:
 
 
 
+async def load_model_catalog() -> None:
+    """LiteLLM's bundled model catalog (which models call tools), imported once, off the event loop."""
+    await load_litellm()
+
+
 async def check_provider_name(provider: str) -> str:
     if not PROVIDER_NAME.match(provider):
         raise invalid("provider", "must be a LiteLLM provider name such as openai, anthropic or ollama")

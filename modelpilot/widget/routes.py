@@ -118,19 +118,27 @@ async def widget_config(request: Request, db: Database, settings: Settings, bot_
 
 
 @post(BOT + "/chat", tags=["widget"], status_code=200)
-async def widget_chat(request: Request, db: Database, settings: Settings, event_bus: EventBus, bot_id: str,
-                      widget_runtime: WidgetRuntime) -> Stream:
+async def widget_chat(request: Request, db: Database, settings: Settings, event_bus: EventBus, throttle: Throttle,
+                      bot_id: str, widget_runtime: WidgetRuntime) -> Stream:
     visit = await admit(request, db, settings, bot_id)
     require_json_body(request.scope)
     body = decode_body(await request.body(), ChatBody)  # any `history` a client sends is ignored
     session_id = check_session_id(body.session_id)
-    message = service.check_message(body.message, settings)
+    if body.confirm is None:
+        message = service.check_message(body.message or "", settings)
+    else:
+        service.check_call_id(body.confirm.call_id)
+    # An answer to a confirmation calls the model too: it counts as a message.
     await widget_runtime.limits.check_message(visit.address, bot_id, session_id)
     known, session_id = await service.visitor_of(db, settings, visit.bot, session_id, visit.identity)
     await service.count_daily_message(db, visit.bot, settings.widget_daily_messages)
     address_hash = widget_runtime.hasher.hash(visit.address)
-    events = service.reply(db, settings, visit.bot, session_id, message, address_hash, event_bus, body.page_url,
-                           visitor=known)
+    if body.confirm is not None:
+        events = service.confirm(db, settings, visit.bot, session_id, body.confirm.call_id, body.confirm.approve,
+                                 address_hash, event_bus, throttle, visitor=known)
+    else:
+        events = service.reply(db, settings, visit.bot, session_id, message, address_hash, event_bus, body.page_url,
+                               throttle, visitor=known)
     stream = await sse_response(events, request.receive)
     stream.headers.update(visit.cors)
     return stream
