@@ -51,6 +51,7 @@ from modelpilot.ops.jobs import register_ops_jobs
 from modelpilot.knowledge import routes as knowledge_routes
 from modelpilot.knowledge.lifecycle import start_knowledge, stop_knowledge
 from modelpilot.knowledge.service import count_documents_in, purge_workspace
+from modelpilot.mcpservers import routes as mcp_server_routes
 from modelpilot.providers import routes as provider_routes
 from modelpilot.providers.direct import close_shared_client
 from modelpilot.providers.keys import check_key_ring
@@ -182,6 +183,7 @@ def create_app(settings: Settings) -> Litestar:
         *knowledge_routes.ROUTES,
         *billing_routes.ROUTES,
         *webhook_routes.ROUTES,
+        *mcp_server_routes.ROUTES,
         *web_routes.ROUTES,
     ]
     app = Litestar(

@@ -96,6 +96,13 @@ def _positive_float(raw: str) -> float:
     return value
 
 
+def _non_negative_float(raw: str) -> float:
+    value = float(raw)
+    if not value >= 0:
+        raise ValueError("expected a number, 0 or more")
+    return value
+
+
 def _price_map(raw: str) -> tuple:
     """"starter=price_123,pro=price_456" -> (("starter", "price_123"), ("pro", "price_456"))."""
     pairs = []
@@ -189,6 +196,12 @@ class Settings:
     webhook_concurrency: int = setting(4, "Webhook deliveries sent at once by this node.", _positive_int)
     webhook_timeout_seconds: float = setting(10.0, "Time a webhook receiver has to answer one delivery.",
                                              _positive_float)
+    mcp_list_timeout_seconds: float = setting(10.0, "Time a remote MCP server has to list its tools (connecting "
+                                              "included); a server slower than this is reported unavailable.",
+                                              _positive_float)
+    mcp_tools_cache_seconds: float = setting(60.0, "How long a remote MCP server's tool list is reused by chats "
+                                             "before it is asked again (changing or deleting the server "
+                                             "drops it at once); 0 asks every time.", _non_negative_float)
     max_upload_bytes: int = setting(20_000_000, "Largest uploaded knowledge file in bytes (larger: 413).",
                                     _positive_int)
     max_fetch_bytes: int = setting(10_000_000, "Largest web page or remote file fetched for knowledge, in bytes.",

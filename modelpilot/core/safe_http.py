@@ -10,6 +10,7 @@ same guard. Proxies from the environment are ignored: a proxy would make the che
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import socket
@@ -84,9 +85,13 @@ class AddressPolicy:
 
 
 class AddressGuardBackend(httpcore.AsyncNetworkBackend):
-    def __init__(self, policy: AddressPolicy, resolver: Resolver) -> None:
-        self._inner = httpcore.AnyIOBackend()
-        self._policy, self._resolver = policy, resolver
+    """`inner` is the real network backend: httpcore's by default, or httpcore2's for httpx2
+    clients (the mcp SDK's); `connect_errors` are that backend's "try the next address" errors."""
+
+    def __init__(self, policy: AddressPolicy, resolver: Resolver, inner=None,
+                 connect_errors: tuple[type[Exception], ...] = (httpcore.ConnectError, httpcore.ConnectTimeout)) -> None:
+        self._inner = inner or httpcore.AnyIOBackend()
+        self._policy, self._resolver, self._connect_errors = policy, resolver, connect_errors
 
     async def _validated_addresses(self, host: str, port: int) -> list[str]:
         addresses = [host.strip("[]")] if _is_ip(host) else await self._resolver(host, port)
@@ -105,7 +110,7 @@ class AddressGuardBackend(httpcore.AsyncNetworkBackend):
             try:
                 stream = await self._inner.connect_tcp(address, port, timeout=timeout, local_address=local_address,
                                                        socket_options=socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+            except self._connect_errors as exc:
                 last_error = exc
                 continue
             peer = stream.get_extra_info("server_addr")[0]
@@ -144,6 +149,61 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
 def guarded_transport(policy: AddressPolicy, resolver: Resolver = system_resolver) -> httpx.AsyncBaseTransport:
     """An httpx transport whose every connection passes the address check of `policy`."""
     return _GuardedTransport(AddressGuardBackend(policy, resolver))
+
+
+def guarded_transport_httpx2(policy: AddressPolicy, resolver: Resolver = system_resolver,
+                             max_response_bytes: int | None = None):
+    """The same guard for an httpx2 client (the transport the mcp SDK speaks through): every
+    connection checked by `policy`, no proxies from the environment, and, with
+    `max_response_bytes`, each response body cut off with FetchError("too_large") past that size
+    (the SDK reads JSON answers whole, so the cap must sit below it). httpx2 is imported here,
+    not at the top: only MCP calls need it."""
+    import httpcore2
+    import httpx2
+
+    transport = _httpx2_transport_class()(max_response_bytes)
+    backend = AddressGuardBackend(policy, resolver, inner=httpcore2.AnyIOBackend(),
+                                  connect_errors=(httpcore2.ConnectError, httpcore2.ConnectTimeout))
+    # As _GuardedTransport: httpx2 has no public switch for the network backend either.
+    transport._pool = httpcore2.AsyncConnectionPool(
+        ssl_context=httpx2.create_ssl_context(trust_env=False), max_connections=10, max_keepalive_connections=5,
+        keepalive_expiry=5.0, http1=True, http2=False, retries=0, network_backend=backend)
+    return transport
+
+
+@functools.cache
+def _httpx2_transport_class():
+    import httpx2
+
+    class CappedStream(httpx2.AsyncByteStream):
+        def __init__(self, inner, url: str, limit: int) -> None:
+            self._inner, self._url, self._limit = inner, url, limit
+
+        async def __aiter__(self):
+            total = 0
+            async for part in self._inner:
+                total += len(part)
+                if total > self._limit:
+                    raise FetchError("too_large", f"{self._url} sent more than {self._limit} bytes", url=self._url)
+                yield part
+
+        async def aclose(self) -> None:
+            await self._inner.aclose()
+
+    class GuardedTransport2(httpx2.AsyncHTTPTransport):
+        def __init__(self, max_response_bytes: int | None) -> None:
+            super().__init__(trust_env=False, retries=0)
+            self._limit = max_response_bytes
+
+        async def handle_async_request(self, request):
+            response = await super().handle_async_request(request)
+            if self._limit is None:
+                return response
+            url = str(request.url.copy_with(query=None))
+            return httpx2.Response(response.status_code, headers=response.headers, extensions=response.extensions,
+                                   stream=CappedStream(response.stream, url, self._limit))
+
+    return GuardedTransport2
 
 
 @dataclass

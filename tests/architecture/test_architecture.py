@@ -70,6 +70,8 @@ NO_WORKSPACE_ALLOWLIST = {
     "modelpilot.webhooks.repo.all_sealed_secrets_sync": "rotating the secret key re-seals every workspace's "
                                                         "endpoint secrets",
     "modelpilot.webhooks.repo.prune_settled_sync": "housekeeping prunes settled deliveries across every workspace",
+    "modelpilot.mcpservers.repo.all_sealed_headers_sync": "rotating the secret key re-seals every workspace's "
+                                                          "MCP server headers",
     "modelpilot.chat.handoff_repo.waiting_unnotified": "the waiting-mail job scans every workspace; each row's "
                                                        "workspace scopes the claim and the recipients after it",
 }
@@ -312,6 +314,7 @@ TABLE_OWNERS = {
     "message_reservations": "billing", "billing_accounts": "billing", "stripe_events": "billing",
     "widget_daily_usage": "widget",
     "webhook_endpoints": "webhooks", "webhook_deliveries": "webhooks", "webhook_attempts": "webhooks",
+    "mcp_servers": "mcpservers",
 }
 # (repo module, table): why that repo may name another domain's table.
 FOREIGN_TABLE_ALLOWLIST = {
