@@ -14,6 +14,9 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
 from modelpilot import __version__
+from modelpilot.actions import routes as action_routes
+from modelpilot.actions import service as action_service
+from modelpilot.actions.http import close_clients as close_action_clients
 from modelpilot.analytics import routes as analytics_routes
 from modelpilot.auth import account_routes
 from modelpilot.auth import routes as auth_routes
@@ -122,6 +125,7 @@ def _lifespan(settings: Settings):
             await stop_knowledge(app.state["knowledge"])
             scheduler.shutdown()
             await close_shared_client()
+            await close_action_clients()
             await app.state["mailer"].drain()
             await events.stop()
             await db.close()
@@ -153,6 +157,11 @@ TENANT_LOOKUPS = TenantLookups(
 )
 
 
+async def check_tool_refs(db: Database, workspace_id: str, bot_id: str | None, tools: list[dict]) -> list[tuple]:
+    """A bot's picked tools, asked of the domains that own them (chatbots imports neither)."""
+    return await action_service.tool_ref_problems(db, workspace_id, bot_id, tools)
+
+
 async def provide_workspace(db: Database, access: WorkspaceAccess) -> dict:
     """The workspace of the path, for routes of domains that must not import workspaces (billing)."""
     return await workspace_service.get_workspace(db, access)
@@ -176,6 +185,7 @@ def create_app(settings: Settings) -> Litestar:
         *ops_routes.ROUTES,
         *provider_routes.ROUTES,
         *chatbot_routes.ROUTES,
+        *action_routes.ROUTES,
         *chat_routes.ROUTES,
         *inbox_routes.ROUTES,
         *analytics_routes.ROUTES,
@@ -201,6 +211,8 @@ def create_app(settings: Settings) -> Litestar:
             "workspace": Provide(provide_workspace),
             "workspace_hooks": Provide(lambda: WORKSPACE_HOOKS, sync_to_thread=False),
             "tenant_lookups": Provide(lambda: TENANT_LOOKUPS, sync_to_thread=False),
+            "throttle": _provide_state("throttle"),
+            "tool_ref_check": Provide(lambda: check_tool_refs, sync_to_thread=False),
         },
         middleware=[
             csrf_middleware_factory(SESSION_COOKIE, settings.public_url, CSRF_EXEMPT,

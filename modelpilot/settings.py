@@ -230,6 +230,11 @@ class Settings:
     chat_history_tokens: int = setting(3000, "Token budget (roughly) for earlier turns sent with "
                                        "each chat message.", _positive_int)
     chat_max_message_chars: int = setting(4000, "Longest chat message accepted, in characters.", _positive_int)
+    tool_calls_per_conversation: int = setting(10, "Calls of one tool (HTTP action, MCP tool or built-in) one "
+                                               "conversation may make per hour; more are refused and the "
+                                               "model is told so.", _positive_int)
+    tool_confirm_minutes: int = setting(15, "Minutes an action that needs the visitor's approval waits for it; "
+                                        "after that the approval is refused as expired.", _positive_int)
     widget_ip_messages_per_minute: int = setting(20, "Widget chat messages one visitor address may send "
                                                  "per minute (all bots).", _positive_int)
     widget_session_messages_per_minute: int = setting(8, "Widget chat messages one visitor session may send "

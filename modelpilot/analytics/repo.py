@@ -123,3 +123,32 @@ async def first_human_reply_p50(conn: Connection, workspace_id: str, grouping: s
         " SELECT grp, MIN(CASE WHEN rn >= (n * 50 + 99) / 100 THEN v END) AS p50 FROM ranked GROUP BY grp",
         [workspace_id, *params])
     return {row["grp"]: int(row["p50"]) for row in rows if row["p50"] is not None}
+
+
+# A failed call: the tool answered with an error, the call was refused (limit, unverified
+# visitor) or the tool was not there. A declined or still pending call is no failure.
+_FAILED = "('error', 'refused', 'unavailable')"
+
+
+async def tool_counts(conn: Connection, workspace_id: str, lower: str | None, upper: str | None,
+                      chatbot_id: str | None) -> list[dict]:
+    """Calls and failures per tool (type and name)."""
+    where, params = _range("created_at", lower, upper, "chatbot_id", chatbot_id)
+    return await fetch_all(
+        conn, "SELECT type, name, COUNT(*) AS calls,"
+              f" SUM(CASE WHEN status IN {_FAILED} THEN 1 ELSE 0 END) AS failures"
+              f" FROM tool_calls WHERE workspace_id = ?{where} GROUP BY type, name ORDER BY type, name",
+        (workspace_id, *params))
+
+
+async def tool_latency_p50(conn: Connection, workspace_id: str, lower: str | None, upper: str | None,
+                           chatbot_id: str | None) -> dict[tuple[str, str], int]:
+    """(type, name) -> the nearest-rank median latency of the calls that ran."""
+    where, params = _range("created_at", lower, upper, "chatbot_id", chatbot_id)
+    rows = await fetch_all(
+        conn, "SELECT type, name, latency_ms FROM (SELECT type, name, latency_ms,"
+              " ROW_NUMBER() OVER (PARTITION BY type, name ORDER BY latency_ms) AS rn,"
+              " COUNT(*) OVER (PARTITION BY type, name) AS n FROM tool_calls"
+              f" WHERE workspace_id = ? AND latency_ms IS NOT NULL{where}) ranked WHERE rn = (n + 1) / 2",
+        (workspace_id, *params))
+    return {(row["type"], row["name"]): int(row["latency_ms"]) for row in rows}

@@ -24,4 +24,14 @@ async def usage(
     return await service.usage(db, access.workspace_id, group_by, start, end, chatbot_id)
 
 
-ROUTES = [usage]
+@get(WS + "/analytics/tools", tags=["analytics"])
+async def tools(
+    db: Database, access: WorkspaceAccess,
+    start: Annotated[str | None, Parameter(query="from", max_length=40)] = None,
+    end: Annotated[str | None, Parameter(query="to", max_length=40)] = None,
+    chatbot_id: Annotated[str | None, Parameter(max_length=200)] = None,
+) -> dict:
+    return await service.tools(db, access.workspace_id, start, end, chatbot_id)
+
+
+ROUTES = [usage, tools]

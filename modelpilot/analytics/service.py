@@ -76,3 +76,15 @@ async def usage(db: Database, workspace_id: str, group_by: str, start: str | Non
     summary.pop("key", None)
     summary.pop("chatbot_name", None)
     return {"group_by": group_by, "from": lower, "to": upper, "groups": groups, "totals": summary}
+
+
+async def tools(db: Database, workspace_id: str, start: str | None, end: str | None,
+                chatbot_id: str | None = None) -> dict:
+    """Per tool: how often it was called, how often that failed, and its median latency."""
+    lower, upper = parse_range(start, end)
+    async with db.read() as conn:
+        counts = await repo.tool_counts(conn, workspace_id, lower, upper, chatbot_id)
+        medians = await repo.tool_latency_p50(conn, workspace_id, lower, upper, chatbot_id)
+    return {"from": lower, "to": upper, "items": [
+        {"type": row["type"], "name": row["name"], "calls": int(row["calls"]), "failures": int(row["failures"] or 0),
+         "p50_latency_ms": medians.get((row["type"], row["name"]))} for row in counts]}

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from modelpilot.chat import log_repo, repo
+from modelpilot.chat import log_repo, repo, tools_repo
 from modelpilot.chat.log_repo import FEEDBACK_FILTERS, ConversationFilter
 from modelpilot.core.cursors import decode_cursor, encode_cursor
 from modelpilot.core.dates import parse_range
@@ -43,4 +43,11 @@ async def conversation_detail(db: Database, workspace_id: str, conversation_id: 
         if conversation is None:
             raise not_found("conversation")
         messages = await repo.conversation_messages(conn, workspace_id, conversation_id)
-    return {**conversation.public(), "messages": [message.public() for message in messages]}
+        calls = await tools_repo.conversation_tool_calls(conn, workspace_id, conversation_id)
+    shown = []
+    for message in messages:
+        public = message.public()
+        if message.role == "assistant":
+            public["tool_calls"] = calls.get(message.id, [])  # arguments and excerpts only: never a header
+        shown.append(public)
+    return {**conversation.public(), "messages": shown}

@@ -21,8 +21,10 @@ KNOWLEDGE_RULES = (
     "does not contain the answer, say you do not know rather than guessing."
 )
 # Any tag-like text naming one of our delimiters, opening or closing, in any case and with any
-# spacing a model would still read as the tag: `</Reference_Material>`, `< / document >`, `<document\n`.
-_DELIMITER_TAG = re.compile(r"<(?=\s*/?\s*(?:document|reference[\s_-]*material)(?![a-z0-9]))", re.IGNORECASE)
+# spacing a model would still read as the tag: `</Reference_Material>`, `< / document >`, `<document\n`,
+# and the tool results' `</tool_result>` (chat/tools.py).
+_DELIMITER_TAG = re.compile(r"<(?=\s*/?\s*(?:document|reference[\s_-]*material|tool[\s_-]*result)(?![a-z0-9]))",
+                            re.IGNORECASE)
 
 
 def defuse_delimiters(text: str) -> str:

@@ -28,9 +28,10 @@ async def recent_messages(conn: Connection, workspace_id: str, chatbot_id: str, 
 
 _UPSERT_CONVERSATION = (
     "INSERT INTO conversations (id, workspace_id, chatbot_id, session_id, channel, visitor_ip_hash,"
-    " started_at, last_message_at, message_count) VALUES (?,?,?,?,?,?,?,?,2)"
+    " started_at, last_message_at, message_count) VALUES (?,?,?,?,?,?,?,?,?)"
     " ON CONFLICT (chatbot_id, channel, session_id) DO UPDATE SET last_message_at = excluded.last_message_at,"
-    " message_count = conversations.message_count + 2 WHERE conversations.workspace_id = excluded.workspace_id"
+    " message_count = conversations.message_count + excluded.message_count"
+    " WHERE conversations.workspace_id = excluded.workspace_id"
     " RETURNING id")
 _INSERT_MESSAGE = (f"INSERT INTO messages (workspace_id, {', '.join(MESSAGE_FIELDS)})"
                    f" VALUES ({','.join('?' * (1 + len(MESSAGE_FIELDS)))})")
@@ -57,8 +58,9 @@ def _usage_params(workspace_id: str, row: dict) -> tuple:
 
 # Saving a turn runs on the writer's own blocking connection, in Database.run_write: one hop to
 # the writer thread for the whole transaction instead of one per statement.
-def upsert_conversation_sync(conn, workspace_id: str, row: dict) -> str:
-    return conn.execute(_UPSERT_CONVERSATION, _conversation_params(workspace_id, row)).fetchone()[0]
+def upsert_conversation_sync(conn, workspace_id: str, row: dict, added: int = 2) -> str:
+    """The session's conversation (created if new), with `added` more messages counted."""
+    return conn.execute(_UPSERT_CONVERSATION, (*_conversation_params(workspace_id, row), added)).fetchone()[0]
 
 
 def insert_message_sync(conn, workspace_id: str, message: Message) -> None:

@@ -15,8 +15,10 @@ from modelpilot.chat.schemas import ChatBody
 from modelpilot.chat.sse import sse_response
 from modelpilot.chatbots import service as chatbots
 from modelpilot.core.db import Database
+from modelpilot.core.errors import invalid
 from modelpilot.core.events import EventBus
 from modelpilot.core.ids import new_id
+from modelpilot.core.ratelimit import Throttle
 from modelpilot.settings import Settings
 
 WS = "/api/v1/workspaces/{ws:str}"
@@ -24,14 +26,23 @@ Text = Annotated[str | None, Parameter(max_length=200)]
 
 
 @post(WS + "/chatbots/{bot:str}/chat", tags=["chat"], status_code=200)
-async def chat(request: Request, db: Database, settings: Settings, event_bus: EventBus, access: WorkspaceAccess,
-               bot: str, data: ChatBody) -> Stream:
+async def chat(request: Request, db: Database, settings: Settings, event_bus: EventBus, throttle: Throttle,
+               access: WorkspaceAccess, bot: str, data: ChatBody) -> Stream:
     service.require_chat_role(access)
     row = await chatbots.get_bot(db, access.workspace_id, bot)
     channel = "preview" if access.principal.is_user else "api"
-    events = service.stream_reply(db, settings, workspace_id=access.workspace_id, bot=row,
-                                  session_id=data.session_id or new_id(), message=data.message, channel=channel,
-                                  bus=event_bus)
+    if data.confirm is not None:
+        if not data.session_id:
+            raise invalid("session_id", "is required to answer a confirmation")
+        events = service.stream_confirm(db, settings, workspace_id=access.workspace_id, bot=row,
+                                        session_id=data.session_id, call_id=data.confirm.call_id,
+                                        approve=data.confirm.approve, channel=channel, bus=event_bus, throttle=throttle)
+    elif data.message is None:
+        raise invalid("message", "is required (or confirm, to answer an action waiting for approval)")
+    else:
+        events = service.stream_reply(db, settings, workspace_id=access.workspace_id, bot=row,
+                                      session_id=data.session_id or new_id(), message=data.message, channel=channel,
+                                      bus=event_bus, throttle=throttle)
     return await sse_response(events, request.receive)
 
 

@@ -11,26 +11,28 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import AsyncIterator
+from typing import Any, AsyncIterator
 
 import anyio
 
 from modelpilot.chatbots.entities import Bot
 from modelpilot.core.access import WorkspaceAccess
 from modelpilot.billing import service as billing
-from modelpilot.chat import handoff, repo
+from modelpilot.chat import handoff, repo, tools_repo
 from modelpilot.chat.entities import Message
 from modelpilot.chat.prompt import HISTORY_FETCH, build_messages, history_within_budget, sources_of
+from modelpilot.chat.tools import Resume, ToolContext, ToolLoop, toolbox_for
 from modelpilot.chat.turns import TurnOutcome, save_turn
 from modelpilot.core import audit, fulltext, metrics
 from modelpilot.core.db import Database
 from modelpilot.core.events import EventBus
-from modelpilot.core.errors import forbidden, invalid, not_found
+from modelpilot.core.errors import ApiError, forbidden, invalid, not_found
 from modelpilot.core.ids import utc_now_iso
 from modelpilot.providers import service as providers
 from modelpilot.providers.errors import LLMError
 from modelpilot.providers.service import ResolvedModel
-from modelpilot.providers.stream import AnswerRequest, open_stream
+from modelpilot.core.ratelimit import Throttle
+from modelpilot.providers.stream import AnswerRequest
 from modelpilot.rag import retrieve as rag
 from modelpilot.settings import Settings
 from modelpilot.webhooks import service as webhooks
@@ -57,6 +59,10 @@ class Turn:
     hold: str | None = None  # the quota hold taken for this message (billing.reserve_message)
     started: float = field(default_factory=time.monotonic)
     received_at: str = field(default_factory=utc_now_iso)
+    # The visitor (contacts.entities.Visitor once identity lands: contact_id, sub, claims, verified);
+    # None is an anonymous visitor.
+    visitor: Any = None
+    confirm_minutes: int = 15
 
 
 def require_chat_role(access: WorkspaceAccess) -> None:
@@ -84,15 +90,17 @@ def check_message_text(message: str, settings: Settings) -> str:
 
 
 async def prepare_turn(db: Database, settings: Settings, *, workspace_id: str, bot: Bot, session_id: str,
-                       message: str, channel: str = "api") -> Turn:
+                       message: str, channel: str = "api", visitor: Any = None, confirming: bool = False) -> Turn:
     """Every check that can refuse a message before the stream begins (HTTP errors, not events),
     the plan's message quota (402) last: an over-quota workspace never reaches the model, and the
-    message is held against the quota from here on (the caller settles or releases the hold)."""
-    text = check_message_text(message, settings)
+    message is held against the quota from here on (the caller settles or releases the hold).
+    A confirmation's follow-up (`confirming`) has no text of its own but calls the model too."""
+    text = "" if confirming else check_message_text(message, settings)
     session_id = clean_session_id(session_id)
     resolved = await providers.resolve_model(db, settings, workspace_id, bot.model)
     hold = await billing.reserve_message(db, settings, workspace_id)
-    return Turn(workspace_id, bot, session_id, text, resolved, channel, hold)
+    return Turn(workspace_id, bot, session_id, text, resolved, channel, hold, visitor=visitor,
+                confirm_minutes=settings.tool_confirm_minutes)
 
 
 async def load_history(db: Database, turn: Turn, budget_tokens: int) -> list[dict]:
@@ -102,9 +110,10 @@ async def load_history(db: Database, turn: Turn, budget_tokens: int) -> list[dic
     return history_within_budget(recent, budget_tokens)
 
 
-async def _open_turn(db: Database, settings: Settings, turn: Turn) -> tuple[object, TurnOutcome]:
-    """History, knowledge and the model stream; the quota hold goes back if any of it fails
-    (or the client leaves) before the stream exists."""
+async def _open_turn(db: Database, settings: Settings, turn: Turn,
+                     throttle: Throttle | None) -> tuple[ToolLoop, TurnOutcome]:
+    """History, knowledge, the bot's tools and the answer's loop; the quota hold goes back if any
+    of it fails (or the client leaves) before the stream exists."""
     bot = turn.bot
     try:
         history = await load_history(db, turn, settings.chat_history_tokens)
@@ -112,17 +121,19 @@ async def _open_turn(db: Database, settings: Settings, turn: Turn) -> tuple[obje
         messages = build_messages(bot, history, chunks, turn.message)  # retrieve applied the threshold
         request = AnswerRequest(messages, temperature=bot.temperature, max_tokens=bot.max_tokens,
                                 question=turn.message, knowledge=chunks)
-        stream = open_stream(turn.resolved, request, settings)
+        tools = await toolbox_for(db, settings, turn)
     except BaseException:
         with anyio.CancelScope(shield=True):
             await billing.release_message(db, turn.workspace_id, turn.hold)
         raise
-    return stream, TurnOutcome(sources=sources_of(chunks), messages=messages)
+    outcome = TurnOutcome(sources=sources_of(chunks), messages=messages)
+    return ToolLoop(ToolContext(db, settings, turn, throttle), request, tools, outcome), outcome
 
 
 async def stream_reply(db: Database, settings: Settings, *, workspace_id: str, bot: Bot, session_id: str,
                        message: str, channel: str, visitor_ip_hash: str = "", bus: EventBus | None = None,
-                       page_url: str | None = None) -> AsyncIterator[dict]:
+                       page_url: str | None = None, throttle: Throttle | None = None,
+                       visitor: Any = None) -> AsyncIterator[dict]:
     # Waiting for or with a person, a handoff keyword, or closed: the handoff decides first
     # (the model is not called while a person has the conversation).
     handled = await handoff.take_message(db, bus, bot, channel, clean_session_id(session_id),
@@ -132,14 +143,53 @@ async def stream_reply(db: Database, settings: Settings, *, workspace_id: str, b
         yield handled
         return
     turn = await prepare_turn(db, settings, workspace_id=workspace_id, bot=bot, session_id=session_id,
-                              message=message, channel=channel)
-    stream, outcome = await _open_turn(db, settings, turn)
-    pieces = stream.__aiter__()
+                              message=message, channel=channel, visitor=visitor)
+    loop, outcome = await _open_turn(db, settings, turn, throttle)
+    async for event in _answer(db, turn, loop, outcome, visitor_ip_hash, bus):
+        yield event
+
+
+def confirmation_expired() -> ApiError:
+    return ApiError(409, "confirmation_expired", "This action is no longer waiting for an answer (it was answered "
+                                                 "already, or it expired). Ask again to start over.")
+
+
+async def stream_confirm(db: Database, settings: Settings, *, workspace_id: str, bot: Bot, session_id: str,
+                         call_id: str, approve: bool, channel: str, visitor_ip_hash: str = "",
+                         bus: EventBus | None = None, throttle: Throttle | None = None,
+                         visitor: Any = None) -> AsyncIterator[dict]:
+    """The visitor's answer to a call that waited for approval: run it (or not), then let the
+    model go on from where it stopped. The waiting call is taken in one write (one answer wins)."""
+    session_id = clean_session_id(session_id)
+    turn = await prepare_turn(db, settings, workspace_id=workspace_id, bot=bot, session_id=session_id, message="",
+                              channel=channel, visitor=visitor, confirming=True)
     try:
-        async for piece in pieces:
-            outcome.add(piece)
-            yield {"text": piece}
-        outcome.finish("complete", stream.usage)
+        taken = await db.run_write(lambda conn: tools_repo.take_confirmation_sync(
+            conn, workspace_id, bot.id, channel, session_id, call_id))
+        if taken is None or taken["expires_at"] < utc_now_iso():
+            raise confirmation_expired()
+        tools = await toolbox_for(db, settings, turn)
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await billing.release_message(db, turn.workspace_id, turn.hold)
+        raise
+    state = taken["state"]
+    request = AnswerRequest(state["messages"], temperature=bot.temperature, max_tokens=bot.max_tokens)
+    outcome = TurnOutcome(sources=state.get("sources") or [], messages=state["messages"])
+    loop = ToolLoop(ToolContext(db, settings, turn, throttle), request, tools, outcome, Resume(state, approve))
+    async for event in _answer(db, turn, loop, outcome, visitor_ip_hash, bus):
+        yield event
+
+
+async def _answer(db: Database, turn: Turn, loop: ToolLoop, outcome: TurnOutcome, visitor_ip_hash: str,
+                  bus: EventBus | None) -> AsyncIterator[dict]:
+    """The loop's events, then the turn saved (whatever ended it) and the closing event."""
+    channel = turn.channel
+    events = loop.events()
+    try:
+        async for event in events:
+            yield event
+        outcome.finish("complete", loop.usage)
     except LLMError as exc:
         outcome.fail(exc.code, exc.message)
     except Exception:  # a bug must still end the stream with an error event and save the turn
@@ -149,7 +199,7 @@ async def stream_reply(db: Database, settings: Settings, *, workspace_id: str, b
         if outcome.status is None:
             outcome.cut_short(turn.resolved.route.litellm_model)  # the client went away
         with anyio.CancelScope(shield=True):
-            await pieces.aclose()  # releases the upstream connection now, not at garbage collection
+            await events.aclose()  # releases the upstream connection now, not at garbage collection
             ids = await save_turn(db, turn, outcome, channel, visitor_ip_hash)
         _record_metrics(turn, outcome, channel)
     if outcome.status == "error":
@@ -158,10 +208,25 @@ async def stream_reply(db: Database, settings: Settings, *, workspace_id: str, b
         shown = VISITOR_ERROR if channel == "widget" else outcome.error
         yield {"error": {"code": outcome.error_code, "message": shown}}
         return
-    yield {"done": True, "message_id": ids.message_id, "conversation_id": ids.conversation_id,
-           "session_id": turn.session_id, "tokens": outcome.usage.tokens_in + outcome.usage.tokens_out,
-           "tokens_in": outcome.usage.tokens_in, "tokens_out": outcome.usage.tokens_out,
-           "cost": outcome.usage.cost, "sources": outcome.sources}
+    done = {"done": True, "message_id": ids.message_id, "conversation_id": ids.conversation_id,
+            "session_id": turn.session_id, "tokens": outcome.usage.tokens_in + outcome.usage.tokens_out,
+            "tokens_in": outcome.usage.tokens_in, "tokens_out": outcome.usage.tokens_out,
+            "cost": outcome.usage.cost, "sources": outcome.sources}
+    yield {**done, **await _done_extras(db, bus, turn, outcome, visitor_ip_hash)}
+
+
+async def _done_extras(db: Database, bus: EventBus | None, turn: Turn, outcome: TurnOutcome,
+                       visitor_ip_hash: str) -> dict:
+    extras: dict = {}
+    if outcome.lead_form:
+        extras["lead_form"] = True
+    if outcome.pending is not None:
+        extras["needs_confirmation"] = outcome.pending["public"]
+    if outcome.handoff:  # after the turn is saved, so the visitor's question comes before "Asked for a person"
+        reply = await handoff.request_handoff(db, bus, turn.bot, turn.session_id, channel=turn.channel,
+                                              visitor_ip_hash=visitor_ip_hash)
+        extras["status"] = reply["status"]
+    return extras
 
 
 async def session_history(db: Database, workspace_id: str, bot_id: str, channel: str,

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from modelpilot.billing import service as billing
-from modelpilot.chat import repo
+from modelpilot.chat import repo, tools_repo
 from modelpilot.chat.entities import Message
 from modelpilot.core.db import Database
-from modelpilot.core.ids import new_id, utc_now_iso
+from modelpilot.core.ids import iso_from_epoch, new_id, utc_now_iso
 from modelpilot.providers.llm import Usage, partial_usage
 from modelpilot.webhooks import service as webhooks
 from modelpilot.webhooks.events import conversation_data
@@ -27,6 +27,10 @@ class TurnOutcome:
     error_code: str | None = None
     error: str | None = None
     usage: Usage = field(default_factory=Usage)
+    tool_records: list[dict] = field(default_factory=list)  # chat/tools.py: each call and how it went
+    pending: dict | None = None      # a call waiting for the visitor's approval (saved with the turn)
+    lead_form: bool = False          # the built-in collect_lead ran: the widget shows the lead form
+    handoff: bool = False            # the built-in handoff ran: the conversation goes to waiting
 
     @property
     def text(self) -> str:
@@ -47,6 +51,26 @@ class TurnOutcome:
     def cut_short(self, model: str) -> None:
         self.status, self.ended_at = "partial", time.monotonic()
         self.usage = partial_usage(model, self.messages, self.text)
+
+
+def _save_tool_calls(conn, turn: Any, outcome: TurnOutcome, channel: str, base: dict, now: str) -> None:
+    """The turn's tool calls (a call the visitor just answered settles its row of the earlier
+    turn), and a call now waiting for approval, in the turn's transaction."""
+    ws = turn.workspace_id
+    for position, record in enumerate(outcome.tool_records):
+        row = {key: record[key] for key in tools_repo.TOOL_CALL_FIELDS}
+        if record.get("settles"):
+            tools_repo.settle_tool_call_sync(conn, ws, record["call_id"], row)
+        else:
+            tools_repo.insert_tool_call_sync(conn, ws, {**row, **base, "id": new_id(), "position": position,
+                                                        "created_at": now})
+    if outcome.pending is not None:
+        minutes = turn.confirm_minutes
+        tools_repo.drop_expired_confirmations_sync(conn, ws, turn.bot.id, now)
+        tools_repo.insert_confirmation_sync(conn, ws, {
+            "call_id": outcome.pending["public"]["call_id"], "chatbot_id": turn.bot.id, "channel": channel,
+            "session_id": turn.session_id, "state": outcome.pending["state"], "created_at": now,
+            "expires_at": iso_from_epoch(time.time() + minutes * 60)})
 
 
 @dataclass(frozen=True)
@@ -84,14 +108,18 @@ async def save_turn(db: Database, turn: Any, outcome: TurnOutcome, channel: str,
     question_id, new_conversation_id = new_id(), new_id()
     queued = 0
 
+    asked = bool(turn.message)  # a confirmation's follow-up has no question of its own
+
     def write(conn) -> str:  # runs on the writer's thread, as one transaction, in one hop
         nonlocal queued
         conversation_id = repo.upsert_conversation_sync(conn, ws, {
             "id": new_conversation_id, "chatbot_id": bot_id, "session_id": turn.session_id, "channel": channel,
-            "visitor_ip_hash": visitor_ip_hash, "started_at": turn.received_at, "last_message_at": now})
+            "visitor_ip_hash": visitor_ip_hash, "started_at": turn.received_at, "last_message_at": now},
+            added=2 if asked else 1)
         base = {"conversation_id": conversation_id, "chatbot_id": bot_id}
-        repo.insert_message_sync(conn, ws, Message(**base, id=question_id, role="user", content=turn.message,
-                                                   created_at=turn.received_at))
+        if asked:
+            repo.insert_message_sync(conn, ws, Message(**base, id=question_id, role="user", content=turn.message,
+                                                       created_at=turn.received_at))
         repo.insert_message_sync(conn, ws, Message(
             **base, id=answer_id, role="assistant", content=outcome.text, status=outcome.status,
             error=outcome.error, sources=outcome.sources, model=model, tokens_in=usage.tokens_in,
@@ -103,7 +131,8 @@ async def save_turn(db: Database, turn: Any, outcome: TurnOutcome, channel: str,
             "latency_ms": total_ms, "created_at": now,
             "billable": bool(outcome.text) or outcome.status == "complete"})
         billing.settle_message_sync(conn, ws, turn.hold)
-        if conversation_id == new_conversation_id:  # the upsert inserted: this turn opened it
+        _save_tool_calls(conn, turn, outcome, channel, {**base, "message_id": answer_id}, now)
+        if conversation_id == new_conversation_id and asked:  # the upsert inserted: this turn opened it
             queued = _queue_started(conn, turn, channel, conversation_id, (question_id, answer_id),
                                     outcome.text, now)
         return conversation_id

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import msgspec
 
+from modelpilot.providers.stream import tool_support
+
 
 class Bot(msgspec.Struct, frozen=True, kw_only=True):
     id: str
@@ -22,6 +24,8 @@ class Bot(msgspec.Struct, frozen=True, kw_only=True):
     top_k: int
     score_threshold: float
     handoff: dict = msgspec.field(default_factory=dict)  # chatbots/handoff_config.py: complete, with defaults
+    tools: list[dict] = msgspec.field(default_factory=list)  # [{"type": "action"|"mcp"|"builtin", ...}]
+    max_tool_rounds: int = 3
     created_at: str
     updated_at: str
 
@@ -29,4 +33,5 @@ class Bot(msgspec.Struct, frozen=True, kw_only=True):
         """What the API returns: every field but the workspace (the path already names it)."""
         fields = msgspec.structs.asdict(self)
         del fields["workspace_id"]
+        fields["tool_support"] = tool_support(self.model).public()
         return fields

@@ -10,9 +10,10 @@ from modelpilot.core.db import Connection, execute, fetch_all, fetch_one, fetch_
 
 COLUMNS = (
     "id, workspace_id, name, system_prompt, model, temperature, max_tokens, greeting, accent_color, position,"
-    " starter_questions, allowed_origins, published, top_k, score_threshold, handoff, created_at, updated_at"
+    " starter_questions, allowed_origins, published, top_k, score_threshold, handoff, tools, max_tool_rounds,"
+    " created_at, updated_at"
 )
-JSON_FIELDS = ("starter_questions", "allowed_origins", "handoff")
+JSON_FIELDS = ("starter_questions", "allowed_origins", "handoff", "tools")
 
 
 def _decode(row: dict | None) -> Bot | None:

@@ -7,6 +7,7 @@ from litestar import delete, get, patch, post
 from modelpilot.core.access import WorkspaceAccess
 from modelpilot.chatbots import service
 from modelpilot.chatbots.schemas import CreateBotBody, UpdateBotBody
+from modelpilot.chatbots.service import ToolRefCheck
 from modelpilot.core.db import Database
 from modelpilot.settings import Settings
 
@@ -19,8 +20,9 @@ async def list_chatbots(db: Database, access: WorkspaceAccess) -> list[dict]:
 
 
 @post(WS + "/chatbots", tags=["chatbots"])
-async def create_chatbot(db: Database, settings: Settings, access: WorkspaceAccess, data: CreateBotBody) -> dict:
-    return await service.create_bot(db, settings, access, data)
+async def create_chatbot(db: Database, settings: Settings, access: WorkspaceAccess, data: CreateBotBody,
+                         tool_ref_check: ToolRefCheck) -> dict:
+    return await service.create_bot(db, settings, access, data, tool_ref_check)
 
 
 @get(WS + "/chatbots/{bot:str}", tags=["chatbots"])
@@ -29,8 +31,9 @@ async def get_chatbot(db: Database, access: WorkspaceAccess, bot: str) -> dict:
 
 
 @patch(WS + "/chatbots/{bot:str}", tags=["chatbots"])
-async def update_chatbot(db: Database, access: WorkspaceAccess, bot: str, data: UpdateBotBody) -> dict:
-    return await service.update_bot(db, access, bot, data)
+async def update_chatbot(db: Database, access: WorkspaceAccess, bot: str, data: UpdateBotBody,
+                         tool_ref_check: ToolRefCheck) -> dict:
+    return await service.update_bot(db, access, bot, data, tool_ref_check)
 
 
 @delete(WS + "/chatbots/{bot:str}", tags=["chatbots"], status_code=204)

@@ -43,6 +43,19 @@ class HandoffSettings(msgspec.Struct, forbid_unknown_fields=True):
         "Nobody is available right now. Please leave your question and we will get back to you.")
 
 
+class ToolRef(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """One tool a bot may use: an HTTP action of the bot, a tool of a workspace MCP server, or a built-in."""
+    type: Literal["action", "mcp", "builtin"]
+    id: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
+    server_id: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
+    tool: Annotated[str, Meta(min_length=1, max_length=128)] | None = None
+    name: Literal["handoff", "collect_lead"] | None = None
+
+
+Tools = Annotated[list[ToolRef], Meta(max_length=32)]
+MaxToolRounds = Annotated[int, Meta(ge=1, le=8)]
+
+
 class CreateBotBody(msgspec.Struct, forbid_unknown_fields=True):
     name: Name
     system_prompt: SystemPrompt = "You are a helpful assistant. Answer briefly and truthfully."
@@ -58,6 +71,8 @@ class CreateBotBody(msgspec.Struct, forbid_unknown_fields=True):
     top_k: TopK = 5
     score_threshold: ScoreThreshold = 0.0
     handoff: HandoffSettings = msgspec.field(default_factory=HandoffSettings)
+    tools: Tools = msgspec.field(default_factory=list)
+    max_tool_rounds: MaxToolRounds = 3
 
 
 class UpdateBotBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -75,3 +90,5 @@ class UpdateBotBody(msgspec.Struct, forbid_unknown_fields=True):
     top_k: TopK | UnsetType = UNSET
     score_threshold: ScoreThreshold | UnsetType = UNSET
     handoff: HandoffSettings | UnsetType = UNSET
+    tools: Tools | UnsetType = UNSET
+    max_tool_rounds: MaxToolRounds | UnsetType = UNSET

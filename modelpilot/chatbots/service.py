@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Awaitable, Callable
 from urllib.parse import urlsplit
 
 import msgspec
@@ -19,6 +20,25 @@ from modelpilot.chatbots.schemas import CreateBotBody, UpdateBotBody
 from modelpilot.providers import service as providers
 from modelpilot.settings import Settings
 
+# Whether picked tools exist (actions of this bot, MCP servers of the workspace): asked of the
+# domains that own them, wired in app.py (they import chatbots, so chatbots cannot import them).
+ToolRefCheck = Callable[[Database, str, "str | None", list[dict]], Awaitable[list[tuple[str, str]]]]
+_TOOL_KEYS = {"action": ("id",), "mcp": ("server_id", "tool"), "builtin": ("name",)}
+
+
+def clean_tools(tools: list[dict], errors: FieldErrors) -> list[dict]:
+    """Each pick with exactly the keys its type needs, duplicates dropped."""
+    cleaned: list[dict] = []
+    for i, tool in enumerate(tools):
+        keys = _TOOL_KEYS[tool["type"]]
+        missing = [key for key in keys if not tool.get(key)]
+        if missing:
+            errors.add(f"tools[{i}]", f"a {tool['type']} tool needs {' and '.join(missing)}")
+            continue
+        pick = {"type": tool["type"], **{key: tool[key] for key in keys}}
+        if pick not in cleaned:
+            cleaned.append(pick)
+    return cleaned
 
 
 def clean_origin(value: str, field: str) -> str:
@@ -54,16 +74,22 @@ def _clean_fields(values: dict, errors: FieldErrors) -> dict:
         values["accent_color"] = values["accent_color"].lower()
     if "handoff" in values:
         values["handoff"] = clean_handoff(msgspec.to_builtins(values["handoff"]), errors)
+    if "tools" in values:
+        values["tools"] = clean_tools(msgspec.to_builtins(values["tools"]), errors)
     return values
 
 
-async def _checked(db: Database, workspace_id: str, values: dict) -> dict:
+async def _checked(db: Database, workspace_id: str, values: dict, bot_id: str | None = None,
+                   tool_check: ToolRefCheck | None = None) -> dict:
     errors = FieldErrors()
     values = _clean_fields(values, errors)
     if values.get("model"):
         problem = await providers.model_problem(db, workspace_id, values["model"])
         if problem:
             errors.add("model", problem)
+    if values.get("tools") and tool_check is not None:
+        for field, problem in await tool_check(db, workspace_id, bot_id, values["tools"]):
+            errors.add(field, problem)
     errors.raise_if_any()
     return values
 
@@ -87,9 +113,10 @@ async def count_bots_in(conn: Connection, workspace_id: str) -> int:
     return await repo.count_bots(conn, workspace_id)
 
 
-async def create_bot(db: Database, settings: Settings, access: WorkspaceAccess, body: CreateBotBody) -> dict:
+async def create_bot(db: Database, settings: Settings, access: WorkspaceAccess, body: CreateBotBody,
+                     tool_check: ToolRefCheck | None = None) -> dict:
     access.require("editor")
-    values = await _checked(db, access.workspace_id, msgspec.to_builtins(body))
+    values = await _checked(db, access.workspace_id, msgspec.to_builtins(body), None, tool_check)
     if not values.get("model"):
         values["model"] = await providers.default_bot_model(db, settings, access.workspace_id)
     now = utc_now_iso()
@@ -105,10 +132,12 @@ async def create_bot(db: Database, settings: Settings, access: WorkspaceAccess, 
     return bot.public()
 
 
-async def update_bot(db: Database, access: WorkspaceAccess, bot_id: str, body: UpdateBotBody) -> dict:
+async def update_bot(db: Database, access: WorkspaceAccess, bot_id: str, body: UpdateBotBody,
+                     tool_check: ToolRefCheck | None = None) -> dict:
     access.require("editor")
     changes = await _checked(db, access.workspace_id,
-                             {k: v for k, v in msgspec.structs.asdict(body).items() if v is not msgspec.UNSET})
+                             {k: v for k, v in msgspec.structs.asdict(body).items() if v is not msgspec.UNSET},
+                             bot_id, tool_check)
     async with db.write() as conn:
         if await repo.get_bot(conn, access.workspace_id, bot_id) is None:
             raise not_found("chatbot")

@@ -30,6 +30,7 @@ from modelpilot.providers.egress import GuardedResolver, check_target
 from modelpilot.providers.errors import LLMError, error_for_status, scrub
 from modelpilot.providers.llm import LLMCall, ModelStream, Usage, finish_usage, load_litellm
 from modelpilot.providers.sse_decoder import SSEDecoder
+from modelpilot.providers.tool_calls import ToolCall, ToolCallAssembler
 
 log = logging.getLogger("modelpilot.providers.direct")
 DIRECT_PROVIDERS = frozenset({"openai", "openai_compatible"})
@@ -39,8 +40,20 @@ _REWRITTEN_MODELS = re.compile(r"^(o\d|gpt-5|codex|computer-use)", re.IGNORECASE
 _ERROR_BODY_LIMIT = 8192
 
 
+class _Function(msgspec.Struct):
+    name: str | None = None
+    arguments: str | None = None
+
+
+class _ToolDelta(msgspec.Struct):
+    index: int | None = None
+    id: str | None = None
+    function: _Function | None = None
+
+
 class _Delta(msgspec.Struct):
     content: str | None = None
+    tool_calls: list[_ToolDelta] | None = None
 
 
 class _Choice(msgspec.Struct):
@@ -107,13 +120,19 @@ async def close_shared_client() -> None:
 
 
 class DirectStream:
-    """Async iterator of text pieces; `usage` is filled in once the stream has ended (like ModelStream)."""
+    """Async iterator of text pieces; `usage` and `tool_calls` are filled in once the stream has ended
+    (like ModelStream)."""
 
     def __init__(self, call: LLMCall, model_name: str) -> None:
         self.call = call
         self.model_name = model_name
         self.usage = Usage()
+        self.assembler = ToolCallAssembler()
         self._finished = False  # a finish_reason arrived: the answer is whole even if [DONE] never does
+
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        return self.assembler.calls()
 
     def __aiter__(self) -> AsyncIterator[str]:
         return self._pieces()
@@ -138,6 +157,8 @@ class DirectStream:
         call = self.call
         body = {"model": self.model_name, "messages": call.messages, "temperature": call.temperature,
                 "max_tokens": call.max_tokens, "stream": True, "stream_options": {"include_usage": True}}
+        if call.tools:
+            body["tools"] = list(call.tools)
         headers = {"Content-Type": "application/json"}
         if call.api_key:
             headers["Authorization"] = f"Bearer {call.api_key}"
@@ -206,7 +227,13 @@ class DirectStream:
         if chunk.choices[0].finish_reason:
             self._finished = True
         delta = chunk.choices[0].delta
-        return (delta.content or "") if delta is not None else "", False
+        if delta is None:
+            return "", False
+        for piece in delta.tool_calls or ():
+            function = piece.function
+            self.assembler.feed(piece.index, piece.id, function.name if function else None,
+                                function.arguments if function else None)
+        return delta.content or "", False
 
     def _stream_error(self, error: Any) -> LLMError:
         message = error.get("message", "") if isinstance(error, dict) else str(error)

@@ -61,6 +61,7 @@ class ExtractiveStream:
     chunks: Sequence
     prompt_text: str = ""
     usage: Usage = field(default_factory=Usage)
+    tool_calls: list = field(default_factory=list)  # it never calls tools
 
     def __aiter__(self) -> AsyncIterator[str]:
         return self._pieces()

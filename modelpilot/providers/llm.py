@@ -21,6 +21,7 @@ import anyio
 
 from modelpilot.providers.egress import check_target, connect_refusal, guarded_litellm_client, target_of
 from modelpilot.providers.errors import LLMError, translate_error
+from modelpilot.providers.tool_calls import ToolCall, ToolCallAssembler
 
 log = logging.getLogger("modelpilot.providers.llm")
 _import_lock = threading.Lock()
@@ -79,7 +80,7 @@ class LLMCall:
     idle_timeout: float = 60.0
     provider: str = ""          # our provider name (ModelRoute.provider)
     allow_private: bool = True  # settings.providers_may_reach_private (see egress.py)
-
+    tools: tuple = ()           # OpenAI-style function tools offered to the model
 
 
 @dataclass
@@ -93,9 +94,14 @@ class Usage:
 
 @dataclass
 class ModelStream:
-    """Async iterator of text pieces; `usage` is filled in once the stream has ended."""
+    """Async iterator of text pieces; `usage` and `tool_calls` are filled in once the stream has ended."""
     call: LLMCall
     usage: Usage = field(default_factory=Usage)
+    assembler: ToolCallAssembler = field(default_factory=ToolCallAssembler)
+
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        return self.assembler.calls()
 
     def __aiter__(self) -> AsyncIterator[str]:
         return self._pieces()
@@ -115,6 +121,7 @@ class ModelStream:
                     except StopAsyncIteration:
                         break
                 self._take_usage(chunk)
+                _take_tool_calls(chunk, self.assembler)
                 text = _chunk_text(chunk)
                 if text:
                     produced.append(text)
@@ -185,6 +192,8 @@ def _call_kwargs(call: LLMCall) -> dict:
         "max_tokens": call.max_tokens, "num_retries": 0, "max_retries": 0,
         "timeout": httpx.Timeout(call.idle_timeout, connect=call.connect_timeout),
     }
+    if call.tools:
+        kwargs["tools"] = list(call.tools)
     if call.api_key:
         kwargs["api_key"] = call.api_key
     if call.api_base:
@@ -221,6 +230,16 @@ async def _close_quietly(upstream: Any) -> None:
             await closer()
     except Exception as exc:  # closing a broken stream may fail; the answer is already decided
         log.debug("closing the upstream stream failed: %s", type(exc).__name__)
+
+
+def _take_tool_calls(chunk: Any, assembler: ToolCallAssembler) -> None:
+    choices = getattr(chunk, "choices", None)
+    if not choices:
+        return
+    for delta in getattr(getattr(choices[0], "delta", None), "tool_calls", None) or ():
+        function = getattr(delta, "function", None)
+        assembler.feed(getattr(delta, "index", None), getattr(delta, "id", None),
+                       getattr(function, "name", None), getattr(function, "arguments", None))
 
 
 def _chunk_text(chunk: Any) -> str:

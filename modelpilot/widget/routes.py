@@ -112,17 +112,26 @@ async def widget_config(request: Request, db: Database, settings: Settings, bot_
 
 
 @post(BOT + "/chat", tags=["widget"], status_code=200)
-async def widget_chat(request: Request, db: Database, settings: Settings, event_bus: EventBus, bot_id: str,
-                      widget_runtime: WidgetRuntime) -> Stream:
+async def widget_chat(request: Request, db: Database, settings: Settings, event_bus: EventBus, throttle: Throttle,
+                      bot_id: str, widget_runtime: WidgetRuntime) -> Stream:
     visit = await admit(request, db, settings, bot_id)
     require_json_body(request.scope)
     body = decode_body(await request.body(), ChatBody)  # any `history` a client sends is ignored
     session_id = check_session_id(body.session_id)
-    message = service.check_message(body.message, settings)
+    if body.confirm is None:
+        message = service.check_message(body.message or "", settings)
+    else:
+        service.check_call_id(body.confirm.call_id)
+    # An answer to a confirmation calls the model too: it counts as a message.
     await widget_runtime.limits.check_message(visit.address, bot_id, session_id)
     await service.count_daily_message(db, visit.bot, settings.widget_daily_messages)
     visitor = widget_runtime.hasher.hash(visit.address)
-    events = service.reply(db, settings, visit.bot, session_id, message, visitor, event_bus, body.page_url)
+    if body.confirm is not None:
+        events = service.confirm(db, settings, visit.bot, session_id, body.confirm.call_id, body.confirm.approve,
+                                 visitor, event_bus, throttle)
+    else:
+        events = service.reply(db, settings, visit.bot, session_id, message, visitor, event_bus, body.page_url,
+                               throttle)
     stream = await sse_response(events, request.receive)
     stream.headers.update(visit.cors)
     return stream

@@ -14,9 +14,15 @@ SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 T = TypeVar("T")
 
 
+class ConfirmBody(msgspec.Struct):
+    call_id: str
+    approve: bool
+
+
 class ChatBody(msgspec.Struct):
     session_id: str
-    message: str
+    message: str | None = None  # required unless `confirm` answers an action waiting for approval
+    confirm: ConfirmBody | None = None
     page_url: str | None = None  # the host page, shown to operators if the visitor asks for a person
 
 

@@ -16,6 +16,7 @@ from modelpilot.chat import service as chat_service
 from modelpilot.chatbots import service as chatbots
 from modelpilot.core.db import Database
 from modelpilot.core.events import EventBus
+from modelpilot.core.ratelimit import Throttle
 from modelpilot.core.errors import ApiError, invalid, not_found
 from modelpilot.settings import Settings
 from modelpilot.widget import repo
@@ -83,12 +84,27 @@ def check_message(text: str, settings: Settings) -> str:
 
 
 def reply(db: Database, settings: Settings, bot: Bot, session_id: str, message: str,
-          visitor_ip_hash: str, bus: EventBus | None = None, page_url: str | None = None) -> AsyncIterator[dict]:
+          visitor_ip_hash: str, bus: EventBus | None = None, page_url: str | None = None,
+          throttle: Throttle | None = None) -> AsyncIterator[dict]:
     """The answer's SSE events, from the chat domain, saved as a widget conversation (or, while a
     person has the conversation, the message saved for them: see chat/handoff.py)."""
     return chat_service.stream_reply(db, settings, workspace_id=bot.workspace_id, bot=bot, session_id=session_id,
                                      message=message, channel="widget", visitor_ip_hash=visitor_ip_hash, bus=bus,
-                                     page_url=page_url)
+                                     page_url=page_url, throttle=throttle)
+
+
+def check_call_id(call_id: str) -> str:
+    if not call_id or len(call_id) > 64 or not call_id.isprintable():
+        raise invalid("confirm.call_id", "must be the call_id of the action waiting for approval")
+    return call_id
+
+
+def confirm(db: Database, settings: Settings, bot: Bot, session_id: str, call_id: str, approve: bool,
+            visitor_ip_hash: str, bus: EventBus | None = None, throttle: Throttle | None = None) -> AsyncIterator[dict]:
+    """The visitor approved or declined an action: the chat domain runs it (or not) and answers on."""
+    return chat_service.stream_confirm(db, settings, workspace_id=bot.workspace_id, bot=bot, session_id=session_id,
+                                       call_id=call_id, approve=approve, channel="widget",
+                                       visitor_ip_hash=visitor_ip_hash, bus=bus, throttle=throttle)
 
 
 # status "partial": the visitor stopped the answer (or left) before it was finished.

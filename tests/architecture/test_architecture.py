@@ -69,6 +69,8 @@ NO_WORKSPACE_ALLOWLIST = {
     "modelpilot.scheduler.runs_repo": "a housekeeping slot is claimed once for the whole fleet",
     "modelpilot.webhooks.repo.all_sealed_secrets_sync": "rotating the secret key re-seals every workspace's "
                                                         "endpoint secrets",
+    "modelpilot.actions.repo.all_sealed_headers_sync": "rotating the secret key re-seals every workspace's "
+                                                       "action headers",
     "modelpilot.webhooks.repo.prune_settled_sync": "housekeeping prunes settled deliveries across every workspace",
     "modelpilot.mcpservers.repo.all_sealed_headers_sync": "rotating the secret key re-seals every workspace's "
                                                           "MCP server headers",
@@ -315,6 +317,7 @@ TABLE_OWNERS = {
     "widget_daily_usage": "widget",
     "webhook_endpoints": "webhooks", "webhook_deliveries": "webhooks", "webhook_attempts": "webhooks",
     "mcp_servers": "mcpservers",
+    "actions": "actions", "tool_calls": "chat", "tool_confirmations": "chat",
 }
 # (repo module, table): why that repo may name another domain's table.
 FOREIGN_TABLE_ALLOWLIST = {
@@ -324,6 +327,7 @@ FOREIGN_TABLE_ALLOWLIST = {
     ("modelpilot.analytics.repo", "chatbots"): "display join: the bot's name beside its figures",
     ("modelpilot.analytics.repo", "conversation_events"): "analytics is a read model: handoff requests per day/bot",
     ("modelpilot.analytics.repo", "conversations"): "analytics is a read model: time to the first human reply",
+    ("modelpilot.analytics.repo", "tool_calls"): "analytics is a read model: calls and failures per tool",
     ("modelpilot.chat.log_repo", "chatbots"): "display join: the bot's name beside each conversation",
     ("modelpilot.chat.repo", "chatbots"): "display join: the bot's name beside each conversation",
     ("modelpilot.chat.handoff_repo", "chatbots"): "display join: the bot's name beside each inbox row",
