@@ -13,6 +13,11 @@ last user message (so one running server serves every test):
   [[slow]]      forty pieces, 100 ms apart
   [[paced]]     ten pieces, 30 ms apart (a short answer from a fast model: bench/fleet.py)
   [[long]]      two hundred pieces at once
+  [[tool:NAME {"arg": 1}]]  when the request offers tools and no tool result follows the last user
+                message: say TOOL_PREAMBLE, then call NAME with those arguments (id, name and the
+                argument JSON split over several chunks); several [[tool:...]] are several calls in
+                one turn. Once tool results follow the question: answer TOOL_ANSWER.
+  [[toolloop:NAME {...}]]  call NAME whenever tools are offered, whatever came back (max rounds)
 A key containing "wrong" is refused with 401. `requests` keeps what each call received.
 GET /v1/models lists MODELS the way OpenAI-compatible servers do (and /api/tags the way Ollama
 does); `model_list_requests` counts those calls, so tests can see the dashboard's cache work.
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 import threading
 import time
@@ -31,6 +37,9 @@ from typing import Any
 import uvicorn
 
 ANSWER = "Hello from the fake model. It answers every question with these same few words."
+TOOL_PREAMBLE = "Let me check. "
+TOOL_ANSWER = "Here is what the tool found."
+_TOOL_WORD = re.compile(r"\[\[(tool|toolloop):([A-Za-z0-9_-]+)(?:\s+(\{.*?\}))?\]\]")
 DEFAULT_PIECES = 8
 MODELS = ("fake-model", "fake-large")
 
@@ -50,6 +59,33 @@ def _last_user_text(messages: list[dict]) -> str:
 def _split(text: str, pieces: int) -> list[str]:
     size = max(1, -(-len(text) // pieces))
     return [text[i:i + size] for i in range(0, len(text), size)]
+
+
+def _after_question(messages: list[dict]) -> list[dict]:
+    last = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
+    return messages[last + 1:]
+
+
+def wanted_tool_calls(request: dict, said: str) -> list[tuple[str, str]]:
+    """(name, arguments JSON) the fake should call now: only when tools are offered."""
+    if not request.get("tools"):
+        return []
+    answered = any(m.get("role") == "tool" for m in _after_question(request.get("messages", [])))
+    return [(name, args or "{}") for kind, name, args in _TOOL_WORD.findall(said)
+            if kind == "toolloop" or not answered]
+
+
+def tool_call_chunks(model: str, calls: list[tuple[str, str]]) -> list[bytes]:
+    """Each call as OpenAI streams it: id and name first, the arguments in three pieces after."""
+    chunks = []
+    for index, (name, args) in enumerate(calls):
+        chunks.append(_chunk(model, {"tool_calls": [{"index": index, "id": f"call_fake_{index}", "type": "function",
+                                                     "function": {"name": name, "arguments": ""}}]}))
+        third = max(1, len(args) // 3)
+        for piece in (args[:third], args[third:2 * third], args[2 * third:]):
+            if piece:
+                chunks.append(_chunk(model, {"tool_calls": [{"index": index, "function": {"arguments": piece}}]}))
+    return chunks
 
 
 def _chunk(model: str, delta: dict, finish: str | None = None, usage: dict | None = None) -> bytes:
@@ -112,6 +148,11 @@ class FakeLLM:
         if "[[fail500]]" in said:
             return await self._json(send, 500, {"error": {"message": "The fake model fell over.", "type": "server_error"}})
         text, pieces, delay = ANSWER, DEFAULT_PIECES, 0.0
+        calls = wanted_tool_calls(request, said)
+        if calls:
+            return await self._tool_stream(request, calls, send)
+        if _TOOL_WORD.search(said) and any(m.get("role") == "tool" for m in _after_question(messages)):
+            text = TOOL_ANSWER
         if "[[echo]]" in said:
             text = json.dumps(messages)
         elif "[[slow]]" in said:
@@ -156,6 +197,18 @@ class FakeLLM:
             tail += _chunk(model, {}, usage=usage)
         done = b"" if "[[nodone]]" in said else b"data: [DONE]\n\n"
         await send({"type": "http.response.body", "body": tail + done, "more_body": False})
+
+    async def _tool_stream(self, request: dict, calls: list[tuple[str, str]], send) -> None:
+        model = request.get("model", "fake")
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]})
+        body = [_chunk(model, {"role": "assistant", "content": TOOL_PREAMBLE}), *tool_call_chunks(model, calls),
+                _chunk(model, {}, "tool_calls")]
+        for part in body:
+            await send({"type": "http.response.body", "body": part, "more_body": True})
+        usage = {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
+        tail = _chunk(model, {}, usage=usage) if (request.get("stream_options") or {}).get("include_usage") else b""
+        await send({"type": "http.response.body", "body": tail + b"data: [DONE]\n\n", "more_body": False})
 
     @staticmethod
     async def _wait_for_disconnect(receive) -> None:
