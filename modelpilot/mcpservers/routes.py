@@ -15,7 +15,7 @@ from modelpilot.mcpservers.schemas import McpServerBody, McpServerPatch
 from modelpilot.settings import Settings
 
 SERVERS = "/api/v1/workspaces/{ws:str}/mcp-servers"
-SERVER = SERVERS + "/{server:str}"
+SERVER = SERVERS + "/{mcp_server:str}"
 Cursor = Annotated[str | None, Parameter(max_length=300)]
 Limit = Annotated[int, Parameter(ge=1, le=100)]
 
@@ -31,25 +31,25 @@ async def create_mcp_server(db: Database, settings: Settings, access: WorkspaceA
 
 
 @get(SERVER, tags=["mcp-servers"])
-async def get_mcp_server(db: Database, access: WorkspaceAccess, server: str) -> dict:
-    return await service.get_server(db, access, server)
+async def get_mcp_server(db: Database, access: WorkspaceAccess, mcp_server: str) -> dict:
+    return await service.get_server(db, access, mcp_server)
 
 
 @patch(SERVER, tags=["mcp-servers"])
-async def update_mcp_server(db: Database, settings: Settings, access: WorkspaceAccess, server: str,
+async def update_mcp_server(db: Database, settings: Settings, access: WorkspaceAccess, mcp_server: str,
                             data: McpServerPatch) -> dict:
-    return await service.update_server(db, settings, access, server, data.changes())
+    return await service.update_server(db, settings, access, mcp_server, data.changes())
 
 
 @delete(SERVER, tags=["mcp-servers"], status_code=204)
-async def delete_mcp_server(db: Database, access: WorkspaceAccess, server: str) -> None:
-    await service.delete_server(db, access, server)
+async def delete_mcp_server(db: Database, access: WorkspaceAccess, mcp_server: str) -> None:
+    await service.delete_server(db, access, mcp_server)
 
 
 @get(SERVER + "/tools", tags=["mcp-servers"])
-async def list_mcp_server_tools(db: Database, settings: Settings, access: WorkspaceAccess, server: str) -> dict:
+async def list_mcp_server_tools(db: Database, settings: Settings, access: WorkspaceAccess, mcp_server: str) -> dict:
     """The server's tools, asked of it now; 502 mcp_unavailable when it cannot answer."""
-    return await service.list_tools_live(db, settings, access, server)
+    return await service.list_tools_live(db, settings, access, mcp_server)
 
 
 ROUTES = [list_mcp_servers, create_mcp_server, get_mcp_server, update_mcp_server, delete_mcp_server,

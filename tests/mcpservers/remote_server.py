@@ -18,13 +18,14 @@ import time
 import uvicorn
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp_types import ImageContent, TextContent
+from mcp_types import ImageContent, TextContent, ToolAnnotations
 
 from tests.support import free_port
 
 
 def build_tools(mcp: MCPServer, prefix: str = "") -> None:
-    @mcp.tool(name=prefix + "echo", description="Repeat the arguments back as JSON.")
+    @mcp.tool(name=prefix + "echo", description="Repeat the arguments back as JSON.",
+              annotations=ToolAnnotations(read_only_hint=True))
     def echo(text: str, times: int = 1) -> str:
         return json.dumps({"text": text, "times": times, "echo": text * times})
 
