@@ -27,7 +27,7 @@ function actionFields(action, ro) {
       field({ label: "Name", name: "name", value: action.name, required: true,
         help: "What the model calls it: letters, digits, _ and -, like lookup_order.", attrs: { maxlength: 64, autocomplete: "off", ...ro } }),
       field({ label: "Status label", name: "label", value: action.label,
-        help: "Shown to the visitor while it runs, like “Checking your order…”.", attrs: { maxlength: 120, ...ro } })),
+        help: "Shown to the visitor while it runs, like “Checking your order…”.", attrs: { maxlength: 80, ...ro } })),
     field({ label: "Description", name: "description", type: "textarea", value: action.description, required: true,
       help: "What the model reads to decide when to use it: what it does and when.", attrs: { rows: 3, ...ro } }),
     h("div", { class: "form-row url-row" },

@@ -33,8 +33,7 @@ export function supportNote(bot) {
   const support = bot.tool_support;
   if (!support || support.supported !== false) return null;
   return h("div", { class: "callout warn tool-support-note", role: "note" },
-    h("strong", { text: "This model cannot use tools. " }), support.reason || "",
-    " The bot answers without them; pick another model under Settings to use them.");
+    h("strong", { text: "This model cannot use tools. " }), support.reason || "The bot answers without them; pick another model under Settings to use them.");
 }
 
 function actionBoxes(ctx, bot, actions, picked, ro) {
