@@ -105,18 +105,24 @@ function testResult(result) {
 export function testPanel(ctx, botId, action) {
   const args = field({ label: "Sample arguments (JSON)", name: "arguments", type: "textarea", value: JSON.stringify(sampleArguments(action.parameters), null, 2),
     help: "Sent as if the model had asked; the request really goes out.", attrs: { rows: 4, spellcheck: "false", class: "code" } });
+  // A test has no visitor: claims the templates use ({visitor.sub}) are given here.
+  const usesClaims = JSON.stringify([action.url, action.body, action.headers]).includes("{visitor.") || action.verified_only;
+  const claims = usesClaims ? field({ label: "Sample visitor claims (JSON)", name: "visitor", type: "textarea", value: '{\n  "sub": "user-123"\n}',
+    help: "What a verified visitor's identity token would say.", attrs: { rows: 3, spellcheck: "false", class: "code" } }) : null;
   const out = h("div", { "aria-live": "polite" });
-  const form = h("form", { class: "form", novalidate: true, "aria-label": `Test ${action.name}` }, args,
+  const form = h("form", { class: "form", novalidate: true, "aria-label": `Test ${action.name}` }, args, claims,
     h("div", { class: "actions" }, h("button", { class: "btn", type: "submit", text: "Run test" })), out);
   onSubmit(form, async (values) => {
-    let parsed;
-    try { parsed = JSON.parse(values.arguments || "{}"); } catch (error) {
-      showFieldErrors(form, { arguments: `Not valid JSON: ${error.message}` });
-      return false;
+    const body = {};
+    const errors = {};
+    for (const name of ["arguments", "visitor"]) {
+      if (!(name in values)) continue;
+      try { body[name] = JSON.parse(values[name] || "{}"); } catch (error) { errors[name] = `Not valid JSON: ${error.message}`; }
     }
+    if (Object.keys(errors).length) { showFieldErrors(form, errors); return false; }
     replace(out, h("p", { class: "help", role: "status", text: "Running…" }));
     try {
-      replace(out, testResult(await post(`/workspaces/${ctx.ws}/chatbots/${botId}/actions/${action.id}/test`, { arguments: parsed })));
+      replace(out, testResult(await post(`/workspaces/${ctx.ws}/chatbots/${botId}/actions/${action.id}/test`, body)));
     } catch (error) {
       replace(out);
       throw error;
