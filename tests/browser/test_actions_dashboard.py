@@ -16,7 +16,7 @@ from tests.browser.harness import open_browsing
 from tests.fakes.action_server import start_action_service
 from tests.fakes.llm import TOOL_ANSWER
 from tests.mcpservers.remote_server import RemoteMcp
-from tests.support import PASSWORD, Api, free_port
+from tests.support import PASSWORD, Api, eventually, free_port
 from tests.widget_support import make_bot
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -148,6 +148,9 @@ def test_editor_creates_tests_and_picks_an_action_and_mcp_tools(chromium, worksp
     page.reload()
     expect(page.get_by_role("form", name="Tools").get_by_label("lookup_order")).to_be_checked()
 
+    # The call is logged as the turn is saved, in the background: wait for it before drawing the page.
+    eventually(lambda: owner.ok("GET", f"/api/v1/workspaces/{owner.ws}/analytics/tools")["items"],
+               lambda items: [(t["name"], t["calls"]) for t in items] == [("lookup_order", 1)], timeout=15, what="the call counted")
     page.goto(f"/#/w/{owner.ws}/analytics")
     row = page.get_by_role("region", name="Tool calls").get_by_role("row", name=re.compile("lookup_order"))
     expect(row.locator('td[data-label="Calls"]')).to_have_text("1")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -16,7 +17,7 @@ from tests.browser.harness import Watcher, open_browsing
 from tests.browser_support import embed_page, open_widget
 from tests.fakes.action_server import start_action_service
 from tests.fakes.llm import TOOL_ANSWER, TOOL_PREAMBLE
-from tests.support import PASSWORD, Api
+from tests.support import PASSWORD, Api, eventually
 from tests.widget_support import make_bot
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -66,6 +67,12 @@ def say(page: Page, text: str) -> None:
 
 def ask_for_order(page: Page, order_id: str) -> None:
     say(page, f'Where is my order {order_id}? [[tool:lookup_order {{"order_id": "{order_id}"}}]]')
+
+
+def saved_answers(base_url: str, bot_id: str, session_id: str, origin: str) -> int:
+    history = httpx.get(f"{base_url}/api/v1/widget/{bot_id}/history", params={"session_id": session_id},
+                        headers={"origin": origin}).json()
+    return sum(1 for m in history["messages"] if m["content"] == TOOL_ANSWER)
 
 
 def orders_called(action_service) -> list[str]:
@@ -120,7 +127,11 @@ def test_visitor_approves_then_declines_an_action_that_asks_first(chromium, shop
     expect(page.locator("modelpilot-widget .mp-assistant .mp-bubble")).to_have_count(5)  # greeting + 2 × (preamble, answer)
     assert orders_called(action_service) == ["/orders/A-17"]
 
-    # A reload shows the saved conversation (the cards were only questions; the text stays).
+    # A reload shows the saved conversation (the cards were only questions; the text stays). The
+    # turn is saved in the background as its stream ends: wait for the save, as a reload might.
+    session_id = page.evaluate(f"localStorage.getItem('modelpilot:{bot['id']}:session')")
+    eventually(lambda: saved_answers(live.url, bot["id"], session_id, host_site.origin), lambda n: n == 2, timeout=15,
+               what="both answers saved")
     page.reload()
     open_widget(page)
     bubbles = page.locator("modelpilot-widget .mp-msg .mp-bubble")
