@@ -63,6 +63,9 @@ function actionBody(values, schemaBox, headersBox) {
   if (body.error) errors.body = body.error;
   const headers = headersBox.read();
   if (headers.error) errors.headers = headers.error;
+  // Typed in KB; the server counts bytes and would word its limits in bytes.
+  const kb = values.max_response_bytes;
+  if (kb !== null && !(kb >= 1 && kb <= 256)) errors.max_response_bytes = "Response cap must be between 1 and 256 KB.";
   const out = { name: values.name.trim(), label: values.label.trim() || null, description: values.description, method: values.method, url: values.url.trim(),
     parameters: schema.schema, headers: headers.headers, body: body.body, timeout_s: values.timeout_s,
     max_response_bytes: values.max_response_bytes == null ? null : Math.round(values.max_response_bytes * 1024),
