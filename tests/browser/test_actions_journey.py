@@ -2,7 +2,7 @@
 asks; the fake model calls `lookup_order`; the widget shows the confirm card with the arguments
 (as text, keyboard reachable, focus on it) and nothing has run yet. Approve runs the action once
 against a local HTTP service, the status line shows while it runs, and the answer streams in;
-Decline runs nothing. A reload shows the saved text; the dashboard's conversation log shows both
+Decline runs nothing; a failing action leaves a note in place of its status line. A reload shows the saved text; the dashboard's conversation log shows both
 calls with their arguments, status and the response excerpt."""
 
 from __future__ import annotations
@@ -54,7 +54,11 @@ def shop(server_factory, fake_llm, host_site, action_service):
         "name": "lookup_order", "label": "Checking your order…", "description": "Look up an order by its number.",
         "parameters": ORDER_SCHEMA, "url": action_service.url + "/orders/{order_id}", "confirm": True,
         "headers": {"X-Shop-Key": "shop-key-7d1e"}})
-    owner.ok("PATCH", f"/api/v1/workspaces/{owner.ws}/chatbots/{bot['id']}", json={"tools": [{"type": "action", "id": action["id"]}]})
+    stock = owner.ok("POST", f"/api/v1/workspaces/{owner.ws}/chatbots/{bot['id']}/actions", 201, json={
+        "name": "check_stock", "label": "Checking stock…", "description": "Whether an item is in stock.",
+        "url": action_service.url + "/fail"})
+    owner.ok("PATCH", f"/api/v1/workspaces/{owner.ws}/chatbots/{bot['id']}",
+             json={"tools": [{"type": "action", "id": action["id"]}, {"type": "action", "id": stock["id"]}]})
     yield live, owner, bot
     owner.close()
 
@@ -72,7 +76,7 @@ def ask_for_order(page: Page, order_id: str) -> None:
 def saved_answers(base_url: str, bot_id: str, session_id: str, origin: str) -> int:
     history = httpx.get(f"{base_url}/api/v1/widget/{bot_id}/history", params={"session_id": session_id},
                         headers={"origin": origin}).json()
-    return sum(1 for m in history["messages"] if m["content"] == TOOL_ANSWER)
+    return sum(1 for m in history["messages"] if m["role"] == "assistant" and TOOL_ANSWER in m["content"])
 
 
 def orders_called(action_service) -> list[str]:
@@ -127,15 +131,23 @@ def test_visitor_approves_then_declines_an_action_that_asks_first(chromium, shop
     expect(page.locator("modelpilot-widget .mp-assistant .mp-bubble")).to_have_count(5)  # greeting + 2 × (preamble, answer)
     assert orders_called(action_service) == ["/orders/A-17"]
 
+    # An action without confirmation runs at once; when it fails, a quiet note replaces its status line.
+    say(page, "Is it in stock? [[tool:check_stock {}]]")
+    expect(page.locator("modelpilot-widget .mp-tool-failed")).to_have_text("Could not finish this step: Checking stock")
+    # One message: what the model said before the call and after it, the note below.
+    expect(page.locator("modelpilot-widget .mp-assistant .mp-bubble").last).to_have_text(TOOL_PREAMBLE + TOOL_ANSWER)
+    assert "Checking stock…" in page.evaluate("window.toolLines")
+    assert [r["path"] for r in action_service.requests].count("/fail") == 1
+
     # A reload shows the saved conversation (the cards were only questions; the text stays). The
     # turn is saved in the background as its stream ends: wait for the save, as a reload might.
     session_id = page.evaluate(f"localStorage.getItem('modelpilot:{bot['id']}:session')")
-    eventually(lambda: saved_answers(live.url, bot["id"], session_id, host_site.origin), lambda n: n == 2, timeout=15,
-               what="both answers saved")
+    eventually(lambda: saved_answers(live.url, bot["id"], session_id, host_site.origin), lambda n: n == 3, timeout=15,
+               what="the three answers saved")
     page.reload()
     open_widget(page)
     bubbles = page.locator("modelpilot-widget .mp-msg .mp-bubble")
-    expect(bubbles.filter(has_text=TOOL_ANSWER)).to_have_count(2)
+    expect(bubbles.filter(has_text=TOOL_ANSWER)).to_have_count(3)
     expect(bubbles.filter(has_text="Where is my order A-17?")).to_have_count(1)
     watcher.check()
     context.close()
@@ -150,7 +162,7 @@ def test_visitor_approves_then_declines_an_action_that_asks_first(chromium, shop
     expect(b.page.get_by_role("heading", level=1)).to_have_text("Overview")
     b.page.goto(f"/#/w/{owner.ws}/conversations/{conversation_id}")
     calls = b.page.locator(".tool-call")
-    expect(calls).to_have_count(2)
+    expect(calls).to_have_count(3)
     expect(calls.nth(0).locator(".tool-name")).to_have_text("lookup_order")
     expect(calls.nth(0).locator(".badge")).to_have_text("done")
     expect(calls.nth(0).locator(".tool-arguments")).to_have_text("order_id: A-17")
@@ -159,6 +171,9 @@ def test_visitor_approves_then_declines_an_action_that_asks_first(chromium, shop
     expect(calls.nth(0).locator(".response-excerpt")).to_contain_text("shipped")
     expect(calls.nth(1).locator(".badge")).to_have_text("declined")
     expect(calls.nth(1).locator(".tool-arguments")).to_have_text(f"order_id: {HOSTILE_ID}")
+    expect(calls.nth(2).locator(".tool-name")).to_have_text("check_stock")
+    expect(calls.nth(2).locator(".badge")).to_have_text("error")
+    expect(calls.nth(2).locator(".tool-error")).not_to_have_text("")
     assert "shop-key-7d1e" not in b.page.content()
     b.shoot("conversation-tool-calls")
     b.close()
