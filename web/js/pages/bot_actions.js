@@ -54,7 +54,7 @@ function showEditor(state, action) {
     },
   });
   replace(state.detailBox, h("div", { class: "stack" }, card(isNew ? "New action" : `Action ${action.name}`, form),
-    isNew ? null : testPanel(ctx, bot.id, action)));
+    isNew || !canEdit ? null : testPanel(ctx, bot.id, action)));  // the server lets editors test, as it lets them write
   const first = form.querySelector("input:not([disabled])");
   if (first) first.focus();
 }
