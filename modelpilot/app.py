@@ -33,7 +33,7 @@ from modelpilot.chat import inbox_routes
 from modelpilot.chat.handoff_notify import register_handoff_jobs
 from modelpilot.chat import routes as chat_routes
 from modelpilot.chatbots import routes as chatbot_routes
-from modelpilot.chatbots.service import count_bots_in
+from modelpilot.chatbots.service import count_bots_in, get_bot
 from modelpilot.core.body_type import json_body_middleware
 from modelpilot.core.csrf import csrf_middleware_factory
 from modelpilot.core.database import open_database
@@ -55,6 +55,7 @@ from modelpilot.knowledge import routes as knowledge_routes
 from modelpilot.knowledge.lifecycle import start_knowledge, stop_knowledge
 from modelpilot.knowledge.service import count_documents_in, purge_workspace
 from modelpilot.mcpservers import routes as mcp_server_routes
+from modelpilot.mcpservers import service as mcp_service
 from modelpilot.providers import routes as provider_routes
 from modelpilot.providers.direct import close_shared_client
 from modelpilot.providers.keys import check_key_ring
@@ -158,8 +159,17 @@ TENANT_LOOKUPS = TenantLookups(
 
 
 async def check_tool_refs(db: Database, workspace_id: str, bot_id: str | None, tools: list[dict]) -> list[tuple]:
-    """A bot's picked tools, asked of the domains that own them (chatbots imports neither)."""
-    return await action_service.tool_ref_problems(db, workspace_id, bot_id, tools)
+    """A bot's picked tools, asked of the domains that own them (chatbots imports neither). A pick
+    the bot already had stays valid after its MCP server is deleted (the chat reports the tool as
+    unavailable), so a bot whose server went can still be saved."""
+    problems = await action_service.tool_ref_problems(db, workspace_id, bot_id, tools)
+    picks = [(i, t["server_id"]) for i, t in enumerate(tools) if t["type"] == "mcp"]
+    if picks:
+        known = await mcp_service.existing_server_ids(db, workspace_id, [sid for _, sid in picks])
+        had = (await get_bot(db, workspace_id, bot_id)).tools if bot_id else []
+        problems += [(f"tools[{i}]", "names an MCP server this workspace does not have") for i, sid in picks
+                     if sid not in known and tools[i] not in had]
+    return problems
 
 
 async def provide_workspace(db: Database, access: WorkspaceAccess) -> dict:

@@ -271,14 +271,14 @@ def _configure_rotate_key(parser: argparse.ArgumentParser) -> None:
                         help="read the new key (base64, 32 bytes) from standard input instead of generating one")
 
 
-@command("rotate-key", "Seal every stored provider API key, webhook secret, action header and MCP server header "
+@command("rotate-key", "Seal every stored provider API key, webhook secret, MCP server header and action header "
          "with a new secret key.",
          _configure_rotate_key)
 def cmd_rotate_key(settings: Settings, args: argparse.Namespace) -> int:
     from modelpilot.core.crypto import CryptoError, decode_key
     from modelpilot.core.migrate import migrate_database
     from modelpilot.actions.service import reseal_headers_sync as reseal_action_headers_sync
-    from modelpilot.mcpservers.service import reseal_headers_sync as reseal_mcp_headers_sync
+    from modelpilot.mcpservers.service import reseal_headers_sync
     from modelpilot.providers.keys import rotate_keys
     from modelpilot.webhooks.service import reseal_secrets_sync
 
@@ -287,12 +287,12 @@ def cmd_rotate_key(settings: Settings, args: argparse.Namespace) -> int:
         if new_key:
             decode_key(new_key)
         migrate_database(settings)
-        new_key, key_id, count = rotate_keys(settings, new_key, also=(reseal_secrets_sync, reseal_action_headers_sync,
-                                                                          reseal_mcp_headers_sync))
+        new_key, key_id, count = rotate_keys(settings, new_key, also=(reseal_secrets_sync, reseal_headers_sync,
+                                                                      reseal_action_headers_sync))
     except CryptoError as exc:
         print(f"modelpilot: {exc}", file=sys.stderr)
         return 1
-    print(f"re-sealed {count} provider key(s) and webhook secret(s), action and MCP server headers included, "
+    print(f"re-sealed {count} provider key(s) and webhook secret(s), MCP server and action headers included, "
           f"with key {key_id}")
     if settings.secret_key.strip():
         print("MODELPILOT_SECRET_KEY is set: put the new key first in it (the old one may follow "

@@ -42,15 +42,21 @@ _validators: dict[str, Draft202012Validator] = {}
 
 
 def argument_problem(schema: dict, arguments: dict) -> str | None:
-    """Why the arguments do not fit the schema (every problem, in plain words), or None."""
+    """Why the arguments do not fit the schema (every problem, in plain words), or None.
+    A schema that cannot be used (a remote MCP server's may be broken) checks nothing here:
+    that server checks its own input."""
     key = json.dumps(schema, sort_keys=True)
     validator = _validators.get(key)
     if validator is None:
         if len(_validators) > 2048:
             _validators.clear()
         validator = _validators[key] = Draft202012Validator(schema)
+    try:
+        errors = sorted(validator.iter_errors(arguments), key=lambda e: [str(p) for p in e.path])
+    except (SchemaError, RecursionError, TypeError, ValueError):
+        return None
     problems = []
-    for error in sorted(validator.iter_errors(arguments), key=lambda e: list(e.path)):
+    for error in errors:
         where = "/".join(str(p) for p in error.path) or "arguments"
         problems.append(f"{where}: {error.message[:MAX_ERROR_CHARS]}")
         if len(problems) >= 5:

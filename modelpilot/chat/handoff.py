@@ -147,6 +147,13 @@ async def _take_in(conn: Connection, bot: Bot, channel: str, session_id: str, te
     return {**done, "status": conversation["status"]}
 
 
+async def with_person(db: Database, bot: Bot, channel: str, session_id: str) -> bool:
+    """Whether the session's conversation is waiting for or with a person (the bot stays out)."""
+    async with db.read() as conn:
+        state = await repo.session_state(conn, bot.workspace_id, bot.id, channel, session_id)
+    return state is not None and state["status"] in LIVE
+
+
 async def short_stream(done: dict) -> AsyncIterator[dict]:
     yield done
 

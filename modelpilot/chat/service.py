@@ -161,6 +161,9 @@ async def stream_confirm(db: Database, settings: Settings, *, workspace_id: str,
     """The visitor's answer to a call that waited for approval: run it (or not), then let the
     model go on from where it stopped. The waiting call is taken in one write (one answer wins)."""
     session_id = clean_session_id(session_id)
+    if await handoff.with_person(db, bot, channel, session_id):
+        raise ApiError(409, "conversation_with_person", "A person has this conversation now; the assistant does "
+                                                        "not run actions while they do.")
     turn = await prepare_turn(db, settings, workspace_id=workspace_id, bot=bot, session_id=session_id, message="",
                               channel=channel, visitor=visitor, confirming=True)
     try:

@@ -12,6 +12,7 @@ visitor approves or declines it in a follow-up request (`resume`).
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any, AsyncIterator
@@ -22,6 +23,7 @@ from modelpilot.chat.prompt import defuse_delimiters
 from modelpilot.chatbots.handoff_config import is_open
 from modelpilot.core.ids import new_id
 from modelpilot.core.ratelimit import Limit, Throttle
+from modelpilot.mcpservers import service as mcpservers
 from modelpilot.providers.llm import Usage
 from modelpilot.providers.stream import AnswerRequest, open_stream, supports_tools
 from modelpilot.providers.tool_calls import (
@@ -41,6 +43,10 @@ BUILTINS = {
                      "contacted or to get an offer.", "Opening the contact form…"),
 }
 EMPTY_SCHEMA = {"type": "object", "properties": {}}
+MCP_CALL_SECONDS = 10.0
+MCP_MAX_BYTES = 32_768
+UNAVAILABLE_PREFIX = "This tool is unavailable:"  # mcpservers' mark for a server down, slow or gone
+_FUNCTION_CHARS = re.compile(r"[^a-zA-Z0-9_-]")
 
 
 @dataclass(frozen=True)
@@ -82,12 +88,32 @@ async def toolbox_for(db, settings: Settings, turn: Any) -> dict[str, Tool]:
         tools[action.name] = Tool("action", action.name, action.status_label, action.description, action.parameters,
                                   action, action.confirm, tuple(visitor_claims_needed(action.url, action.body)),
                                   action.verified_only, offered=verified or not action.verified_only)
+    picks = [(t["server_id"], t["tool"]) for t in bot.tools if t["type"] == "mcp"]
+    for remote in await mcpservers.tools_for(db, settings, turn.workspace_id, picks):
+        name = _function_name(remote.name, tools)
+        tools[name] = Tool("mcp", name, f"Using {remote.name}…", remote.description or remote.name,
+                           _object_schema(remote.input_schema), remote)
     for pick in bot.tools:
         if pick["type"] == "builtin" and (pick["name"] != "handoff" or bot.handoff.get("enabled")):
             description, label = BUILTINS[pick["name"]]
             tools.setdefault(pick["name"], Tool("builtin", pick["name"], label, description, EMPTY_SCHEMA,
                                                 pick["name"]))
     return tools
+
+
+def _function_name(name: str, taken: dict) -> str:
+    """An MCP tool's name as a function name the providers accept, unique in the turn."""
+    base = _FUNCTION_CHARS.sub("_", name)[:60] or "tool"
+    candidate, number = base, 2
+    while candidate in taken or candidate in BUILTINS:
+        candidate, number = f"{base[:58]}_{number}", number + 1
+    return candidate
+
+
+def _object_schema(schema: dict) -> dict:
+    if isinstance(schema, dict) and schema.get("type") == "object":
+        return schema
+    return EMPTY_SCHEMA
 
 
 @dataclass
@@ -167,6 +193,8 @@ class ToolLoop:
             if problem is None and tool.confirm and approval is None:
                 yield self._ask(tool, call, arguments, record, calls[index:], messages, number)
                 return
+            # Recorded before it runs: a turn cut short mid-call (the visitor left) still logs the call.
+            self.outcome.tool_records.append(record)
             if problem is not None:
                 record["status"], record["error"] = problem
                 content = f"Error: {problem[1]}"
@@ -175,10 +203,10 @@ class ToolLoop:
                 content = "The visitor declined this action; it was not run. Do not try it again now."
                 yield _event(tool, record, "done", declined=True)
             else:
+                record["error"] = "the turn ended while the tool ran"
                 yield _event(tool, record, "running")
                 content = await self._run(tool, arguments, record)
                 yield _event(tool, record, "done" if record["status"] == "done" else "error")
-            self.outcome.tool_records.append(record)
             messages.append(tool_message(call, delimited(call.name, record["status"], content)))
 
     def _ask(self, tool: Tool, call: ToolCall, arguments: dict, record: dict, calls: list[ToolCall],
@@ -202,14 +230,27 @@ class ToolLoop:
         if tool.type == "builtin":
             text = self._builtin(tool.ref)
             record.update(status="done", latency_ms=round((time.monotonic() - started) * 1000),
-                          response_excerpt=text[:1000])
+                          response_excerpt=text[:1000], error=None)
             return text
+        if tool.type == "mcp":
+            return await self._run_mcp(tool, arguments, record)
         result = await actions.run_action(self.ctx.settings, tool.ref, arguments, visitor_claims(self.ctx.turn.visitor))
         record.update(status="done" if result.ok else "error", latency_ms=result.latency_ms,
                       response_excerpt=result.excerpt or None, error=result.error)
         text = result.text + (f"\n[the response was cut at {tool.ref.max_response_bytes} bytes]"
                               if result.truncated else "")
         return text if result.ok else f"Error: {result.error}" + (f"\n{text}" if text else "")
+
+    async def _run_mcp(self, tool: Tool, arguments: dict, record: dict) -> str:
+        remote = tool.ref
+        result = await mcpservers.call_tool(self.ctx.db, self.ctx.settings, self.ctx.turn.workspace_id,
+                                            remote.server_id, remote.name, arguments, timeout_s=MCP_CALL_SECONDS,
+                                            max_bytes=MCP_MAX_BYTES)
+        status = "done" if result.ok else (
+            "unavailable" if (result.error or "").startswith(UNAVAILABLE_PREFIX) else "error")
+        record.update(status=status, latency_ms=result.latency_ms, response_excerpt=result.text[:1000] or None,
+                      error=result.error)
+        return result.text if result.ok else f"Error: {result.error}" + (f"\n{result.text}" if result.text else "")
 
     async def _throttled(self, tool: Tool) -> int:
         throttle, turn = self.ctx.throttle, self.ctx.turn

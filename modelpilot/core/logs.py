@@ -54,5 +54,6 @@ def configure_logging(level: str = "info", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore", "LiteLLM", "litellm", "apscheduler"):
+    # httpx2 (the mcp SDK's client) would log every MCP server URL at INFO: some embed a key.
+    for noisy in ("httpx", "httpcore", "httpx2", "httpcore2", "mcp", "LiteLLM", "litellm", "apscheduler"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -161,14 +161,24 @@ def guarded_transport_httpx2(policy: AddressPolicy, resolver: Resolver = system_
     import httpcore2
     import httpx2
 
-    transport = _httpx2_transport_class()(max_response_bytes)
+    ssl_context = _httpx2_ssl_context()
+    transport = _httpx2_transport_class()(max_response_bytes, ssl_context)
     backend = AddressGuardBackend(policy, resolver, inner=httpcore2.AnyIOBackend(),
                                   connect_errors=(httpcore2.ConnectError, httpcore2.ConnectTimeout))
     # As _GuardedTransport: httpx2 has no public switch for the network backend either.
     transport._pool = httpcore2.AsyncConnectionPool(
-        ssl_context=httpx2.create_ssl_context(trust_env=False), max_connections=10, max_keepalive_connections=5,
+        ssl_context=ssl_context, max_connections=10, max_keepalive_connections=5,
         keepalive_expiry=5.0, http1=True, http2=False, retries=0, network_backend=backend)
     return transport
+
+
+@functools.cache
+def _httpx2_ssl_context():
+    """One verifying context for every httpx2 client: loading the CA bundle takes ~30 ms, and a
+    client is made per MCP operation. Contexts are safe to share between connections."""
+    import httpx2
+
+    return httpx2.create_ssl_context(trust_env=False)
 
 
 @functools.cache
@@ -191,8 +201,8 @@ def _httpx2_transport_class():
             await self._inner.aclose()
 
     class GuardedTransport2(httpx2.AsyncHTTPTransport):
-        def __init__(self, max_response_bytes: int | None) -> None:
-            super().__init__(trust_env=False, retries=0)
+        def __init__(self, max_response_bytes: int | None, ssl_context) -> None:
+            super().__init__(verify=ssl_context, trust_env=False, retries=0)
             self._limit = max_response_bytes
 
         async def handle_async_request(self, request):

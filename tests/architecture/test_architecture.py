@@ -316,8 +316,8 @@ TABLE_OWNERS = {
     "message_reservations": "billing", "billing_accounts": "billing", "stripe_events": "billing",
     "widget_daily_usage": "widget",
     "webhook_endpoints": "webhooks", "webhook_deliveries": "webhooks", "webhook_attempts": "webhooks",
-    "mcp_servers": "mcpservers",
     "actions": "actions", "tool_calls": "chat", "tool_confirmations": "chat",
+    "mcp_servers": "mcpservers",
 }
 # (repo module, table): why that repo may name another domain's table.
 FOREIGN_TABLE_ALLOWLIST = {

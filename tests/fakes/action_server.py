@@ -101,3 +101,12 @@ def start_action_service() -> RunningActionService:
             raise RuntimeError("action service did not start")
         time.sleep(0.01)
     return RunningActionService(f"http://127.0.0.1:{sock.getsockname()[1]}", app, server, thread)
+
+
+if __name__ == "__main__":  # `python -m tests.fakes.action_server`: prints its base URL, serves until killed
+    running = start_action_service()
+    print(running.url, flush=True)
+    try:
+        running.thread.join()
+    except KeyboardInterrupt:
+        running.stop()

@@ -81,6 +81,9 @@ def fill_workspace(owner: Api, ws: str, marker: str, fake_llm_url: str) -> set[s
     ids.add(token["id"])
     owner.ok("PATCH", f"/api/v1/workspaces/{ws}", json={"name": f"{marker} ws", "settings": {"retention_days": 30}})
     owner.add_provider(ws, "openai", api_key=f"sk-{marker}-0123456789", api_base=fake_llm_url)
+    mcp = owner.ok("POST", f"/api/v1/workspaces/{ws}/mcp-servers", 201, json={
+        "name": f"{marker} tools", "url": f"https://{marker}.example.com/mcp", "headers": {"X-Key": marker}})
+    ids.add(mcp["id"])
     bot = owner.create_bot(ws, name=f"{marker} bot", system_prompt=marker, published=True)
     ids.add(bot["id"])
     ids |= add_documents(owner, ws, bot["id"], marker)
