@@ -87,6 +87,13 @@ JOB_DURATION = Histogram(
     "modelpilot_job_duration_seconds", "Background job run time by kind.", ("kind",), buckets=JOB_BUCKETS,
     registry=REGISTRY)
 BACKUPS = Counter("modelpilot_backups", "Scheduled backups by outcome (ok/failed).", ("outcome",), registry=REGISTRY)
+MCP_REQUESTS = Counter(
+    "modelpilot_mcp_requests", "Requests to remote MCP servers by operation (list/call) and outcome "
+    "(ok, tool_error: the tool reported an error, unavailable: no usable answer).", ("op", "outcome"),
+    registry=REGISTRY)
+MCP_DURATION = Histogram(
+    "modelpilot_mcp_request_seconds", "Time of one remote MCP operation, connecting included.", ("op",),
+    buckets=HTTP_BUCKETS, registry=REGISTRY)
 
 
 def record_request(method: str, route: str, status: int, seconds: float) -> None:
@@ -116,3 +123,8 @@ def record_job(kind: str, outcome: str, duration_s: float | None = None) -> None
 
 def record_backup(outcome: str) -> None:
     BACKUPS.labels(outcome=outcome).inc()
+
+
+def record_mcp(op: str, outcome: str, duration_s: float) -> None:
+    MCP_REQUESTS.labels(op=op, outcome=outcome).inc()
+    MCP_DURATION.labels(op=op).observe(duration_s)

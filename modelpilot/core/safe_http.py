@@ -159,7 +159,6 @@ def guarded_transport_httpx2(policy: AddressPolicy, resolver: Resolver = system_
     (the SDK reads JSON answers whole, so the cap must sit below it). httpx2 is imported here,
     not at the top: only MCP calls need it."""
     import httpcore2
-    import httpx2
 
     ssl_context = _httpx2_ssl_context()
     transport = _httpx2_transport_class()(max_response_bytes, ssl_context)

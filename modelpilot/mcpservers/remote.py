@@ -33,6 +33,8 @@ REFUSAL_HINT = ("An administrator can allow private addresses for webhooks, acti
 WIRE_LIMIT_BYTES = 4_000_000   # one HTTP response from the server, before any text is cut to max_bytes
 MAX_LIST_PAGES = 20            # a server whose tool list never ends still answers in bounded time
 MAX_TOOLS = 500
+MAX_DESCRIPTION_CHARS = 1024   # what model providers accept for a function's description
+MAX_SCHEMA_BYTES = 32_768      # a tool whose input schema is larger is left out: it would flood the prompt
 ERROR_CHARS = 500              # the longest error sentence kept from a server
 
 
@@ -94,7 +96,12 @@ async def _all_tools(client: Any) -> list[ListedTool]:
     cursor = None
     for _ in range(MAX_LIST_PAGES):
         page = await client.list_tools(cursor=cursor)
-        tools.extend(_listed(tool) for tool in page.tools)
+        for tool in page.tools:
+            listed = _listed(tool)
+            if len(json.dumps(listed.input_schema, default=str)) > MAX_SCHEMA_BYTES:
+                log.info("MCP tool %r left out: its input schema is over %d bytes", tool.name, MAX_SCHEMA_BYTES)
+                continue
+            tools.append(listed)
         cursor = page.next_cursor
         if not cursor or len(tools) >= MAX_TOOLS:
             break
@@ -103,7 +110,10 @@ async def _all_tools(client: Any) -> list[ListedTool]:
 
 def _listed(tool: Any) -> ListedTool:
     annotations = tool.annotations
-    return ListedTool(name=tool.name, description=tool.description or "",
+    description = (tool.description or "").strip()
+    if len(description) > MAX_DESCRIPTION_CHARS:
+        description = description[:MAX_DESCRIPTION_CHARS - 1].rstrip() + "…"
+    return ListedTool(name=tool.name, description=description,
                       input_schema=dict(tool.input_schema or {"type": "object", "properties": {}}),
                       read_only=None if annotations is None else annotations.read_only_hint)
 

@@ -14,15 +14,17 @@ tools stay picked on the bots that chose them; the chat reports them as unavaila
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 import time
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 import anyio
 
-from modelpilot.core import audit
+from modelpilot.core import audit, metrics
 from modelpilot.core.access import WorkspaceAccess
 from modelpilot.core.crypto import CryptoError
 from modelpilot.core.cursors import decode_cursor, encode_cursor
@@ -126,6 +128,26 @@ def open_headers(settings: Settings, server: McpServer) -> dict[str, str]:
         return json.loads(key_ring(settings).open(server.headers_sealed, aad=aad))
     except CryptoError:  # a key rotated by another process: read the ring again once
         return json.loads(key_ring(settings, reload=True).open(server.headers_sealed, aad=aad))
+
+
+def secrets_of(headers: dict[str, str]) -> list[str]:
+    """The header values, and the credential inside a scheme ("Bearer <token>"), longest first."""
+    found = set()
+    for value in headers.values():
+        if len(value) >= 4:
+            found.add(value)
+        scheme, _, credential = value.partition(" ")
+        if credential.strip() and len(credential.strip()) >= 8 and scheme.isalpha():
+            found.add(credential.strip())
+    return sorted(found, key=len, reverse=True)
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    """A server that echoes our key back (in a result, an error, a tool's description) must not
+    put it in a prompt, the conversation log or the dashboard."""
+    for secret in secrets:
+        text = text.replace(secret, "[redacted]")
+    return text
 
 
 def _stored_headers(settings: Settings, server: McpServer) -> dict[str, str]:
@@ -252,16 +274,23 @@ async def existing_server_ids(db: Database, workspace_id: str, server_ids: list[
 
 async def _fetch_tools(settings: Settings, server: McpServer) -> list[ListedTool]:
     """Ask the server now (raises McpUnavailable); the answer, either way, goes into the cache."""
+    secrets: list[str] = []
+    started = time.monotonic()
     try:
         headers = open_headers(settings, server)
+        secrets = secrets_of(headers)
         tools = await remote.list_tools(settings, server.url, headers, settings.mcp_list_timeout_seconds)
+        metrics.record_mcp("list", "ok", time.monotonic() - started)
     except CryptoError as exc:
         error = f"The server's stored headers cannot be opened with this instance's secret key ({exc})."
         tool_cache.put_failure(server, error, settings.mcp_tools_cache_seconds)
         raise McpUnavailable(error) from None
     except McpUnavailable as exc:
-        tool_cache.put_failure(server, exc.message, settings.mcp_tools_cache_seconds)
-        raise
+        metrics.record_mcp("list", "unavailable", time.monotonic() - started)
+        error = scrub(exc.message, secrets)
+        tool_cache.put_failure(server, error, settings.mcp_tools_cache_seconds)
+        raise McpUnavailable(error) from None
+    tools = [replace(tool, description=scrub(tool.description, secrets)) for tool in tools] if secrets else tools
     tool_cache.put_tools(server, tools, settings.mcp_tools_cache_seconds)
     return tools
 
@@ -278,16 +307,33 @@ async def list_tools_live(db: Database, settings: Settings, access: WorkspaceAcc
     return {"items": [tool.public() for tool in tools]}
 
 
+# Listings under way, per event loop and server version: chats that find the cache empty at the
+# same moment wait for one request to the server instead of sending one each.
+_listing: dict[tuple[int, str, str], asyncio.Future] = {}
+
+
 async def _tools_of(settings: Settings, server: McpServer) -> tuple[ListedTool, ...] | None:
     """The cached list, else a fresh one; None when the server failed (logged, never raised)."""
     cached = tool_cache.get(server)
     if cached is not None:
         return cached.tools
+    key = (id(asyncio.get_running_loop()), server.id, server.updated_at)
+    listing = _listing.get(key)
+    if listing is None:
+        listing = _listing[key] = asyncio.ensure_future(_fetch_for_chat(settings, server))
+        listing.add_done_callback(lambda _: _listing.pop(key, None))
+    # Shielded: one chat going away must not cancel the listing the others wait for.
+    return await asyncio.shield(listing)
+
+
+async def _fetch_for_chat(settings: Settings, server: McpServer) -> tuple[ListedTool, ...] | None:
     try:
         return tuple(await _fetch_tools(settings, server))
     except McpUnavailable as exc:
         log.warning("MCP server %s (%s) left out of the tools: %s", server.id, server.name, exc.message)
-        return None
+    except Exception:  # a surprise in one server's listing must not cost the chat its other tools
+        log.exception("MCP server %s left out of the tools", server.id)
+    return None
 
 
 async def tools_for(db: Database, settings: Settings, workspace_id: str,
@@ -330,7 +376,8 @@ async def call_tool(db: Database, settings: Settings, workspace_id: str, server_
     """Call one tool; never raises for what the server does. `text` is capped at max_bytes."""
     started = time.monotonic()
 
-    def result(ok: bool, text: str, error: str | None) -> RemoteResult:
+    def result(ok: bool, text: str, error: str | None, outcome: str = "unavailable") -> RemoteResult:
+        metrics.record_mcp("call", outcome, time.monotonic() - started)
         return RemoteResult(ok, text, error, round((time.monotonic() - started) * 1000))
 
     async with db.read() as conn:
@@ -339,13 +386,17 @@ async def call_tool(db: Database, settings: Settings, workspace_id: str, server_
         return result(False, "", UNAVAILABLE_GONE)
     try:
         headers = open_headers(settings, server)
-        ok, text = await remote.call_tool(settings, server.url, headers, tool, arguments, timeout_s)
     except CryptoError:
         return result(False, "", "This tool is unavailable: its MCP server's headers cannot be opened.")
+    secrets = secrets_of(headers)
+    try:
+        ok, text = await remote.call_tool(settings, server.url, headers, tool, arguments, timeout_s)
     except McpUnavailable as exc:
-        log.warning("MCP call %s on server %s (%s) failed: %s", tool, server.id, server.name, exc.message)
-        return result(False, "", f"This tool is unavailable: {exc.message}")
-    text = remote.cap_text(text, max_bytes)
+        error = scrub(exc.message, secrets)
+        log.warning("MCP call %s on server %s (%s) failed: %s", tool, server.id, server.name, error)
+        return result(False, "", f"This tool is unavailable: {error}")
+    text = remote.cap_text(scrub(text, secrets), max_bytes)
     if ok:
-        return result(True, text, None)
-    return result(False, text, text[:remote.ERROR_CHARS] or "The tool reported an error without saying why.")
+        return result(True, text, None, "ok")
+    return result(False, text, text[:remote.ERROR_CHARS] or "The tool reported an error without saying why.",
+                  "tool_error")

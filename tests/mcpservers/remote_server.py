@@ -3,8 +3,11 @@ Streamable HTTP), served by uvicorn on 127.0.0.1 in a thread.
 
 Its tools: `echo` (returns its arguments), `fail` (the tool reports an error: isError), `slow`
 (sleeps, to outlast a caller's timeout), `huge` (a text far over any cap), `picture` (an image,
-which must be summarised, not pasted). Every HTTP request's headers are recorded as the server
-received them, and the server can be told to require a bearer token or to stall every request.
+which must be summarised, not pasted), `whoami` (echoes the credentials it got), `wordy` (a
+3 KB description) and `bloated` (a 40 KB input schema). Every HTTP request's headers are
+recorded as the server received them, and the server can be told to require a bearer token, to
+stall every request, or to speak only the handshake-era protocol (no `server/discover`, as
+servers before 2026 do).
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ import base64
 import json
 import threading
 import time
+from typing import Annotated
 
 import uvicorn
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ImageContent, TextContent, ToolAnnotations
+from pydantic import Field
 
 from tests.support import free_port
 
@@ -42,6 +47,21 @@ def build_tools(mcp: MCPServer, prefix: str = "") -> None:
     def huge(size: int) -> str:
         return ("0123456789" * (size // 10 + 1))[:size]
 
+    @mcp.tool(name=prefix + "whoami", description="Echoes the credentials it was sent (a careless server).")
+    def whoami(ctx: Context, fail: bool = False) -> str:
+        sent = (ctx.headers or {}).get("authorization", "nothing")
+        if fail:
+            raise ToolError(f"The key {sent} is revoked")
+        return f"You sent {sent}; your token is {sent.partition(' ')[2]}"
+
+    @mcp.tool(name=prefix + "wordy", description="Does little, described at length. " * 100)
+    def wordy() -> str:
+        return "ok"
+
+    @mcp.tool(name=prefix + "bloated", description="Its schema is larger than any prompt should carry.")
+    def bloated(x: Annotated[str, Field(description="padding " * 5000)] = "") -> str:
+        return x
+
     @mcp.tool(name=prefix + "picture", description="Returns a caption and a tiny image.")
     def picture() -> list:
         return [TextContent(text="A red dot:"),
@@ -53,6 +73,7 @@ class RemoteMcp:
         self.requests: list[dict[str, str]] = []   # headers of every HTTP request, as received
         self.required_token: str | None = None      # when set, requests without it get 401
         self.stall_seconds = 0.0                    # every request waits this long first
+        self.legacy_only = False                    # refuse server/discover: a pre-2026 server
         mcp = MCPServer("test-tools", log_level="WARNING")
         build_tools(mcp, prefix)
         self.port = free_port()
@@ -83,6 +104,12 @@ class RemoteMcp:
                 remote.requests.append(headers)
                 if remote.stall_seconds:
                     await asyncio.sleep(remote.stall_seconds)
+                if remote.legacy_only and headers.get("mcp-method") == "server/discover":
+                    body = b'{"jsonrpc": "2.0", "id": null, "error": {"code": -32601, "message": "Method not found"}}'
+                    await send({"type": "http.response.start", "status": 404,
+                                "headers": [(b"content-type", b"application/json")]})
+                    await send({"type": "http.response.body", "body": body})
+                    return
                 if remote.required_token and headers.get("authorization") != f"Bearer {remote.required_token}":
                     await send({"type": "http.response.start", "status": 401,
                                 "headers": [(b"content-type", b"text/plain")]})

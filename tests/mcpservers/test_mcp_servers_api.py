@@ -61,7 +61,8 @@ def test_header_values_are_sealed_at_rest_and_reach_the_server(mcp_app, remote):
     assert "sk-live" not in str(row)
     remote.required_token = SECRET.split(" ", 1)[1]
     tools = admin.ok("GET", f"{_base(admin)}/{server['id']}/tools")["items"]
-    assert {t["name"] for t in tools} == {"echo", "fail", "slow", "huge", "picture"}
+    # every tool but `bloated`, whose 40 KB input schema would flood a prompt
+    assert {t["name"] for t in tools} == {"echo", "fail", "slow", "huge", "picture", "whoami", "wordy"}
     assert remote.requests and all(r["authorization"] == SECRET for r in remote.requests)
     assert all(r["user-agent"].startswith("ModelPilot-MCP/") for r in remote.requests)
 
@@ -74,6 +75,7 @@ def test_tools_are_listed_live_with_their_schema_and_read_only_hint(mcp_app, rem
                              "read_only": True, "input_schema": tools["echo"]["input_schema"]}
     assert tools["echo"]["input_schema"]["properties"]["text"]["type"] == "string"
     assert tools["fail"]["read_only"] is None
+    assert len(tools["wordy"]["description"]) == 1024 and tools["wordy"]["description"].endswith("…")
     before = len(remote.requests)
     admin.ok("GET", f"{_base(admin)}/{server['id']}/tools")
     assert len(remote.requests) > before  # asked again: the route never answers from the cache
@@ -213,3 +215,19 @@ def test_rotate_key_reseals_mcp_headers(server_factory, remote, capsys):
         admin.close()
     finally:
         again.stop()
+
+
+def test_mcp_requests_show_up_in_metrics(mcp_app, remote):
+    from tests.ops.test_metrics_registry import parse
+
+    live, admin = mcp_app
+    server = _add(admin, remote.url)
+    ok, down = 'modelpilot_mcp_requests_total{op="list",outcome="ok"}', \
+        'modelpilot_mcp_requests_total{op="list",outcome="unavailable"}'
+    before = parse(admin.get("/metrics").text)
+    admin.ok("GET", f"{_base(admin)}/{server['id']}/tools")
+    remote.required_token = "nobody-has-this"
+    assert admin.get(f"{_base(admin)}/{server['id']}/tools").status_code == 502
+    after = parse(admin.get("/metrics").text)
+    assert after[ok] == before.get(ok, 0) + 1 and after[down] == before.get(down, 0) + 1
+    assert after['modelpilot_mcp_request_seconds_count{op="list"}'] >= 2

@@ -169,3 +169,58 @@ def test_without_the_allow_setting_a_loopback_server_is_refused_at_connect_time(
     assert result.ok is False and "private, loopback or link-local" in result.error
     assert "MODELPILOT_OUTBOUND_ALLOW_PRIVATE=true" in result.error
     assert not remote.requests
+
+
+def test_a_handshake_era_server_works_too(mcp_app, remote):
+    """Most servers in the field predate server/discover: the client falls back to initialize."""
+    live, admin = mcp_app
+    remote.legacy_only = True
+    server = _add(admin, remote.url, headers={"Authorization": "Bearer legacy"})
+    assert [t.name for t in _tools_for(live, admin, [(server["id"], "echo")])] == ["echo"]
+    result = _call(live, admin, server["id"], "echo", {"text": "old"})
+    assert result.ok and json.loads(result.text)["echo"] == "old"
+    assert remote.requests[0].get("mcp-method") == "server/discover"  # refused, then the handshake
+    after = [r for r in remote.requests if r.get("mcp-method") != "server/discover"]
+    assert after and all(r["authorization"] == "Bearer legacy" for r in after)
+    versions = {r.get("mcp-protocol-version") for r in after} - {None}
+    assert versions and all(v < "2026" for v in versions), versions
+    assert any(r.get("mcp-session-id") for r in after)
+
+
+def test_header_values_never_reach_the_logs(mcp_app, remote, caplog):
+    import logging
+
+    live, admin = mcp_app
+    server = _add(admin, remote.url, headers={"Authorization": "Bearer sk-never-logged-77"})
+    remote.required_token = "something-else"  # every request fails with 401, and is logged
+    with caplog.at_level(logging.DEBUG):
+        assert _tools_for(live, admin, [(server["id"], "echo")]) == []
+        result = _call(live, admin, server["id"], "echo", {"text": "x"})
+    assert result.ok is False and "HTTP 401" in result.error
+    assert "left out of the tools" in caplog.text and "sk-never-logged-77" not in caplog.text
+    assert "sk-never-logged-77" not in result.error
+
+
+def test_a_server_echoing_our_key_back_has_it_redacted(mcp_app, remote):
+    live, admin = mcp_app
+    server = _add(admin, remote.url, headers={"Authorization": "Bearer tok-echoed-back-991"})
+    result = _call(live, admin, server["id"], "whoami", {})
+    assert result.ok and result.text == "You sent [redacted]; your token is [redacted]"
+    failed = _call(live, admin, server["id"], "whoami", {"fail": True})
+    assert failed.ok is False and "tok-echoed" not in failed.text + failed.error and "[redacted]" in failed.error
+
+
+def test_chats_that_find_the_cache_empty_together_share_one_listing(mcp_app, remote):
+    import asyncio
+
+    live, admin = mcp_app
+    server = _add(admin, remote.url)
+    remote.stall_seconds = 0.5  # long enough for all five to arrive while the first is under way
+
+    async def five(db):
+        return await asyncio.gather(*(service.tools_for(db, live.settings, admin.ws, [(server["id"], "echo")])
+                                      for _ in range(5)))
+
+    results = run_with_db(live.settings, five)
+    assert [[t.name for t in tools] for tools in results] == [["echo"]] * 5
+    assert len([r for r in remote.requests if r.get("mcp-method") == "tools/list"]) == 1
