@@ -372,6 +372,9 @@ function runTurn(w, body) {
       for (var id in turn.tools) turn.tools[id].remove(); // a stream that ended mid-call
       w.turn = null;
       setBusy(w, false);
+      var next = w.afterTurn;
+      w.afterTurn = null;
+      if (next) next();
     });
 }
 
@@ -688,7 +691,7 @@ export default function mount(ctx) {
     inline: !ctx.launcher, t: mergeStrings(ctx.options.strings || {}), ui: {},
     sessionId: readSession(ctx.options.botId), busy: false, stick: true, isOpen: !ctx.launcher, turn: null,
     status: 'bot', assignee: null, seen: {}, ready: false, stateSeq: 0, events: null, eventsRetry: null, retryDelay: 1000, lastEventId: '',
-    confirms: {}, confirmSeq: 0, pendingConfirm: null
+    confirms: {}, confirmSeq: 0, pendingConfirm: null, afterTurn: null
   };
   buildWindow(w);
   wireEvents(w);

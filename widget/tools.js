@@ -102,10 +102,15 @@ function closePendingConfirm(w) {
 }
 
 function answerConfirm(w, card, callId, approve) {
-  if (w.busy) return;
-  clearError(w);
+  if (w.pendingConfirm !== card) return;
   settleConfirm(w, card, approve ? w.t.approved : w.t.declined);
-  w.stick = true;
-  runTurn(w, { session_id: ensureSession(w), confirm: { call_id: callId, approve: approve } });
   w.ui.input.focus();
+  var go = function () {
+    clearError(w);
+    w.stick = true;
+    runTurn(w, { session_id: ensureSession(w), confirm: { call_id: callId, approve: approve } });
+  };
+  // The card shows as the stream ends; a click before its last bytes waits for them, not lost.
+  if (w.busy) w.afterTurn = go;
+  else go();
 }

@@ -64,6 +64,8 @@ def shop(server_factory, fake_llm, host_site, action_service):
 
 
 def say(page: Page, text: str) -> None:
+    # The widget takes a message once the answer before it has ended (Enter while busy does nothing).
+    expect(page.locator("modelpilot-widget .mp-window")).not_to_have_attribute("aria-busy", "true")
     box = page.get_by_role("textbox", name="Your message")
     box.fill(text)
     box.press("Enter")
