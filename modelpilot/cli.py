@@ -292,8 +292,8 @@ def cmd_rotate_key(settings: Settings, args: argparse.Namespace) -> int:
     except CryptoError as exc:
         print(f"modelpilot: {exc}", file=sys.stderr)
         return 1
-    print(f"re-sealed {count} provider key(s) and webhook secret(s), MCP server and action headers included, "
-          f"with key {key_id}")
+    print(f"re-sealed {count} provider key(s) and webhook secret(s), MCP server headers included, action headers "
+          f"included, with key {key_id}")
     if settings.secret_key.strip():
         print("MODELPILOT_SECRET_KEY is set: put the new key first in it (the old one may follow "
               "until every instance has restarted), then restart the server.")
