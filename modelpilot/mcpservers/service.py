@@ -322,6 +322,9 @@ async def _tools_of(settings: Settings, server: McpServer) -> tuple[ListedTool, 
     if listing is None:
         listing = _listing[key] = asyncio.ensure_future(_fetch_for_chat(settings, server))
         listing.add_done_callback(lambda _: _listing.pop(key, None))
+    stale = tool_cache.get_stale(server)
+    if stale is not None:  # the listing goes on without us and refreshes the cache
+        return stale.tools
     # Shielded: one chat going away must not cancel the listing the others wait for.
     return await asyncio.shield(listing)
 

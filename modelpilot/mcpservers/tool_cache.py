@@ -3,8 +3,10 @@
 Entries are keyed by the server's id and its `updated_at`: a PATCH changes `updated_at`, so
 every node stops using the old list at once, without a message between nodes; PATCH and DELETE
 also drop this node's entries outright. A failure is remembered too, for a shorter time
-(FAILURE_SECONDS), so a server that hangs costs one list timeout per quarter minute, not one per
-chat turn. Each process holds its own memory (a few KB per server), bounded to MAX_ENTRIES.
+(FAILURE_SECONDS). An expired answer still stands in (get_stale) while a fresh one is fetched in
+the background, so a chat waits for a server's list only the first time, and a server that
+starts to hang costs the chats nothing. Each process holds its own memory (a few KB per
+server), bounded to MAX_ENTRIES.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from modelpilot.mcpservers.entities import ListedTool, McpServer
 
 FAILURE_SECONDS = 15.0
+STALE_SECONDS = 600.0  # how long past its expiry an answer may still stand in while a fresh one is fetched
 MAX_ENTRIES = 2000
 
 
@@ -39,6 +42,15 @@ def get(server: McpServer) -> Listing | None:
     return listing
 
 
+def get_stale(server: McpServer) -> Listing | None:
+    """The last answer even if expired (up to STALE_SECONDS ago): what a chat uses while a fresh
+    listing is fetched in the background, so only a server's very first listing is waited for."""
+    listing = _entries.get(_key(server))
+    if listing is None or listing.expires + STALE_SECONDS <= time.monotonic():
+        return None
+    return listing
+
+
 def put_tools(server: McpServer, tools: list[ListedTool], seconds: float) -> None:
     if seconds > 0:
         _store(server, Listing(tuple(tools), None, time.monotonic() + seconds))
@@ -52,7 +64,8 @@ def put_failure(server: McpServer, error: str, seconds: float) -> None:
 def _store(server: McpServer, listing: Listing) -> None:
     if len(_entries) >= MAX_ENTRIES:
         now = time.monotonic()
-        for key in [key for key, old in _entries.items() if old.expires <= now] or list(_entries)[:MAX_ENTRIES // 4]:
+        for key in [key for key, old in _entries.items() if old.expires + STALE_SECONDS <= now] \
+                or list(_entries)[:MAX_ENTRIES // 4]:
             _entries.pop(key, None)
     _entries[_key(server)] = listing
 

@@ -78,7 +78,7 @@ class RemoteMcp:
         build_tools(mcp, prefix)
         self.port = free_port()
         config = uvicorn.Config(self._guard(mcp.streamable_http_app()), host="127.0.0.1", port=self.port,
-                                log_level="warning", lifespan="on")
+                                log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self._thread.start()
@@ -103,7 +103,7 @@ class RemoteMcp:
                 headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
                 remote.requests.append(headers)
                 if remote.stall_seconds:
-                    await asyncio.sleep(remote.stall_seconds)
+                    await remote._stall()
                 if remote.legacy_only and headers.get("mcp-method") == "server/discover":
                     body = b'{"jsonrpc": "2.0", "id": null, "error": {"code": -32601, "message": "Method not found"}}'
                     await send({"type": "http.response.start", "status": 404,
@@ -117,6 +117,12 @@ class RemoteMcp:
                     return
             await app(scope, receive, send)
         return guarded
+
+    async def _stall(self) -> None:
+        """Wait stall_seconds, or until the server stops (so tests do not wait out a stall)."""
+        deadline = time.monotonic() + self.stall_seconds
+        while time.monotonic() < deadline and not self._server.should_exit:
+            await asyncio.sleep(0.05)
 
     def stop(self) -> None:
         self._server.should_exit = True

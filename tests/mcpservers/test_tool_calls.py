@@ -3,6 +3,7 @@ server built with the official SDK, through the real database (both backends).""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import replace
@@ -211,8 +212,6 @@ def test_a_server_echoing_our_key_back_has_it_redacted(mcp_app, remote):
 
 
 def test_chats_that_find_the_cache_empty_together_share_one_listing(mcp_app, remote):
-    import asyncio
-
     live, admin = mcp_app
     server = _add(admin, remote.url)
     remote.stall_seconds = 0.5  # long enough for all five to arrive while the first is under way
@@ -224,3 +223,44 @@ def test_chats_that_find_the_cache_empty_together_share_one_listing(mcp_app, rem
     results = run_with_db(live.settings, five)
     assert [[t.name for t in tools] for tools in results] == [["echo"]] * 5
     assert len([r for r in remote.requests if r.get("mcp-method") == "tools/list"]) == 1
+
+
+def test_an_expired_list_stands_in_while_a_fresh_one_is_fetched(mcp_app, remote):
+    """Once a server has been listed, a chat never waits for it again: when it starts to hang,
+    the last list is offered (a call to it will then fail softly) while the refresh times out."""
+    live, admin = mcp_app
+    server = _add(admin, remote.url)
+    quick = replace(live.settings, mcp_tools_cache_seconds=0.3)
+    picks = [(server["id"], "echo")]
+
+    async def twice(db):
+        first = await service.tools_for(db, quick, admin.ws, picks)
+        await asyncio.sleep(0.4)  # expired now
+        remote.stall_seconds = 10
+        started = time.monotonic()
+        second = await service.tools_for(db, quick, admin.ws, picks)
+        return first, second, time.monotonic() - started
+
+    first, second, waited = run_with_db(live.settings, twice)
+    assert [t.name for t in first] == [t.name for t in second] == ["echo"]
+    assert waited < LIST_TIMEOUT / 2
+
+
+def test_a_server_known_to_fail_is_not_waited_for_again(mcp_app, remote, monkeypatch):
+    from modelpilot.mcpservers import tool_cache
+
+    live, admin = mcp_app
+    monkeypatch.setattr(tool_cache, "FAILURE_SECONDS", 0.3)
+    server = _add(admin, remote.url)
+    remote.stall_seconds = 10
+    picks = [(server["id"], "echo")]
+
+    async def after_failure(db):
+        assert await service.tools_for(db, live.settings, admin.ws, picks) == []  # waits the list timeout
+        await asyncio.sleep(0.4)  # the failure has expired: asked again, in the background
+        started = time.monotonic()
+        again = await service.tools_for(db, live.settings, admin.ws, picks)
+        return again, time.monotonic() - started
+
+    again, waited = run_with_db(live.settings, after_failure)
+    assert again == [] and waited < LIST_TIMEOUT / 2
