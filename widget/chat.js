@@ -46,7 +46,15 @@ var STRINGS = {
   leadChoose: 'Choose\u2026',
   leadFirst: 'Please fill in the form above first',
   privacy: 'Privacy policy',
-  newTab: '(opens in a new tab)'
+  newTab: '(opens in a new tab)',
+  toolWorking: 'Working on it\u2026',
+  toolFailed: 'Could not finish this step: {label}',
+  confirmTitle: 'Please confirm',
+  approve: 'Approve',
+  decline: 'Decline',
+  approved: 'Approved',
+  declined: 'Declined',
+  confirmSkipped: 'Not answered'
 };
 
 var ICONS = {
@@ -331,9 +339,16 @@ function httpErrorMessage(w, response) {
 function streamAnswer(w, response, typing, turn) {
   var outcome = { failed: null };
   return readSse(response, function (event) {
+    if (event.tool) return toolEvent(w, turn, typing, event.tool);
     if (event.done) {
       adoptSession(w, event.session_id);
       if (event.lead_form) turn.leadForm = true;
+    }
+    if (event.done && event.needs_confirmation) {
+      // The answer waits for the visitor's yes or no: what was said so far stays, then the card.
+      typing.remove();
+      if (turn.bubble) finishAnswer(w, turn.bubble, { id: event.message_id, content: turn.raw, sources: event.sources });
+      return showConfirm(w, event.needs_confirmation);
     }
     if (event.done && !turn.bubble && event.status && event.status !== 'bot') {
       // A person has (or is asked to take) the conversation: the message was saved for them,
@@ -381,15 +396,21 @@ function stopAnswer(w) {
 }
 
 function ask(w, text) {
-  var turn = { bubble: null, raw: '', stopped: false, controller: new AbortController() };
+  ensureSession(w);
+  // The page the visitor is on goes along: an operator who takes over sees where they were.
+  return runTurn(w, { session_id: w.sessionId, message: text, page_url: pageUrl() });
+}
+
+// One request to /chat and its streamed answer: a message, or the answer to a confirm card.
+function runTurn(w, body) {
+  var turn = { bubble: null, raw: '', stopped: false, controller: new AbortController(), tools: {} };
   w.turn = turn;
   setBusy(w, true);
   var typing = addTyping(w);
-  ensureSession(w);
-  var retry = function () { ask(w, text); };
-  // The page the visitor is on goes along: an operator who takes over sees where they were.
-  return post(w, '/chat', { session_id: w.sessionId, message: text, page_url: pageUrl() }, turn.controller.signal)
+  var retry = function () { runTurn(w, body); };
+  return post(w, '/chat', body, turn.controller.signal)
     .then(function (response) {
+      if (response.status === 409) retry = null; // an expired confirmation: asking again is the way on
       if (!response.ok) return httpErrorMessage(w, response);
       return streamAnswer(w, response, typing, turn);
     })
@@ -403,9 +424,13 @@ function ask(w, text) {
     })
     .then(function () {
       typing.remove();
+      for (var id in turn.tools) turn.tools[id].remove(); // a stream that ended mid-call
       w.turn = null;
       setBusy(w, false);
       if (turn.leadForm) showLead(w, 'server');
+      var next = w.afterTurn;
+      w.afterTurn = null;
+      if (next) next();
     });
 }
 
@@ -418,6 +443,7 @@ function send(w, text) {
   if (!text || w.busy || w.leadBlocking || w.identityFailed) return;
   clearError(w);
   if (w.ui.chips) w.ui.chips.remove();
+  closePendingConfirm(w);
   w.stick = true;
   addBubble(w, 'user', text);
   ask(w, text);
@@ -500,6 +526,7 @@ function startOver(w) {
   writeSession(w.options.botId, null);
   w.ui.log.textContent = '';
   w.ui.chips = null;
+  w.pendingConfirm = null;
   clearError(w);
   renderIntro(w);
   if (w.lead) blockComposer(w, w.leadBlocking);
@@ -751,7 +778,8 @@ export default function mount(ctx) {
     inline: !ctx.launcher, t: mergeStrings(ctx.options.strings || {}), ui: {},
     sessionId: readSession(ctx.options.botId), busy: false, stick: true, isOpen: !ctx.launcher, turn: null,
     status: 'bot', assignee: null, seen: {}, ready: false, stateSeq: 0, events: null, eventsRetry: null, retryDelay: 1000, lastEventId: '',
-    contact: null, lead: null, leadBlocking: false, leadDismissed: false, identityFailed: false, preview: !!ctx.options.preview
+    contact: null, lead: null, leadBlocking: false, leadDismissed: false, identityFailed: false, preview: !!ctx.options.preview,
+    confirms: {}, confirmSeq: 0, pendingConfirm: null, afterTurn: null
   };
   buildWindow(w);
   wireEvents(w);

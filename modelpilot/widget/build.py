@@ -25,7 +25,7 @@ LOADER_FILE = "widget.min.js"
 CHAT_FILE = "widget-chat.min.js"
 SSE_MODULE_FILE = "sse.module.min.js"
 # The chat module is these sources in this order, sharing one module scope.
-CHAT_SOURCES = ("markdown.js", "sse.js", "lead.js", "chat.js")
+CHAT_SOURCES = ("markdown.js", "sse.js", "lead.js", "tools.js", "chat.js")
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ const NAV = [
   { id: "team", label: "Team", role: "viewer" },
   { id: "tokens", label: "API tokens", role: "admin" },
   { id: "webhooks", label: "Webhooks", role: "admin" },
+  { id: "mcp-servers", label: "MCP servers", role: "viewer" },
   { id: "billing", label: "Billing", role: "admin", optional: "billing" },
   { id: "settings", label: "Settings", role: "viewer" },
   { id: "profile", label: "Your profile", role: "viewer" },

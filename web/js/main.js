@@ -125,6 +125,8 @@ const pages = {
   bots: () => import("./pages/bots.js"),
   editor: () => import("./pages/bot_editor.js"),
   knowledge: () => import("./pages/knowledge.js"),
+  actions: () => import("./pages/bot_actions.js"),
+  mcpServers: () => import("./pages/mcp_servers.js"),
   widget: () => import("./pages/widget.js"),
   conversations: () => import("./pages/conversations.js"),
   conversation: () => import("./pages/conversation.js"),
@@ -149,6 +151,8 @@ route("/w/:ws/bots/new", workspacePage("bots", pages.editor, "editor"));
 route("/w/:ws/bots/:bot", workspacePage("bots", pages.editor));
 route("/w/:ws/bots/:bot/knowledge", workspacePage("bots", pages.knowledge));
 route("/w/:ws/bots/:bot/widget", workspacePage("bots", pages.widget));
+route("/w/:ws/bots/:bot/actions", workspacePage("bots", pages.actions));
+route("/w/:ws/mcp-servers", workspacePage("mcp-servers", pages.mcpServers));
 route("/w/:ws/conversations", workspacePage("conversations", pages.conversations));
 route("/w/:ws/conversations/:conversation", workspacePage("conversations", pages.conversation));
 route("/w/:ws/contacts", workspacePage("contacts", pages.contacts));

@@ -60,11 +60,32 @@ function groupTable(groups, label, name) {
   ], groups, { empty: "No usage in this period.", caption: label });
 }
 
+// Calls and failures per tool over the period; a failure is any call that did not finish well.
+export function toolsTable(items) {
+  return table([
+    { label: "Tool", render: (t) => h("code", { text: t.name }) },
+    { label: "Kind", render: (t) => ({ action: "HTTP action", mcp: "MCP tool", builtin: "built in" })[t.type] || t.type },
+    { label: "Calls", num: true, render: (t) => formatNumber(t.calls) },
+    { label: "Failures", num: true, render: (t) => formatNumber(t.failures) },
+    { label: "Failure rate", num: true, render: (t) => (t.calls ? `${Math.round((100 * t.failures) / t.calls)} %` : "—") },
+    { label: "p50 latency", num: true, render: (t) => formatMs(t.p50_latency_ms) },
+  ], items, { empty: "No tool calls in this period.", caption: "Tool calls" });
+}
+
+async function toolsCard(ctx, from, to) {
+  try {
+    const body = await get(`/workspaces/${ctx.ws}/analytics/tools`, { from: from + "T00:00:00Z", to: to + "T23:59:59Z" });
+    return card("Tool calls", toolsTable(body.items || []));
+  } catch (error) {
+    return card("Tool calls", h("p", { class: "error", text: `Could not load tool calls: ${error.message}` }));
+  }
+}
+
 export async function render(ctx) {
   const from = ctx.query.from || isoDay(daysAgo(29));
   const to = ctx.query.to || isoDay(new Date());
   const path = `/workspaces/${ctx.ws}/analytics/usage`;
-  const [byDay, byModel, byBot] = await Promise.all(["day", "model", "chatbot"].map((g) => get(path, usageQuery(from, to, g))));
+  const [byDay, byModel, byBot, tools] = await Promise.all([...["day", "model", "chatbot"].map((g) => get(path, usageQuery(from, to, g))), toolsCard(ctx, from, to)]);
   const form = h("form", { class: "filters", "aria-label": "Period" },
     field({ label: "From", name: "from", type: "date", value: from }), field({ label: "To", name: "to", type: "date", value: to }),
     h("button", { class: "btn btn-primary", type: "submit" }, "Show"));
@@ -80,5 +101,5 @@ export async function render(ctx) {
       card(null, barChart({ title: "Cost by model", format: formatCost, data: byModel.groups.map((g) => ({ label: g.key || "unknown", value: g.cost })) })),
       card(null, barChart({ title: "Messages by chatbot", format: (v) => formatNumber(v), integer: true, data: byBot.groups.map((g) => ({ label: botName(g), value: g.messages })) }))),
     h("div", { class: "grid-2" }, card("By model", groupTable(byModel.groups, "Model", (g) => g.key || "unknown")),
-      card("By chatbot", groupTable(byBot.groups, "Chatbot", botName))));
+      card("By chatbot", groupTable(byBot.groups, "Chatbot", botName))), tools);
 }

@@ -7,6 +7,7 @@ import { navigate } from "../router.js";
 import { previewChat } from "../preview.js";
 import { botTabs } from "./bots.js";
 import { handoffForm } from "./bot_handoff.js";
+import { toolsCard } from "./bot_tools.js";
 
 const NEW_BOT = { name: "", model: "", system_prompt: "You are a helpful assistant. Answer briefly and truthfully.",
   temperature: 0.3, max_tokens: 800, top_k: 5, score_threshold: 0, greeting: "Hi! How can I help?", starter_questions: [] };
@@ -98,6 +99,7 @@ export async function render(ctx) {
   const canEdit = ctx.can("editor");
   const form = h("form", { class: "form", novalidate: true }, ...botFields(bot, !canEdit),
     canEdit ? h("div", { class: "actions" }, h("button", { class: "btn btn-primary", type: "submit" }, isNew ? "Create chatbot" : "Save changes")) : null);
+  const tools = isNew ? null : toolsCard(ctx, bot, canEdit);
   onSubmit(form, async (values) => {
     if (isNew) {
       const created = await post(`/workspaces/${ctx.ws}/chatbots`, bodyFrom(values));
@@ -106,6 +108,7 @@ export async function render(ctx) {
       return;
     }
     Object.assign(bot, await patch(`/workspaces/${ctx.ws}/chatbots/${bot.id}`, bodyFrom(values)));
+    if (tools) tools.sync(bot);
     toast("Saved. The preview uses the new settings.");
   }, { guard: true });
   loadModels(ctx, form, bot);
@@ -118,7 +121,8 @@ export async function render(ctx) {
     try { await del(`/workspaces/${ctx.ws}/chatbots/${bot.id}`); toast("Chatbot deleted."); navigate(`${ctx.base}/bots`); } catch (error) { toastError(error); }
   }, { kind: "danger" }) : null;
   replace(ctx.main, pageHeader(bot.name, bot.published ? badge("published") : badge("draft"), remove), botTabs(ctx, bot, "settings"),
-    h("div", { class: "grid-2" }, h("div", { class: "stack" }, card("Settings", form), card("Human handoff", handoffForm(ctx, bot, canEdit))),
+    h("div", { class: "grid-2" }, h("div", { class: "stack" }, card("Settings", form), card("Tools", tools.node),
+      card("Human handoff", handoffForm(ctx, bot, canEdit))),
       card("Preview", canEdit ? previewChat(ctx, bot)
       // Chat spends tokens and the message quota, so the server refuses it below the editor role.
       : h("p", { class: "muted", "data-testid": "preview-refused", text: "Previewing the chat needs the editor role or above: each message spends tokens and the workspace's message quota. Ask an admin for a higher role." }))));

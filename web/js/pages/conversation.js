@@ -31,6 +31,25 @@ export function messageView(m) {
   return botOrVisitorView(m);
 }
 
+const CALL_STATUS = { done: "ok", error: "error", refused: "error", unavailable: "warn", declined: "warn", pending: "warn" };
+
+function argumentsText(args) {
+  const entries = Object.entries(args || {});
+  return entries.length ? entries.map(([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`).join("\n") : "no arguments";
+}
+
+// Each tool the model called for this answer: what, with which arguments, how it went. All of it
+// is text: a response excerpt is whatever the remote server sent.
+export function toolCallsView(calls) {
+  if (!calls || !calls.length) return null;
+  return h("div", { class: "tool-calls" }, h("strong", { text: "Tools used" }), h("ol", {}, calls.map((c) => h("li", { class: "tool-call", dataset: { call: c.call_id } },
+    h("div", { class: "msg-meta" }, h("code", { class: "tool-name", text: c.name }), h("span", { text: c.type }),
+      badge(c.status, CALL_STATUS[c.status] || ""), c.latency_ms == null ? null : h("span", { class: "tool-latency", text: formatMs(c.latency_ms) })),
+    h("pre", { class: "snippet tool-arguments", text: argumentsText(c.arguments) }),
+    c.error ? h("div", { class: "error tool-error", text: c.error }) : null,
+    c.response_excerpt ? h("details", {}, h("summary", { text: "Response" }), h("pre", { class: "snippet response-excerpt", text: c.response_excerpt })) : null))));
+}
+
 function botOrVisitorView(m) {
   const meta = m.role === "assistant" ? h("div", { class: "msg-meta" },
     m.model ? h("span", { text: m.model }) : null,
@@ -39,7 +58,7 @@ function botOrVisitorView(m) {
     h("span", { text: `first token ${formatMs(m.latency_first_ms)}, total ${formatMs(m.latency_total_ms)}` }),
     m.status && m.status !== "complete" ? badge(m.status, "error") : null, feedback(m.feedback)) : null;
   return h("article", { class: `msg ${m.role}`, dataset: { message: m.id }, "aria-label": `${m.role === "user" ? "visitor" : m.role} at ${formatDate(m.created_at)}` },
-    h("div", { text: m.content }), m.error ? h("div", { class: "error", text: m.error }) : null, sources(m), meta);
+    h("div", { text: m.content }), m.error ? h("div", { class: "error", text: m.error }) : null, toolCallsView(m.tool_calls), sources(m), meta);
 }
 
 export async function render(ctx) {
