@@ -46,6 +46,7 @@ from modelpilot.core.private import secure_data_dir
 from modelpilot.core.ratelimit import DatabaseThrottle, throttle_for
 from modelpilot.core.secheaders import security_headers_middleware
 from modelpilot.core.tokens import API_TOKEN_PREFIX, new_secret
+from modelpilot.openif import routes as openif_routes
 from modelpilot.ops import routes as ops_routes
 from modelpilot.ops.jobs import register_ops_jobs
 from modelpilot.knowledge import routes as knowledge_routes
@@ -182,6 +183,7 @@ def create_app(settings: Settings) -> Litestar:
         *knowledge_routes.ROUTES,
         *billing_routes.ROUTES,
         *webhook_routes.ROUTES,
+        *openif_routes.ROUTES,
         *web_routes.ROUTES,
     ]
     app = Litestar(

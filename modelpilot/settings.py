@@ -217,6 +217,8 @@ class Settings:
     chat_history_tokens: int = setting(3000, "Token budget (roughly) for earlier turns sent with "
                                        "each chat message.", _positive_int)
     chat_max_message_chars: int = setting(4000, "Longest chat message accepted, in characters.", _positive_int)
+    api_messages_per_minute: int = setting(120, "Chat messages one API token may send per minute through the "
+                                           "OpenAI-compatible /v1 API and the /mcp `ask` tool.", _positive_int)
     widget_ip_messages_per_minute: int = setting(20, "Widget chat messages one visitor address may send "
                                                  "per minute (all bots).", _positive_int)
     widget_session_messages_per_minute: int = setting(8, "Widget chat messages one visitor session may send "

@@ -102,12 +102,14 @@ async def load_history(db: Database, turn: Turn, budget_tokens: int) -> list[dic
     return history_within_budget(recent, budget_tokens)
 
 
-async def _open_turn(db: Database, settings: Settings, turn: Turn) -> tuple[object, TurnOutcome]:
-    """History, knowledge and the model stream; the quota hold goes back if any of it fails
-    (or the client leaves) before the stream exists."""
+async def _open_turn(db: Database, settings: Settings, turn: Turn,
+                     history: list[dict] | None = None) -> tuple[object, TurnOutcome]:
+    """History (the session's saved one unless the caller brings its own), knowledge and the model
+    stream; the quota hold goes back if any of it fails (or the client leaves) before the stream exists."""
     bot = turn.bot
     try:
-        history = await load_history(db, turn, settings.chat_history_tokens)
+        if history is None:
+            history = await load_history(db, turn, settings.chat_history_tokens)
         chunks = await rag.retrieve(db, turn.workspace_id, bot, turn.message, top_k=bot.top_k)
         messages = build_messages(bot, history, chunks, turn.message)  # retrieve applied the threshold
         request = AnswerRequest(messages, temperature=bot.temperature, max_tokens=bot.max_tokens,
@@ -122,18 +124,19 @@ async def _open_turn(db: Database, settings: Settings, turn: Turn) -> tuple[obje
 
 async def stream_reply(db: Database, settings: Settings, *, workspace_id: str, bot: Bot, session_id: str,
                        message: str, channel: str, visitor_ip_hash: str = "", bus: EventBus | None = None,
-                       page_url: str | None = None) -> AsyncIterator[dict]:
+                       page_url: str | None = None, history: list[dict] | None = None) -> AsyncIterator[dict]:
     # Waiting for or with a person, a handoff keyword, or closed: the handoff decides first
-    # (the model is not called while a person has the conversation).
-    handled = await handoff.take_message(db, bus, bot, channel, clean_session_id(session_id),
-                                         check_message_text(message, settings), visitor_ip_hash=visitor_ip_hash,
-                                         page_url=page_url)
+    # (the model is not called while a person has the conversation). A caller that brings its
+    # own history (answer_with_history) has no server-side conversation for a person to take.
+    handled = None if history is not None else await handoff.take_message(
+        db, bus, bot, channel, clean_session_id(session_id), check_message_text(message, settings),
+        visitor_ip_hash=visitor_ip_hash, page_url=page_url)
     if handled is not None:
         yield handled
         return
     turn = await prepare_turn(db, settings, workspace_id=workspace_id, bot=bot, session_id=session_id,
                               message=message, channel=channel)
-    stream, outcome = await _open_turn(db, settings, turn)
+    stream, outcome = await _open_turn(db, settings, turn, history)
     pieces = stream.__aiter__()
     try:
         async for piece in pieces:
@@ -162,6 +165,15 @@ async def stream_reply(db: Database, settings: Settings, *, workspace_id: str, b
            "session_id": turn.session_id, "tokens": outcome.usage.tokens_in + outcome.usage.tokens_out,
            "tokens_in": outcome.usage.tokens_in, "tokens_out": outcome.usage.tokens_out,
            "cost": outcome.usage.cost, "sources": outcome.sources}
+
+
+def answer_with_history(db: Database, settings: Settings, *, workspace_id: str, bot: Bot, session_id: str,
+                        message: str, history: list[dict]) -> AsyncIterator[dict]:
+    """The OpenAI-compatible API's entry (openif/completions.py): the same turn as stream_reply on
+    channel `api`, with the client's own earlier messages as the history instead of the session's
+    saved ones (a token holder is the workspace's own integration). Same events, same saving."""
+    return stream_reply(db, settings, workspace_id=workspace_id, bot=bot, session_id=session_id, message=message,
+                        channel="api", history=history)
 
 
 async def session_history(db: Database, workspace_id: str, bot_id: str, channel: str,
