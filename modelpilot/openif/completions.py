@@ -164,19 +164,34 @@ def extra_of(done: dict) -> dict:
             "message_id": done["message_id"], "session_id": done["session_id"]}
 
 
+NO_ANSWER = {"error": {"code": "empty_reply", "message": "No answer was produced."}}
+
+
+async def turn_end(first: dict, events: AsyncIterator[dict]) -> AsyncIterator[dict]:
+    """The turn's text events, then its last one (done or error) and nothing after it. Events
+    OpenAI's shape has no place for (a server-side tool's progress) are left out."""
+    event: dict | None = first
+    while event is not None:
+        if "text" in event or "done" in event or "error" in event:
+            yield event
+            if "text" not in event:
+                return
+        event = await anext(events, None)
+    yield NO_ANSWER
+
+
 async def collect(first: dict, events: AsyncIterator[dict], call: Completion) -> dict:
     """The whole answer as one `chat.completion` (non-stream)."""
     parts: list[str] = []
-    event: dict | None = first
     try:
-        while event is not None and "text" in event:
-            parts.append(event["text"])
-            event = await anext(events, None)
+        async for event in turn_end(first, events):
+            if "text" in event:
+                parts.append(event["text"])
     finally:
         with anyio.CancelScope(shield=True):
             await events.aclose()  # type: ignore[attr-defined]
-    if event is None or "done" not in event:
-        raise upstream_error(event or {"error": {"message": "No answer was produced."}})
+    if "done" not in event:
+        raise upstream_error(event)
     return {"id": call.id, "object": "chat.completion", "created": call.created, "model": call.bot.slug,
             "system_fingerprint": None,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": "".join(parts), "refusal": None},
@@ -214,14 +229,13 @@ async def chunk_stream(first: dict, events: AsyncIterator[dict], call: Completio
     frames = ChunkFrames(call)
     try:
         yield frames.opening()
-        event: dict | None = first
-        while event is not None and "text" in event:
-            yield frames.piece(event["text"])
-            event = await anext(events, None)
-        if event is not None and "done" in event:
-            yield frames.closing(event)
-        else:
-            yield error_frame(upstream_error(event or {"error": {"message": "No answer was produced."}}))
+        async for event in turn_end(first, events):
+            if "text" in event:
+                yield frames.piece(event["text"])
+            elif "done" in event:
+                yield frames.closing(event)
+            else:
+                yield error_frame(upstream_error(event))
     finally:
         # Close the turn now (not at garbage collection): its clean-up saves it, client gone or not.
         with anyio.CancelScope(shield=True):

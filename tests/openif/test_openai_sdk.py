@@ -154,3 +154,18 @@ def test_an_upstream_failure_before_any_text_is_an_api_error(world) -> None:
         world["client"].chat.completions.create(model="kettle-helper",
                                                 messages=[{"role": "user", "content": "[[fail500]]"}])
     assert failed.value.status_code == 502 and failed.value.body["type"] == "server_error"
+
+
+def test_a_failure_mid_stream_is_an_error_event_the_sdk_raises(world, owner) -> None:
+    stream = world["client"].chat.completions.create(
+        model="kettle-helper", stream=True, user="mid-stream-failure",
+        messages=[{"role": "user", "content": "[[errorchunk]]"}])
+    pieces = []
+    with pytest.raises(openai.APIError):
+        for chunk in stream:
+            pieces.append(chunk.choices[0].delta.content or "")
+    assert "".join(pieces)  # what came before the failure was streamed
+    logged = [c for c in conversations(owner, world["bot"]["id"]) if c["session_id"] == "mid-stream-failure"]
+    answer = eventually(lambda: conversation(owner, logged[0]["id"])["messages"], lambda m: len(m) == 2,
+                        what="the failed turn saved")[1]
+    assert answer["status"] == "error" and answer["content"] == "".join(pieces)
