@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import anyio
+import httpx2
 import openai
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
 
 from tests.support import Api
 
@@ -29,3 +33,14 @@ def conversations(api: Api, bot_id: str) -> list[dict]:
 
 def conversation(api: Api, conversation_id: str) -> dict:
     return api.ok("GET", f"/api/v1/workspaces/{api.ws}/conversations/{conversation_id}")
+
+
+def mcp_run(url: str, token: str, mode: str, script):
+    """Connect the official mcp client to url/mcp with the token (mode: "legacy" is the initialize
+    handshake, "auto" the 2026 discovery), run `await script(client)` and return its result."""
+    async def main():
+        async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as http:
+            async with Client(streamable_http_client(f"{url}/mcp", http_client=http), mode=mode) as client:
+                return await script(client)
+
+    return anyio.run(main)

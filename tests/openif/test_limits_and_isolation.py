@@ -10,7 +10,7 @@ import openai
 import pytest
 
 from tests.billing.test_chat_quota import TINY_PLANS, put_on_tiny_plan
-from tests.openif.support import connect_fake_llm, new_token, openai_client
+from tests.openif.support import connect_fake_llm, mcp_run, new_token, openai_client
 from tests.support import Api
 
 ASK = [{"role": "user", "content": "Hi"}]
@@ -35,6 +35,10 @@ def test_over_quota_is_a_402_status_error_before_any_upstream_call(server_factor
             assert refused.value.status_code == 402
             assert refused.value.body["type"] == "insufficient_quota" and "message limit" in refused.value.body["message"]
         assert len(fake_llm.requests) == calls
+        refused = mcp_run(live.url, new_token(owner), "legacy",
+                          lambda client: client.call_tool("ask", {"chatbot": "quota-bot", "question": "Hi"}))
+        assert refused.is_error and "message limit" in refused.content[0].text
+        assert len(fake_llm.requests) == calls
 
 
 def test_the_per_token_message_limit_is_a_rate_limit_error_with_retry_after(server_factory, fake_llm) -> None:
@@ -51,6 +55,9 @@ def test_the_per_token_message_limit_is_a_rate_limit_error_with_retry_after(serv
             client.chat.completions.create(model="busy-bot", messages=ASK)
         assert limited.value.body["code"] == "rate_limit_exceeded"
         assert int(limited.value.response.headers["retry-after"]) >= 1
+        asked = mcp_run(live.url, token, "legacy",
+                        lambda client: client.call_tool("ask", {"chatbot": "busy-bot", "question": "Hi"}))
+        assert asked.is_error and "Rate limit" in asked.content[0].text  # the same budget as /v1
         other = openai_client(live.url, new_token(owner))  # the limit is per token
         assert other.chat.completions.create(model="busy-bot", messages=ASK).choices[0].message.content
 

@@ -3,15 +3,11 @@ per-request form), tools with their annotations, ask (and continuing a session) 
 
 from __future__ import annotations
 
-import anyio
 import httpx
-import httpx2
 import pytest
-from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 
 from tests.fakes.llm import ANSWER
-from tests.openif.support import connect_fake_llm, conversation, new_token
+from tests.openif.support import connect_fake_llm, conversation, mcp_run as run, new_token
 from tests.shared_server import owner, server  # noqa: F401 (module-scoped fixtures)
 from tests.support import Api, eventually
 
@@ -27,15 +23,6 @@ def world(owner: Api, fake_llm) -> dict:  # noqa: F811
     eventually(lambda: owner.ok("GET", f"/api/v1/workspaces/{owner.ws}/chatbots/{bot['id']}/documents/{doc['id']}"),
                lambda d: d["status"] == "indexed", timeout=90, interval=0.1, what="the document indexed")
     return {"bot": bot, "doc": doc, "token": new_token(owner, "editor"), "viewer": new_token(owner, "viewer")}
-
-
-def run(url: str, token: str, mode: str, script):
-    async def main():
-        async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as http:
-            async with Client(streamable_http_client(f"{url}/mcp", http_client=http), mode=mode) as client:
-                return await script(client)
-
-    return anyio.run(main)
 
 
 @pytest.mark.parametrize("mode", ["legacy", "auto"])
