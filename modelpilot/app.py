@@ -98,8 +98,7 @@ def _lifespan(settings: Settings):
         throttle = app.state["throttle"] = throttle_for(db)
         app.state["auth_limits"] = AuthLimits(throttle)
         app.state["account_limits"] = AccountLimits(throttle)
-        mcp = app.state["mcp"] = McpEndpoint()
-        await mcp.start()
+        mcp = app.state["mcp"] = McpEndpoint()  # the MCP SDK loads on the first /mcp request
         scheduler = Scheduler(db, settings.node_name)
         scheduler.start()
         app.state["scheduler"] = scheduler

@@ -10,19 +10,16 @@ the same services as the JSON API: `list_chatbots`, `ask` (a chat turn on channe
 
 from __future__ import annotations
 
+import asyncio
 import json
-from contextlib import AsyncExitStack
+import logging
 from dataclasses import dataclass
-from typing import Any
 
-import mcp_types as types
+import anyio
 from litestar import Request
 from litestar.handlers import asgi
 from litestar.types import Receive, Scope, Send
-from mcp.server.lowlevel import Server
-from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
-from modelpilot import __version__
 from modelpilot.chat import service as chat
 from modelpilot.chatbots import service as chatbots
 from modelpilot.chatbots.entities import Bot
@@ -35,30 +32,8 @@ from modelpilot.openif.access import MessageLimit, token_access
 from modelpilot.rag.retrieve import MAX_TOP_K
 from modelpilot.settings import Settings
 
+log = logging.getLogger("modelpilot.mcp")
 CALLER = "modelpilot.mcp_caller"  # the scope key the endpoint leaves the checked caller under
-READ_ONLY = types.ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True,
-                                  open_world_hint=False)
-# ask writes a conversation and spends a message of the quota: not read-only, nothing destroyed.
-ASKS = types.ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False,
-                             open_world_hint=False)
-CHATBOT = {"type": "string", "description": "The chatbot's slug or id (list_chatbots shows them)."}
-TOOLS = [
-    types.Tool(name="list_chatbots", title="List chatbots", annotations=READ_ONLY,
-               description="The chatbots of this workspace: slug, id, name and greeting.",
-               input_schema={"type": "object", "properties": {}}),
-    types.Tool(name="ask", title="Ask a chatbot", annotations=ASKS,
-               description="Ask a chatbot a question; it answers from its knowledge, with the sources it used. "
-                           "Pass the returned session_id again to continue the same conversation.",
-               input_schema={"type": "object", "required": ["chatbot", "question"], "properties": {
-                   "chatbot": CHATBOT, "question": {"type": "string", "description": "The question."},
-                   "session_id": {"type": "string", "description": "Continue this conversation (optional)."}}}),
-    types.Tool(name="search", title="Search a chatbot's knowledge", annotations=READ_ONLY,
-               description="Search a chatbot's knowledge as it would for a question: chunks with scores.",
-               input_schema={"type": "object", "required": ["chatbot", "query"], "properties": {
-                   "chatbot": CHATBOT, "query": {"type": "string", "description": "What to look for."},
-                   "k": {"type": "integer", "minimum": 1, "maximum": MAX_TOP_K,
-                         "description": "How many chunks (default: the bot's top k)."}}}),
-]
 
 
 @dataclass(frozen=True)
@@ -124,47 +99,45 @@ async def search(caller: Caller, arguments: dict) -> dict:
 HANDLERS = {"list_chatbots": list_chatbots, "ask": ask, "search": search}
 
 
-def _readable(name: str, data: dict) -> str:
-    """The text block beside the structured result, for clients that show only text."""
-    if name == "ask":
-        sources = "".join(f"\n- {s['title']}" + (f" ({s['url']})" if s.get("url") else "") for s in data["sources"])
-        return data["answer"] + (f"\n\nSources:{sources}" if sources else "")
-    return json.dumps(data, ensure_ascii=False)
-
-
-async def _list_tools(ctx: Any, params: Any) -> types.ListToolsResult:
-    return types.ListToolsResult(tools=TOOLS)
-
-
-async def _call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
-    handler = HANDLERS.get(params.name)
-    if handler is None:
-        return types.CallToolResult(content=[types.TextContent(text=f"Unknown tool {params.name!r}.")], is_error=True)
-    caller: Caller = ctx.request.scope[CALLER]
-    try:
-        data = await handler(caller, dict(params.arguments or {}))
-    except ApiError as exc:  # a refusal the model can read and act on (tool errors are results in MCP)
-        return types.CallToolResult(content=[types.TextContent(text=exc.message)], is_error=True)
-    return types.CallToolResult(content=[types.TextContent(text=_readable(params.name, data))],
-                                structured_content=data)
-
-
 class McpEndpoint:
-    """The SDK's session manager, started with the app and stopped with it."""
+    """The SDK's session manager, started by the first /mcp request (importing the SDK costs about
+    a second, which start-up and /healthz should not wait for) and stopped with the app. Its task
+    group lives in a task of its own, so requests come and go around it."""
 
     def __init__(self) -> None:
-        server = Server("modelpilot", version=__version__, title="ModelPilot chatbots",
-                        instructions="Ask this workspace's chatbots questions (ask) or search their knowledge "
-                                     "(search); list_chatbots names them.",
-                        on_list_tools=_list_tools, on_call_tool=_call_tool)
-        self.manager = StreamableHTTPSessionManager(server, json_response=True, stateless=True)
-        self._stack = AsyncExitStack()
+        self.manager = None
+        self._starting = anyio.Lock()
+        self._stop = anyio.Event()
+        self._runner: asyncio.Task | None = None
 
-    async def start(self) -> None:
-        await self._stack.enter_async_context(self.manager.run())
+    async def ready(self):
+        if self.manager is None:
+            async with self._starting:
+                if self.manager is None:
+                    from modelpilot.openif.mcp_sdk import session_manager
+
+                    manager, started = session_manager(HANDLERS, CALLER), anyio.Event()
+                    runner = asyncio.create_task(self._run(manager, started))
+                    waiting = asyncio.ensure_future(started.wait())
+                    await asyncio.wait({runner, waiting}, return_when=asyncio.FIRST_COMPLETED)
+                    if not started.is_set():  # the manager failed to start: say why, here
+                        waiting.cancel()
+                        runner.result()
+                    self._runner, self.manager = runner, manager
+        return self.manager
+
+    async def _run(self, manager, started) -> None:
+        async with manager.run():
+            started.set()
+            await self._stop.wait()
 
     async def stop(self) -> None:
-        await self._stack.aclose()
+        self._stop.set()
+        if self._runner is not None:
+            try:
+                await self._runner
+            except Exception:  # shutting down either way; the reason belongs in the log
+                log.exception("the MCP session manager failed while stopping")
 
 
 async def _refuse(send: Send, exc: ApiError) -> None:
@@ -187,4 +160,5 @@ async def mcp_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
     app_state = request.app.state
     scope[CALLER] = Caller(app_state["db"], app_state["settings"], access,  # type: ignore[literal-required]
                            MessageLimit(app_state["settings"], app_state["throttle"]))
-    await app_state["mcp"].manager.handle_request(scope, receive, send)
+    manager = await app_state["mcp"].ready()
+    await manager.handle_request(scope, receive, send)
