@@ -12,6 +12,7 @@ call. The turn's events are then shaped as OpenAI's: one `chat.completion`, or
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from dataclasses import dataclass, field
@@ -113,15 +114,21 @@ def within_budget(turns: list[dict], budget_tokens: int) -> list[dict]:
 
 
 def session_of(headers: Mapping[str, str], user: str | None) -> str:
-    """X-Session-Id, else `user`, else a new session per call."""
-    for name, value in (("X-Session-Id", headers.get("x-session-id")), ("user", user)):
-        if value is None or value == "":
-            continue
-        value = value.strip()
-        if not value or len(value) > MAX_SESSION or not value.isprintable():
-            raise invalid(name, f"must be 1-{MAX_SESSION} printable characters")
-        return value
-    return new_id()
+    """X-Session-Id, else `user`, else a new session per call. Our own header must be a session
+    id as the chat API takes one; `user` is whatever the client's app uses for a person (OpenAI
+    takes long ones), so one too long for a session id stands in by its hash, still one per person."""
+    header = headers.get("x-session-id")
+    if header is not None and header != "":
+        header = header.strip()
+        if not header or len(header) > MAX_SESSION or not header.isprintable():
+            raise invalid("X-Session-Id", f"must be 1-{MAX_SESSION} printable characters")
+        return header
+    user = (user or "").strip()
+    if not user:
+        return new_id()
+    if len(user) > MAX_SESSION or not user.isprintable():
+        return "user-" + hashlib.sha256(user.encode()).hexdigest()[:40]
+    return user
 
 
 async def check_completion(db: Database, settings: Settings, access: WorkspaceAccess, headers: Mapping[str, str],

@@ -10,7 +10,7 @@ import pytest
 
 from modelpilot.chatbots.entities import Bot
 from modelpilot.core.errors import ApiError
-from modelpilot.openif.completions import Completion, chunk_stream, collect, split_messages, within_budget
+from modelpilot.openif.completions import Completion, chunk_stream, collect, session_of, split_messages, within_budget
 from modelpilot.openif.schemas import ChatMessage
 from modelpilot.settings import load_settings
 
@@ -73,3 +73,15 @@ def test_history_is_the_earlier_user_and_assistant_turns_within_the_budget() -> 
     for bad in ([], [ChatMessage("user", "  ")], [ChatMessage("robot", "x"), ChatMessage("user", "x")]):
         with pytest.raises(ApiError):
             split_messages(bad, SETTINGS)
+
+
+def test_the_session_is_the_header_else_the_user_else_new() -> None:
+    assert session_of({"x-session-id": " crm-9 "}, "ada") == "crm-9"
+    assert session_of({}, "ada") == "ada"
+    long = "someone@example.com/" + "x" * 200
+    assert session_of({}, long) == session_of({}, long) and len(session_of({}, long)) <= 100
+    assert session_of({}, long) != session_of({}, long + "y")
+    assert session_of({}, None) != session_of({}, "")
+    with pytest.raises(ApiError) as bad:
+        session_of({"x-session-id": "x" * 101}, "ada")
+    assert bad.value.details[0]["field"] == "X-Session-Id"
