@@ -80,7 +80,8 @@ async def ask(caller: Caller, arguments: dict) -> dict:
             last = event
     if "error" in last:
         raise ApiError(502, last["error"].get("code") or "upstream_error", last["error"].get("message", ""))
-    answer = "".join(parts) or last.get("text") or last.get("message") or ""
+    # A handoff (a keyword, or a person already on it) answers without the model: say so.
+    answer = "".join(parts) or last.get("offline_message") or HANDED_OVER.get(last.get("status"), "")
     return {"answer": answer, "sources": last.get("sources", []), "session_id": last.get("session_id", session_id),
             "conversation_id": last.get("conversation_id"), "status": last.get("status", "bot")}
 
@@ -96,6 +97,8 @@ async def search(caller: Caller, arguments: dict) -> dict:
     return {"query": found["query"], "results": [{key: r[key] for key in keep} for r in found["results"]]}
 
 
+HANDED_OVER = {"waiting": "This conversation is waiting for a person from the team to answer.",
+               "human": "A person from the team has this conversation; their replies are in its log."}
 HANDLERS = {"list_chatbots": list_chatbots, "ask": ask, "search": search}
 
 
