@@ -51,6 +51,8 @@ from modelpilot.core.private import secure_data_dir
 from modelpilot.core.ratelimit import DatabaseThrottle, throttle_for
 from modelpilot.core.secheaders import security_headers_middleware
 from modelpilot.core.tokens import API_TOKEN_PREFIX, new_secret
+from modelpilot.openif import routes as openif_routes
+from modelpilot.openif.mcp_server import McpEndpoint, mcp_endpoint
 from modelpilot.ops import routes as ops_routes
 from modelpilot.ops.jobs import register_ops_jobs
 from modelpilot.knowledge import routes as knowledge_routes
@@ -103,6 +105,7 @@ def _lifespan(settings: Settings):
         throttle = app.state["throttle"] = throttle_for(db)
         app.state["auth_limits"] = AuthLimits(throttle)
         app.state["account_limits"] = AccountLimits(throttle)
+        mcp = app.state["mcp"] = McpEndpoint()  # the MCP SDK loads on the first /mcp request
         scheduler = Scheduler(db, settings.node_name)
         scheduler.start()
         app.state["scheduler"] = scheduler
@@ -123,6 +126,7 @@ def _lifespan(settings: Settings):
         finally:
             if preload is not None:
                 preload.cancel()
+            await mcp.stop()
             await stop_webhooks(webhooks)
             await worker.stop()
             await stop_knowledge(app.state["knowledge"])
@@ -213,6 +217,8 @@ def create_app(settings: Settings) -> Litestar:
         *webhook_routes.ROUTES,
         *mcp_server_routes.ROUTES,
         *contact_routes.ROUTES,
+        *openif_routes.ROUTES,
+        mcp_endpoint,
         *web_routes.ROUTES,
     ]
     app = Litestar(

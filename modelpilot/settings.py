@@ -235,6 +235,8 @@ class Settings:
                                                     "the model is told so.", _positive_int)
     chat_tool_confirm_minutes: int = setting(15, "Minutes an action that needs the visitor's approval waits for "
                                              "it; after that the approval is refused as expired.", _positive_int)
+    api_messages_per_minute: int = setting(120, "Chat messages one API token may send per minute through the "
+                                           "OpenAI-compatible /v1 API and the /mcp `ask` tool.", _positive_int)
     widget_ip_messages_per_minute: int = setting(20, "Widget chat messages one visitor address may send "
                                                  "per minute (all bots).", _positive_int)
     widget_session_messages_per_minute: int = setting(8, "Widget chat messages one visitor session may send "

@@ -111,12 +111,14 @@ async def load_history(db: Database, turn: Turn, budget_tokens: int) -> list[dic
 
 
 async def _open_turn(db: Database, settings: Settings, turn: Turn,
-                     throttle: Throttle | None) -> tuple[ToolLoop, TurnOutcome]:
-    """History, knowledge, the bot's tools and the answer's loop; the quota hold goes back if any
-    of it fails (or the client leaves) before the stream exists."""
+                     throttle: Throttle | None, history: list[dict] | None = None) -> tuple[ToolLoop, TurnOutcome]:
+    """History (the session's saved one unless the caller brings its own), knowledge, the bot's tools
+    and the answer's loop; the quota hold goes back if any of it fails (or the client leaves) before
+    the stream exists."""
     bot = turn.bot
     try:
-        history = await load_history(db, turn, settings.chat_history_tokens)
+        if history is None:
+            history = await load_history(db, turn, settings.chat_history_tokens)
         chunks = await rag.retrieve(db, turn.workspace_id, bot, turn.message, top_k=bot.top_k)
         messages = build_messages(bot, history, chunks, turn.message, visitor=turn.visitor)  # threshold applied
         request = AnswerRequest(messages, temperature=bot.temperature, max_tokens=bot.max_tokens,
@@ -133,12 +135,13 @@ async def _open_turn(db: Database, settings: Settings, turn: Turn,
 async def stream_reply(db: Database, settings: Settings, *, workspace_id: str, bot: Bot, session_id: str,
                        message: str, channel: str, visitor_ip_hash: str = "", bus: EventBus | None = None,
                        page_url: str | None = None, throttle: Throttle | None = None,
-                       visitor: Visitor | None = None) -> AsyncIterator[dict]:
+                       visitor: Visitor | None = None, history: list[dict] | None = None) -> AsyncIterator[dict]:
     # Waiting for or with a person, a handoff keyword, or closed: the handoff decides first
-    # (the model is not called while a person has the conversation).
-    handled = await handoff.take_message(db, bus, bot, channel, clean_session_id(session_id),
-                                         check_message_text(message, settings), visitor_ip_hash=visitor_ip_hash,
-                                         page_url=page_url, contact_id=visitor.contact_id if visitor else None)
+    # (the model is not called while a person has the conversation). A caller that brings its
+    # own history (answer_with_history) has no server-side conversation for a person to take.
+    handled = None if history is not None else await handoff.take_message(
+        db, bus, bot, channel, clean_session_id(session_id), check_message_text(message, settings),
+        visitor_ip_hash=visitor_ip_hash, page_url=page_url, contact_id=visitor.contact_id if visitor else None)
     if handled is not None:
         if handled.get("status") == "offline" and lead_form_on_handoff(bot, visitor):
             handled["lead_form"] = True
@@ -146,7 +149,7 @@ async def stream_reply(db: Database, settings: Settings, *, workspace_id: str, b
         return
     turn = await prepare_turn(db, settings, workspace_id=workspace_id, bot=bot, session_id=session_id,
                               message=message, channel=channel, visitor=visitor)
-    loop, outcome = await _open_turn(db, settings, turn, throttle)
+    loop, outcome = await _open_turn(db, settings, turn, throttle, history)
     async for event in _answer(db, turn, loop, outcome, visitor_ip_hash, bus):
         yield event
 
@@ -261,6 +264,15 @@ async def lead_form_due(db: Database, turn: Turn, outcome: TurnOutcome, conversa
             sent = await repo.count_visitor_messages(conn, turn.workspace_id, conversation_id)
         return sent >= form["after_messages"]
     return False
+
+
+def answer_with_history(db: Database, settings: Settings, *, workspace_id: str, bot: Bot, session_id: str,
+                        message: str, history: list[dict]) -> AsyncIterator[dict]:
+    """The OpenAI-compatible API's entry (openif/completions.py): the same turn as stream_reply on
+    channel `api`, with the client's own earlier messages as the history instead of the session's
+    saved ones (a token holder is the workspace's own integration). Same events, same saving."""
+    return stream_reply(db, settings, workspace_id=workspace_id, bot=bot, session_id=session_id, message=message,
+                        channel="api", history=history)
 
 
 async def session_history(db: Database, workspace_id: str, bot_id: str, channel: str,

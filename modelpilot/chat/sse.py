@@ -38,7 +38,7 @@ async def _until_disconnect(receive: Callable[[], Awaitable[Any]]) -> None:
         pass
 
 
-async def _first_event(iterator: AsyncIterator[dict], receive: Callable[[], Awaitable[Any]] | None) -> dict | None:
+async def first_event(iterator: AsyncIterator[dict], receive: Callable[[], Awaitable[Any]] | None) -> dict | None:
     """The first event, or None when the client went away before it came: the events are then
     cancelled, so their clean-up runs at once (the turn is saved, its quota hold given back)."""
     if receive is None:
@@ -72,7 +72,7 @@ async def sse_response(events: AsyncIterator[dict], receive: Callable[[], Awaita
     """
     iterator = events.__aiter__()
     try:
-        first = await _first_event(iterator, receive)
+        first = await first_event(iterator, receive)
     except StopAsyncIteration:
         first = {"error": {"code": "empty_reply", "message": "No answer was produced."}}
     if first is None:

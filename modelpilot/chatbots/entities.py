@@ -11,6 +11,7 @@ class Bot(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     workspace_id: str
     name: str
+    slug: str = ""  # chatbots/slugs.py: unique in the workspace; what /v1 and /mcp call the bot
     system_prompt: str
     model: str
     temperature: float

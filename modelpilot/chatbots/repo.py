@@ -10,7 +10,7 @@ from modelpilot.chatbots.handoff_config import with_defaults
 from modelpilot.core.db import Connection, execute, fetch_all, fetch_one, fetch_value
 
 COLUMNS = (
-    "id, workspace_id, name, system_prompt, model, temperature, max_tokens, greeting, accent_color, position,"
+    "id, workspace_id, name, slug, system_prompt, model, temperature, max_tokens, greeting, accent_color, position,"
     " starter_questions, allowed_origins, published, top_k, score_threshold, handoff, lead_form, visitor_context,"
     " tools, max_tool_rounds, created_at, updated_at"
 )
@@ -75,6 +75,25 @@ async def update_bot(conn: Connection, workspace_id: str, bot_id: str, changes: 
 
 async def delete_bot(conn: Connection, workspace_id: str, bot_id: str) -> bool:
     return await execute(conn, "DELETE FROM chatbots WHERE workspace_id = ? AND id = ?", (workspace_id, bot_id)) > 0
+
+
+async def find_bot_by_name(conn: Connection, workspace_id: str, id_or_slug: str) -> Bot | None:
+    """The bot whose id or slug this is (an id wins: slugs are lower case, ids upper)."""
+    return _decode(await fetch_one(
+        conn, f"SELECT {COLUMNS} FROM chatbots WHERE workspace_id = ? AND (id = ? OR slug = ?)"
+              " ORDER BY CASE WHEN id = ? THEN 0 ELSE 1 END LIMIT 1",
+        (workspace_id, id_or_slug, id_or_slug, id_or_slug)))
+
+
+async def slugs_starting(conn: Connection, workspace_id: str, prefix: str) -> set[str]:
+    """The workspace's slugs that begin with prefix (candidates a new slug must not meet)."""
+    rows = await fetch_all(conn, "SELECT slug FROM chatbots WHERE workspace_id = ? AND substr(slug, 1, ?) = ?",
+                           (workspace_id, len(prefix), prefix))
+    return {row["slug"] for row in rows}
+
+
+async def slug_owner(conn: Connection, workspace_id: str, slug: str) -> str | None:
+    return await fetch_value(conn, "SELECT id FROM chatbots WHERE workspace_id = ? AND slug = ?", (workspace_id, slug))
 
 
 async def workspace_of_bot(conn: Connection, bot_id: str) -> str | None:

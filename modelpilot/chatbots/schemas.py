@@ -7,7 +7,10 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from modelpilot.chatbots.slugs import SLUG_PATTERN
+
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
+Slug = Annotated[str, Meta(pattern=SLUG_PATTERN, description="must be 1-64 lower-case letters, digits or '-'")]
 SystemPrompt = Annotated[str, Meta(max_length=20000)]
 ModelName = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"^\S+$",
                                 description="must be one model name without spaces, e.g. openai/gpt-4o-mini")]
@@ -79,6 +82,7 @@ class LeadFormSettings(msgspec.Struct, forbid_unknown_fields=True):
 
 class CreateBotBody(msgspec.Struct, forbid_unknown_fields=True):
     name: Name
+    slug: Slug | None = None  # None: derived from the name (chatbots/slugs.py)
     system_prompt: SystemPrompt = "You are a helpful assistant. Answer briefly and truthfully."
     model: ModelName | None = None  # None: the workspace's default (builtin/extractive without a provider)
     temperature: Temperature = 0.3
@@ -100,6 +104,7 @@ class CreateBotBody(msgspec.Struct, forbid_unknown_fields=True):
 
 class UpdateBotBody(msgspec.Struct, forbid_unknown_fields=True):
     name: Name | UnsetType = UNSET
+    slug: Slug | UnsetType = UNSET
     system_prompt: SystemPrompt | UnsetType = UNSET
     model: ModelName | UnsetType = UNSET
     temperature: Temperature | UnsetType = UNSET

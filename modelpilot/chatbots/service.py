@@ -11,7 +11,7 @@ from modelpilot.core.access import WorkspaceAccess
 from modelpilot.billing import service as billing
 from modelpilot.core import audit
 from modelpilot.core.db import Connection, Database
-from modelpilot.core.errors import FieldErrors, invalid, not_found
+from modelpilot.core.errors import ApiError, FieldErrors, invalid, not_found
 from modelpilot.core.ids import new_id, utc_now_iso
 from modelpilot.chatbots import repo
 from modelpilot.chatbots.entities import Bot
@@ -21,6 +21,7 @@ from modelpilot.core.crypto import CryptoError
 from modelpilot.core.tokens import new_secret
 from modelpilot.providers.keys import key_ring
 from modelpilot.chatbots.schemas import CreateBotBody, UpdateBotBody
+from modelpilot.chatbots.slugs import first_free, slug_base
 from modelpilot.providers import service as providers
 from modelpilot.settings import Settings
 
@@ -100,6 +101,29 @@ async def _checked(db: Database, workspace_id: str, values: dict, bot_id: str | 
     return values
 
 
+def slug_taken(slug: str) -> ApiError:
+    return ApiError(409, "slug_taken", f"slug: {slug!r} is already used by another chatbot in this workspace.",
+                    [{"field": "slug", "message": "is already used by another chatbot in this workspace"}])
+
+
+async def _slug_for(conn: Connection, workspace_id: str, wanted: str | None, name: str, bot_id: str) -> str:
+    """The slug asked for (409 when another bot has it), or the first free one derived from name.
+    Runs in the write transaction that stores it; the unique index backs it up."""
+    if wanted:
+        owner = await repo.slug_owner(conn, workspace_id, wanted)
+        if owner is not None and owner != bot_id:
+            raise slug_taken(wanted)
+        return wanted
+    base = slug_base(name)
+    return first_free(base, await repo.slugs_starting(conn, workspace_id, base[:50]))
+
+
+async def find_bot(db: Database, workspace_id: str, id_or_slug: str) -> Bot | None:
+    """The workspace's bot by id or slug (what /v1 `model` and the MCP tools name), or None."""
+    async with db.read() as conn:
+        return await repo.find_bot_by_name(conn, workspace_id, id_or_slug)
+
+
 async def list_bots(db: Database, access: WorkspaceAccess) -> list[dict]:
     async with db.read() as conn:
         bots = await repo.list_bots(conn, access.workspace_id)
@@ -112,6 +136,12 @@ async def bot_public(db: Database, workspace_id: str, bot_id: str) -> dict:
     bot = await get_bot(db, workspace_id, bot_id)
     await providers.load_model_catalog()
     return bot.public()
+
+
+async def bots_of(db: Database, workspace_id: str) -> list[Bot]:
+    """The workspace's bots as entities, oldest first (other domains call this)."""
+    async with db.read() as conn:
+        return await repo.list_bots(conn, workspace_id)
 
 
 async def get_bot(db: Database, workspace_id: str, bot_id: str) -> Bot:
@@ -140,6 +170,7 @@ async def create_bot(db: Database, settings: Settings, access: WorkspaceAccess, 
         # Checked in the insert's transaction, so two concurrent creates cannot both pass the limit.
         await billing.ensure_under_limit_in(conn, settings, access.workspace_id, "chatbots",
                                             lambda c: repo.count_bots(c, access.workspace_id))
+        values["slug"] = await _slug_for(conn, access.workspace_id, values.get("slug"), values["name"], values["id"])
         await repo.insert_bot(conn, access.workspace_id, values)
         await audit.record(conn, access.workspace_id, "chatbot.created", **access.audit_actor,
                            target_type="chatbot", target_id=values["id"], details={"name": values["name"]})
@@ -157,6 +188,8 @@ async def update_bot(db: Database, access: WorkspaceAccess, bot_id: str, body: U
     async with db.write() as conn:
         if await repo.get_bot(conn, access.workspace_id, bot_id) is None:
             raise not_found("chatbot")
+        if "slug" in changes:
+            await _slug_for(conn, access.workspace_id, changes["slug"], "", bot_id)
         if changes:
             await repo.update_bot(conn, access.workspace_id, bot_id, {**changes, "updated_at": utc_now_iso()})
             await audit.record(conn, access.workspace_id, "chatbot.updated", **access.audit_actor,

@@ -9,7 +9,7 @@ import { botTabs } from "./bots.js";
 import { handoffForm } from "./bot_handoff.js";
 import { toolsCard } from "./bot_tools.js";
 
-const NEW_BOT = { name: "", model: "", system_prompt: "You are a helpful assistant. Answer briefly and truthfully.",
+const NEW_BOT = { name: "", slug: "", model: "", system_prompt: "You are a helpful assistant. Answer briefly and truthfully.",
   temperature: 0.3, max_tokens: 800, top_k: 5, score_threshold: 0, greeting: "Hi! How can I help?", starter_questions: [] };
 
 export function lines(text) {
@@ -70,6 +70,9 @@ function botFields(bot, readOnly) {
   const ro = readOnly ? { disabled: true } : {};
   return [
     field({ label: "Name", name: "name", value: bot.name, required: true, attrs: ro }),
+    field({ label: "Slug", name: "slug", value: bot.slug || "", attrs: { maxlength: 64, spellcheck: "false", ...ro },
+      help: bot.id ? "What the OpenAI-compatible API (model) and the MCP tools call this bot. Changing it breaks integrations that use the old one."
+        : "What the OpenAI-compatible API (model) and the MCP tools call this bot: lower-case letters, digits and “-”. Empty: made from the name." }),
     modelField(bot, ro),
     field({ label: "System prompt", name: "system_prompt", type: "textarea", value: bot.system_prompt, attrs: { rows: 5, ...ro } }),
     h("div", { class: "form-row" },
@@ -90,6 +93,8 @@ function bodyFrom(values) {
   body.starter_questions = lines(values.starter_questions);
   if (body.model === OTHER) body.model = String(custom || "").trim();
   if (!body.model) delete body.model;
+  body.slug = String(body.slug || "").trim();
+  if (!body.slug) delete body.slug;
   return body;
 }
 

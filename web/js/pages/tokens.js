@@ -3,9 +3,12 @@
 import { del, get, post } from "../api.js";
 import { badge, button, card, confirmDialog, copyButton, field, onSubmit, pageHeader, table, toast, toastError } from "../components.js";
 import { formatDate, h, replace } from "../dom.js";
+import { snippetsPanel } from "./tokens_snippets.js";
 
 export async function render(ctx) {
-  const tokens = await get(`/workspaces/${ctx.ws}/api-tokens`);
+  const [tokens, bots] = await Promise.all([get(`/workspaces/${ctx.ws}/api-tokens`), get(`/workspaces/${ctx.ws}/chatbots`)]);
+  const snippetState = { slug: bots.length ? bots[0].slug : "", token: "" };
+  const snippets = snippetsPanel(bots, snippetState);
   const secretBox = h("div", { "aria-live": "polite" });
   const form = h("form", { class: "form", novalidate: true },
     h("div", { class: "form-row" }, field({ label: "Name", name: "name", required: true, help: "Where it is used, e.g. “CI” or “CRM sync”." }),
@@ -19,6 +22,8 @@ export async function render(ctx) {
       h("p", { text: "Copy this token now: it is shown only once." }),
       h("div", { class: "secret" }, h("code", { class: "token-secret", text: created.token }), copyButton(created.token))));
     form.querySelector("input[name=name]").value = "";
+    snippetState.token = created.token;  // the snippets below now carry it, ready to paste
+    snippets.refresh();
     toast("Token created.");
     await refresh();
   });
@@ -30,7 +35,7 @@ export async function render(ctx) {
         h("p", {}, h("strong", { text: "API reference: " }), "every route with its parameters and bodies, generated from this server."),
         h("div", { class: "actions" }, h("a", { class: "btn btn-primary", href: "/api/docs", text: "Open the API reference" }),
           h("a", { class: "btn", href: "/schema/openapi.json", text: "OpenAPI schema (JSON)" }))),
-      card("New token", form), card("Tokens", list)));
+      card("New token", form), card("Tokens", list), card("Use a chatbot from other apps", snippets.element)));
 }
 
 function tokensTable(ctx, tokens, refresh) {
