@@ -10,7 +10,11 @@ from the moment the POST is sent to the moment that visitor's stream delivers th
 Baseline (same run): the same measurement with a single open stream. Memory: the server's RSS
 with N idle streams minus its RSS before they opened, divided by N (after a settle pause); and
 the marginal figure, from the second half of the streams alone (caches and allocator arenas
-already warmed by the first half).
+already warmed by the first half). The Python heap per idle stream comes from a second server
+of the same build run under tracemalloc (bench/_traced_serve.py, which writes its traced bytes on
+SIGUSR1): traced bytes with N idle streams minus before them, over N, with the allocation sites
+that grew (per stream). RSS also counts what tracemalloc cannot see (SQLite's page caches, the
+allocator's arenas and fragmentation, uvloop's C side); the heap figure is what the code holds.
 
     ./scripts/bench handoff                       # 500 streams, 300 messages
     .venv/bin/python bench/handoff.py --streams 100 --messages 100

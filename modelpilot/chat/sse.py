@@ -181,35 +181,55 @@ async def _checked(app: Callable[..., Awaitable[None]], scope: Any, receive: Cal
     return detached.frames
 
 
+class _Watch:
+    """The one task of a live stream besides its writer: `receive()` itself, awaited until the
+    client disconnects, which cancels the writer (a slotted object, not closures and cells)."""
+
+    __slots__ = ("writer", "receive", "gone", "pending")
+
+    def __init__(self, writer: asyncio.Task, receive: Callable[[], Awaitable[Any]]) -> None:
+        self.writer, self.receive, self.gone = writer, receive, False
+        self.pending: asyncio.Future | None = None
+
+    def start(self) -> None:
+        self.pending = asyncio.ensure_future(self.receive())
+        self.pending.add_done_callback(self._arrived)
+
+    def _arrived(self, pending: asyncio.Future) -> None:
+        if pending.cancelled():
+            return
+        failed = pending.exception()  # a failing receive also ends the stream (retrieved: no warning)
+        if failed is None and pending.result().get("type") != "http.disconnect":
+            self.start()  # a part of a request body: listen on
+            return
+        self.gone = True
+        self.writer.cancel()
+
+    def stop(self) -> None:
+        if self.pending is not None:
+            self.pending.remove_done_callback(self._arrived)
+            self.pending.cancel()
+            self.pending = None
+
+
 async def send_until_disconnect(frames: AsyncIterator[bytes], send: Callable[[Any], Awaitable[None]],
                                 receive: Callable[[], Awaitable[Any]]) -> None:
     """Write every frame; stop (closing the frames at once) when the client disconnects."""
     writer = asyncio.current_task()
     assert writer is not None
-    gone = False
-
-    def on_done(watch: asyncio.Future) -> None:
-        nonlocal gone
-        if watch.cancelled():
-            return
-        watch.exception()  # a failing receive also ends the stream (retrieved: no warning)
-        gone = True
-        writer.cancel()
-
-    watch = asyncio.ensure_future(_until_disconnect(receive))
-    watch.add_done_callback(on_done)
+    watch = _Watch(writer, receive)
+    watch.start()
     try:
         try:
             async for chunk in frames:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
-            watch.remove_done_callback(on_done)
-            watch.cancel()
+            watch.stop()
             closer = getattr(frames, "aclose", None)
             if closer is not None:
                 await closer()
     except asyncio.CancelledError:
-        if not gone:
+        if not watch.gone:
             raise
         writer.uncancel()  # our own cancel, for the disconnect: the response simply ends
