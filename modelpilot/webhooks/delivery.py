@@ -28,7 +28,7 @@ import httpx
 from modelpilot.core.db import Database
 from modelpilot.core.ids import epoch_from_iso, iso_from_epoch, new_id, utc_now_iso
 from modelpilot.core.safe_http import AddressPolicy, FetchError, guarded_transport
-from modelpilot.scheduler.worker import JobWorker, Settle
+from modelpilot.scheduler.worker import YIELD_SECONDS, JobWorker, Settle
 from modelpilot.settings import Settings
 from modelpilot.webhooks import repo, service
 from modelpilot.webhooks.signing import signature_header
@@ -115,6 +115,7 @@ class DeliverySender:
         if not found["enabled"] and not manual:
             return Settle(lambda conn: repo.end_delivery_sync(
                 conn, ws, delivery_id, "failed", "not sent: the endpoint is disabled", utc_now_iso()))
+        await db.foreground.quiet(YIELD_SECONDS)  # the read took a moment: a chat turn may have begun since
         answer = await self._send(ws, found)
         return Settle(lambda conn: self._record(conn, ws, found, answer), answer.error or f"HTTP {answer.code}")
 
