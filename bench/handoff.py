@@ -10,7 +10,11 @@ from the moment the POST is sent to the moment that visitor's stream delivers th
 Baseline (same run): the same measurement with a single open stream. Memory: the server's RSS
 with N idle streams minus its RSS before they opened, divided by N (after a settle pause); and
 the marginal figure, from the second half of the streams alone (caches and allocator arenas
-already warmed by the first half).
+already warmed by the first half). The Python heap per idle stream comes from a second server
+of the same build run under tracemalloc (bench/_traced_serve.py, which writes its traced bytes on
+SIGUSR1): traced bytes with N idle streams minus before them, over N, with the allocation sites
+that grew (per stream). RSS also counts what tracemalloc cannot see (SQLite's page caches, the
+allocator's arenas and fragmentation, uvloop's C side); the heap figure is what the code holds.
 
     ./scripts/bench handoff                       # 500 streams, 300 messages
     .venv/bin/python bench/handoff.py --streams 100 --messages 100
@@ -23,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import json
 import os
 import resource
 import signal
@@ -158,16 +163,60 @@ async def _until_live(reader: Streams, count: int) -> None:
     await asyncio.sleep(3)  # settle: every stream idle
 
 
-def start_node(work: Path, name: str, database_url: str) -> tuple[subprocess.Popen, str]:
+def start_node(work: Path, name: str, database_url: str, trace_file: Path | None = None) -> tuple[subprocess.Popen, str]:
     # No LLM library preload: it would land in the RSS figures (nothing here calls a model).
     env = {**server_env(work / name), "MODELPILOT_WIDGET_IP_REQUESTS_PER_MINUTE": "10000000",
            "MODELPILOT_LLM_PRELOAD": "false", "MODELPILOT_NODE_ID": f"node-{name}"}
     if database_url:  # a fleet shares the database and the secret key
         env.update(MODELPILOT_DATABASE_URL=database_url, MODELPILOT_SECRET_KEY=base64.b64encode(bytes(32)).decode())
-    process, url = start_process([sys.executable, "-m", "modelpilot", "serve"], env, work / f"{name}.log",
-                                 r"on (http://127\.0\.0\.1:\d+)")
+    command = [sys.executable, "-m", "modelpilot", "serve"]
+    if trace_file is not None:  # the same server under tracemalloc (bench/_traced_serve.py)
+        env["MP_BENCH_TRACE_FILE"] = str(trace_file)
+        command = [sys.executable, str(ROOT / "bench" / "_traced_serve.py"), "serve"]
+    process, url = start_process(command, env, work / f"{name}.log", r"on (http://127\.0\.0\.1:\d+)")
     wait_healthy(url)
     return process, url
+
+
+def traced_heap(process: subprocess.Popen, trace_file: Path) -> dict:
+    """The traced server's Python heap now (it writes it on SIGUSR1), with the sites that grew."""
+    trace_file.unlink(missing_ok=True)
+    process.send_signal(signal.SIGUSR1)
+    deadline = time.monotonic() + 120
+    while not trace_file.exists():
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError("the traced server wrote no heap figure")
+        time.sleep(0.1)
+    return json.loads(trace_file.read_text())
+
+
+async def _hold_streams(process: subprocess.Popen, trace_file: Path, url: str, bot: str, streams: int) -> dict:
+    reader, stop = Streams(url, bot, streams), asyncio.Event()
+    running = asyncio.create_task(reader.run(stop))
+    await _until_live(reader, streams)
+    idle = await asyncio.to_thread(traced_heap, process, trace_file)
+    stop.set()
+    await running
+    return {**idle, "streams_live": reader.live}
+
+
+def python_heap_per_stream(work: Path, streams: int) -> dict:
+    """tracemalloc's view: Python-heap bytes per idle stream, and where they are (per stream)."""
+    trace_file = work / "traced-heap.json"
+    process, url = start_node(work, "traced", "", trace_file)
+    try:
+        _, _, bot, _ = set_up(url, streams)
+        before = traced_heap(process, trace_file)
+        idle = asyncio.run(_hold_streams(process, trace_file, url, bot, streams))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+    per_stream = (idle["traced_bytes"] - before["traced_bytes"]) / max(1, streams)
+    return {"streams_live": idle["streams_live"], "kb_per_idle_stream": round(per_stream / 1024, 2),
+            "top_sites_bytes_per_stream": [{"site": g["site"], "bytes": round(g["bytes"] / streams)}
+                                           for g in idle["grew"][:15]],
+            "files_bytes_per_stream": [{"file": g["site"], "bytes": round(g["bytes"] / streams)}
+                                       for g in idle["files"]]}
 
 
 def main() -> None:
@@ -175,6 +224,7 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=500)
     parser.add_argument("--messages", type=int, default=300)
     parser.add_argument("--fleet", action="store_true", help="two nodes on an embedded Postgres")
+    parser.add_argument("--no-tracemalloc", action="store_true", help="skip the traced server's heap figure")
     args = parser.parse_args()
     limit = raise_open_file_limit(args.streams * 2 + 200)
     work = Path(tempfile.mkdtemp(prefix="mp-handoff-"))
@@ -191,9 +241,10 @@ def main() -> None:
                                        stream_server.pid, stream_url))
         loaded = asyncio.run(measure(url, admin, ws, bot, conversations, args.streams, args.messages,
                                      stream_server.pid, stream_url))
+        heap = None if args.fleet or args.no_tracemalloc else python_heap_per_stream(work, args.streams)
         base, full = (r["operator_message_to_visitor_event"] for r in (baseline, loaded))
         results = {
-            "with_streams": loaded, "baseline_one_stream": baseline,
+            "with_streams": loaded, "baseline_one_stream": baseline, "tracemalloc_idle_streams": heap,
             "ratio_vs_one_stream": {key: round(full[key] / base[key], 2) if base[key] else None
                                     for key in ("p50_ms", "p95_ms")},
             "goals": {"p95_ms_max": 100, "kb_per_idle_stream_max": 20,

@@ -31,6 +31,7 @@ from modelpilot.billing.plans import load_catalog
 from modelpilot.billing.service import TenantLookups
 from modelpilot.chat import contact_links, inbox_routes
 from modelpilot.chat.handoff_notify import register_handoff_jobs
+from modelpilot.chat.sse import detach_live_streams
 from modelpilot.chat import routes as chat_routes
 from modelpilot.chatbots import routes as chatbot_routes
 from modelpilot.chatbots.service import count_bots_in, get_bot
@@ -282,4 +283,6 @@ def _wrap_outermost(app: Litestar, settings: Settings) -> None:
     """
     guarded = host_guard_middleware(app.asgi_handler, settings.public_url)
     observed = observe_middleware(guarded, lambda scope: client_ip_of_scope(scope, settings.trusted_proxies))
-    app.asgi_handler = security_headers_middleware(observed, hsts=settings.secure_cookies)
+    secured = security_headers_middleware(observed, hsts=settings.secure_cookies)
+    # Outermost: a live event stream's frames are written here, after all of the above returned.
+    app.asgi_handler = detach_live_streams(secured)

@@ -4,13 +4,13 @@ Each stream subscribes to its topic first, then sends every logged event past th
 was given (Last-Event-ID) from the database, then waits: a poke on the bus (core/events.py:
 in-process on SQLite, LISTEN/NOTIFY across nodes on Postgres) means "read past your last id
 again". So a reconnect misses nothing, and delivery order is the log's order on every node.
-An idle stream holds a Poke (no queue) and one waiting task; it sends `: ping`
+An idle stream holds its source (a slotted object), a Poke (no queue) and its generator; it sends `: ping`
 every heartbeat so proxies keep it open and a gone client is noticed.
 """
 
 from __future__ import annotations
 
-from typing import AsyncIterator, Awaitable, Callable
+from typing import AsyncIterator
 
 import msgspec
 
@@ -29,20 +29,44 @@ def frame(event_id: int, data: dict) -> bytes:
     return b"id: %d\ndata: %s\n\n" % (event_id, _encode(data))
 
 
-async def _stream(bus: EventBus, topic: str, heartbeat: float, start: Callable[[], Awaitable[int]],
-                  read_after: Callable[[int], Awaitable[list[dict]]],
-                  shape: Callable[[dict], Awaitable[dict | None]]) -> AsyncIterator[bytes]:
+class _Source:
+    """Where one stream's events come from: a slotted object (no closures and cells per stream)."""
+
+    __slots__ = ("db", "workspace_id", "last_event_id")
+
+    def __init__(self, db: Database, workspace_id: str, last_event_id: int | None) -> None:
+        self.db, self.workspace_id, self.last_event_id = db, workspace_id, last_event_id
+
+    async def start(self) -> int:
+        if self.last_event_id is not None:
+            return self.last_event_id
+        async with self.db.read() as conn:
+            return await self.last_id(conn)
+
+    async def last_id(self, conn) -> int:
+        raise NotImplementedError
+
+    async def read_after(self, after: int) -> list[dict]:
+        raise NotImplementedError
+
+    def shape(self, row: dict) -> dict | None:
+        raise NotImplementedError
+
+
+async def _stream(bus: EventBus, topic: str, heartbeat: float, source: _Source) -> AsyncIterator[bytes]:
     with bus.subscribe(topic, pokes_only=True) as poke:  # before the first read: nothing after it is missed
-        after = await start()
+        after = await source.start()
         yield b"retry: %d\n\n" % RETRY_MS
         while True:
-            rows = await read_after(after)
+            rows = await source.read_after(after)
+            full = len(rows) == BATCH
             for row in rows:
                 after = row["id"]
-                data = await shape(row)
+                data = source.shape(row)
                 if data is not None:
-                    yield frame(row["id"], data)
-            if len(rows) == BATCH:
+                    yield frame(after, data)
+            rows = row = data = None  # an idle stream keeps no rows of its last batch
+            if full:
                 continue
             if not await poke.wait(heartbeat):  # any number of pokes: one read covers them
                 yield PING
@@ -56,47 +80,57 @@ def parse_last_event_id(header: str | None, query: str | None) -> int | None:
     return None
 
 
+class _VisitorSource(_Source):
+    __slots__ = ("bot_id", "session_id")
+
+    def __init__(self, db: Database, workspace_id: str, bot_id: str, session_id: str,
+                 last_event_id: int | None) -> None:
+        super().__init__(db, workspace_id, last_event_id)
+        self.bot_id, self.session_id = bot_id, session_id
+
+    async def last_id(self, conn) -> int:
+        return await repo.last_session_event(conn, self.workspace_id, self.bot_id, self.session_id)
+
+    async def read_after(self, after: int) -> list[dict]:
+        async with self.db.read() as conn:
+            return await repo.session_events_after(conn, self.workspace_id, self.bot_id, self.session_id,
+                                                   after, BATCH)
+
+    def shape(self, row: dict) -> dict | None:
+        return widget_frame(row)
+
+
+class _InboxSource(_Source):
+    __slots__ = ("user_id", "counts")
+
+    def __init__(self, db: Database, workspace_id: str, user_id: str | None, last_event_id: int | None) -> None:
+        super().__init__(db, workspace_id, last_event_id)
+        self.user_id = user_id or ""
+        self.counts: dict = {}  # as they are at the batch's read: one query per batch, not one per event
+
+    async def last_id(self, conn) -> int:
+        return await repo.last_workspace_event(conn, self.workspace_id)
+
+    async def read_after(self, after: int) -> list[dict]:
+        async with self.db.read() as conn:
+            rows = await repo.workspace_events_after(conn, self.workspace_id, after, BATCH)
+            if rows:
+                self.counts = await repo.inbox_counts(conn, self.workspace_id, self.user_id)
+        return rows
+
+    def shape(self, row: dict) -> dict:
+        return {**inbox_frame(row), "counts": dict(self.counts)}
+
+
 def visitor_events(db: Database, bus: EventBus, workspace_id: str, bot_id: str, session_id: str,
                    last_event_id: int | None, heartbeat: float) -> AsyncIterator[bytes]:
     """Operator and system messages and status changes of one widget session. Without a last id
     it starts from now (the widget has just read the history, which carries `last_event_id`)."""
-
-    async def start() -> int:
-        if last_event_id is not None:
-            return last_event_id
-        async with db.read() as conn:
-            return await repo.last_session_event(conn, workspace_id, bot_id, session_id)
-
-    async def read_after(after: int) -> list[dict]:
-        async with db.read() as conn:
-            return await repo.session_events_after(conn, workspace_id, bot_id, session_id, after, BATCH)
-
-    async def shape(row: dict) -> dict | None:
-        return widget_frame(row)
-
-    return _stream(bus, visitor_topic(bot_id, session_id), heartbeat, start, read_after, shape)
+    source = _VisitorSource(db, workspace_id, bot_id, session_id, last_event_id)
+    return _stream(bus, visitor_topic(bot_id, session_id), heartbeat, source)
 
 
 def inbox_events(db: Database, bus: EventBus, workspace_id: str, user_id: str | None, last_event_id: int | None,
                  heartbeat: float) -> AsyncIterator[bytes]:
     """Every handoff event of the workspace, each with the inbox counts as they are now."""
-
-    async def start() -> int:
-        if last_event_id is not None:
-            return last_event_id
-        async with db.read() as conn:
-            return await repo.last_workspace_event(conn, workspace_id)
-
-    counts: dict = {}  # as they are at the batch's read: one query per batch, not one per event
-
-    async def read_after(after: int) -> list[dict]:
-        async with db.read() as conn:
-            rows = await repo.workspace_events_after(conn, workspace_id, after, BATCH)
-            if rows:
-                counts.update(await repo.inbox_counts(conn, workspace_id, user_id or ""))
-        return rows
-
-    async def shape(row: dict) -> dict:
-        return {**inbox_frame(row), "counts": dict(counts)}
-
-    return _stream(bus, workspace_topic(workspace_id), heartbeat, start, read_after, shape)
+    return _stream(bus, workspace_topic(workspace_id), heartbeat, _InboxSource(db, workspace_id, user_id, last_event_id))

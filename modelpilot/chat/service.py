@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import AsyncIterator
+from typing import Any, AsyncIterator
 
 import anyio
 
@@ -132,10 +132,27 @@ async def _open_turn(db: Database, settings: Settings, turn: Turn,
     return ToolLoop(ToolContext(db, settings, turn, throttle), request, tools, outcome), outcome
 
 
-async def stream_reply(db: Database, settings: Settings, *, workspace_id: str, bot: Bot, session_id: str,
-                       message: str, channel: str, visitor_ip_hash: str = "", bus: EventBus | None = None,
-                       page_url: str | None = None, throttle: Throttle | None = None,
-                       visitor: Visitor | None = None, history: list[dict] | None = None) -> AsyncIterator[dict]:
+async def stream_reply(db: Database, settings: Settings, **turn: Any) -> AsyncIterator[dict]:
+    """The turn's events (`_reply`). Until the first one exists, this node's background work
+    (webhook deliveries) steps aside (core/foreground.py): that wait is the one a person sees."""
+    events = _reply(db, settings, **turn)
+    try:
+        with db.foreground.hold():
+            first = await anext(events, None)
+        if first is None:
+            return
+        yield first
+        async for event in events:
+            yield event
+    finally:
+        with anyio.CancelScope(shield=True):
+            await events.aclose()  # at once, not at garbage collection (it saves the turn)
+
+
+async def _reply(db: Database, settings: Settings, *, workspace_id: str, bot: Bot, session_id: str,
+                 message: str, channel: str, visitor_ip_hash: str = "", bus: EventBus | None = None,
+                 page_url: str | None = None, throttle: Throttle | None = None,
+                 visitor: Visitor | None = None, history: list[dict] | None = None) -> AsyncIterator[dict]:
     # Waiting for or with a person, a handoff keyword, or closed: the handoff decides first
     # (the model is not called while a person has the conversation). A caller that brings its
     # own history (answer_with_history) has no server-side conversation for a person to take.

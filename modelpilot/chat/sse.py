@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any, AsyncIterator, Awaitable, Callable
 
 import anyio
@@ -83,17 +84,31 @@ async def sse_response(events: AsyncIterator[dict], receive: Callable[[], Awaita
 class LiveStream(Stream):
     """A long-lived event stream (the widget's and the inbox's live events) with a lean send loop.
 
-    Litestar's Stream runs the body in an anyio task group beside a disconnect listener: per
-    open stream a task group, a cancel scope, a task handle with its own event and a second
-    task. Here the handler's own task writes the frames and one small task waits on
-    `receive()`; a disconnect cancels the writer, so the generator's clean-up (unsubscribing
-    from the bus) runs at once, as before. Status, headers and cookies are Litestar's.
+    Behind `detach_live_streams` (the app's outermost layer) the route's checks run as usual,
+    the head goes out through every middleware, and then the frames are handed to that layer,
+    which writes them after Litestar's request, response, dependencies and the middlewares'
+    frames are gone: for the stream's life only the frames, the connection and one
+    disconnect watcher remain. Without that layer (a bare app) the frames are written here.
+    Status, headers and cookies are Litestar's either way.
     """
 
     __slots__ = ()
 
     def to_asgi_response(self, *args: Any, **kwargs: Any) -> Any:
         return _LiveASGI(super().to_asgi_response(*args, **kwargs))
+
+
+class _Detached:
+    """Where a live response leaves its frames for `detach_live_streams` to write."""
+
+    __slots__ = ("frames",)
+
+    def __init__(self) -> None:
+        self.frames: AsyncIterator[bytes] | None = None
+
+
+DETACH_KEY = "modelpilot.live_detach"
+LIVE_PATHS = re.compile(r"/api/v1/(?:widget|workspaces)/[^/]+/events")
 
 
 class _LiveASGI:
@@ -105,11 +120,14 @@ class _LiveASGI:
     async def __call__(self, scope: Any, receive: Callable[[], Awaitable[Any]], send: Callable[[Any], Awaitable[None]]) -> None:
         response, self.response = self.response, None
         await response.start_response(send=send)
-        # Keep only what the body needs: the encoded head and the request's parsed headers
-        # (Litestar re-reads them from the scope if anything asks again) would otherwise stay
-        # alive as long as the stream.
         frames, background, head_only = response.iterator, response.background, response.is_head_response
         del response
+        detached = scope.get(DETACH_KEY)
+        if detached is not None and background is None and not head_only:
+            detached.frames = frames  # written by detach_live_streams once Litestar has returned
+            return
+        # Keep only what the body needs: the request's parsed headers (Litestar re-reads them
+        # from the scope if anything asks again) would otherwise stay alive as long as the stream.
         ScopeState.from_scope(scope).headers = Empty
         if head_only:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
@@ -119,35 +137,99 @@ class _LiveASGI:
             await background()
 
 
+def detach_live_streams(app: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    """The app's outermost layer: a GET of a live stream route runs through the app (every check,
+    every middleware) on a copy of its scope; a LiveStream answer leaves its frames here, and
+    they are written once the app has returned, so nothing of the request's handling stays
+    alive as long as the stream does. Any other answer (a 4xx) passes through unchanged."""
+
+    async def lean(scope: Any, receive: Callable[[], Awaitable[Any]], send: Callable[[Any], Awaitable[None]]) -> None:
+        if scope["type"] != "http" or scope.get("method") != "GET" or not LIVE_PATHS.fullmatch(scope.get("path", "")):
+            await app(scope, receive, send)
+            return
+        frames = await _checked(app, scope, receive, send)
+        if frames is None:
+            return
+        # The request's headers (cookies, tokens) were read by the checks; the server keeps this
+        # list for the connection's life, and nothing reads it again.
+        headers = scope.get("headers")
+        if isinstance(headers, list):
+            headers.clear()
+        await send_until_disconnect(frames, send, receive)
+
+    return lean
+
+
+async def _checked(app: Callable[..., Awaitable[None]], scope: Any, receive: Callable[[], Awaitable[Any]],
+                   send: Callable[[Any], Awaitable[None]]) -> AsyncIterator[bytes] | None:
+    """Run the app for the route's checks; the live frames, or None when the app answered itself.
+    The response's head is held back until it is known which: it goes out before any body."""
+    detached, head = _Detached(), []
+
+    async def hold_head(message: Any) -> None:
+        if message["type"] == "http.response.start":
+            head.append(message)
+            return
+        if head:
+            await send(head.pop())
+        await send(message)
+
+    inner = {**scope, "state": dict(scope.get("state") or {}), DETACH_KEY: detached}
+    await app(inner, receive, hold_head)
+    if head:
+        await send(head.pop())
+    return detached.frames
+
+
+class _Watch:
+    """The one task of a live stream besides its writer: `receive()` itself, awaited until the
+    client disconnects, which cancels the writer (a slotted object, not closures and cells)."""
+
+    __slots__ = ("writer", "receive", "gone", "pending")
+
+    def __init__(self, writer: asyncio.Task, receive: Callable[[], Awaitable[Any]]) -> None:
+        self.writer, self.receive, self.gone = writer, receive, False
+        self.pending: asyncio.Future | None = None
+
+    def start(self) -> None:
+        self.pending = asyncio.ensure_future(self.receive())
+        self.pending.add_done_callback(self._arrived)
+
+    def _arrived(self, pending: asyncio.Future) -> None:
+        if pending.cancelled():
+            return
+        failed = pending.exception()  # a failing receive also ends the stream (retrieved: no warning)
+        if failed is None and pending.result().get("type") != "http.disconnect":
+            self.start()  # a part of a request body: listen on
+            return
+        self.gone = True
+        self.writer.cancel()
+
+    def stop(self) -> None:
+        if self.pending is not None:
+            self.pending.remove_done_callback(self._arrived)
+            self.pending.cancel()
+            self.pending = None
+
+
 async def send_until_disconnect(frames: AsyncIterator[bytes], send: Callable[[Any], Awaitable[None]],
                                 receive: Callable[[], Awaitable[Any]]) -> None:
     """Write every frame; stop (closing the frames at once) when the client disconnects."""
     writer = asyncio.current_task()
     assert writer is not None
-    gone = False
-
-    def on_done(watch: asyncio.Future) -> None:
-        nonlocal gone
-        if watch.cancelled():
-            return
-        watch.exception()  # a failing receive also ends the stream (retrieved: no warning)
-        gone = True
-        writer.cancel()
-
-    watch = asyncio.ensure_future(_until_disconnect(receive))
-    watch.add_done_callback(on_done)
+    watch = _Watch(writer, receive)
+    watch.start()
     try:
         try:
             async for chunk in frames:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
-            watch.remove_done_callback(on_done)
-            watch.cancel()
+            watch.stop()
             closer = getattr(frames, "aclose", None)
             if closer is not None:
                 await closer()
     except asyncio.CancelledError:
-        if not gone:
+        if not watch.gone:
             raise
         writer.uncancel()  # our own cancel, for the disconnect: the response simply ends

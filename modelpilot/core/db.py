@@ -18,6 +18,7 @@ import sqlean
 import sqlite_vec
 
 from modelpilot.core.private import private_database, private_dir
+from modelpilot.core.foreground import Foreground
 
 DatabaseError = sqlean.DatabaseError
 IntegrityError = sqlean.IntegrityError
@@ -89,6 +90,15 @@ class Database:
 
     backend = ""
     _readers: asyncio.Queue  # the read connections, filled by open()
+
+    @property
+    def foreground(self) -> Foreground:
+        """This process's interactive work in flight (core/foreground.py): chat turns hold it,
+        the webhook worker steps aside for it."""
+        found = self.__dict__.get("_foreground")
+        if found is None:
+            found = self.__dict__["_foreground"] = Foreground()
+        return found
 
     async def open(self) -> None:
         raise NotImplementedError

@@ -14,8 +14,7 @@ import asyncio
 import json
 import logging
 import threading
-from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 log = logging.getLogger("modelpilot.events")
 CHANNEL = "modelpilot_events"
@@ -25,13 +24,14 @@ LISTEN_POLL_SECONDS = 0.5
 
 class Poke:
     """A subscription that only needs to hear "something arrived" (a live stream that re-reads
-    its log): no queue, so an idle one costs a few hundred bytes."""
+    its log): no queue and no timer of its own, so an idle one costs a few hundred bytes."""
 
-    __slots__ = ("_waiter", "_pending")
+    __slots__ = ("_waiter", "_pending", "_beats")
 
-    def __init__(self) -> None:
+    def __init__(self, beats: "Heartbeats") -> None:
         self._waiter: asyncio.Future | None = None
         self._pending = False
+        self._beats = beats
 
     def full(self) -> bool:
         return False
@@ -42,33 +42,85 @@ class Poke:
             self._waiter.set_result(True)
 
     async def wait(self, timeout: float) -> bool:
-        """True when poked since the last wait (or within `timeout` seconds), else False."""
+        """True when poked since the last wait, else False at the next beat of `timeout` seconds
+        (shared by every Poke waiting with that timeout: at most `timeout` seconds from now)."""
         if not self._pending:
-            # A bare timer that resolves the waiter (not asyncio.timeout, whose context manager,
-            # Timeout object and cancellation bookkeeping every idle stream would hold).
-            loop = asyncio.get_running_loop()
-            self._waiter = waiter = loop.create_future()
-            timer = loop.call_later(timeout, _expire, waiter)
+            beat = self._beats.of(timeout)
+            self._waiter = waiter = asyncio.get_running_loop().create_future()
+            beat.add(waiter)
             try:
                 if not await waiter:
                     return False
             finally:
-                timer.cancel()
+                beat.discard(waiter)
                 self._waiter = None
         self._pending = False
         return True
 
 
-def _expire(waiter: asyncio.Future) -> None:
-    if not waiter.done():
-        waiter.set_result(False)
+class Heartbeat:
+    """One timer for every Poke waiting with the same timeout (one per idle stream was a
+    timer handle each): every `period` seconds it wakes all of them with False."""
+
+    __slots__ = ("_period", "_waiters", "_timer")
+
+    def __init__(self, period: float) -> None:
+        self._period = period
+        self._waiters: set[asyncio.Future] = set()
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, waiter: asyncio.Future) -> None:
+        self._waiters.add(waiter)
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self._period, self._beat)
+
+    def discard(self, waiter: asyncio.Future) -> None:
+        self._waiters.discard(waiter)
+
+    def _beat(self) -> None:
+        waiters, self._waiters, self._timer = self._waiters, set(), None
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(False)
+
+
+class Heartbeats:
+    """The Heartbeat of each timeout in use (a stream's heartbeat setting: usually one)."""
+
+    __slots__ = ("_by_period",)
+
+    def __init__(self) -> None:
+        self._by_period: dict[float, Heartbeat] = {}
+
+    def of(self, period: float) -> Heartbeat:
+        found = self._by_period.get(period)
+        if found is None:
+            found = self._by_period[period] = Heartbeat(period)
+        return found
+
+
+class Subscription:
+    """`with bus.subscribe(topic) as queue:` (a small object, not a generator-based context)."""
+
+    __slots__ = ("_bus", "_topic", "_queue")
+
+    def __init__(self, bus: "EventBus", topic: str, queue: Any) -> None:
+        self._bus, self._topic, self._queue = bus, topic, queue
+
+    def __enter__(self) -> Any:
+        self._bus._add(self._topic, self._queue)
+        return self._queue
+
+    def __exit__(self, *exc: object) -> None:
+        self._bus._remove(self._topic, self._queue)
 
 
 class EventBus:
     """In-process delivery; `PostgresEventBus` adds the crossing between nodes."""
 
     def __init__(self) -> None:
-        self._subscribers: dict[str, set[asyncio.Queue]] = {}
+        self._subscribers: dict[str, list[Any]] = {}
+        self._beats = Heartbeats()
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
@@ -82,19 +134,24 @@ class EventBus:
     async def stop(self) -> None:
         return None
 
-    @contextmanager
-    def subscribe(self, topic: str, *, pokes_only: bool = False) -> Iterator[Any]:
-        """A queue that receives every event of `topic` while the block runs (pokes_only: a
-        Poke that says only that events arrived)."""
-        queue: Any = Poke() if pokes_only else asyncio.Queue(QUEUE_SIZE)
-        self._subscribers.setdefault(topic, set()).add(queue)
-        try:
-            yield queue
-        finally:
-            subscribers = self._subscribers.get(topic, set())
-            subscribers.discard(queue)
-            if not subscribers:
-                self._subscribers.pop(topic, None)
+    def subscribe(self, topic: str, *, pokes_only: bool = False) -> "Subscription":
+        """A queue that receives every event of `topic` while the `with` block runs (pokes_only:
+        a Poke that says only that events arrived)."""
+        return Subscription(self, topic, Poke(self._beats) if pokes_only else asyncio.Queue(QUEUE_SIZE))
+
+    def _add(self, topic: str, queue: Any) -> None:
+        # A list, not a set: most topics (one widget session) have one subscriber, and a
+        # one-item list is a quarter of a one-item set; every idle stream holds one.
+        self._subscribers.setdefault(topic, []).append(queue)
+
+    def _remove(self, topic: str, queue: Any) -> None:
+        subscribers = self._subscribers.get(topic)
+        if subscribers is None:
+            return
+        if queue in subscribers:
+            subscribers.remove(queue)
+        if not subscribers:
+            self._subscribers.pop(topic, None)
 
     def subscriber_count(self, topic: str | None = None) -> int:
         """Open subscriptions (of one topic, or all): a stream that ended must have left."""

@@ -25,6 +25,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     """HttpToolsProtocol with head size, head time and body idle limits (class attributes,
     set per server by `guarded_protocol`)."""
 
+    # Our fields in slots: uvicorn's own live in the instance dict, which then need not grow
+    # for ours (one per open connection, an idle event stream's included).
+    __slots__ = ("_in_head", "_head_bytes", "_head_timer", "_body_timer", "_last_body_at", "_refused")
+
     max_header_bytes = 32_768
     header_timeout = 20.0
     body_timeout = 60.0

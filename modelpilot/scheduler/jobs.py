@@ -81,6 +81,29 @@ def claim_next_sync(conn, node: str, lease_seconds: float, per_workspace: int = 
     return job
 
 
+def claim_sync(conn, node: str, lease_seconds: float, per_workspace: int, kinds: tuple[str, ...],
+               limit: int) -> list[dict]:
+    """Up to `limit` jobs by the same fair order, one after another in the caller's transaction
+    (each claim counts the ones before it as running): a worker with several free slots fills
+    them in one write."""
+    claimed: list[dict] = []
+    while len(claimed) < limit:
+        job = claim_next_sync(conn, node, lease_seconds, per_workspace, kinds)
+        if job is None:
+            break
+        claimed.append(job)
+    return claimed
+
+
+def finish_sync(conn, job_id: str) -> None:
+    conn.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+
+
+def retry_later_sync(conn, job_id: str, delay_seconds: float, message: str) -> None:
+    conn.execute("UPDATE jobs SET status = 'queued', run_after = ?, last_error = ?, updated_at = ? WHERE id = ?",
+                 (iso_from_epoch(time.time() + delay_seconds), message, utc_now_iso(), job_id))
+
+
 def _lease_end(lease_seconds: float) -> str:
     return iso_from_epoch(time.time() + lease_seconds)
 

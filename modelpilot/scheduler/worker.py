@@ -19,10 +19,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
 
 from modelpilot.core import metrics
 from modelpilot.core.db import Database
+from modelpilot.core.foreground import Foreground
 from modelpilot.scheduler import jobs
 
 log = logging.getLogger("modelpilot.worker")
@@ -33,8 +35,9 @@ log = logging.getLogger("modelpilot.worker")
 MAX_ATTEMPTS = 3
 BACKOFF_SECONDS = (3, 15)
 POLL_SECONDS = 2.0
+YIELD_SECONDS = 0.5  # longest a yielding worker's job waits for interactive work to pass
 
-Handler = Callable[[Database, dict], Awaitable[None]]
+Handler = Callable[[Database, dict], Awaitable["Settle | None"]]
 FailureHook = Callable[[Database, dict, str], Awaitable[None]]
 WantedCheck = Callable[[Database, dict], Awaitable[bool]]
 
@@ -48,9 +51,26 @@ class RetryableError(Exception):
         self.retry_in = retry_in
 
 
+@dataclass(frozen=True)
+class Settle:
+    """A handler's answer when its result is one more write: `write(conn)` (blocking, on the
+    writer) records the result and returns None (the job is done) or the seconds until the next
+    try (`retry_message` says why). The worker runs it in one transaction with the end of the
+    job row and the claim of the next job for the freed slot: one writer hop per job, where a
+    handler's own write, the job's end and the next claim were three."""
+
+    write: Callable[[Any], float | None]
+    retry_message: str = ""
+
+
 class JobWorker:
-    def __init__(self, db: Database, slots: int = 2, node: str = "node", lease_seconds: float = 60.0) -> None:
+    def __init__(self, db: Database, slots: int = 2, node: str = "node", lease_seconds: float = 60.0,
+                 yield_to: Foreground | None = None) -> None:
+        """yield_to: interactive work (core/foreground.py) this worker's jobs wait for, at most
+        YIELD_SECONDS, before they start and before their closing write (background work
+        that must not slow what people wait for: webhook deliveries)."""
         self._db = db
+        self._yield_to = yield_to
         self.slots = max(1, slots)
         self.node = node
         self.lease_seconds = lease_seconds
@@ -160,14 +180,18 @@ class JobWorker:
                     await jobs.finish(conn, job_id)
 
     async def _start_next(self) -> bool:
-        job = await self._db.run_write(
-            lambda conn: jobs.claim_next_sync(conn, self.node, self.lease_seconds, self.per_workspace, self.kinds))
-        if job is None:
-            return False
+        """Fill the free slots in one write; False when nothing was due."""
+        free = self.slots - len(self._running)
+        claimed = await self._db.run_write(
+            lambda conn: jobs.claim_sync(conn, self.node, self.lease_seconds, self.per_workspace, self.kinds, free))
+        for job in claimed:
+            self._launch(job)
+        return len(claimed) == free
+
+    def _launch(self, job: dict) -> None:
         task = asyncio.get_running_loop().create_task(self._timed(job), name=f"job-{job['id']}")
         self._running[job["id"]], self._jobs[job["id"]] = task, job
         task.add_done_callback(lambda _: self._done(job["id"]))
-        return True
 
     def _done(self, job_id: str) -> None:
         self._running.pop(job_id, None)
@@ -187,12 +211,13 @@ class JobWorker:
     async def _handle(self, job: dict) -> str:
         """Run one job; returns how it ended (ok, retry or failed) for the metrics."""
         handler = self._handlers.get(job["kind"])
+        await self._step_aside()
         if handler is None:
             self._finishing.add(job["id"])
             await self._give_up(job, f"no handler for job kind {job['kind']!r}")
             return "failed"
         try:
-            await handler(self._db, job)
+            settle = await handler(self._db, job)
         except RetryableError as exc:
             self._finishing.add(job["id"])
             if job["attempts"] >= self._max_attempts.get(job["kind"], MAX_ATTEMPTS):
@@ -212,9 +237,42 @@ class JobWorker:
             await self._give_up(job, f"unexpected error: {type(exc).__name__}")
             return "failed"
         self._finishing.add(job["id"])
+        if isinstance(settle, Settle):
+            return await self._settle(job, settle)
         async with self._db.write() as conn:
             await jobs.finish(conn, job["id"])
         return "ok"
+
+    async def _settle(self, job: dict, settle: Settle) -> str:
+        """The handler's write, the job row's end (or its next try) and the next claim: one hop."""
+        cap = self._max_attempts.get(job["kind"], MAX_ATTEMPTS)
+
+        def write(conn: Any) -> tuple[float | None, list[dict]]:
+            delay = settle.write(conn)
+            if delay is None:
+                jobs.finish_sync(conn, job["id"])
+            elif job["attempts"] < cap:
+                jobs.retry_later_sync(conn, job["id"], delay, settle.retry_message)
+            else:
+                return delay, []  # past the backstop: given up below, in the usual way
+            return delay, jobs.claim_sync(conn, self.node, self.lease_seconds, self.per_workspace, self.kinds,
+                                          1 if self._task is not None and len(self._running) <= self.slots else 0)
+
+        await self._step_aside()
+        delay, claimed = await self._db.run_write(write)
+        for following in claimed:
+            self._launch(following)
+        if delay is None:
+            return "ok"
+        if job["attempts"] >= cap:
+            await self._give_up(job, settle.retry_message)
+            return "failed"
+        log.info("job %s will retry in %ss: %s", job["id"], delay, settle.retry_message)
+        return "retry"
+
+    async def _step_aside(self) -> None:
+        if self._yield_to is not None:
+            await self._yield_to.quiet(YIELD_SECONDS)
 
     async def _give_up(self, job: dict, message: str) -> None:
         hook = self._on_give_up.get(job["kind"])

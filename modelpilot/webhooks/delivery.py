@@ -28,7 +28,7 @@ import httpx
 from modelpilot.core.db import Database
 from modelpilot.core.ids import epoch_from_iso, iso_from_epoch, new_id, utc_now_iso
 from modelpilot.core.safe_http import AddressPolicy, FetchError, guarded_transport
-from modelpilot.scheduler.worker import JobWorker, RetryableError
+from modelpilot.scheduler.worker import YIELD_SECONDS, JobWorker, Settle
 from modelpilot.settings import Settings
 from modelpilot.webhooks import repo, service
 from modelpilot.webhooks.signing import signature_header
@@ -104,20 +104,20 @@ class DeliverySender:
     def __init__(self, settings: Settings, client: httpx.AsyncClient) -> None:
         self.settings, self.client = settings, client
 
-    async def __call__(self, db: Database, job: dict) -> None:
+    async def __call__(self, db: Database, job: dict) -> Settle | None:
+        """Read the delivery, POST it (no transaction open meanwhile), and hand the worker the
+        write that records the attempt: it runs with the job's end or next try in one transaction."""
         ws, delivery_id = job["workspace_id"], job["ref_id"]
         found = await db.run_read(lambda conn: repo.delivery_to_send_sync(conn, ws, delivery_id))
         if found is None or found["status"] != "pending":
-            return  # deleted with its endpoint, or already settled (a job resumed after its result was saved)
+            return None  # deleted with its endpoint, or already settled (a job resumed after its result was saved)
         manual = bool(job["payload"].get("manual"))
         if not found["enabled"] and not manual:
-            await db.run_write(lambda conn: repo.end_delivery_sync(
+            return Settle(lambda conn: repo.end_delivery_sync(
                 conn, ws, delivery_id, "failed", "not sent: the endpoint is disabled", utc_now_iso()))
-            return
+        await db.foreground.quiet(YIELD_SECONDS)  # the read took a moment: a chat turn may have begun since
         answer = await self._send(ws, found)
-        delay = await db.run_write(lambda conn: self._record(conn, ws, found, answer))
-        if delay is not None:
-            raise RetryableError(answer.error or f"HTTP {answer.code}", retry_in=delay)
+        return Settle(lambda conn: self._record(conn, ws, found, answer), answer.error or f"HTTP {answer.code}")
 
     async def _send(self, ws: str, found: dict) -> Answer:
         secret = service.open_secret(self.settings, ws, found["endpoint_id"], found["secret_sealed"])
@@ -194,7 +194,7 @@ async def start_webhooks(db: Database, settings: Settings, scheduler=None,
     """scheduler: app.state["scheduler"], for the hourly pruning of the delivery log."""
     client = outbound_client(settings, trusted)
     worker = JobWorker(db, slots=settings.webhook_concurrency, node=settings.node_name,
-                       lease_seconds=settings.job_lease_seconds)
+                       lease_seconds=settings.job_lease_seconds, yield_to=db.foreground)
     # The handler keeps its own schedule (retry_in); the worker's attempt cap is only a backstop.
     worker.register(service.DELIVER_JOB, DeliverySender(settings, client), give_up_delivery,
                     max_attempts=len(settings.webhook_retry_seconds) + 10)
