@@ -9,7 +9,6 @@ as text) may hold the marker, one of the workspace's ids or one of its vectors.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from modelpilot.core.database import connect_sync_for
 from tests.pg_support import BACKEND
