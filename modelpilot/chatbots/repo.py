@@ -80,7 +80,7 @@ async def delete_bot(conn: Connection, workspace_id: str, bot_id: str) -> bool:
 async def find_bot_by_name(conn: Connection, workspace_id: str, id_or_slug: str) -> Bot | None:
     """The bot whose id or slug this is (an id wins: slugs are lower case, ids upper)."""
     return _decode(await fetch_one(
-        conn, f"SELECT {COLUMNS} FROM chatbots WHERE workspace_id = ? AND (id = ? OR slug = ?)"
+        conn, f"SELECT {SELECTED} FROM chatbots WHERE workspace_id = ? AND (id = ? OR slug = ?)"
               " ORDER BY CASE WHEN id = ? THEN 0 ELSE 1 END LIMIT 1",
         (workspace_id, id_or_slug, id_or_slug, id_or_slug)))
 
