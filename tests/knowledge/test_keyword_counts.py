@@ -39,8 +39,8 @@ async def _fill(settings) -> None:
         async with db.write() as conn:
             await execute(conn, "INSERT INTO workspaces (id, name, created_at, updated_at) VALUES ('ws', 'W', 't', 't')")
             for bot, texts in TEXTS.items():
-                await execute(conn, "INSERT INTO chatbots (id, workspace_id, name, model, created_at, updated_at)"
-                                    " VALUES (?, 'ws', ?, 'builtin/extractive', 't', 't')", (bot, bot))
+                await execute(conn, "INSERT INTO chatbots (id, workspace_id, name, slug, model, created_at, updated_at)"
+                                    " VALUES (?, 'ws', ?, ?, 'builtin/extractive', 't', 't')", (bot, bot, bot))
                 for n, text in enumerate(texts):
                     doc = f"{bot}-doc{n}"
                     await execute(conn, "INSERT INTO documents (id, workspace_id, chatbot_id, source_type, title,"
