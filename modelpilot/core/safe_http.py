@@ -388,3 +388,24 @@ def check_url(url: str) -> None:
         httpx.URL(url)  # the client's own parser (IDNA 2008): what it refuses later, refuse now
     except (httpx.InvalidURL, UnicodeError) as exc:
         raise FetchError("bad_url", f"Not fetched: the URL is not valid ({exc})", url=url) from None
+
+
+def clean_outbound_url(url: str, *, allow_private: bool, max_chars: int = 2000) -> str:
+    """A user-configured URL the server will call (webhooks, MCP servers), checked on save: 400
+    naming `url` when it is empty, too long, unusable, or a private address this instance refuses."""
+    from modelpilot.core.errors import invalid
+
+    url = url.strip()
+    if not url:
+        raise invalid("url", "must not be empty")
+    if len(url) > max_chars:
+        raise invalid("url", f"must be at most {max_chars} characters")
+    try:
+        check_url(url)
+    except FetchError as exc:
+        raise invalid("url", f"is not usable: {exc.message}") from None
+    refusal = None if allow_private else refusal_for(urlsplit(url).hostname or "")
+    if refusal:
+        raise invalid("url", f"is refused: {refusal}. An administrator of this instance can allow private "
+                             "addresses with MODELPILOT_OUTBOUND_ALLOW_PRIVATE=true")
+    return url

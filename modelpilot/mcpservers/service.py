@@ -20,7 +20,6 @@ import logging
 import re
 import time
 from dataclasses import replace
-from urllib.parse import urlsplit
 
 import anyio
 
@@ -31,11 +30,11 @@ from modelpilot.core.cursors import decode_cursor, encode_cursor
 from modelpilot.core.db import Database, run_on
 from modelpilot.core.errors import ApiError, FieldErrors, invalid, invalid_fields, not_found
 from modelpilot.core.ids import new_id, utc_now_iso
-from modelpilot.core.safe_http import FetchError, check_url, refusal_for
 from modelpilot.mcpservers import remote, repo, tool_cache
 from modelpilot.mcpservers.entities import ListedTool, McpServer, RemoteResult, RemoteTool
 from modelpilot.mcpservers.remote import McpUnavailable
 from modelpilot.providers.keys import key_ring
+from modelpilot.core.safe_http import clean_outbound_url
 from modelpilot.settings import Settings
 
 __all__ = ["RemoteTool", "RemoteResult", "tools_for", "call_tool"]
@@ -64,20 +63,7 @@ def clean_name(name: str) -> str:
 
 
 def clean_url(settings: Settings, url: str) -> str:
-    url = url.strip()
-    if not url:
-        raise invalid("url", "must not be empty")
-    if len(url) > MAX_URL:
-        raise invalid("url", f"must be at most {MAX_URL} characters")
-    try:
-        check_url(url)
-    except FetchError as exc:
-        raise invalid("url", f"is not usable: {exc.message}") from None
-    refusal = None if settings.outbound_allow_private else refusal_for(urlsplit(url).hostname or "")
-    if refusal:
-        raise invalid("url", f"is refused: {refusal}. An administrator of this instance can allow private "
-                             "addresses with MODELPILOT_OUTBOUND_ALLOW_PRIVATE=true")
-    return url
+    return clean_outbound_url(url, allow_private=settings.outbound_allow_private, max_chars=MAX_URL)
 
 
 def clean_headers(headers: dict[str, str | None], old: dict[str, str]) -> dict[str, str]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import weakref
 from typing import Any, Callable
-from urllib.parse import urlsplit
 
 from modelpilot.core.access import WorkspaceAccess
 from modelpilot.core.crypto import CryptoError
@@ -20,9 +19,9 @@ from modelpilot.core.cursors import decode_cursor, encode_cursor
 from modelpilot.core.db import Database, run_on
 from modelpilot.core.errors import invalid, not_found
 from modelpilot.core.ids import new_id, utc_now_iso
-from modelpilot.core.safe_http import FetchError, check_url, refusal_for
 from modelpilot.providers.keys import key_ring
 from modelpilot.scheduler import jobs
+from modelpilot.core.safe_http import clean_outbound_url
 from modelpilot.settings import Settings
 from modelpilot.webhooks import repo
 from modelpilot.webhooks.events import EVENT_TYPES, TEST_EVENT
@@ -92,20 +91,7 @@ async def publish(db: Database, workspace_id: str, event_type: str, data: dict) 
 # ---- endpoints -------------------------------------------------------------------------------
 
 def clean_url(settings: Settings, url: str) -> str:
-    url = url.strip()
-    if not url:
-        raise invalid("url", "must not be empty")
-    if len(url) > MAX_URL:
-        raise invalid("url", f"must be at most {MAX_URL} characters")
-    try:
-        check_url(url)
-    except FetchError as exc:
-        raise invalid("url", f"is not usable: {exc.message}") from None
-    refusal = None if settings.outbound_allow_private else refusal_for(urlsplit(url).hostname or "")
-    if refusal:
-        raise invalid("url", f"is refused: {refusal}. An administrator of this instance can allow private "
-                             "addresses with MODELPILOT_OUTBOUND_ALLOW_PRIVATE=true")
-    return url
+    return clean_outbound_url(url, allow_private=settings.outbound_allow_private, max_chars=MAX_URL)
 
 
 def clean_events(events: list[str]) -> list[str]:
