@@ -45,8 +45,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from modelpilot.core.http_server import uvicorn_config
     from modelpilot.core.instance import running_pid
     from modelpilot.core.logs import configure_logging
+    from modelpilot.core.memory import limit_malloc_arenas
     from modelpilot.providers.keys import KeyRingMismatch, check_key_ring
 
+    limit_malloc_arenas()  # before the server's thread pools start
     pid = running_pid(settings.data_dir)
     if pid is not None:
         print(f"modelpilot: another server (pid {pid or '?'}) is already using {settings.data_dir}", file=sys.stderr)
