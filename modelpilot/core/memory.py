@@ -2,9 +2,9 @@
 
 glibc gives every thread that allocates its own malloc arena, up to eight per core; a server whose
 database and embedding work runs in thread pools ends up with many half-used arenas, and each
-open event stream costs more resident memory than the Python heap it holds. Two arenas keep
-bench/handoff.py's RSS per idle stream under 20 KB (18.0–19.8 KB vs 20.7–21.3 KB with glibc's
-default, 500 streams). A MALLOC_ARENA_MAX the operator set wins: glibc has read it already.
+open event stream costs more resident memory than the Python heap it holds. With two arenas
+bench/handoff.py measured 19.3–20.3 KB RSS per idle stream against 20.7–21.3 KB with glibc's
+default (500 streams). A MALLOC_ARENA_MAX the operator set wins: glibc has read it already.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The server caps glibc's malloc arenas (core/memory.py): threads share two arenas instead of
-taking one each, which is most of the resident memory an idle event stream costs beyond its heap.
+taking one each, which trims the resident memory an idle event stream costs beyond its heap.
 Checked with glibc's own report (malloc_info) in a fresh interpreter, against the same threads
 without the cap."""
 
@@ -9,6 +9,7 @@ import os
 import platform
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -16,9 +17,10 @@ pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc", reason="glibc only")
 
 CHILD = r"""
-import ctypes, sys, tempfile, threading
+import ctypes, sys, threading
 from modelpilot.core.memory import limit_malloc_arenas
-if sys.argv[1] == "cap":
+mode, path = sys.argv[1], sys.argv[2]
+if mode == "cap":
     assert limit_malloc_arenas(2) is True
 barrier = threading.Barrier(12)
 held = []
@@ -31,7 +33,6 @@ for t in threads: t.start()
 for t in threads: t.join()
 libc = ctypes.CDLL(None)
 libc.fopen.restype = ctypes.c_void_p
-path = tempfile.mktemp()
 f = libc.fopen(path.encode(), b"w")
 libc.malloc_info(0, ctypes.c_void_p(f))
 libc.fclose(ctypes.c_void_p(f))
@@ -39,16 +40,17 @@ print(open(path).read().count("<heap nr="))
 """
 
 
-def arenas(mode: str) -> int:
+def arenas(mode: str, report: Path) -> int:
     env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
-    out = subprocess.run([sys.executable, "-c", CHILD, mode], env=env, capture_output=True, text=True, check=True)
+    argv = [sys.executable, "-c", CHILD, mode, str(report)]
+    out = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
     return int(out.stdout.strip())
 
 
-def test_threads_share_at_most_two_arenas_once_capped():
-    uncapped = arenas("free")
+def test_threads_share_at_most_two_arenas_once_capped(tmp_path: Path):
+    uncapped = arenas("free", tmp_path / "free.xml")
     assert uncapped > 2, "glibc gave the threads no arenas of their own: the check below proves nothing"
-    assert arenas("cap") <= 2
+    assert arenas("cap", tmp_path / "cap.xml") <= 2
 
 
 def test_an_operators_malloc_arena_max_wins(monkeypatch):
