@@ -124,7 +124,8 @@ async def recreate_vector_table(conn: Connection, dim: int) -> None:
     if dialect(conn) == "postgres":
         await execute(conn, "DROP INDEX chunk_vectors_hnsw")
         await execute(conn, f"ALTER TABLE chunk_vectors ALTER COLUMN embedding TYPE vector({int(dim)})")
-        await execute(conn, "CREATE INDEX chunk_vectors_hnsw ON chunk_vectors USING hnsw (embedding vector_cosine_ops)")
+        await execute(conn, f"CREATE INDEX chunk_vectors_hnsw ON chunk_vectors USING hnsw"
+                            f" ((embedding::halfvec({int(dim)})) halfvec_cosine_ops)")
         return
     await execute(conn, "DROP TABLE chunk_vectors")
     await execute(conn, f"CREATE VIRTUAL TABLE chunk_vectors USING vec0(embedding float[{int(dim)}]"
@@ -164,22 +165,26 @@ async def vector_knn(conn: Connection, chatbot_id: str, query: np.ndarray, k: in
 # pgvector: the HNSW index holds every bot's vectors, so a per-bot filter applied after the
 # index scan could leave fewer than k rows. Every connection runs with iterative index scans
 # and ef_search HNSW_EF_SEARCH (core/pg.py SESSION_SETTINGS), so a search is this one statement.
-_PG_KNN = ("SELECT rowid, embedding <=> ?::vector AS distance FROM chunk_vectors WHERE chatbot_id = ?"
-           " ORDER BY distance LIMIT ?")
+# The index is over half-precision copies (migration 0017): the ORDER BY repeats its expression,
+# with the dimension of the query, so the planner uses it; the distance returned is the float one.
+def _pg_knn_sql(dim: int) -> str:
+    return ("SELECT rowid, embedding <=> ?::vector AS distance FROM chunk_vectors WHERE chatbot_id = ?"
+            f" ORDER BY embedding::halfvec({int(dim)}) <=> ?::halfvec({int(dim)}) LIMIT ?")
 
 
 def _pg_knn(sync, chatbot_id: str, query_text: str, k: int) -> list[tuple[int, float]]:
     """On the connection's thread. k past the session's ef_search needs a wider candidate list:
     then a short transaction of its own for the SET LOCAL (or the caller's, if one is open)."""
+    sql, params = _pg_knn_sql(query_text.count(",") + 1), (query_text, chatbot_id, query_text, k)
     if k <= HNSW_EF_SEARCH:
-        rows = sync.execute(_PG_KNN, (query_text, chatbot_id, k)).fetchall()
+        rows = sync.execute(sql, params).fetchall()
     else:
         own = not sync.in_transaction
         if own:
             sync.execute("BEGIN")
         try:
             sync.execute("SELECT set_config('hnsw.ef_search', ?, true)", (str(int(k)),))
-            rows = sync.execute(_PG_KNN, (query_text, chatbot_id, k)).fetchall()
+            rows = sync.execute(sql, params).fetchall()
         finally:
             if own:
                 sync.execute("COMMIT")
