@@ -241,3 +241,15 @@ def test_scheduled_backups_are_registered_on_sqlite_only(tmp_path):
         register_ops_jobs(scheduler, None, settings)
         registered[settings.backend] = scheduler.jobs
     assert registered == {"sqlite": ["ops.backup", "ops.retention"], "postgres": ["ops.retention"]}
+
+
+def test_both_migration_histories_have_the_same_versions():
+    """copy-db refuses databases at different versions, so a migration that only one backend needs
+    still gets its number on the other (a no-op there): otherwise every fresh instance fails to copy."""
+    from modelpilot.core.migrate import available_migrations
+    from modelpilot.paths import package_resource
+
+    folder = package_resource("migrations")
+    sqlite = {m.version for m in available_migrations(folder) if m.version >= 8}
+    postgres = {m.version for m in available_migrations(folder / "postgres")}
+    assert sqlite == postgres
