@@ -3,7 +3,7 @@ to the chat path, in the same run.
 
 Runs the fake OpenAI-compatible provider and `modelpilot serve --port 0` as subprocesses
 (MODELPILOT_OUTBOUND_ALLOW_PRIVATE=true, so the server may reach 127.0.0.1), and a threaded
-receiver in this process that verifies every delivery with the official `standardwebhooks`
+receiver in a process of its own that verifies every delivery with the official `standardwebhooks`
 package before it counts it.
   throughput   BURST webhook.test events queued through the API (20 at a time), drained by the
                server's delivery worker: deliveries/s from the first enqueue to the last delivery.
@@ -19,6 +19,7 @@ database on the tests' embedded Postgres, or MP_BENCH_DATABASE_URL); `--sqlite-o
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
 import sys
 import tempfile
@@ -39,47 +40,76 @@ SLICES = 3
 
 
 class Receiver:
-    """Counts verified deliveries (and the time of each) on 127.0.0.1."""
+    """Counts verified deliveries (and the time of the last) on 127.0.0.1, in a process of its own:
+    a receiver's threads in this process would share its GIL with the client that times the chats
+    (a real receiver runs elsewhere, not beside the server it hears from)."""
 
     def __init__(self) -> None:
-        self.secret = ""
-        self.times: list[float] = []
-        self.rejected = 0
-        self.lock = threading.Lock()
-        receiver = self
+        ctx = multiprocessing.get_context("spawn")
+        self._secret = ctx.Array("c", 256)
+        self._verified, self._rejected = ctx.Value("q", 0), ctx.Value("q", 0)
+        self._last = ctx.Value("d", 0.0)
+        self._port = ctx.Value("i", 0)
+        self._process = ctx.Process(target=_receive, daemon=True,
+                                    args=(self._secret, self._verified, self._rejected, self._last, self._port))
+        self._process.start()
+        while not self._port.value:
+            time.sleep(0.01)
+        self.url = f"http://127.0.0.1:{self._port.value}/hook"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("content-length", "0")))
-                try:
-                    Webhook(receiver.secret).verify(body, dict(self.headers.items()))
-                    ok = True
-                except Exception:
-                    ok = False
-                with receiver.lock:
-                    if ok:
-                        receiver.times.append(time.perf_counter())
-                    else:
-                        receiver.rejected += 1
-                self.send_response(200 if ok else 400)
-                self.send_header("content-length", "0")
-                self.end_headers()
+    @property
+    def secret(self) -> str:
+        return self._secret.value.decode()
 
-            def log_message(self, *args) -> None:
-                pass
+    @secret.setter
+    def secret(self, value: str) -> None:
+        self._secret.value = value.encode()
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+    @property
+    def rejected(self) -> int:
+        return self._rejected.value
+
+    @property
+    def last(self) -> float:
+        """time.monotonic() of the latest verified delivery (the clock is the machine's, not the process's)."""
+        return self._last.value
 
     def count(self) -> int:
-        with self.lock:
-            return len(self.times)
+        return self._verified.value
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._process.terminate()
+        self._process.join(timeout=10)
+
+
+def _receive(secret, verified, rejected, last, port) -> None:
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            body = self.rfile.read(int(self.headers.get("content-length", "0")))
+            try:
+                Webhook(secret.value.decode()).verify(body, dict(self.headers.items()))
+                ok = True
+            except Exception:
+                ok = False
+            with lock:
+                if ok:
+                    last.value = time.monotonic()
+                    verified.value += 1
+                else:
+                    rejected.value += 1
+            self.send_response(200 if ok else 400)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    port.value = server.server_address[1]
+    server.serve_forever()
 
 
 def setup(base: str, fake_url: str, receiver: Receiver) -> dict:
@@ -141,11 +171,11 @@ async def run(target: dict, receiver: Receiver) -> dict:
         await chats(client, target, 5)  # warm-up (LiteLLM import, connection pools)
         await wait_for(receiver, 5)
         # Throughput: a burst queued as fast as the API takes it, drained by the worker.
-        before, started = receiver.count(), time.perf_counter()
+        before, started = receiver.count(), time.monotonic()
         await queue_burst(client, target, BURST)
-        queued_s = time.perf_counter() - started
+        queued_s = time.monotonic() - started
         await wait_for(receiver, before + BURST)
-        last = receiver.times[-1]
+        last = receiver.last
         out["throughput"] = {"deliveries": BURST, "queued_in_s": round(queued_s, 2),
                              "deliveries_per_s": round(BURST / (last - started), 1)}
         idle, burst = [], []

@@ -36,6 +36,7 @@ MAX_ATTEMPTS = 3
 BACKOFF_SECONDS = (3, 15)
 POLL_SECONDS = 2.0
 YIELD_SECONDS = 0.5  # longest a yielding worker's job waits for interactive work to pass
+CHATTING_SECONDS = 2.0  # a yielding worker runs one job at a time this long after a turn began
 
 Handler = Callable[[Database, dict], Awaitable["Settle | None"]]
 FailureHook = Callable[[Database, dict, str], Awaitable[None]]
@@ -85,6 +86,14 @@ class JobWorker:
         self._running: dict[str, asyncio.Task] = {}
         self._finishing: set[str] = set()  # handler done: the worker itself ends the job row
         self.backoff: tuple[float, ...] = BACKOFF_SECONDS  # tests shorten it
+
+    @property
+    def slots_now(self) -> int:
+        """The slots to fill now: one while people are chatting on this node (yield_to), so a turn
+        that starts finds at most one job in flight beside it; all of them otherwise."""
+        if self._yield_to is not None and self._yield_to.recent(CHATTING_SECONDS):
+            return 1
+        return self.slots
 
     @property
     def per_workspace(self) -> int:
@@ -137,7 +146,7 @@ class JobWorker:
             try:
                 await self._renew_leases()
                 await self._cancel_vanished()
-                while len(self._running) < self.slots and await self._start_next():
+                while len(self._running) < self.slots_now and await self._start_next():
                     pass
             except asyncio.CancelledError:
                 raise
@@ -181,7 +190,9 @@ class JobWorker:
 
     async def _start_next(self) -> bool:
         """Fill the free slots in one write; False when nothing was due."""
-        free = self.slots - len(self._running)
+        free = self.slots_now - len(self._running)
+        if free <= 0:
+            return False
         claimed = await self._db.run_write(
             lambda conn: jobs.claim_sync(conn, self.node, self.lease_seconds, self.per_workspace, self.kinds, free))
         for job in claimed:
@@ -256,7 +267,7 @@ class JobWorker:
             else:
                 return delay, []  # past the backstop: given up below, in the usual way
             return delay, jobs.claim_sync(conn, self.node, self.lease_seconds, self.per_workspace, self.kinds,
-                                          1 if self._task is not None and len(self._running) <= self.slots else 0)
+                                          1 if self._task is not None and len(self._running) <= self.slots_now else 0)
 
         await self._step_aside()
         delay, claimed = await self._db.run_write(write)
