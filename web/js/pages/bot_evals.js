@@ -148,7 +148,7 @@ async function drawRuns(state, evalSet) {
   if (ctx.stale() || state.openId !== evalSet.id) return;
   const busy = runs.some((r) => BUSY.has(r.status));
   const runNow = state.canEdit ? button("Run now", async () => {
-    try { await post(path); toast("Run queued."); await drawRuns(state, evalSet); } catch (error) { toastError(error); }
+    try { await post(path); state.runId = null; toast("Run queued."); await drawRuns(state, evalSet); } catch (error) { toastError(error); }
   }, { kind: "primary", attrs: { disabled: busy || !evalSet.cases.length } }) : null;
   replace(state.runBox, card("Runs", h("div", { class: "actions" }, runNow), historyChart(runs), runsTable(state, runs), state.resultBox));
   const shown = state.runId && runs.find((r) => r.id === state.runId) ? state.runId : (runs[0] || {}).id;
