@@ -52,6 +52,8 @@ from modelpilot.core.private import secure_data_dir
 from modelpilot.core.ratelimit import DatabaseThrottle, throttle_for
 from modelpilot.core.secheaders import security_headers_middleware
 from modelpilot.core.tokens import API_TOKEN_PREFIX, new_secret
+from modelpilot.evals import routes as eval_routes
+from modelpilot.evals.runner import Evals
 from modelpilot.openif import routes as openif_routes
 from modelpilot.openif.mcp_server import McpEndpoint, mcp_endpoint
 from modelpilot.ops import routes as ops_routes
@@ -113,8 +115,13 @@ def _lifespan(settings: Settings):
         worker = JobWorker(db, slots=settings.ingest_concurrency, node=settings.node_name,
                            lease_seconds=settings.job_lease_seconds)
         app.state["worker"] = worker
-        app.state["knowledge"] = await start_knowledge(db, settings, scheduler, worker)
+        # Test sets run after knowledge changes: knowledge tells evals of each one (evals asks
+        # knowledge, so the hook is wired here rather than imported by knowledge).
+        evals = app.state["evals"] = Evals(db, settings)
+        app.state["knowledge"] = await start_knowledge(db, settings, scheduler, worker,
+                                                       on_change=evals.knowledge_changed)
         await worker.start()
+        await evals.start()
         webhooks = app.state["webhooks"] = await start_webhooks(db, settings, scheduler)
         register_ops_jobs(scheduler, db, settings)
         register_handoff_jobs(scheduler, db, settings, app.state["mailer"])
@@ -129,6 +136,7 @@ def _lifespan(settings: Settings):
                 preload.cancel()
             await mcp.stop()
             await stop_webhooks(webhooks)
+            await evals.stop()
             await worker.stop()
             await stop_knowledge(app.state["knowledge"])
             scheduler.shutdown()
@@ -214,6 +222,7 @@ def create_app(settings: Settings) -> Litestar:
         *analytics_routes.ROUTES,
         *widget_routes.ROUTES,
         *knowledge_routes.ROUTES,
+        *eval_routes.ROUTES,
         *billing_routes.ROUTES,
         *webhook_routes.ROUTES,
         *mcp_server_routes.ROUTES,
@@ -229,6 +238,7 @@ def create_app(settings: Settings) -> Litestar:
             "db": _provide_state("db"),
             "settings": _provide_state("settings"),
             "knowledge": _provide_state("knowledge"),
+            "evals": _provide_state("evals"),
             "mailer": _provide_state("mailer"),
             "event_bus": _provide_state("events"),
             "principal": Provide(provide_principal),

@@ -33,7 +33,8 @@ from modelpilot.providers import service as providers
 from modelpilot.providers.errors import LLMError
 from modelpilot.providers.service import ResolvedModel
 from modelpilot.core.ratelimit import Throttle
-from modelpilot.providers.stream import AnswerRequest
+from modelpilot.providers.stream import AnswerRequest, open_stream
+from modelpilot.rag.retrieve import RetrievedChunk
 from modelpilot.rag import retrieve as rag
 from modelpilot.settings import Settings
 from modelpilot.webhooks import service as webhooks
@@ -290,6 +291,35 @@ def answer_with_history(db: Database, settings: Settings, *, workspace_id: str, 
     saved ones (a token holder is the workspace's own integration). Same events, same saving."""
     return stream_reply(db, settings, workspace_id=workspace_id, bot=bot, session_id=session_id, message=message,
                         channel="api", history=history)
+
+
+@dataclass(frozen=True)
+class UnsavedAnswer:
+    """What the bot answered a test question, and the knowledge it was given (ranked, top_k)."""
+    text: str
+    chunks: list[RetrievedChunk]
+
+
+async def answer_without_saving(db: Database, settings: Settings, *, workspace_id: str, bot: Bot,
+                                question: str) -> UnsavedAnswer:
+    """A test set's question answered as a first chat message would be (evals/): the bot's model,
+    retrieval at its top_k and threshold, the same prompt and the one provider entry point. Nothing
+    is saved (no conversation, usage event or webhook: the visitor log and analytics never see it),
+    and no tools are offered: a test must not call a bot's HTTP actions or hand anyone over. The
+    plan's message quota still applies: an over-quota workspace gets 402 here as in chat, and a
+    test's answers are not counted as visitor messages. Raises ApiError / LLMError."""
+    text = check_message_text(question, settings)
+    resolved = await providers.resolve_model(db, settings, workspace_id, bot.model)
+    hold = await billing.reserve_message(db, settings, workspace_id)
+    try:
+        chunks = await rag.retrieve(db, workspace_id, bot, text, top_k=bot.top_k)
+        request = AnswerRequest(build_messages(bot, [], chunks, text), temperature=bot.temperature,
+                                max_tokens=bot.max_tokens, question=text, knowledge=chunks)
+        parts = [piece async for piece in open_stream(resolved, request, settings)]
+    finally:
+        with anyio.CancelScope(shield=True):
+            await billing.release_message(db, workspace_id, hold)
+    return UnsavedAnswer("".join(parts), list(chunks))
 
 
 async def session_history(db: Database, workspace_id: str, bot_id: str, channel: str,

@@ -20,6 +20,7 @@ from modelpilot.knowledge.crawler import CrawledPage, PageFailure, crawl
 from modelpilot.knowledge.entities import Document
 from modelpilot.knowledge.extract import ExtractionError
 from modelpilot.knowledge.reader import ReaderPool
+from modelpilot.knowledge.service import KnowledgeChanged
 from modelpilot.rag import store
 from modelpilot.rag.embedder import embed_texts, model_info
 from modelpilot.scheduler.worker import RetryableError
@@ -98,7 +99,8 @@ def _next_refresh(doc: Document) -> str | None:
     return iso_from_epoch(time.time() + hours * 3600) if hours else None
 
 
-async def _finish(db: Database, target: Target, doc: Document, title: str | None) -> None:
+async def _finish(db: Database, target: Target, doc: Document, title: str | None,
+                  on_change: KnowledgeChanged | None = None) -> None:
     info = model_info()
     async with db.write() as conn:
         await _still_current(conn, target)
@@ -106,6 +108,8 @@ async def _finish(db: Database, target: Target, doc: Document, title: str | None
         await repo.mark_indexed(conn, target.workspace_id, target.document_id, title=title, chunk_count=count,
                                 model=info.name, dim=info.dim, next_refresh_at=_next_refresh(doc))
         queued = await _queue_document_event(conn, target.workspace_id, target.document_id, "document.indexed")
+        if on_change is not None:
+            await on_change(conn, target.workspace_id, target.chatbot_id)
     if queued:
         webhooks.wake(db)
 
@@ -178,8 +182,9 @@ async def _ingest_url(db: Database, fetcher: SafeFetcher, reader: ReaderPool, ta
     return first_title if doc.mode == "page" else None
 
 
-async def run_ingest_job(db: Database, fetcher: SafeFetcher, reader: ReaderPool, job: dict) -> None:
-    """The worker's handler for knowledge.ingest jobs."""
+async def run_ingest_job(db: Database, fetcher: SafeFetcher, reader: ReaderPool, job: dict,
+                         on_change: KnowledgeChanged | None = None) -> None:
+    """The worker's handler for knowledge.ingest jobs; on_change hears of the document indexed."""
     async with db.read() as conn:
         doc = await repo.get_document(conn, job["workspace_id"], job["ref_id"], with_body=True)
     generation = job["payload"].get("generation", 1)
@@ -195,7 +200,7 @@ async def run_ingest_job(db: Database, fetcher: SafeFetcher, reader: ReaderPool,
             title = await _ingest_url(db, fetcher, reader, target, doc, bool(job["payload"].get("force")))
         else:
             title = await _ingest_stored(db, reader, target, doc)
-        await _finish(db, target, doc, title)
+        await _finish(db, target, doc, title, on_change)
     except Superseded:
         log.info("document %s changed while indexing; dropped stale work", doc.id)
     except (ExtractionError, FetchError) as exc:

@@ -9,7 +9,7 @@ from modelpilot.core.ids import utc_now_iso
 from modelpilot.core.safe_http import SafeFetcher
 from modelpilot.knowledge import ingest, repo
 from modelpilot.knowledge.reader import ReaderPool
-from modelpilot.knowledge.service import INGEST_JOB, Knowledge
+from modelpilot.knowledge.service import INGEST_JOB, Knowledge, KnowledgeChanged
 from modelpilot.rag import embedder, store
 from modelpilot.scheduler import jobs
 from modelpilot.scheduler.lifecycle import Scheduler
@@ -71,16 +71,19 @@ async def check_embedding_model(db: Database) -> None:
         await store.set_embedding_index(conn, info.name, info.dim, utc_now_iso())
 
 
-async def start_knowledge(db: Database, settings: Settings, scheduler: Scheduler, worker: JobWorker) -> Knowledge:
+async def start_knowledge(db: Database, settings: Settings, scheduler: Scheduler, worker: JobWorker,
+                          on_change: KnowledgeChanged | None = None) -> Knowledge:
+    """on_change: told of each document indexed or deleted, in that change's transaction (app.py)."""
     model = embedder.BUILTIN_MODEL if settings.embedding_model == "builtin" else settings.embedding_model
     embedder.configure(model)
     await check_embedding_model(db)
     await requeue_orphans(db)
     reader = ReaderPool(settings.ingest_concurrency, settings.ingest_read_seconds)
-    kb = Knowledge(db=db, settings=settings, fetcher=make_fetcher(settings), worker=worker, reader=reader)
+    kb = Knowledge(db=db, settings=settings, fetcher=make_fetcher(settings), worker=worker, reader=reader,
+                   on_change=on_change)
 
     async def handle(db_: Database, job: dict) -> None:
-        await ingest.run_ingest_job(db_, kb.fetcher, kb.reader, job)
+        await ingest.run_ingest_job(db_, kb.fetcher, kb.reader, job, kb.on_change)
 
     async def reap_readers() -> None:
         reader.reap_idle()

@@ -135,3 +135,9 @@ async def unfinished_without_job(conn: Connection) -> list[dict]:
                                  " WHERE status IN ('queued', 'processing')"
                                  " AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.ref_id = d.id"
                                  " AND j.workspace_id = d.workspace_id AND j.status IN ('queued', 'processing'))")
+
+
+async def count_pending_documents(conn: Connection, workspace_id: str, chatbot_id: str) -> int:
+    row = await fetch_one(conn, "SELECT COUNT(*) AS n FROM documents WHERE workspace_id = ? AND chatbot_id = ?"
+                                " AND status IN ('queued', 'processing')", (workspace_id, chatbot_id))
+    return int(row["n"])

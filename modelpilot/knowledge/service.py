@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Awaitable, Callable
 from urllib.parse import urlsplit
 
 import msgspec
@@ -31,6 +32,10 @@ from modelpilot.scheduler.worker import JobWorker
 from modelpilot.settings import Settings
 
 INGEST_JOB = "knowledge.ingest"
+# Told of every change to a bot's knowledge (a document indexed or deleted) inside the write
+# transaction that makes it: (conn, workspace_id, chatbot_id). app.py wires evals' auto-runs here
+# (evals asks knowledge, so knowledge cannot import evals).
+KnowledgeChanged = Callable[[Connection, str, str], Awaitable[None]]
 MAX_REFRESH_HOURS = 24 * 365
 
 
@@ -42,6 +47,7 @@ class Knowledge:
     fetcher: SafeFetcher
     worker: JobWorker
     reader: ReaderPool
+    on_change: KnowledgeChanged | None = None
 
 
 async def count_documents_in(conn: Connection, workspace_id: str) -> int:
@@ -208,6 +214,8 @@ async def delete_document(kb: Knowledge, access: WorkspaceAccess, bot_id: str, d
             raise not_found("document")
         await jobs.delete_for_ref(conn, access.workspace_id, doc_id)
         await repo.delete_document(conn, access.workspace_id, doc_id)
+        if kb.on_change is not None:
+            await kb.on_change(conn, access.workspace_id, bot_id)
     kb.worker.wake()
 
 
@@ -223,6 +231,12 @@ async def reindex_document(kb: Knowledge, access: WorkspaceAccess, bot_id: str, 
         row = await repo.get_document(conn, access.workspace_id, doc_id)
     kb.worker.wake()
     return row.public()
+
+
+async def documents_pending_in(db: Database, workspace_id: str, bot_id: str) -> int:
+    """How many of the bot's documents are still waiting to be indexed (queued or processing)."""
+    async with db.read() as conn:
+        return await repo.count_pending_documents(conn, workspace_id, bot_id)
 
 
 async def search(db: Database, access: WorkspaceAccess, bot_id: str, query: str, k: int | None) -> dict:

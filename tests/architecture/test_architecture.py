@@ -321,6 +321,7 @@ TABLE_OWNERS = {
     "actions": "actions", "tool_calls": "chat", "tool_confirmations": "chat",
     "mcp_servers": "mcpservers",
     "contacts": "contacts", "contact_sessions": "contacts",
+    "eval_sets": "evals", "eval_runs": "evals",
 }
 # (repo module, table): why that repo may name another domain's table.
 FOREIGN_TABLE_ALLOWLIST = {

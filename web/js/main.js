@@ -126,6 +126,7 @@ const pages = {
   editor: () => import("./pages/bot_editor.js"),
   knowledge: () => import("./pages/knowledge.js"),
   actions: () => import("./pages/bot_actions.js"),
+  evals: () => import("./pages/bot_evals.js"),
   mcpServers: () => import("./pages/mcp_servers.js"),
   widget: () => import("./pages/widget.js"),
   conversations: () => import("./pages/conversations.js"),
@@ -152,6 +153,7 @@ route("/w/:ws/bots/:bot", workspacePage("bots", pages.editor));
 route("/w/:ws/bots/:bot/knowledge", workspacePage("bots", pages.knowledge));
 route("/w/:ws/bots/:bot/widget", workspacePage("bots", pages.widget));
 route("/w/:ws/bots/:bot/actions", workspacePage("bots", pages.actions));
+route("/w/:ws/bots/:bot/evals", workspacePage("bots", pages.evals));
 route("/w/:ws/mcp-servers", workspacePage("mcp-servers", pages.mcpServers));
 route("/w/:ws/conversations", workspacePage("conversations", pages.conversations));
 route("/w/:ws/conversations/:conversation", workspacePage("conversations", pages.conversation));

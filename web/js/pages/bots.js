@@ -25,5 +25,5 @@ export function botTabs(ctx, bot, active) {
   const tab = (id, label, path) => h("a", { href: `#${ctx.base}/bots/${bot.id}${path}`, "aria-current": id === active ? "page" : null, text: label });
   return h("nav", { class: "tabs", "aria-label": "Chatbot sections" },
     tab("settings", "Settings & preview", ""), tab("knowledge", "Knowledge", "/knowledge"), tab("actions", "Actions", "/actions"),
-    tab("widget", "Widget", "/widget"));
+    tab("widget", "Widget", "/widget"), tab("evals", "Test sets", "/evals"));
 }
