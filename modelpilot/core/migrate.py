@@ -39,6 +39,13 @@ def available_migrations(directory: Path | None = None) -> list[Migration]:
     return found
 
 
+def applied_versions(conn) -> set[int]:
+    """Every version recorded: a migration is applied when its number is missing, even below the
+    highest (branches merged in another order leave a gap that a later file fills)."""
+    current_version(conn)  # creates the table on a new database
+    return {int(row[0]) for row in conn.execute("SELECT version FROM schema_version").fetchall()}
+
+
 def current_version(conn) -> int:
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_version ("
@@ -53,9 +60,9 @@ def apply_migrations(db_path: Path, directory: Path | None = None) -> list[str]:
     conn = connect_sync(db_path)  # creates the data directory and the file, both private
     applied: list[str] = []
     try:
-        version = current_version(conn)
+        done = applied_versions(conn)
         for migration in available_migrations(directory):
-            if migration.version <= version:
+            if migration.version in done:
                 continue
             _apply_one(conn, migration)
             applied.append(f"{migration.version:04d}_{migration.name}")
@@ -86,9 +93,9 @@ def apply_postgres_migrations(url: str, directory: Path | None = None) -> list[s
     try:
         conn.execute("SELECT pg_advisory_lock(?)", (_PG_MIGRATE_LOCK,))
         _require_pgvector(conn, url, PostgresUnavailable)
-        version = current_version(conn)
+        done = applied_versions(conn)
         for migration in available_migrations(directory or package_resource("migrations") / "postgres"):
-            if migration.version <= version:
+            if migration.version in done:
                 continue
             conn.execute("BEGIN")
             try:
