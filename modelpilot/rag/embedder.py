@@ -12,6 +12,7 @@ import hashlib
 import logging
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -165,8 +166,30 @@ async def embed_texts(texts: Sequence[str]) -> np.ndarray:
     return await anyio.to_thread.run_sync(embedder.embed_sync, list(texts), limiter=_get_limiter())
 
 
+# Query vectors of recent questions, most recent last: starter questions and common questions
+# repeat, and a query embedding is most of a search on a small bot (~10 ms of one core here).
+# ~1.6 KB per entry (384 float32 and the key). Keyed by model and exact text: the model is
+# fixed for the life of the process (configure() refuses a change once loaded).
+QUERY_CACHE_SIZE = 2048
+_query_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+_query_cache_lock = threading.Lock()
+
+
 async def embed_query(text: str) -> np.ndarray:
-    return (await embed_texts([text]))[0]
+    """The query's vector (read-only: it may be shared with the next identical question)."""
+    key = (_model_name, text)
+    with _query_cache_lock:  # servers on other threads (tests, a fleet in one process) share it
+        found = _query_cache.get(key)
+        if found is not None:
+            _query_cache.move_to_end(key)
+            return found
+    vector = (await embed_texts([text]))[0]
+    vector.setflags(write=False)
+    with _query_cache_lock:
+        _query_cache[key] = vector
+        while len(_query_cache) > QUERY_CACHE_SIZE:
+            _query_cache.popitem(last=False)
+    return vector
 
 
 def warm_up_in_background() -> asyncio.Task:
