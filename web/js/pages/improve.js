@@ -20,7 +20,7 @@ export function improveButton(ctx, { conversationId, messageId, question, label 
 export function improveDialog(ctx, { conversationId, messageId, question, onDone }) {
   const opener = document.activeElement;
   const cancel = h("button", { class: "btn", type: "button", text: "Cancel" });
-  const form = h("form", { class: "improve-form", "aria-label": "Improve the answer" },
+  const form = h("form", { class: "improve-form", "aria-label": "Improve the answer", novalidate: true },
     question ? h("p", {}, h("strong", { text: "Visitor asked: " }), h("span", { class: "improve-question", text: question })) : null,
     field({ label: "The right answer", name: "answer", type: "textarea", required: true,
       help: "Saved as a correction (an FAQ entry) in the bot's knowledge: this question and ones like it are answered from it." }),
