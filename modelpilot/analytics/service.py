@@ -48,8 +48,8 @@ async def _report(conn: Connection, workspace_id: str, key: str, lower, upper, c
 
 
 def _empty_totals() -> dict:
-    return {**{name: 0 for name in SUMS}, "cost": 0.0, "resolved": 0, "resolution_rate": None, "latency_p50_ms": None, "latency_p95_ms": None,
-            "first_token_p50_ms": None, "first_token_p95_ms": None}
+    return {**{name: 0 for name in SUMS}, "cost": 0.0, "resolved": 0, "resolution_rate": None,
+            "latency_p50_ms": None, "latency_p95_ms": None, "first_token_p50_ms": None, "first_token_p95_ms": None}
 
 
 HANDOFF_FIGURES = ("handoffs", "human_handled", "first_human_reply_seconds_p50")
