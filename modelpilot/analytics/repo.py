@@ -7,6 +7,7 @@ each group), which SQLite and Postgres both run.
 
 from __future__ import annotations
 
+from modelpilot.core import answer_quality
 from modelpilot.core.db import Connection, dialect, fetch_all
 
 GROUP_KEYS = {
@@ -37,11 +38,27 @@ async def usage_sums(conn: Connection, workspace_id: str, key: str, lower: str |
         " COALESCE(SUM(CASE WHEN m.feedback = 1 THEN 1 ELSE 0 END), 0) AS feedback_up,"
         " COALESCE(SUM(CASE WHEN m.feedback = -1 THEN 1 ELSE 0 END), 0) AS feedback_down,"
         " COALESCE(SUM(CASE WHEN m.status = 'error' THEN 1 ELSE 0 END), 0) AS errors,"
+        f" COALESCE(SUM(CASE WHEN {answer_quality.weak_answer('m')} THEN 1 ELSE 0 END), 0) AS unanswered,"
         " MAX(b.name) AS chatbot_name FROM messages m"
         " LEFT JOIN chatbots b ON b.id = m.chatbot_id AND b.workspace_id = m.workspace_id"
         f" WHERE {where} GROUP BY grp ORDER BY grp",
         [workspace_id, *params],
     )
+
+
+async def resolved_counts(conn: Connection, workspace_id: str, key: str, lower: str | None, upper: str | None,
+                          chatbot_id: str | None) -> dict[str, int]:
+    """grp -> how many of the group's conversations (those with an answer in it) are resolved, by
+    core/answer_quality.py's rule over the whole conversation."""
+    where, params = _where(lower, upper, chatbot_id)
+    rows = await fetch_all(
+        conn,
+        f"SELECT g.grp, COUNT(*) AS n FROM (SELECT DISTINCT {key} AS grp, m.conversation_id AS cid"
+        f" FROM messages m WHERE {where}) g JOIN conversations c ON c.id = g.cid AND c.workspace_id = ?"
+        f" WHERE {answer_quality.resolved('c')} GROUP BY g.grp",
+        [workspace_id, *params, workspace_id],
+    )
+    return {row["grp"]: int(row["n"]) for row in rows}
 
 
 async def usage_percentiles(conn: Connection, workspace_id: str, key: str, column: str, lower: str | None,

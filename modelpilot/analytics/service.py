@@ -3,6 +3,15 @@
 Each answered message (an assistant row) counts once, in the group of its day (UTC), model or
 chatbot. Latency percentiles are over the total answer time and the time to the first piece.
 The database does the aggregation (analytics/repo.py); this shapes the report.
+
+Answer quality (issue 21; the rule is core/answer_quality.py's, the same the conversation log's
+`unanswered` and `resolved` filters apply):
+- `unanswered`: the group's answers that are weak (no source over the threshold, fallback, thumbs
+  down, followed by a handoff or by the same question again);
+- `resolved`: the group's conversations (those with an answer in it) that are resolved: an answer,
+  none weak, no handoff, judged over the whole conversation;
+- `resolution_rate`: resolved / conversations, 0..1 rounded to 4 places (None with no conversation);
+- `handoffs`: requests for a person (conversation.waiting events) in the group.
 """
 
 from __future__ import annotations
@@ -11,17 +20,26 @@ from modelpilot.analytics import repo
 from modelpilot.core.dates import parse_range
 from modelpilot.core.db import Connection, Database
 
-SUMS = ("messages", "conversations", "tokens_in", "tokens_out", "cost", "feedback_up", "feedback_down", "errors")
+SUMS = ("messages", "conversations", "tokens_in", "tokens_out", "cost", "feedback_up", "feedback_down", "errors",
+        "unanswered")
+
+
+def resolution_rate(resolved: int, conversations: int) -> float | None:
+    return round(resolved / conversations, 4) if conversations else None
 
 
 async def _report(conn: Connection, workspace_id: str, key: str, lower, upper, chatbot_id) -> list[dict]:
     sums = await repo.usage_sums(conn, workspace_id, key, lower, upper, chatbot_id)
     total = await repo.usage_percentiles(conn, workspace_id, key, "latency_total_ms", lower, upper, chatbot_id)
     first = await repo.usage_percentiles(conn, workspace_id, key, "latency_first_ms", lower, upper, chatbot_id)
+    resolved = await repo.resolved_counts(conn, workspace_id, key, lower, upper, chatbot_id)
     out = []
     for row in sums:
         entry = {"key": row["grp"], **{name: row[name] for name in SUMS}}
         entry["cost"] = float(entry["cost"])
+        entry["unanswered"] = int(entry["unanswered"])
+        entry["resolved"] = resolved.get(row["grp"], 0)
+        entry["resolution_rate"] = resolution_rate(entry["resolved"], int(entry["conversations"]))
         entry["latency_p50_ms"], entry["latency_p95_ms"] = total.get(row["grp"], (None, None))
         entry["first_token_p50_ms"], entry["first_token_p95_ms"] = first.get(row["grp"], (None, None))
         entry["chatbot_name"] = row["chatbot_name"]
@@ -30,8 +48,8 @@ async def _report(conn: Connection, workspace_id: str, key: str, lower, upper, c
 
 
 def _empty_totals() -> dict:
-    return {**{name: 0 for name in SUMS}, "cost": 0.0, "latency_p50_ms": None, "latency_p95_ms": None,
-            "first_token_p50_ms": None, "first_token_p95_ms": None}
+    return {**{name: 0 for name in SUMS}, "cost": 0.0, "resolved": 0, "resolution_rate": None,
+            "latency_p50_ms": None, "latency_p95_ms": None, "first_token_p50_ms": None, "first_token_p95_ms": None}
 
 
 HANDOFF_FIGURES = ("handoffs", "human_handled", "first_human_reply_seconds_p50")

@@ -10,6 +10,8 @@ import json
 
 import msgspec
 
+from modelpilot.core import answer_quality
+
 
 class Message(msgspec.Struct, frozen=True, kw_only=True):
     id: str
@@ -28,15 +30,23 @@ class Message(msgspec.Struct, frozen=True, kw_only=True):
     latency_total_ms: int | None = None
     feedback: int | None = None  # 1, -1, or none given
     created_at: str
+    weak_reasons: list[str] = []  # why an answer may be weak, as stored (core/answer_quality.py)
 
     @classmethod
     def from_row(cls, row: dict) -> Message:
-        return cls(**{**row, "sources": json.loads(row["sources"])})
+        return cls(**{**row, "sources": json.loads(row["sources"]), "weak_reasons": json.loads(row["weak_reasons"])})
+
+    @property
+    def reasons(self) -> list[str]:
+        """Every reason this answer may be weak, its rating's included (core/answer_quality.py)."""
+        return answer_quality.reasons_of(self.weak_reasons, self.feedback) if self.role == "assistant" else []
 
     def public(self) -> dict:
         """What the conversation log shows of a message (its conversation and bot are the page's)."""
         fields = msgspec.structs.asdict(self)
-        del fields["conversation_id"], fields["chatbot_id"]
+        del fields["conversation_id"], fields["chatbot_id"], fields["weak_reasons"]
+        if self.role == "assistant":
+            fields["reasons"] = self.reasons
         return fields
 
 

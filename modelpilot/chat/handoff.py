@@ -20,6 +20,7 @@ from modelpilot.chat import handoff_repo as repo
 from modelpilot.chat.handoff_events import STATUS_TYPES, Emitted, announce, emit, public_message
 from modelpilot.chatbots.entities import Bot
 from modelpilot.chatbots.handoff_config import is_open, matches_keyword
+from modelpilot.core import answer_quality
 from modelpilot.core.db import Connection, Database
 from modelpilot.core.errors import ApiError
 from modelpilot.core.events import EventBus
@@ -53,6 +54,14 @@ async def add_message(conn: Connection, conversation: dict, role: str, content: 
     return message
 
 
+async def _mark_answer_handed_off(conn: Connection, workspace_id: str, conversation_id: str) -> None:
+    """The answer the visitor asked for a person after counts as weak (core/answer_quality.py)."""
+    answer = await repo.last_answer(conn, workspace_id, conversation_id)
+    if answer is not None:
+        await repo.set_weak_reasons(conn, workspace_id, answer["id"],
+                                    answer_quality.with_reason(answer["weak_reasons"], "handoff"))
+
+
 async def transition(conn: Connection, conversation: dict, status: str, into: Emitted, *,
                      assignee: dict | None = None, note: str | None = None) -> None:
     """Move the conversation to `status` (with `assignee` for human), log it, and add the system line."""
@@ -61,6 +70,7 @@ async def transition(conn: Connection, conversation: dict, status: str, into: Em
     await repo.set_status(conn, ws, conversation["id"], status, assignee["id"] if assignee else None, waiting_since)
     if status == "waiting":
         await repo.mark_handoff(conn, ws, conversation["id"], waiting_since)
+        await _mark_answer_handed_off(conn, ws, conversation["id"])
     conversation.update(status=status, waiting_since=waiting_since, assignee_id=assignee["id"] if assignee else None,
                         assignee_name=assignee["name"] if assignee else None)
     await emit(conn, ws, conversation, STATUS_TYPES[status], into=into)

@@ -55,6 +55,18 @@ async def mark_handoff(conn: Connection, workspace_id: str, conversation_id: str
                   (at, workspace_id, conversation_id))
 
 
+async def last_answer(conn: Connection, workspace_id: str, conversation_id: str) -> dict | None:
+    """The conversation's latest assistant answer: {id, weak_reasons}, or None."""
+    return await fetch_one(conn, "SELECT id, weak_reasons FROM messages WHERE workspace_id = ? AND conversation_id = ?"
+                                 " AND role = 'assistant' ORDER BY created_at DESC, rowid DESC LIMIT 1",
+                           (workspace_id, conversation_id))
+
+
+async def set_weak_reasons(conn: Connection, workspace_id: str, message_id: str, weak_reasons: str) -> None:
+    await execute(conn, "UPDATE messages SET weak_reasons = ? WHERE workspace_id = ? AND id = ?",
+                  (weak_reasons, workspace_id, message_id))
+
+
 async def mark_human_reply(conn: Connection, workspace_id: str, conversation_id: str, at: str) -> None:
     await execute(conn, "UPDATE conversations SET first_human_reply_at = COALESCE(first_human_reply_at, ?)"
                         " WHERE workspace_id = ? AND id = ?", (at, workspace_id, conversation_id))

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 
 from modelpilot.chat.entities import LoggedConversation, Message
 from modelpilot.chat.repo import CONVERSATION_COLUMNS, MESSAGE_COLUMNS
+from modelpilot.core import answer_quality
 from modelpilot.core.db import Connection, dialect, fetch_all
 
 _OF_CONVERSATION = "FROM messages m WHERE m.workspace_id = c.workspace_id AND m.conversation_id = c.id"
-# An answer is "unanswered" when no knowledge passed the bot's threshold: it had no sources, so the
-# model guessed or the built-in model said it knows nothing. Failed answers count too.
-_UNANSWERED = "m.role = 'assistant' AND (m.sources = '[]' OR m.status = 'error')"
+# An answer is "unanswered" when it is weak by core/answer_quality.py's rule: no knowledge passed the
+# bot's threshold, it failed, it was rated down, a person was asked for after it, or its question
+# repeated an earlier one.
+_UNANSWERED = answer_quality.weak_answer("m")
 LIST_COLUMNS = (
     f"{CONVERSATION_COLUMNS}, (SELECT m.content {_OF_CONVERSATION} AND m.role = 'user'"
     " ORDER BY m.created_at, m.rowid LIMIT 1) AS preview,"
@@ -34,6 +36,7 @@ class ConversationFilter:
     query: str | None = None
     feedback: str | None = None  # "up", "down" or "none"
     unanswered: bool = False
+    resolved: bool | None = None  # core/answer_quality.py's rule; None: either
 
 
 def fts_query(text: str) -> str:
@@ -75,6 +78,8 @@ def _where(workspace_id: str, flt: ConversationFilter, after: tuple[str, str] | 
         clauses.append(FEEDBACK_FILTERS[flt.feedback])
     if flt.unanswered:
         clauses.append(f"EXISTS (SELECT 1 {_OF_CONVERSATION} AND {_UNANSWERED})")
+    if flt.resolved is not None:
+        clauses.append(answer_quality.resolved("c") if flt.resolved else answer_quality.unresolved("c"))
     if after:
         clauses.append("(c.last_message_at, c.id) < (?, ?)")
         params += list(after)
@@ -101,3 +106,36 @@ async def export_messages(conn: Connection, workspace_id: str, conversation_ids:
         [workspace_id, *conversation_ids],
     )
     return [Message.from_row(row) for row in rows]
+
+
+# The visitor's question an answer replies to: the conversation's last user message at or before it.
+_QUESTION_OF = ("(SELECT q.content FROM messages q WHERE q.workspace_id = m.workspace_id"
+                " AND q.conversation_id = m.conversation_id AND q.role = 'user' AND q.created_at <= m.created_at"
+                " ORDER BY q.created_at DESC, q.rowid DESC LIMIT 1)")
+
+
+async def weak_answers(conn: Connection, workspace_id: str, chatbot_id: str | None, start: str | None,
+                       end: str | None, limit: int) -> list[dict]:
+    """The latest `limit` weak answers (core/answer_quality.py) with the question each replied to:
+    {message_id, conversation_id, chatbot_id, chatbot_name, weak_reasons, feedback, created_at, question}."""
+    clauses, params = ["m.workspace_id = ?", _UNANSWERED], [workspace_id]
+    for clause, value in (("m.chatbot_id = ?", chatbot_id), ("m.created_at >= ?", start), ("m.created_at < ?", end)):
+        if value:
+            clauses.append(clause)
+            params.append(value)
+    return await fetch_all(
+        conn, f"SELECT m.id AS message_id, m.conversation_id, m.chatbot_id, b.name AS chatbot_name, m.weak_reasons,"
+              f" m.feedback, m.created_at, {_QUESTION_OF} AS question FROM messages m LEFT JOIN chatbots b"
+              f" ON b.id = m.chatbot_id AND b.workspace_id = m.workspace_id WHERE {' AND '.join(clauses)}"
+              " ORDER BY m.created_at DESC, m.id DESC LIMIT ?", [*params, limit])
+
+
+async def answer_and_question(conn: Connection, workspace_id: str, conversation_id: str,
+                              message_id: str) -> dict | None:
+    """One assistant answer of the conversation with the question it replied to:
+    {message_id, conversation_id, chatbot_id, content, question}, or None."""
+    rows = await fetch_all(
+        conn, f"SELECT m.id AS message_id, m.conversation_id, m.chatbot_id, m.content, {_QUESTION_OF} AS question"
+              " FROM messages m WHERE m.workspace_id = ? AND m.conversation_id = ? AND m.id = ?"
+              " AND m.role = 'assistant'", [workspace_id, conversation_id, message_id])
+    return rows[0] if rows else None

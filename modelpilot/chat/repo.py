@@ -36,6 +36,7 @@ _UPSERT_CONVERSATION = (
     " message_count = conversations.message_count + excluded.message_count,"
     " contact_id = COALESCE(excluded.contact_id, conversations.contact_id)"
     " WHERE conversations.workspace_id = excluded.workspace_id RETURNING id")
+_JSON_FIELDS = ("sources", "weak_reasons")
 _INSERT_MESSAGE = (f"INSERT INTO messages (workspace_id, {', '.join(MESSAGE_FIELDS)})"
                    f" VALUES ({','.join('?' * (1 + len(MESSAGE_FIELDS)))})")
 _INSERT_USAGE = (
@@ -49,7 +50,7 @@ def _conversation_params(workspace_id: str, row: dict) -> tuple:
 
 
 def _message_params(workspace_id: str, message: Message) -> tuple:
-    return (workspace_id, *(json.dumps(message.sources) if name == "sources" else getattr(message, name)
+    return (workspace_id, *(json.dumps(getattr(message, name)) if name in _JSON_FIELDS else getattr(message, name)
                             for name in MESSAGE_FIELDS))
 
 
@@ -69,6 +70,14 @@ def upsert_conversation_sync(conn, workspace_id: str, row: dict, added: int = 2)
 
 def insert_message_sync(conn, workspace_id: str, message: Message) -> None:
     conn.execute(_INSERT_MESSAGE, _message_params(workspace_id, message))
+
+
+def recent_questions_sync(conn, workspace_id: str, conversation_id: str, since: str) -> list[str]:
+    """The visitor's questions in the conversation since `since` (ISO time), newest first."""
+    rows = conn.execute(
+        "SELECT content FROM messages WHERE workspace_id = ? AND conversation_id = ? AND role = 'user'"
+        " AND created_at >= ? ORDER BY created_at DESC LIMIT 20", (workspace_id, conversation_id, since)).fetchall()
+    return [row[0] for row in rows]
 
 
 def insert_usage_event_sync(conn, workspace_id: str, row: dict) -> None:

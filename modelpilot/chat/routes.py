@@ -56,9 +56,12 @@ async def list_conversations(
     feedback: Annotated[Literal["up", "down", "none"] | None, Parameter(description="rated helpful (up), "
                         "not helpful (down), or not rated (none)")] = None,
     unanswered: Annotated[bool, Parameter(description="only conversations with an answer no knowledge "
-                          "supported (no source passed the threshold) or that failed")] = False,
+                          "supported (no source passed the threshold), that failed, was rated down, was "
+                          "followed by a request for a person or by the same question again")] = False,
+    resolved: Annotated[bool | None, Parameter(description="true: only resolved conversations (an answer, none "
+                        "of them unanswered, no handoff); false: only unresolved ones")] = None,
 ) -> dict:
-    flt = conversations.make_filter(chatbot_id, start, end, q, feedback, unanswered)
+    flt = conversations.make_filter(chatbot_id, start, end, q, feedback, unanswered, resolved)
     return await conversations.list_conversations(db, access.workspace_id, flt, cursor, limit)
 
 
@@ -67,9 +70,9 @@ async def export_conversations(
     db: Database, access: WorkspaceAccess, format: Literal["csv", "jsonl"] = "csv", chatbot_id: Text = None,
     start: Annotated[str | None, Parameter(query="from", max_length=40)] = None,
     end: Annotated[str | None, Parameter(query="to", max_length=40)] = None, q: Text = None,
-    feedback: Literal["up", "down", "none"] | None = None, unanswered: bool = False,
+    feedback: Literal["up", "down", "none"] | None = None, unanswered: bool = False, resolved: bool | None = None,
 ) -> Stream:
-    flt = conversations.make_filter(chatbot_id, start, end, q, feedback, unanswered)
+    flt = conversations.make_filter(chatbot_id, start, end, q, feedback, unanswered, resolved)
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     if format == "jsonl":
         body, media_type = export.export_jsonl(db, access.workspace_id, flt), "application/x-ndjson"

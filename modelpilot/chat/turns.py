@@ -10,6 +10,7 @@ from modelpilot.billing import service as billing
 from modelpilot.chat import repo, tools_repo
 from modelpilot.chat.entities import Message
 from modelpilot.contacts import visitors
+from modelpilot.core import answer_quality
 from modelpilot.core.db import Database
 from modelpilot.core.ids import iso_from_epoch, new_id, utc_now_iso
 from modelpilot.providers.llm import Usage, partial_usage
@@ -94,6 +95,18 @@ def unanswered_reason(outcome: TurnOutcome) -> str | None:
     return None
 
 
+def _weak_reasons(conn, turn: Any, conversation_id: str, unanswered: str | None) -> list[str]:
+    """What is known of the answer's weakness when it is saved (core/answer_quality.py): no source
+    or fallback, and whether its question repeats one of the conversation's recent questions."""
+    reasons = [unanswered] if unanswered else []
+    if turn.message:
+        since = iso_from_epoch(time.time() - answer_quality.REPEAT_MINUTES * 60)
+        if answer_quality.is_repeat(turn.message, repo.recent_questions_sync(conn, turn.workspace_id,
+                                                                             conversation_id, since)):
+            reasons.append("repeat")
+    return [reason for reason in answer_quality.REASONS if reason in reasons]
+
+
 def _queue_unanswered(conn, turn: Any, channel: str, conversation_id: str, ids: tuple[str, str], answer: str,
                       now: str, reason: str, contact: dict | None) -> int:
     """question.unanswered, in the turn's transaction: the question, the answer and why."""
@@ -141,6 +154,7 @@ async def save_turn(db: Database, turn: Any, outcome: TurnOutcome, channel: str,
             "visitor_ip_hash": visitor_ip_hash, "started_at": turn.received_at, "last_message_at": now,
             "contact_id": contact_id}, added=2 if asked else 1)
         base = {"conversation_id": conversation_id, "chatbot_id": bot_id}
+        weak_reasons = _weak_reasons(conn, turn, conversation_id, unanswered)
         if asked:
             repo.insert_message_sync(conn, ws, Message(**base, id=question_id, role="user", content=turn.message,
                                                        created_at=turn.received_at))
@@ -148,7 +162,7 @@ async def save_turn(db: Database, turn: Any, outcome: TurnOutcome, channel: str,
             **base, id=answer_id, role="assistant", content=outcome.text, status=outcome.status,
             error=outcome.error, sources=outcome.sources, model=model, tokens_in=usage.tokens_in,
             tokens_out=usage.tokens_out, cost=usage.cost, latency_first_ms=first_ms,
-            latency_total_ms=total_ms, created_at=now))
+            latency_total_ms=total_ms, created_at=now, weak_reasons=weak_reasons))
         repo.insert_usage_event_sync(conn, ws, {
             **base, "id": new_id(), "message_id": answer_id, "channel": channel, "model": model,
             "tokens_in": usage.tokens_in, "tokens_out": usage.tokens_out, "cost": usage.cost,

@@ -15,6 +15,7 @@ const NAV = [
   { id: "conversations", label: "Conversations", role: "viewer" },
   { id: "contacts", label: "Contacts", role: "viewer" },
   { id: "analytics", label: "Analytics", role: "viewer" },
+  { id: "insights", label: "Insights", role: "viewer" },
   { id: "providers", label: "Providers", role: "viewer" },
   { id: "team", label: "Team", role: "viewer" },
   { id: "tokens", label: "API tokens", role: "admin" },

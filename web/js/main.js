@@ -137,6 +137,7 @@ const pages = {
   inboxConversation: () => import("./pages/inbox_conversation.js"),
   savedReplies: () => import("./pages/saved_replies.js"),
   analytics: () => import("./pages/analytics.js"),
+  insights: () => import("./pages/insights.js"),
   providers: () => import("./pages/providers.js"),
   team: () => import("./pages/team.js"),
   tokens: () => import("./pages/tokens.js"),
@@ -163,6 +164,7 @@ route("/w/:ws/inbox", workspacePage("inbox", pages.inbox, "agent"));
 route("/w/:ws/inbox/replies", workspacePage("inbox", pages.savedReplies, "agent"));
 route("/w/:ws/inbox/:conversation", workspacePage("inbox", pages.inboxConversation, "agent"));
 route("/w/:ws/analytics", workspacePage("analytics", pages.analytics));
+route("/w/:ws/insights", workspacePage("insights", pages.insights));
 route("/w/:ws/providers", workspacePage("providers", pages.providers));
 route("/w/:ws/team", workspacePage("team", pages.team));
 route("/w/:ws/tokens", workspacePage("tokens", pages.tokens, "admin"));

@@ -4,6 +4,8 @@ import { get } from "../api.js";
 import { badge, card, pageHeader } from "../components.js";
 import { formatCost, formatDate, formatMs, h, replace } from "../dom.js";
 import { contactLink } from "./contacts.js";
+import { improveButton } from "./improve.js";
+import { reasonBadges } from "./insights.js";
 
 function sources(message) {
   const list = message.sources || [];
@@ -20,7 +22,9 @@ function feedback(value) {
 }
 
 // Operator replies carry the person's name; system lines record state changes ("Anna took over").
-export function messageView(m) {
+// With `improve` ({ctx, conversationId, question}), an assistant answer shows why it may be weak
+// and, for editors, an "Improve" button.
+export function messageView(m, improve = null) {
   if (m.role === "system") {
     return h("p", { class: "msg system", dataset: { message: m.id }, "aria-label": `${m.content} at ${formatDate(m.created_at)}` }, m.content);
   }
@@ -28,7 +32,7 @@ export function messageView(m) {
     return h("article", { class: "msg operator", dataset: { message: m.id }, "aria-label": `${m.author_name || "operator"} at ${formatDate(m.created_at)}` },
       h("div", { class: "msg-author", text: m.author_name || "Operator" }), h("div", { class: "msg-text", text: m.content }));
   }
-  return botOrVisitorView(m);
+  return botOrVisitorView(m, improve);
 }
 
 const CALL_STATUS = { done: "ok", error: "error", refused: "error", unavailable: "warn", declined: "warn", pending: "warn" };
@@ -50,7 +54,15 @@ export function toolCallsView(calls) {
     c.response_excerpt ? h("details", {}, h("summary", { text: "Response" }), h("pre", { class: "snippet response-excerpt", text: c.response_excerpt })) : null))));
 }
 
-function botOrVisitorView(m) {
+function qualityView(m, improve) {
+  if (m.role !== "assistant" || !improve) return null;
+  const button = improve.question ? improveButton(improve.ctx, { conversationId: improve.conversationId, messageId: m.id, question: improve.question }) : null;
+  const reasons = m.reasons || [];
+  if (!reasons.length && !button) return null;
+  return h("div", { class: "msg-meta msg-quality" }, reasons.length ? h("span", { text: "May be weak:" }) : null, ...reasonBadges(reasons), button);
+}
+
+function botOrVisitorView(m, improve) {
   const meta = m.role === "assistant" ? h("div", { class: "msg-meta" },
     m.model ? h("span", { text: m.model }) : null,
     h("span", { text: `${m.tokens_in ?? 0} in / ${m.tokens_out ?? 0} out tokens` }),
@@ -58,7 +70,8 @@ function botOrVisitorView(m) {
     h("span", { text: `first token ${formatMs(m.latency_first_ms)}, total ${formatMs(m.latency_total_ms)}` }),
     m.status && m.status !== "complete" ? badge(m.status, "error") : null, feedback(m.feedback)) : null;
   return h("article", { class: `msg ${m.role}`, dataset: { message: m.id }, "aria-label": `${m.role === "user" ? "visitor" : m.role} at ${formatDate(m.created_at)}` },
-    h("div", { text: m.content }), m.error ? h("div", { class: "error", text: m.error }) : null, toolCallsView(m.tool_calls), sources(m), meta);
+    h("div", { text: m.content }), m.error ? h("div", { class: "error", text: m.error }) : null, toolCallsView(m.tool_calls), sources(m), meta,
+    qualityView(m, improve));
 }
 
 export async function render(ctx) {
@@ -74,5 +87,15 @@ export async function render(ctx) {
       h("div", { class: "stat" }, h("div", { class: "label", text: "Contact" }), h("div", {}, contactLink(ctx, c.contact) || "anonymous")),
       h("div", { class: "stat" }, h("div", { class: "label", text: "Messages" }), h("div", { class: "value", text: String(messages.length) })),
       h("div", { class: "stat" }, h("div", { class: "label", text: "Tokens / cost" }), h("div", { text: `${totals.tokens} · ${formatCost(totals.cost)}` }))),
-    card("Messages", h("div", { class: "chat-log conversation" }, messages.map(messageView))));
+    card("Messages", h("div", { class: "chat-log conversation" }, withQuestions(messages).map(([m, question]) =>
+      messageView(m, { ctx, conversationId: c.id, question })))));
+}
+
+// Each message with the visitor's question it answers (the last one before it), for "Improve".
+function withQuestions(messages) {
+  let question = null;
+  return messages.map((m) => {
+    if (m.role === "user") question = m.content;
+    return [m, m.role === "assistant" ? question : null];
+  });
 }

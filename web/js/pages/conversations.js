@@ -1,4 +1,4 @@
-// Conversation log: filter by bot, dates, text, feedback and unanswered; newest first, page by
+// Conversation log: filter by bot, dates, text, feedback, unanswered and resolved; newest first, page by
 // page; export. Each row says what was asked first, how it was rated and whether the bot had
 // knowledge for its answers.
 
@@ -8,6 +8,8 @@ import { formatDate, h, replace } from "../dom.js";
 import { setQuery } from "../router.js";
 import { contactLink } from "./contacts.js";
 
+// Resolved: an answer, none of them weak, no handoff (the server's rule, core/answer_quality.py).
+const RESOLVED = [["", "Resolved or not"], ["true", "Resolved"], ["false", "Not resolved"]];
 const FEEDBACK = [["", "Any feedback"], ["up", "Rated helpful"], ["down", "Rated not helpful"], ["none", "Not rated"]];
 
 function filtersForm(bots, query) {
@@ -18,8 +20,10 @@ function filtersForm(bots, query) {
     field({ label: "To", name: "to", type: "date", value: query.to || "" }),
     field({ label: "Search", name: "q", type: "search", value: query.q || "", attrs: { placeholder: "Words in messages" } }),
     field({ label: "Feedback", name: "feedback", type: "select", value: query.feedback || "", options: FEEDBACK }),
+    field({ label: "Resolution", name: "resolved", type: "select", value: query.resolved || "", options: RESOLVED }),
     field({ label: "Only unanswered", name: "unanswered", type: "checkbox", value: query.unanswered === "true",
-      attrs: { title: "Conversations with an answer no knowledge supported, or that failed" } }),
+      attrs: { title: "Conversations with an answer that had no source over the threshold, failed, was rated down, "
+        + "was followed by a request for a person or by the same question again" } }),
     h("button", { class: "btn btn-primary", type: "submit" }, "Apply"));
 }
 
@@ -32,7 +36,7 @@ export function formFilters(form) {
 // Date inputs give days; the API compares timestamps, so "to" means the end of that day.
 export function apiFilters(values) {
   const out = {};
-  for (const key of ["chatbot_id", "q", "feedback"]) if (values[key]) out[key] = values[key];
+  for (const key of ["chatbot_id", "q", "feedback", "resolved"]) if (values[key]) out[key] = values[key];
   if (values.unanswered === "true") out.unanswered = "true";
   if (values.from) out.from = values.from + "T00:00:00Z";
   if (values.to) out.to = values.to + "T23:59:59Z";
