@@ -17,7 +17,7 @@ An assistant answer is **weak** ("unanswered") when any of these holds; each is 
 |               | minutes of the conversation (`is_repeat`: nearly the same content words)      |
 
 `no_source`, `fallback` and `repeat` are stored when the turn is saved, `handoff` when the
-conversation goes to waiting (`messages.weak_reasons`, a JSON list, migration 0017/0018);
+conversation goes to waiting (`messages.weak_reasons`, a JSON list, migration 0018);
 `thumbs_down` is read from the feedback column itself, so a changed rating counts at once.
 
 A conversation is **resolved** when it has at least one answer, none of its answers is weak,
