@@ -1,4 +1,4 @@
--- Why an answer may be weak (issue 21, answer quality; SQLite 0017): a JSON list of reason words on each
+-- Why an answer may be weak (issue 21, answer quality; SQLite 0018): a JSON list of reason words on each
 -- assistant message, written when the turn is saved (`no_source`: no knowledge passed the bot's
 -- threshold; `fallback`: the answer failed and the visitor got the fallback message; `repeat`:
 -- the question it answers repeats an earlier one of the conversation) and when the visitor asks
