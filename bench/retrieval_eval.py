@@ -34,7 +34,13 @@ from _docs_site import DocsSite, require_corpus  # noqa: E402
 
 MODES = ("vector", "keyword", "hybrid")
 # The levers, measured one at a time on the same index: at most N chunks of one page in the top k.
-LEVERS = {"per_page_none": {"per_page": None}, "per_page_1": {"per_page": 1}, "per_page_2": {"per_page": 2}}
+# Then, over the default per-page limit, titles and headings weighing more in keyword search
+# (BM25 weights of text, title, heading; today's are 1.0, 0.6, 0.8).
+LEVERS = {"per_page_none": {"per_page": None}, "per_page_1": {"per_page": 1}, "per_page_2": {"per_page": 2},
+          "title_heading_x2": {"keyword_weights": (1.0, 1.2, 1.6)},
+          "title_heading_x4": {"keyword_weights": (1.0, 2.4, 3.2)},
+          # and the keyword list counting for less than the vector list in the fusion.
+          "keyword_fusion_0.5": {"keyword_weight": 0.5}, "keyword_fusion_0.7": {"keyword_weight": 0.7}}
 
 
 def ingest_corpus(corpus: Corpus, data_dir: Path, database_url: str = "") -> tuple[dict, float]:

@@ -52,24 +52,29 @@ class BotScope(Protocol):
     score_threshold: float
 
 
-def fuse(vector_ids: list[int], keyword_ids: list[int]) -> list[tuple[int, float]]:
-    """Reciprocal rank fusion of two ranked id lists, best first."""
+def fuse(vector_ids: list[int], keyword_ids: list[int], keyword_weight: float = 1.0) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion of two ranked id lists, best first (the keyword list's terms times
+    keyword_weight)."""
     scores: dict[int, float] = {}
-    for ranking in (vector_ids, keyword_ids):
+    for ranking, weight in ((vector_ids, 1.0), (keyword_ids, keyword_weight)):
         for rank, rowid in enumerate(ranking, start=1):
-            scores[rowid] = scores.get(rowid, 0.0) + 1.0 / (RRF_K + rank)
+            scores[rowid] = scores.get(rowid, 0.0) + weight / (RRF_K + rank)
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
 async def search(db: Database, workspace_id: str, bot: BotScope, query: str, *, top_k: int | None = None,
-                 mode: str = "hybrid", per_page: int | None | EllipsisType = ..., explain: bool = False) -> list[ScoredHit]:
+                 mode: str = "hybrid", per_page: int | None | EllipsisType = ..., explain: bool = False,
+                 keyword_weights: tuple[float, float, float] = store.KEYWORD_WEIGHTS,
+                 keyword_weight: float = 1.0) -> list[ScoredHit]:
     """Ranked hits with their ranks in each list; mode is hybrid, vector or keyword.
 
     At most `per_page` chunks of one page (document, URL, PDF page) make the top k (None: no
     limit; left out, PER_PAGE): a long page whose every chunk shares the question's words cannot crowd out the page
     that answers. With `explain`, chunks under the bot's threshold that ranked among them are
     listed too, in their place, with passed=False (at most k of them); the passing hits are
-    exactly the ones the bot gets."""
+    exactly the ones the bot gets. keyword_weights: BM25's weights of a chunk's text, title and
+    heading (store.KEYWORD_WEIGHTS unless measuring others); keyword_weight: the keyword list's
+    share in the fusion (1: equal to the vector list's)."""
     k = max(1, min(int(top_k or bot.top_k or 5), MAX_TOP_K))
     if per_page is ...:
         per_page = PER_PAGE
@@ -84,8 +89,8 @@ async def search(db: Database, workspace_id: str, bot: BotScope, query: str, *, 
     vector = await embed_query(query)
     async with db.read() as conn:
         vector_hits = await store.vector_knn(conn, bot.id, vector, candidates) if mode != "keyword" else []
-        keyword_hits = await store.keyword_search(conn, bot.id, query, candidates) if mode != "vector" else []
-        fused = fuse([r for r, _ in vector_hits], [r for r, _ in keyword_hits])
+        keyword_hits = await store.keyword_search(conn, bot.id, query, candidates, keyword_weights) if mode != "vector" else []
+        fused = fuse([r for r, _ in vector_hits], [r for r, _ in keyword_hits], keyword_weight)
         similarity = dict(vector_hits)
         missing = [rowid for rowid, _ in fused if rowid not in similarity]
         similarity.update(await store.similarities(conn, missing, vector))
