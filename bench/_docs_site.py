@@ -1,5 +1,6 @@
-"""The evaluation corpus: Python 3.11's HTML documentation (Debian package python3.11-doc),
-served over 127.0.0.1 with a start page that links the module pages the questions are about."""
+"""An evaluation corpus (bench/_corpora.py: Python's or PostgreSQL's HTML documentation, shipped
+by Debian packages) served over 127.0.0.1 with a start page that links the pages the questions
+are about."""
 
 from __future__ import annotations
 
@@ -9,23 +10,24 @@ import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-DOC_ROOT = Path("/usr/share/doc/python3.11/html")
-INSTALL_HINT = ("The evaluation corpus is missing. Install it with:\n"
-                "    sudo apt-get install -y python3.11-doc\n"
-                "(or run .ci/bench, which does it), then run this benchmark again.")
+from _corpora import PYTHON, Corpus
+
+DOC_ROOT = PYTHON.root
 
 
-def require_corpus() -> Path:
-    if not (DOC_ROOT / "library" / "json.html").exists():
-        print(INSTALL_HINT, file=sys.stderr)
+def require_corpus(corpus: Corpus = PYTHON) -> Path:
+    if not (corpus.root / corpus.probe).exists():
+        print(f"The {corpus.name} evaluation corpus is missing. Install it with:\n"
+              f"    sudo apt-get install -y {corpus.package}\n"
+              "(or run .ci/bench, which does it), then run this benchmark again.", file=sys.stderr)
         raise SystemExit(2)
-    return DOC_ROOT
+    return corpus.root
 
 
 class DocsSite:
-    """Serves DOC_ROOT plus /bench-start.html linking the given pages (in that order)."""
+    """Serves the corpus's root plus /bench-start.html linking the given pages (in that order)."""
 
-    def __init__(self, pages: list[str]) -> None:
+    def __init__(self, pages: list[str], corpus: Corpus = PYTHON) -> None:
         links = "".join(f'<li><a href="/{p}">{p}</a></li>' for p in pages)
         start = f"<html><head><title>Start</title></head><body><ul>{links}</ul></body></html>".encode()
 
@@ -43,7 +45,7 @@ class DocsSite:
             def log_message(self, *args) -> None:
                 pass
 
-        handler = functools.partial(Handler, directory=str(require_corpus()))
+        handler = functools.partial(Handler, directory=str(require_corpus(corpus)))
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

@@ -74,8 +74,9 @@ async def reindex_document(knowledge: Knowledge, access: WorkspaceAccess, bot: s
 
 @get(BOT + "/search", tags=["knowledge"])
 async def search(db: Database, access: WorkspaceAccess, bot: str, q: str = "",
-                 k: Annotated[int | None, Parameter(query="k")] = None) -> dict:
-    return await service.search(db, access, bot, q, k)
+                 k: Annotated[int | None, Parameter(query="k")] = None,
+                 explain: Annotated[str, Parameter(query="explain")] = "") -> dict:
+    return await service.search(db, access, bot, q, k, explain)
 
 
 ROUTES = [list_documents, upload_document, add_url, add_text, add_faq, get_document, update_document, delete_document,

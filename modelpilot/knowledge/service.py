@@ -239,20 +239,36 @@ async def documents_pending_in(db: Database, workspace_id: str, bot_id: str) -> 
         return await repo.count_pending_documents(conn, workspace_id, bot_id)
 
 
-async def search(db: Database, access: WorkspaceAccess, bot_id: str, query: str, k: int | None) -> dict:
+_FLAGS = {"": False, "0": False, "false": False, "no": False, "1": True, "true": True, "yes": True}
+
+
+async def search(db: Database, access: WorkspaceAccess, bot_id: str, query: str, k: int | None,
+                 explain: str = "") -> dict:
+    """The bot's retrieval for a question, in its final rank order. With explain, each result also
+    says how it got there (vector similarity and rank, keyword rank, fused score, threshold), and
+    chunks that ranked among them but fall under the bot's threshold are listed, marked as not
+    passed: the bot never sees those."""
     query = query.strip()
     if not query or len(query) > 2000:
         raise invalid("q", "must be 1 to 2000 characters")
     if k is not None and not 1 <= k <= rag_retrieve.MAX_TOP_K:
         raise invalid("k", f"must be between 1 and {rag_retrieve.MAX_TOP_K}")
+    if explain.strip().lower() not in _FLAGS:
+        raise invalid("explain", "must be 1 or 0")
+    explaining = _FLAGS[explain.strip().lower()]
     bot = await bots.get_bot(db, access.workspace_id, bot_id)
-    hits = await rag_retrieve.search(db, access.workspace_id, bot, query, top_k=k)
+    hits = await rag_retrieve.search(db, access.workspace_id, bot, query, top_k=k, explain=explaining)
+    results = []
+    for h in hits:
+        result = {"chunk_id": h.chunk.chunk_id, "document_id": h.chunk.document_id, "title": h.chunk.title,
+                  "text": h.chunk.text, "score": h.chunk.score, "url": h.chunk.url, "page": h.chunk.page,
+                  "heading": h.chunk.heading, "kind": h.chunk.kind, "answer": h.chunk.answer,
+                  "fused_score": round(h.fused, 5), "vector_rank": h.vector_rank, "keyword_rank": h.keyword_rank}
+        if explaining:
+            result.update({"vector_score": h.chunk.score, "passed_threshold": h.passed})
+        results.append(result)
     return {"query": query, "top_k": k or bot.top_k, "score_threshold": bot.score_threshold,
-            "results": [{"chunk_id": h.chunk.chunk_id, "document_id": h.chunk.document_id, "title": h.chunk.title,
-                         "text": h.chunk.text, "score": h.chunk.score, "url": h.chunk.url, "page": h.chunk.page,
-                         "heading": h.chunk.heading, "kind": h.chunk.kind, "answer": h.chunk.answer,
-                         "fused_score": round(h.fused, 5), "vector_rank": h.vector_rank,
-                         "keyword_rank": h.keyword_rank} for h in hits]}
+            "per_page": rag_retrieve.PER_PAGE, "explain": explaining, "results": results}
 
 
 async def purge_workspace(conn: Connection, workspace_id: str) -> None:

@@ -7,6 +7,7 @@ cosine similarity of the chunk to the question, 0..1, which means the same thing
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import EllipsisType
 from typing import Protocol
 
 from modelpilot.core.db import Database
@@ -16,6 +17,8 @@ from modelpilot.rag.embedder import embed_query
 RRF_K = 60          # the usual constant: damps the difference between rank 1 and rank 2
 MIN_CANDIDATES = 20
 MAX_TOP_K = 50
+# At most this many chunks of one page in the final top k (bench/retrieval_eval.py measures 1, 2, none).
+PER_PAGE = 2
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class ScoredHit:
     fused: float
     vector_rank: int | None
     keyword_rank: int | None
+    passed: bool = True         # over the bot's threshold (only explain lists those that are not)
 
 
 class BotScope(Protocol):
@@ -48,19 +52,32 @@ class BotScope(Protocol):
     score_threshold: float
 
 
-def fuse(vector_ids: list[int], keyword_ids: list[int]) -> list[tuple[int, float]]:
-    """Reciprocal rank fusion of two ranked id lists, best first."""
+def fuse(vector_ids: list[int], keyword_ids: list[int], keyword_weight: float = 1.0) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion of two ranked id lists, best first (the keyword list's terms times
+    keyword_weight)."""
     scores: dict[int, float] = {}
-    for ranking in (vector_ids, keyword_ids):
+    for ranking, weight in ((vector_ids, 1.0), (keyword_ids, keyword_weight)):
         for rank, rowid in enumerate(ranking, start=1):
-            scores[rowid] = scores.get(rowid, 0.0) + 1.0 / (RRF_K + rank)
+            scores[rowid] = scores.get(rowid, 0.0) + weight / (RRF_K + rank)
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
 async def search(db: Database, workspace_id: str, bot: BotScope, query: str, *, top_k: int | None = None,
-                 mode: str = "hybrid") -> list[ScoredHit]:
-    """Ranked hits with their ranks in each list; mode is hybrid, vector or keyword."""
+                 mode: str = "hybrid", per_page: int | None | EllipsisType = ..., explain: bool = False,
+                 keyword_weights: tuple[float, float, float] = store.KEYWORD_WEIGHTS,
+                 keyword_weight: float = 1.0) -> list[ScoredHit]:
+    """Ranked hits with their ranks in each list; mode is hybrid, vector or keyword.
+
+    At most `per_page` chunks of one page (document, URL, PDF page) make the top k (None: no
+    limit; left out, PER_PAGE): a long page whose every chunk shares the question's words cannot crowd out the page
+    that answers. With `explain`, chunks under the bot's threshold that ranked among them are
+    listed too, in their place, with passed=False (at most k of them); the passing hits are
+    exactly the ones the bot gets. keyword_weights: BM25's weights of a chunk's text, title and
+    heading (store.KEYWORD_WEIGHTS unless measuring others); keyword_weight: the keyword list's
+    share in the fusion (1: equal to the vector list's)."""
     k = max(1, min(int(top_k or bot.top_k or 5), MAX_TOP_K))
+    if per_page is ...:
+        per_page = PER_PAGE
     threshold = float(bot.score_threshold or 0.0)
     query = query.strip()
     if not query:
@@ -72,27 +89,48 @@ async def search(db: Database, workspace_id: str, bot: BotScope, query: str, *, 
     vector = await embed_query(query)
     async with db.read() as conn:
         vector_hits = await store.vector_knn(conn, bot.id, vector, candidates) if mode != "keyword" else []
-        keyword_hits = await store.keyword_search(conn, bot.id, query, candidates) if mode != "vector" else []
-        fused = fuse([r for r, _ in vector_hits], [r for r, _ in keyword_hits])
+        keyword_hits = await store.keyword_search(conn, bot.id, query, candidates, keyword_weights) if mode != "vector" else []
+        fused = fuse([r for r, _ in vector_hits], [r for r, _ in keyword_hits], keyword_weight)
         similarity = dict(vector_hits)
         missing = [rowid for rowid, _ in fused if rowid not in similarity]
         similarity.update(await store.similarities(conn, missing, vector))
         # Only the rows that can be shown are read: the first k over the threshold, in fused
         # order (fusing 2 x 20 candidates, reading all 40 rows was most of the fetch on
-        # Postgres, a random heap page each). A row gone since the search (deleted meanwhile)
-        # makes room for the next one.
-        passing = [(rowid, fused_score) for rowid, fused_score in fused if similarity.get(rowid, 0.0) >= threshold]
+        # Postgres, a random heap page each); more only when diversity or a row gone since the
+        # search (deleted meanwhile) leaves room. Explain (an admin's tool) reads them all.
+        pending = list(fused) if explain else [hit for hit in fused if similarity.get(hit[0], 0.0) >= threshold]
         rows: dict[int, dict] = {}
-        chosen: list[tuple[int, float]] = []
-        while passing and len(chosen) < k:
-            batch, passing = passing[:k - len(chosen)], passing[k - len(chosen):]
-            rows.update(await store.chunks_by_rowid(conn, workspace_id, [rowid for rowid, _ in batch]))
-            chosen.extend(hit for hit in batch if hit[0] in rows)
+        if explain:
+            rows = await store.chunks_by_rowid(conn, workspace_id, [rowid for rowid, _ in pending])
+        chosen: list[tuple[int, float, bool]] = []
+        taken: dict[tuple, int] = {}     # passing chunks per page: what the bot gets
+        shown: dict[tuple, int] = {}     # with explain, below-threshold ones too
+        passed = below = 0
+        while pending and passed < k:
+            batch, pending = pending[:k - passed], pending[k - passed:]
+            if not explain:
+                rows.update(await store.chunks_by_rowid(conn, workspace_id, [rowid for rowid, _ in batch]))
+            for rowid, fused_score in batch:
+                row = rows.get(rowid)
+                if row is None:
+                    continue
+                key = (row["document_id"], row["url"], row["page"])
+                if similarity.get(rowid, 0.0) >= threshold:
+                    if per_page and taken.get(key, 0) >= per_page:
+                        continue
+                    taken[key] = taken.get(key, 0) + 1
+                    passed += 1
+                    chosen.append((rowid, fused_score, True))
+                elif below < k and not (per_page and shown.get(key, 0) >= per_page):
+                    below += 1
+                    chosen.append((rowid, fused_score, False))
+                else:
+                    continue
+                shown[key] = shown.get(key, 0) + 1
     vector_rank = {rowid: i for i, (rowid, _) in enumerate(vector_hits, start=1)}
     keyword_rank = {rowid: i for i, (rowid, _) in enumerate(keyword_hits, start=1)}
-    hits = [ScoredHit(_as_chunk(rows[rowid], similarity.get(rowid, 0.0)), fused_score, vector_rank.get(rowid),
-                      keyword_rank.get(rowid)) for rowid, fused_score in chosen]
-    return hits
+    return [ScoredHit(_as_chunk(rows[rowid], similarity.get(rowid, 0.0)), fused_score, vector_rank.get(rowid),
+                      keyword_rank.get(rowid), ok) for rowid, fused_score, ok in chosen]
 
 
 def citation_title(row: dict) -> str:

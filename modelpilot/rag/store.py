@@ -216,7 +216,10 @@ _COUNT_MATCHES = "SELECT count(*) FROM (SELECT 1 FROM chunk_fts WHERE chunk_fts 
 # bm25(chunk_fts, 1.0, 0.6, 0.8) weighs text, title, heading. Normalization 1 divides by the log
 # of the chunk's length, as BM25 favours shorter chunks. Scores come back negated: lower is better
 # on both backends.
-_KEYWORD_SEARCH_SQLITE = ("SELECT rowid, bm25(chunk_fts, 1.0, 0.6, 0.8) AS rank FROM chunk_fts"
+# KEYWORD_WEIGHTS is (text, title, heading); a search may pass others (bench/retrieval_eval.py
+# measures heavier titles and headings).
+KEYWORD_WEIGHTS = (1.0, 0.6, 0.8)
+_KEYWORD_SEARCH_SQLITE = ("SELECT rowid, bm25(chunk_fts, ?, ?, ?) AS rank FROM chunk_fts"
                           " WHERE chunk_fts MATCH ? ORDER BY rank LIMIT ?")
 # Postgres, in one statement: each word's chunk count in the bot from chunk_terms (migration 0012;
 # a word that stems to several lexemes counts as its rarest, a stopword as 0), the query built as
@@ -233,7 +236,7 @@ WITH words AS (
                                       ELSE string_agg(word, ' & ' ORDER BY n) END) AS q
     FROM words
 )
-SELECT c.rowid, -ts_rank('{0.1, 0.6, 0.8, 1.0}', c.fts, query.q, 1) AS rank
+SELECT c.rowid, -ts_rank(?::float4[], c.fts, query.q, 1) AS rank
 FROM query, chunks c WHERE c.fts @@ query.q AND c.chatbot_id = ?
 ORDER BY rank, c.rowid LIMIT ?"""
 
@@ -253,19 +256,29 @@ async def keyword_query(conn: Connection, text: str, chatbot_id: str) -> str | N
     return " OR ".join(rare) if rare else " AND ".join(terms)
 
 
-async def keyword_search(conn: Connection, chatbot_id: str, text: str, k: int) -> list[tuple[int, float]]:
-    """(rowid, bm25 score; lower is better) of the k best keyword matches in one bot."""
+def pg_rank_weights(weights: tuple[float, float, float]) -> list[float]:
+    """ts_rank's {D, C, B, A} for (text, title, heading) weights: scaled so the largest is 1
+    (ts_rank wants them in 0..1; the order of the ranking does not change with the scale)."""
+    text, title, heading = (float(w) for w in weights)
+    top = max(text, title, heading, 0.1)
+    return [0.1 / top, title / top, heading / top, text / top]
+
+
+async def keyword_search(conn: Connection, chatbot_id: str, text: str, k: int,
+                         weights: tuple[float, float, float] = KEYWORD_WEIGHTS) -> list[tuple[int, float]]:
+    """(rowid, bm25 score; lower is better) of the k best keyword matches in one bot;
+    weights are the text's, title's and heading's."""
     if dialect(conn) == "postgres":
         terms = plain_terms(text)
         if not terms:
             return []
         rows = await fetch_all(conn, _KEYWORD_SEARCH_PG, (chatbot_id, terms, COMMON_TERM_CHUNKS, COMMON_TERM_CHUNKS,
-                                                          chatbot_id, k))
+                                                          pg_rank_weights(weights), chatbot_id, k))
     else:
         query = await keyword_query(conn, text, chatbot_id)
         if query is None:
             return []
-        rows = await fetch_all(conn, _KEYWORD_SEARCH_SQLITE, (query, k))
+        rows = await fetch_all(conn, _KEYWORD_SEARCH_SQLITE, (*(float(w) for w in weights), query, k))
     return [(row["rowid"], float(row["rank"])) for row in rows]
 
 

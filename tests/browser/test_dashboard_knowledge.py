@@ -95,6 +95,14 @@ def test_editor_sees_failures_ranks_pages_and_edits_knowledge(browser, server_fa
     expect(first).to_contain_text("#1")
     expect(first.locator(".hit-page")).to_have_text("page 2")
     expect(first.locator(".hit-title")).to_have_text("Care Guide V2")
+    # Explain: how it ranked, as the search API's explain=1 says (vector score and rank, fused score).
+    explained = owner.get(f"/api/v1/workspaces/{owner.ws}/chatbots/{bot['id']}/search",
+                          params={"q": "how often should I oil the chain", "k": 5, "explain": 1}).json()["results"][0]
+    expect(first.locator(".explain-vector")).to_have_text(
+        f"{explained['vector_score']:.3f} (#{explained['vector_rank']})" if explained["vector_rank"]
+        else f"{explained['vector_score']:.3f} (—)")
+    expect(first.locator(".explain-fused")).to_have_text(f"{explained['fused_score']:.4f}")
+    expect(first.locator(".hit-passed")).to_have_text("used")
     b.shoot("knowledge-test-ranked")
     page.get_by_role("button", name="Edit Care Guide V2").click()
     page.get_by_role("dialog").get_by_label("Title").fill("Bicycle care guide")

@@ -91,14 +91,25 @@ async function showChunks(docsPath, doc) {
   } catch (error) { toastError(error); }
 }
 
+function rankText(rank) { return rank ? `#${rank}` : "—"; }
+
+// How a hit got its place (explain=1): vector similarity and rank, keyword rank, fused score.
+function explainLine(hit) {
+  return h("dl", { class: "explain", "aria-label": "How it ranked" },
+    h("dt", { text: "vector" }), h("dd", { class: "explain-vector", text: `${Number(hit.vector_score ?? hit.score ?? 0).toFixed(3)} (${rankText(hit.vector_rank)})` }),
+    h("dt", { text: "keyword" }), h("dd", { class: "explain-keyword", text: rankText(hit.keyword_rank) }),
+    h("dt", { text: "fused" }), h("dd", { class: "explain-fused", text: Number(hit.fused_score ?? 0).toFixed(4) }));
+}
+
 function searchHit(hit, rank, threshold) {
   const score = Number(hit.score ?? 0);
-  const used = score >= threshold;
+  const used = hit.passed_threshold ?? score >= threshold;
   const url = hit.url && /^https?:/i.test(hit.url) ? h("a", { href: hit.url, target: "_blank", rel: "noopener noreferrer", text: hit.url }) : null;
   return h("li", { class: "chunk search-hit" + (used ? "" : " below") },
     h("div", { class: "meta" }, h("strong", { class: "rank", text: `#${rank}` }), badge(score.toFixed(3), used ? "ok" : "warn"),
-      h("span", { text: used ? "used" : "below threshold" }), h("span", { class: "hit-title", text: hit.title || "" }),
+      h("span", { class: "hit-passed", text: used ? "used" : "below threshold" }), h("span", { class: "hit-title", text: hit.title || "" }),
       hit.page ? h("span", { class: "hit-page", text: `page ${hit.page}` }) : null, url),
+    explainLine(hit),
     h("p", { text: hit.text ?? "" }));
 }
 
@@ -108,12 +119,12 @@ function testPanel(ctx, bot) {
     field({ label: "Question", name: "q", required: true, attrs: { placeholder: "What a visitor might ask…" } }),
     h("div", { class: "actions" }, h("button", { class: "btn btn-primary", type: "submit" }, "Search knowledge")), results);
   onSubmit(form, async (values) => {
-    const found = await get(`/workspaces/${ctx.ws}/chatbots/${bot.id}/search`, { q: values.q, k: bot.top_k });
+    const found = await get(`/workspaces/${ctx.ws}/chatbots/${bot.id}/search`, { q: values.q, k: bot.top_k, explain: 1 });
     const hits = found.results || [];
-    const threshold = Number(bot.score_threshold || 0);
+    const threshold = Number(found.score_threshold ?? bot.score_threshold ?? 0);
     // The server's order is the bot's: the rank the model sees, not sorted by the score shown.
     replace(results, hits.length ? h("div", {},
-      h("p", { class: "help", text: `Best first, as the bot ranks them. Threshold ${threshold.toFixed(2)}: chunks below it are not given to the model.` }),
+      h("p", { class: "help", text: `Best first, as the bot ranks them (at most ${found.per_page || "any number of"} chunks of one page). Threshold ${threshold.toFixed(2)}: chunks below it are shown dimmed and are not given to the model. Each shows its vector similarity and rank, keyword rank and fused score.` }),
       h("ol", { class: "search-hits", "aria-label": "Results in rank order" }, hits.map((hit, i) => searchHit(hit, i + 1, threshold))))
       : emptyState("Nothing found", "No chunk matches; add knowledge that answers this."));
   });
