@@ -36,13 +36,18 @@ async def get_set(conn: Connection, workspace_id: str, chatbot_id: str, set_id: 
 async def set_page(conn: Connection, workspace_id: str, chatbot_id: str, after: tuple[str, str] | None,
                    limit: int) -> list[EvalSet]:
     """Newest first; `after` is the (created_at, id) of the last row of the previous page."""
-    sql = f"SELECT {SET_COLUMNS} FROM eval_sets WHERE workspace_id = ? AND chatbot_id = ?"
-    params: list = [workspace_id, chatbot_id]
+    rows = await _newest_first(conn, f"SELECT {SET_COLUMNS} FROM eval_sets WHERE workspace_id = ? AND chatbot_id = ?",
+                               [workspace_id, chatbot_id], after, limit)
+    return [EvalSet.from_row(row) for row in rows]
+
+
+async def _newest_first(conn: Connection, sql: str, params: list, after: tuple[str, str] | None,
+                        limit: int) -> list[dict]:
+    """One page of `sql`'s rows by (created_at, id) descending, after the cursor `after`."""
     if after is not None:
         sql += " AND (created_at < ? OR (created_at = ? AND id < ?))"
-        params += [after[0], after[0], after[1]]
-    rows = await fetch_all(conn, sql + " ORDER BY created_at DESC, id DESC LIMIT ?", (*params, limit))
-    return [EvalSet.from_row(row) for row in rows]
+        params = [*params, after[0], after[0], after[1]]
+    return await fetch_all(conn, sql + " ORDER BY created_at DESC, id DESC LIMIT ?", (*params, limit))
 
 
 async def update_set(conn: Connection, workspace_id: str, set_id: str, changes: dict) -> None:
@@ -79,12 +84,8 @@ async def run_page(conn: Connection, workspace_id: str, set_id: str, after: tupl
                    with_results: bool) -> list[EvalRun]:
     """A set's runs, newest first; without results, only the figures are read (the history chart)."""
     columns = RUN_COLUMNS if with_results else SUMMARY_COLUMNS
-    sql = f"SELECT {columns} FROM eval_runs WHERE workspace_id = ? AND eval_set_id = ?"
-    params: list = [workspace_id, set_id]
-    if after is not None:
-        sql += " AND (created_at < ? OR (created_at = ? AND id < ?))"
-        params += [after[0], after[0], after[1]]
-    rows = await fetch_all(conn, sql + " ORDER BY created_at DESC, id DESC LIMIT ?", (*params, limit))
+    rows = await _newest_first(conn, f"SELECT {columns} FROM eval_runs WHERE workspace_id = ? AND eval_set_id = ?",
+                               [workspace_id, set_id], after, limit)
     return [EvalRun.from_row(row) for row in rows]
 
 
