@@ -95,11 +95,12 @@ def unanswered_reason(outcome: TurnOutcome) -> str | None:
     return None
 
 
-def _weak_reasons(conn, turn: Any, conversation_id: str, unanswered: str | None) -> list[str]:
+def _weak_reasons(conn, turn: Any, conversation_id: str, unanswered: str | None, opened: bool) -> list[str]:
     """What is known of the answer's weakness when it is saved (core/answer_quality.py): no source
-    or fallback, and whether its question repeats one of the conversation's recent questions."""
+    or fallback, and whether its question repeats one of the conversation's recent questions.
+    A conversation this turn `opened` has no earlier question to repeat: nothing to read."""
     reasons = [unanswered] if unanswered else []
-    if turn.message:
+    if turn.message and not opened:
         since = iso_from_epoch(time.time() - answer_quality.REPEAT_MINUTES * 60)
         if answer_quality.is_repeat(turn.message, repo.recent_questions_sync(conn, turn.workspace_id,
                                                                              conversation_id, since)):
@@ -154,7 +155,8 @@ async def save_turn(db: Database, turn: Any, outcome: TurnOutcome, channel: str,
             "visitor_ip_hash": visitor_ip_hash, "started_at": turn.received_at, "last_message_at": now,
             "contact_id": contact_id}, added=2 if asked else 1)
         base = {"conversation_id": conversation_id, "chatbot_id": bot_id}
-        weak_reasons = _weak_reasons(conn, turn, conversation_id, unanswered)
+        opened = conversation_id == new_conversation_id  # the upsert inserted: this turn opened it
+        weak_reasons = _weak_reasons(conn, turn, conversation_id, unanswered, opened)
         if asked:
             repo.insert_message_sync(conn, ws, Message(**base, id=question_id, role="user", content=turn.message,
                                                        created_at=turn.received_at))
@@ -171,7 +173,7 @@ async def save_turn(db: Database, turn: Any, outcome: TurnOutcome, channel: str,
         billing.settle_message_sync(conn, ws, turn.hold)
         _save_tool_calls(conn, turn, outcome, channel, {**base, "message_id": answer_id}, now)
         contact = visitors.touch_sync(conn, ws, contact_id, now) if contact_id else None
-        if conversation_id == new_conversation_id and asked:  # the upsert inserted: this turn opened it
+        if opened and asked:
             queued = _queue_started(conn, turn, channel, conversation_id, (question_id, answer_id),
                                     outcome.text, now, contact)
         if unanswered and asked:
