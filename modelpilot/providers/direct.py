@@ -27,6 +27,7 @@ import certifi
 import msgspec
 
 from modelpilot.providers.egress import GuardedResolver, check_target
+from modelpilot.providers.env_proxy import request_options, with_env_options
 from modelpilot.providers.errors import LLMError, error_for_status, scrub
 from modelpilot.providers.llm import LLMCall, ModelStream, Usage, finish_usage, load_litellm
 from modelpilot.providers.sse_decoder import SSEDecoder
@@ -108,8 +109,9 @@ def shared_session(guarded: bool = False) -> aiohttp.ClientSession:
         tls = ssl.create_default_context(cafile=certifi.where())
         resolver = {"resolver": GuardedResolver()} if guarded else {}
         connector = aiohttp.TCPConnector(limit=1000, keepalive_timeout=30, ssl=tls, **resolver)
-        # trust_env: honour HTTPS_PROXY and friends, as the LiteLLM path does.
-        session = aiohttp.ClientSession(connector=connector, trust_env=not guarded, auto_decompress=True)
+        # No trust_env: the unguarded session's requests carry the environment's proxy themselves
+        # (env_proxy.py, looked up once per origin rather than in two threads per request).
+        session = aiohttp.ClientSession(connector=connector, trust_env=False, auto_decompress=True)
         sessions[guarded] = session
     return session
 
@@ -170,8 +172,11 @@ class DirectStream:
 
     async def _open(self) -> aiohttp.ClientResponse:
         await check_target(self.call.litellm_model, self.call.api_base, self.call.allow_private)
+        request = self._request()
+        if self.call.allow_private:  # HTTPS_PROXY and friends, as the LiteLLM path honours them
+            request = with_env_options(request, await request_options(request["url"]))
         try:
-            response = await shared_session(guarded=not self.call.allow_private).post(**self._request())
+            response = await shared_session(guarded=not self.call.allow_private).post(**request)
         except TimeoutError:
             raise LLMError("provider_timeout", "The model did not start answering in time.") from None
         except (aiohttp.ClientError, OSError) as exc:
