@@ -172,6 +172,11 @@ class JobWorker:
         async with self._db.read() as conn:
             present = await jobs.holders(conn, watched)
         for job_id in watched:
+            if not self._still_watched(job_id):
+                # It ended, or reached its closing write, while we read: a row gone now is its own
+                # doing. Cancelling it in that write would strand the jobs the write just claimed
+                # for this node ('processing' under our name, never run nor taken back).
+                continue
             job = self._jobs[job_id]
             status, holder = present.get(job_id, (None, None))
             if status == "processing" and holder != self.node:
@@ -182,11 +187,16 @@ class JobWorker:
             check = self._wanted.get(job["kind"])
             if status is not None and (check is None or await check(self._db, job)):
                 continue
+            if not self._still_watched(job_id):  # the check took a moment
+                continue
             log.info("job %s lost its object while running; cancelling it", job_id)
             self._running[job_id].cancel()
             if status is not None:  # its object went by cascade, the row stayed: nothing is left to do
                 async with self._db.write() as conn:
                     await jobs.finish(conn, job_id)
+
+    def _still_watched(self, job_id: str) -> bool:
+        return job_id in self._running and job_id not in self._finishing
 
     async def _start_next(self) -> bool:
         """Fill the free slots in one write; False when nothing was due."""

@@ -94,3 +94,38 @@ def test_recent_counts_a_turn_that_has_already_begun_its_answer():
     with foreground.hold():
         assert foreground.recent(0.0)
     assert foreground.recent(2.0) and not foreground.recent(0.0)
+
+
+@pytest.mark.parametrize("ended", ["closing", "done"])
+def test_a_job_that_reaches_its_closing_write_during_the_vanished_check_is_left_alone(settings, monkeypatch, ended):
+    """The worker checks that running jobs still have their rows. A job that ends while that read is
+    in flight deletes its own row: cancelling it then (in its closing write, which also claims the
+    next jobs for this node) stranded those jobs as 'processing' forever (bench/webhooks: one of
+    3,905 deliveries never sent); a job gone from the worker's books raised KeyError in its loop."""
+    async def main() -> bool:
+        db = open_database(settings, readers=1)
+        await db.open()
+        try:
+            worker = JobWorker(db, slots=4, node="n1", lease_seconds=30)
+            never = asyncio.Event()
+            task = asyncio.ensure_future(never.wait())
+            worker._running["j1"], worker._jobs["j1"] = task, {"id": "j1", "kind": KIND}
+
+            async def holders(conn, job_ids):  # meanwhile the job reached its closing write (or ended)
+                if ended == "closing":
+                    worker._finishing.add("j1")
+                else:
+                    worker._running.pop("j1")
+                    worker._jobs.pop("j1")
+                return {}  # ... which deleted its row
+
+            monkeypatch.setattr(jobs, "holders", holders)
+            await worker._cancel_vanished()
+            await asyncio.sleep(0)
+            cancelled = task.cancelled()
+            task.cancel()
+            return cancelled
+        finally:
+            await db.close()
+
+    assert asyncio.run(main()) is False
