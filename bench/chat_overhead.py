@@ -47,7 +47,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def start_process(args: list[str], marker: str, env: dict | None = None) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=open(os.environ["MP_BENCH_ERR"], "a") if os.environ.get("MP_BENCH_ERR") else subprocess.DEVNULL, text=True,
                             env={**os.environ, **(env or {})})
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -14,6 +14,8 @@ package before it counts it.
 Idle and burst slices alternate (SLICES times, or `--slices N`) so both see the same machine. Goal: chat p95 under
 a burst within 10% of idle (ratio <= 1.10). Each run measures SQLite, then Postgres (a fresh
 database on the tests' embedded Postgres, or MP_BENCH_DATABASE_URL); `--sqlite-only` skips it.
+A delivery that never arrives stops the run naming the deliveries not sent, with their attempts;
+MP_BENCH_ERR=FILE (with MP_BENCH_LOG_LEVEL=info) keeps the server's log to see why.
 """
 
 from __future__ import annotations
@@ -127,7 +129,8 @@ def setup(base: str, fake_url: str, receiver: Receiver) -> dict:
                         json={"url": receiver.url, "events": ["conversation.started"]}).json()
         receiver.secret = hook["secret"]
     return {"auth": auth, "chat_url": f"{base}/api/v1/workspaces/{ws}/chatbots/{bot['id']}/chat",
-            "test_url": f"{base}/api/v1/workspaces/{ws}/webhooks/{hook['id']}/test"}
+            "test_url": f"{base}/api/v1/workspaces/{ws}/webhooks/{hook['id']}/test",
+            "deliveries_url": f"{base}/api/v1/workspaces/{ws}/webhooks/{hook['id']}/deliveries"}
 
 
 def slices() -> int:
@@ -147,12 +150,28 @@ async def queue_burst(client: httpx.AsyncClient, target: dict, count: int) -> No
     await asyncio.gather(*(worker() for _ in range(20)))
 
 
-async def wait_for(receiver: Receiver, count: int, timeout: float = 300.0) -> None:
+async def wait_for(receiver: Receiver, count: int, timeout: float = 300.0, target: dict | None = None) -> None:
     deadline = time.monotonic() + timeout
     while receiver.count() < count:
         if time.monotonic() > deadline:
-            raise RuntimeError(f"only {receiver.count()} of {count} deliveries arrived")
+            raise RuntimeError(f"only {receiver.count()} of {count} deliveries arrived; not delivered: "
+                               f"{await undelivered(target)}")
         await asyncio.sleep(0.02)
+
+
+async def undelivered(target: dict | None) -> list[dict]:
+    """The endpoint's deliveries that have not succeeded, with their attempts (why one is missing)."""
+    if target is None:
+        return []
+    found, cursor = [], None
+    async with httpx.AsyncClient(timeout=60) as api:
+        while True:
+            page = (await api.get(target["deliveries_url"], headers=target["auth"],
+                                  params={"cursor": cursor} if cursor else {})).json()
+            found += [d for d in page.get("items", []) if d.get("status") != "succeeded"]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return found
 
 
 async def chats(client: httpx.AsyncClient, target: dict, count: int) -> list[float]:
@@ -182,12 +201,12 @@ async def run(target: dict, receiver: Receiver) -> dict:
         for _ in range(slices()):
             settled = receiver.count()
             idle += await chats(client, target, CHATS)
-            await wait_for(receiver, settled + CHATS)
+            await wait_for(receiver, settled + CHATS, target=target)
             settled = receiver.count()
             await queue_burst(client, target, BURST)  # queued; the worker drains it while the chats run
             burst += await chats(client, target, CHATS)
             draining = receiver.count() - settled < BURST
-            await wait_for(receiver, settled + BURST + CHATS)
+            await wait_for(receiver, settled + BURST + CHATS, target=target)
             out.setdefault("chats_ran_while_draining", []).append(draining)
     out["chat_idle_ttfb"], out["chat_burst_ttfb"] = summary_ms(idle), summary_ms(burst)
     out["chat_p95_burst_over_idle"] = round(percentile(burst, 95) / percentile(idle, 95), 3)
@@ -200,7 +219,7 @@ def measure_backend(python: str, fake_url: str, env: dict) -> dict:
     receiver = Receiver()
     data_dir = tempfile.mkdtemp(prefix="mp-bench-webhooks-")
     server, line = start_process([python, "-m", "modelpilot", "serve", "--port", "0", "--data-dir", data_dir,
-                                  "--log-level", "warning"], "ModelPilot",
+                                  "--log-level", os.environ.get("MP_BENCH_LOG_LEVEL", "warning")], "ModelPilot",
                                  {**env, "MODELPILOT_OUTBOUND_ALLOW_PRIVATE": "true"})
     base = line.split(" on ", 1)[1].split()[0]
     try:
