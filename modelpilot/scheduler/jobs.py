@@ -62,15 +62,16 @@ _CLAIM = {"sqlite": _CLAIM_SQL, "postgres": _CLAIM_SQL + " FOR UPDATE OF j SKIP 
 
 
 def claim_next_sync(conn, node: str, lease_seconds: float, per_workspace: int = 1_000_000,
-                    kinds: tuple[str, ...] = ()) -> dict | None:
+                    kinds: tuple[str, ...] = (), due_by: str | None = None) -> dict | None:
     """The next due job of one of `kinds` by the fair order above, marked processing under
-    `node`'s lease: the whole claim in one write transaction (run it with db.run_write)."""
+    `node`'s lease: the whole claim in one write transaction (run it with db.run_write).
+    `due_by` (ISO time, default now): only queued jobs due by then count as due."""
     if not kinds:
         return None
     now = utc_now_iso()
     marks = ",".join("?" * len(kinds))
     sql = _CLAIM[dialect(conn)].replace("{kinds}", marks)
-    row = conn.execute(sql, (now, *kinds, now, now, node, *kinds, per_workspace, now)).fetchone()
+    row = conn.execute(sql, (now, *kinds, due_by or now, now, node, *kinds, per_workspace, now)).fetchone()
     if row is None:
         return None
     job = {key: row[key] for key in row.keys()}
@@ -82,13 +83,13 @@ def claim_next_sync(conn, node: str, lease_seconds: float, per_workspace: int = 
 
 
 def claim_sync(conn, node: str, lease_seconds: float, per_workspace: int, kinds: tuple[str, ...],
-               limit: int) -> list[dict]:
+               limit: int, due_by: str | None = None) -> list[dict]:
     """Up to `limit` jobs by the same fair order, one after another in the caller's transaction
     (each claim counts the ones before it as running): a worker with several free slots fills
     them in one write."""
     claimed: list[dict] = []
     while len(claimed) < limit:
-        job = claim_next_sync(conn, node, lease_seconds, per_workspace, kinds)
+        job = claim_next_sync(conn, node, lease_seconds, per_workspace, kinds, due_by)
         if job is None:
             break
         claimed.append(job)

@@ -25,6 +25,7 @@ from typing import Any, Awaitable, Callable
 from modelpilot.core import metrics
 from modelpilot.core.db import Database
 from modelpilot.core.foreground import Foreground
+from modelpilot.core.ids import iso_from_epoch
 from modelpilot.scheduler import jobs
 
 log = logging.getLogger("modelpilot.worker")
@@ -37,6 +38,12 @@ BACKOFF_SECONDS = (3, 15)
 POLL_SECONDS = 2.0
 YIELD_SECONDS = 0.5  # longest a yielding worker's job waits for interactive work to pass
 CHATTING_SECONDS = 2.0  # a yielding worker runs one job at a time this long after a turn began
+# While turns keep beginning (one within CALM_SECONDS), a yielding worker starts only jobs that
+# have waited DEFER_SECONDS past their time: a burst of deliveries goes out in the pauses between
+# chats instead of beside their first bytes, and a node that never pauses still sends everything,
+# DEFER_SECONDS late at most (deliveries are notifications; a person waits on a chat).
+CALM_SECONDS = 0.5
+DEFER_SECONDS = 10.0
 
 Handler = Callable[[Database, dict], Awaitable["Settle | None"]]
 FailureHook = Callable[[Database, dict, str], Awaitable[None]]
@@ -86,6 +93,7 @@ class JobWorker:
         self._running: dict[str, asyncio.Task] = {}
         self._finishing: set[str] = set()  # handler done: the worker itself ends the job row
         self.backoff: tuple[float, ...] = BACKOFF_SECONDS  # tests shorten it
+        self.defer_seconds = DEFER_SECONDS  # and this
 
     @property
     def slots_now(self) -> int:
@@ -94,6 +102,15 @@ class JobWorker:
         if self._yield_to is not None and self._yield_to.recent(CHATTING_SECONDS):
             return 1
         return self.slots
+
+    def _due_by(self) -> str | None:
+        """The claim's due cutoff: None (now) unless turns are beginning on this node."""
+        if self._deferring():
+            return iso_from_epoch(time.time() - self.defer_seconds)
+        return None
+
+    def _deferring(self) -> bool:
+        return self._yield_to is not None and self._yield_to.recent(CALM_SECONDS)
 
     @property
     def per_workspace(self) -> int:
@@ -153,7 +170,9 @@ class JobWorker:
             except Exception:
                 log.exception("job worker loop error")
             try:
-                await asyncio.wait_for(self._wake.wait(), min(POLL_SECONDS, self.lease_seconds / 3))
+                # while deferring, look again once the chats may have paused
+                await asyncio.wait_for(self._wake.wait(), min(POLL_SECONDS, self.lease_seconds / 3,
+                                                              CALM_SECONDS if self._deferring() else POLL_SECONDS))
             except asyncio.TimeoutError:
                 pass
 
@@ -203,8 +222,10 @@ class JobWorker:
         free = self.slots_now - len(self._running)
         if free <= 0:
             return False
+        due_by = self._due_by()
         claimed = await self._db.run_write(
-            lambda conn: jobs.claim_sync(conn, self.node, self.lease_seconds, self.per_workspace, self.kinds, free))
+            lambda conn: jobs.claim_sync(conn, self.node, self.lease_seconds, self.per_workspace, self.kinds, free,
+                                         due_by))
         for job in claimed:
             self._launch(job)
         return len(claimed) == free
@@ -268,6 +289,8 @@ class JobWorker:
         """The handler's write, the job row's end (or its next try) and the next claim: one hop."""
         cap = self._max_attempts.get(job["kind"], MAX_ATTEMPTS)
 
+        due_by = self._due_by()
+
         def write(conn: Any) -> tuple[float | None, list[dict]]:
             delay = settle.write(conn)
             if delay is None:
@@ -277,7 +300,8 @@ class JobWorker:
             else:
                 return delay, []  # past the backstop: given up below, in the usual way
             return delay, jobs.claim_sync(conn, self.node, self.lease_seconds, self.per_workspace, self.kinds,
-                                          1 if self._task is not None and len(self._running) <= self.slots_now else 0)
+                                          1 if self._task is not None and len(self._running) <= self.slots_now else 0,
+                                          due_by)
 
         await self._step_aside()
         delay, claimed = await self._db.run_write(write)

@@ -56,6 +56,7 @@ async def _most_in_flight(settings, foreground: Foreground, chatting: bool) -> i
             for n in range(JOBS):
                 await jobs.enqueue(conn, f"ws{n % 2 + 1}", KIND, f"ref{n}")
         worker = JobWorker(db, slots=4, node="n1", lease_seconds=30, yield_to=foreground)
+        worker.defer_seconds = 0.2  # the jobs wait this long for a pause in the chats, then go one by one
         worker.register(KIND, slow)
         keep_chatting = None
         if chatting:
@@ -94,6 +95,53 @@ def test_recent_counts_a_turn_that_has_already_begun_its_answer():
     with foreground.hold():
         assert foreground.recent(0.0)
     assert foreground.recent(2.0) and not foreground.recent(0.0)
+
+
+def test_jobs_wait_while_turns_keep_beginning_and_go_when_they_pause(settings):
+    """A burst of deliveries goes out in the pauses between chats (DEFER_SECONDS at most late)."""
+    async def main() -> tuple[int, int]:
+        db = open_database(settings, readers=1)
+        await db.open()
+        foreground, ran = Foreground(), []
+
+        async def note(db, job):
+            ran.append(job["id"])
+            return None
+
+        try:
+            async with db.write() as conn:
+                await execute(conn, "INSERT INTO workspaces (id, name, created_at, updated_at) VALUES ('ws1', 'W', 't', 't')")
+                await jobs.enqueue(conn, "ws1", KIND, "ref")
+            worker = JobWorker(db, slots=4, node="n1", lease_seconds=30, yield_to=foreground)
+            worker.defer_seconds = 60.0
+            worker.register(KIND, note)
+            chatting = True
+
+            async def chat() -> None:
+                while chatting:
+                    with foreground.hold():
+                        await asyncio.sleep(0)
+                    await asyncio.sleep(0.05)
+
+            chats = asyncio.ensure_future(chat())
+            await asyncio.sleep(0.01)
+            await worker.start()
+            try:
+                await asyncio.sleep(1.5)  # three times CALM_SECONDS, chats never pausing
+                while_chatting = len(ran)
+                chatting = False
+                await chats
+                for _ in range(300):  # the pause: the worker looks again within CALM_SECONDS
+                    if ran:
+                        break
+                    await asyncio.sleep(0.05)
+            finally:
+                await worker.stop()
+        finally:
+            await db.close()
+        return while_chatting, len(ran)
+
+    assert asyncio.run(main()) == (0, 1)
 
 
 @pytest.mark.parametrize("ended", ["closing", "done"])
