@@ -30,6 +30,16 @@ def settings(tmp_path):
     return made
 
 
+def keep_turns_beginning(foreground: Foreground, every: float) -> asyncio.Task:
+    """A turn begins every `every` seconds, each done at once (its answer streaming), until cancelled."""
+    async def chat() -> None:
+        while True:
+            with foreground.hold():
+                await asyncio.sleep(0)
+            await asyncio.sleep(every)
+    return asyncio.ensure_future(chat())
+
+
 async def _most_in_flight(settings, foreground: Foreground, chatting: bool) -> int:
     """Runs JOBS slow jobs on a four-slot worker; the most that ran at once."""
     db = open_database(settings, readers=1)
@@ -60,12 +70,7 @@ async def _most_in_flight(settings, foreground: Foreground, chatting: bool) -> i
         worker.register(KIND, slow)
         keep_chatting = None
         if chatting:
-            async def chat() -> None:  # a turn begins every 0.1 s, each done at once (its answer streaming)
-                while True:
-                    with foreground.hold():
-                        await asyncio.sleep(0)
-                    await asyncio.sleep(0.1)
-            keep_chatting = asyncio.ensure_future(chat())
+            keep_chatting = keep_turns_beginning(foreground, 0.1)
             await asyncio.sleep(0.01)
         await worker.start()
         try:
@@ -115,22 +120,13 @@ def test_jobs_wait_while_turns_keep_beginning_and_go_when_they_pause(settings):
             worker = JobWorker(db, slots=4, node="n1", lease_seconds=30, yield_to=foreground)
             worker.defer_seconds = 60.0
             worker.register(KIND, note)
-            chatting = True
-
-            async def chat() -> None:
-                while chatting:
-                    with foreground.hold():
-                        await asyncio.sleep(0)
-                    await asyncio.sleep(0.05)
-
-            chats = asyncio.ensure_future(chat())
+            chats = keep_turns_beginning(foreground, 0.05)
             await asyncio.sleep(0.01)
             await worker.start()
             try:
                 await asyncio.sleep(1.5)  # three times CALM_SECONDS, chats never pausing
                 while_chatting = len(ran)
-                chatting = False
-                await chats
+                chats.cancel()
                 for _ in range(300):  # the pause: the worker looks again within CALM_SECONDS
                     if ran:
                         break
