@@ -13,25 +13,14 @@ from litestar.response import Stream
 from modelpilot.core.access import WorkspaceAccess
 from modelpilot.chat import conversations, export, inbox, service
 from modelpilot.chat.schemas import ChatBody
-from modelpilot.chat.sse import sse_response
+from modelpilot.chat.sse import sse_response, turn_runtime
 from modelpilot.chatbots import service as chatbots
 from modelpilot.core.db import Database
 from modelpilot.core.errors import invalid
-from modelpilot.core.events import EventBus
 from modelpilot.core.ids import new_id
-from modelpilot.core.ratelimit import Throttle
-from modelpilot.settings import Settings
 
 WS = "/api/v1/workspaces/{ws:str}"
 Text = Annotated[str | None, Parameter(max_length=200)]
-
-
-def turn_runtime(state: State) -> tuple[Database, Settings, EventBus, Throttle]:
-    """What a chat turn needs from the app's state, read here rather than as four dependencies:
-    Litestar resolves two or more dependencies of one level concurrently, in an anyio task group
-    with a task each, and on a chat route that was about 0.3 ms of server CPU per turn (a tenth of
-    it) before the first byte. `access` stays a dependency: it is the route's authorization."""
-    return state["db"], state["settings"], state["events"], state["throttle"]
 
 
 @post(WS + "/chatbots/{bot:str}/chat", tags=["chat"], status_code=200)

@@ -8,12 +8,27 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 
 import anyio
 import msgspec
+from litestar.datastructures import State
 from litestar.response import Stream
 from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
 
+from modelpilot.core.db import Database
+from modelpilot.core.events import EventBus
+from modelpilot.core.ratelimit import Throttle
+from modelpilot.settings import Settings
+
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 _encode = msgspec.json.Encoder().encode
+
+
+def turn_runtime(state: State) -> tuple[Database, Settings, EventBus, Throttle]:
+    """What a streamed chat turn needs from the app's state (the dashboard's and the widget's chat
+    routes), read here rather than as four dependencies:
+    Litestar resolves two or more dependencies of one level concurrently, in an anyio task group
+    with a task each, and on a chat route that was about 0.3 ms of server CPU per turn (a tenth of
+    it) before the first byte. The routes' authorization (`access`, the widget's admission) stays theirs."""
+    return state["db"], state["settings"], state["events"], state["throttle"]
 
 
 def sse_line(event: dict) -> bytes:

@@ -17,7 +17,7 @@ from litestar.response import Stream
 
 from modelpilot.chatbots.entities import Bot
 from modelpilot.chat import live
-from modelpilot.chat.sse import SSE_HEADERS, LiveStream, sse_response
+from modelpilot.chat.sse import SSE_HEADERS, LiveStream, sse_response, turn_runtime
 from modelpilot.core.body_type import require_json_body
 from modelpilot.core.clientip import client_ip
 from modelpilot.core.db import Database
@@ -119,9 +119,7 @@ async def widget_config(request: Request, db: Database, settings: Settings, bot_
 
 @post(BOT + "/chat", tags=["widget"], status_code=200)
 async def widget_chat(request: Request, state: State, bot_id: str) -> Stream:
-    # From the state, not as five dependencies: Litestar would resolve them in a task group, a
-    # task each, before the first byte (chat/routes.turn_runtime says what that cost a turn).
-    db, settings, event_bus, throttle = state["db"], state["settings"], state["events"], state["throttle"]
+    db, settings, event_bus, throttle = turn_runtime(state)  # from the state, not as dependencies (why: there)
     widget_runtime = provide_runtime(state)
     visit = await admit(request, db, settings, bot_id)
     require_json_body(request.scope)
