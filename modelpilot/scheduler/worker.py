@@ -289,8 +289,6 @@ class JobWorker:
         """The handler's write, the job row's end (or its next try) and the next claim: one hop."""
         cap = self._max_attempts.get(job["kind"], MAX_ATTEMPTS)
 
-        due_by = self._due_by()
-
         def write(conn: Any) -> tuple[float | None, list[dict]]:
             delay = settle.write(conn)
             if delay is None:
@@ -304,6 +302,7 @@ class JobWorker:
                                           due_by)
 
         await self._step_aside()
+        due_by = self._due_by()  # after stepping aside: chats may have begun or paused meanwhile
         delay, claimed = await self._db.run_write(write)
         for following in claimed:
             self._launch(following)
