@@ -37,6 +37,15 @@ PRAGMAS = (
     "PRAGMA cache_size = -65536",
 )
 
+# SQLite's automatic checkpoint runs inside whichever commit takes the WAL past 1000 pages: that
+# commit, and every write queued behind the lock (a chat turn's), waits while the log is copied
+# into the main file and synced. The server's writer turns it off; a checkpointer on its own
+# connection copies the log when no chat turn is starting (PASSIVE: it never blocks the readers or
+# the writer), or without waiting once CHECKPOINT_FORCE_COMMITS commits have piled up, so the log
+# stays bounded on a node whose chats never pause. CLI connections keep SQLite's default.
+CHECKPOINT_CALM_SECONDS = 0.5
+CHECKPOINT_FORCE_COMMITS = 1000
+
 
 def connect_sync(path: Path | str, *, readonly: bool = False) -> sqlean.Connection:
     """A plain (blocking) connection with sqlite-vec loaded and the house pragmas set."""
@@ -143,16 +152,58 @@ class SqliteDatabase(Database):
         self._all_readers: list[Connection] = []
         self._writer: Connection | None = None
         self._write_lock = asyncio.Lock()
+        self.checkpoint_force_commits = CHECKPOINT_FORCE_COMMITS  # tests lower or raise this
+        self._commits = 0  # since the last checkpoint began
+        self._dirty: asyncio.Event | None = None  # made by open(), on the loop that uses them
+        self._stop: asyncio.Event | None = None
+        self._checkpointer: asyncio.Task | None = None
 
     async def open(self) -> None:
         private_dir(self.path.parent)
         self._writer = await open_connection(self.path)
+        await self._writer.execute("PRAGMA wal_autocheckpoint = 0")
         for _ in range(self._reader_count):
             reader = await open_connection(self.path, readonly=True)
             self._all_readers.append(reader)
             self._readers.put_nowait(reader)
+        self._dirty, self._stop = asyncio.Event(), asyncio.Event()
+        self._checkpointer = asyncio.create_task(self._checkpoints(), name="sqlite-checkpoints")
+
+    async def _checkpoints(self) -> None:
+        assert self._dirty is not None and self._stop is not None
+        conn = await asyncio.to_thread(connect_sync, self.path)
+        try:
+            while True:
+                await self._dirty.wait()
+                while (self.foreground.recent(CHECKPOINT_CALM_SECONDS)
+                       and self._commits < self.checkpoint_force_commits and not self._stop.is_set()):
+                    try:
+                        await asyncio.wait_for(self._stop.wait(), CHECKPOINT_CALM_SECONDS)
+                    except asyncio.TimeoutError:
+                        pass
+                if self._stop.is_set():
+                    return
+                self._dirty.clear()
+                self._commits = 0
+                try:
+                    await asyncio.to_thread(conn.execute, "PRAGMA wal_checkpoint(PASSIVE)")
+                except DatabaseError:
+                    log.exception("WAL checkpoint failed; the next commit tries again")
+        finally:
+            await asyncio.to_thread(conn.close)
+
+    def _committed(self) -> None:
+        self._commits += 1
+        if self._dirty is not None:
+            self._dirty.set()
 
     async def close(self) -> None:
+        if self._checkpointer is not None:
+            assert self._dirty is not None and self._stop is not None
+            self._stop.set()
+            self._dirty.set()
+            await asyncio.gather(self._checkpointer, return_exceptions=True)
+            self._checkpointer = None
         for reader in self._all_readers:
             await reader.close()
         self._all_readers.clear()
@@ -177,6 +228,7 @@ class SqliteDatabase(Database):
                 raise
             else:
                 await conn.execute("COMMIT")
+                self._committed()
 
 
     async def run_write(self, fn: Callable[[sqlean.Connection], T]) -> T:
@@ -191,7 +243,9 @@ class SqliteDatabase(Database):
         writer = self._writer
         async with self._write_lock:
             # aiosqlite runs a callable on its thread through _execute; there is no public name for it.
-            return await writer._execute(_transaction_of, writer._conn, fn)
+            result = await writer._execute(_transaction_of, writer._conn, fn)
+            self._committed()
+            return result
 
     async def run_read(self, fn: Callable[[sqlean.Connection], T]) -> T:
         """fn(conn) on a reader's thread: several queries for one hop."""

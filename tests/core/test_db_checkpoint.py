@@ -1,0 +1,102 @@
+"""The server's SQLite log (WAL) is copied into the main file when no chat turn is starting, not
+inside whichever commit makes it long (a chat's write waited behind that copy and its sync)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from modelpilot.core.db import CHECKPOINT_CALM_SECONDS, SqliteDatabase
+
+ROW = "x" * 4000  # about one page per row
+PAGE = 4096
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+async def _opened(tmp_path) -> SqliteDatabase:
+    db = SqliteDatabase(tmp_path / "t.db", readers=1)
+    await db.open()
+    await db.run_write(lambda conn: conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
+    return db
+
+
+async def _insert(db: SqliteDatabase, rows: int) -> None:
+    for _ in range(rows):
+        await db.run_write(lambda conn: conn.execute("INSERT INTO t (v) VALUES (?)", (ROW,)))
+
+
+def _main_file(db: SqliteDatabase) -> int:
+    return os.path.getsize(db.path)
+
+
+async def _grows_past(db: SqliteDatabase, size: int, seconds: float) -> bool:
+    for _ in range(int(seconds / 0.05)):
+        if _main_file(db) > size:
+            return True
+        await asyncio.sleep(0.05)
+    return _main_file(db) > size
+
+
+def test_writes_reach_the_main_file_once_no_turn_is_starting(tmp_path):
+    # 200 pages: SQLite's own checkpoint waits for 1000, so before this the log only grew.
+    async def scenario():
+        db = await _opened(tmp_path)
+        try:
+            before = _main_file(db)
+            await _insert(db, 200)
+            assert await _grows_past(db, before + 150 * PAGE, 5 * CHECKPOINT_CALM_SECONDS + 2)
+            rows = await db.run_read(lambda conn: conn.execute("SELECT COUNT(*) FROM t").fetchone()[0])
+            assert rows == 200
+        finally:
+            await db.close()
+
+    run(scenario())
+
+
+def test_no_checkpoint_while_a_turn_is_starting_then_one_after(tmp_path):
+    async def scenario():
+        db = await _opened(tmp_path)
+        db.checkpoint_force_commits = 100_000
+        try:
+            before = _main_file(db)
+            with db.foreground.hold():
+                # 1,200 pages: past SQLite's automatic threshold, which copied them within a commit.
+                await _insert(db, 1200)
+                await asyncio.sleep(CHECKPOINT_CALM_SECONDS * 2)
+                assert _main_file(db) < before + 100 * PAGE
+            assert await _grows_past(db, before + 1000 * PAGE, 5 * CHECKPOINT_CALM_SECONDS + 2)
+        finally:
+            await db.close()
+
+    run(scenario())
+
+
+def test_a_log_that_keeps_growing_is_copied_even_if_turns_never_pause(tmp_path):
+    async def scenario():
+        db = await _opened(tmp_path)
+        db.checkpoint_force_commits = 50
+        try:
+            before = _main_file(db)
+            with db.foreground.hold():
+                await _insert(db, 60)
+                assert await _grows_past(db, before + 40 * PAGE, 3)
+        finally:
+            await db.close()
+
+    run(scenario())
+
+
+def test_a_closed_database_is_one_file(tmp_path):
+    async def scenario():
+        db = await _opened(tmp_path)
+        with db.foreground.hold():
+            await _insert(db, 20)
+            await db.close()
+        wal = db.path.with_name(db.path.name + "-wal")
+        assert not wal.exists() or wal.stat().st_size == 0
+        assert _main_file(db) > 20 * PAGE
+
+    run(scenario())
