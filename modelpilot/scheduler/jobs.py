@@ -82,6 +82,20 @@ def claim_next_sync(conn, node: str, lease_seconds: float, per_workspace: int = 
     return job
 
 
+def any_due_sync(conn, node: str, kinds: tuple[str, ...], due_by: str) -> bool:
+    """Whether a claim with this cutoff could find anything (a read, on any connection): the
+    jobs_due index answers it, where the fair claim ranks every due row under the write lock."""
+    if not kinds:
+        return False
+    marks = ",".join("?" * len(kinds))
+    now = utc_now_iso()
+    row = conn.execute(
+        f"SELECT 1 FROM jobs WHERE kind IN ({marks}) AND ((status = 'queued' AND run_after <= ?)"
+        f" OR (status = 'processing' AND (lease_until IS NULL OR lease_until <= ?)"
+        f" AND (claimed_by IS NULL OR claimed_by <> ?))) LIMIT 1", (*kinds, due_by, now, node)).fetchone()
+    return row is not None
+
+
 def claim_sync(conn, node: str, lease_seconds: float, per_workspace: int, kinds: tuple[str, ...],
                limit: int, due_by: str | None = None) -> list[dict]:
     """Up to `limit` jobs by the same fair order, one after another in the caller's transaction

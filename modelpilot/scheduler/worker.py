@@ -223,6 +223,11 @@ class JobWorker:
         if free <= 0:
             return False
         due_by = self._due_by()
+        if due_by is not None and not await self._db.run_read(
+                lambda conn: jobs.any_due_sync(conn, self.node, self.kinds, due_by)):
+            # Deferring, and every chat's queued delivery wakes us: a read finds nothing due
+            # without queueing the claim's write beside the chats' own.
+            return False
         claimed = await self._db.run_write(
             lambda conn: jobs.claim_sync(conn, self.node, self.lease_seconds, self.per_workspace, self.kinds, free,
                                          due_by))

@@ -173,3 +173,58 @@ def test_a_job_that_reaches_its_closing_write_during_the_vanished_check_is_left_
             await db.close()
 
     assert asyncio.run(main()) is False
+
+
+def test_a_deferring_worker_looks_without_writing_and_still_takes_overdue_jobs(settings):
+    """While turns keep beginning, each one's queued delivery wakes the worker. It looks with a
+    read: the claim is a write transaction (on Postgres under the fleet's write lock) that would
+    queue beside the chats' own writes and find nothing past the cutoff. A job overdue by more
+    than the deferral still goes out while the chats go on."""
+    async def main() -> tuple[int, list[str]]:
+        db = open_database(settings, readers=1)
+        await db.open()
+        foreground, ran, writes = Foreground(), [], 0
+        plain_run_write = db.run_write
+
+        async def counted(fn):
+            nonlocal writes
+            writes += 1
+            return await plain_run_write(fn)
+
+        async def note(db, job):
+            ran.append(job["ref_id"])
+            return None
+
+        try:
+            async with db.write() as conn:
+                await execute(conn, "INSERT INTO workspaces (id, name, created_at, updated_at) VALUES ('ws1', 'W', 't', 't')")
+                await jobs.enqueue(conn, "ws1", KIND, "fresh")
+            worker = JobWorker(db, slots=4, node="n1", lease_seconds=30, yield_to=foreground)
+            worker.defer_seconds = 60.0
+            worker.register(KIND, note)
+            chats = keep_turns_beginning(foreground, 0.05)
+            await asyncio.sleep(0.01)
+            await worker.start()
+            db.run_write = counted
+            try:
+                for _ in range(20):  # a turn's queued delivery wakes the worker
+                    worker.wake()
+                    await asyncio.sleep(0.05)
+                writes_while_nothing_due = writes
+                async with db.write() as conn:
+                    await execute(conn, "INSERT INTO jobs (id, workspace_id, kind, ref_id, payload, status, attempts,"
+                                  " run_after, created_at, updated_at) VALUES ('old', 'ws1', ?, 'overdue', '{}',"
+                                  " 'queued', 0, '2000-01-01T00:00:00.000Z', 't', 't')", (KIND,))
+                worker.wake()
+                for _ in range(100):
+                    if ran:
+                        break
+                    await asyncio.sleep(0.05)
+            finally:
+                chats.cancel()
+                await worker.stop()
+        finally:
+            await db.close()
+        return writes_while_nothing_due, ran
+
+    assert asyncio.run(main()) == (0, ["overdue"])
