@@ -39,10 +39,12 @@ PRAGMAS = (
 
 # SQLite's automatic checkpoint runs inside whichever commit takes the WAL past 1000 pages: that
 # commit, and every write queued behind the lock (a chat turn's), waits while the log is copied
-# into the main file and synced. The server's writer turns it off; a checkpointer on its own
-# connection copies the log when no chat turn is starting (PASSIVE: it never blocks the readers or
-# the writer), or without waiting once CHECKPOINT_FORCE_COMMITS commits have piled up, so the log
-# stays bounded on a node whose chats never pause. CLI connections keep SQLite's default.
+# into the main file and synced. The server's writer turns it off and copies the log itself, under
+# the write lock, when no chat turn is starting (PASSIVE: readers are never blocked), or without
+# waiting once CHECKPOINT_FORCE_COMMITS commits have piled up, so the log stays bounded on a node
+# whose chats never pause. CLI connections keep SQLite's default. Not on a connection of its own:
+# with sqlean's SQLite 3.50.4 a checkpoint-only connection, after another process had written and
+# truncated the log, copied a stale frame over a live page (tests/core/test_db_checkpoint.py).
 CHECKPOINT_CALM_SECONDS = 0.5
 CHECKPOINT_FORCE_COMMITS = 1000
 
@@ -170,27 +172,24 @@ class SqliteDatabase(Database):
         self._checkpointer = asyncio.create_task(self._checkpoints(), name="sqlite-checkpoints")
 
     async def _checkpoints(self) -> None:
-        assert self._dirty is not None and self._stop is not None
-        conn = await asyncio.to_thread(connect_sync, self.path)
-        try:
-            while True:
-                await self._dirty.wait()
-                while (self.foreground.recent(CHECKPOINT_CALM_SECONDS)
-                       and self._commits < self.checkpoint_force_commits and not self._stop.is_set()):
-                    try:
-                        await asyncio.wait_for(self._stop.wait(), CHECKPOINT_CALM_SECONDS)
-                    except asyncio.TimeoutError:
-                        pass
-                if self._stop.is_set():
-                    return
-                self._dirty.clear()
-                self._commits = 0
+        assert self._dirty is not None and self._stop is not None and self._writer is not None
+        while True:
+            await self._dirty.wait()
+            while (self.foreground.recent(CHECKPOINT_CALM_SECONDS)
+                   and self._commits < self.checkpoint_force_commits and not self._stop.is_set()):
                 try:
-                    await asyncio.to_thread(conn.execute, "PRAGMA wal_checkpoint(PASSIVE)")
-                except DatabaseError:
-                    log.exception("WAL checkpoint failed; the next commit tries again")
-        finally:
-            await asyncio.to_thread(conn.close)
+                    await asyncio.wait_for(self._stop.wait(), CHECKPOINT_CALM_SECONDS)
+                except asyncio.TimeoutError:
+                    pass
+            if self._stop.is_set():
+                return
+            self._dirty.clear()
+            self._commits = 0
+            try:
+                async with self._write_lock:
+                    await self._writer.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
+            except DatabaseError:
+                log.exception("WAL checkpoint failed; the next commit tries again")
 
     def _committed(self) -> None:
         self._commits += 1

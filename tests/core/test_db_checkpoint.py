@@ -100,3 +100,40 @@ def test_a_closed_database_is_one_file(tmp_path):
         assert _main_file(db) > 20 * PAGE
 
     run(scenario())
+
+
+def test_writes_from_other_processes_survive_the_checkpoints(tmp_path):
+    """The CLI (reset-password, migrate) writes to the server's file from other processes. With the
+    checkpoints on a connection of their own, this sequence overwrote one table's page with
+    another's (integrity_check said ok): the log's copy must go through the writer connection."""
+    import subprocess
+    import sys
+
+    from modelpilot.core.db import connect_sync
+
+    async def scenario():
+        db = SqliteDatabase(tmp_path / "t.db", readers=1)
+        await db.open()
+        try:
+            await db.run_write(lambda conn: conn.execute("CREATE TABLE t (v TEXT, e TEXT)"))
+            await db.run_write(lambda conn: conn.execute("CREATE TABLE u (v TEXT)"))
+            await asyncio.sleep(CHECKPOINT_CALM_SECONDS * 2)
+            other = (f"import asyncio\nfrom modelpilot.core.db import SqliteDatabase\n"
+                     f"async def main():\n    db = SqliteDatabase({str(db.path)!r}, readers=1)\n    await db.open()\n"
+                     f"    await db.run_write(lambda c: c.execute(\"INSERT INTO t VALUES ('b1', 'later')\"))\n"
+                     f"    await db.close()\nasyncio.run(main())\n")
+            subprocess.run([sys.executable, "-c", other], check=True, timeout=60)
+            for _ in range(3):
+                await db.run_write(lambda conn: conn.execute("INSERT INTO u VALUES ('x')"))
+                await asyncio.sleep(0.2)
+            await asyncio.sleep(CHECKPOINT_CALM_SECONDS * 2)
+            plain = connect_sync(db.path)
+            plain.execute("UPDATE t SET e = 'past'")
+            plain.close()
+            seen = await db.run_read(lambda conn: [tuple(row) for row in conn.execute("SELECT v, e FROM t")])
+            assert seen == [("b1", "past")]
+            assert await db.run_read(lambda conn: conn.execute("SELECT COUNT(*) FROM u").fetchone()[0]) == 3
+        finally:
+            await db.close()
+
+    run(scenario())
