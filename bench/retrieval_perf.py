@@ -1,6 +1,8 @@
 """Search latency: p50/p95 of the real search path (query embedding, vector KNN, BM25, fusion,
 chunk fetch) with 10k and 100k chunks in one bot, then again with 1M chunks across the instance
-to show a bot's search does not depend on other bots' sizes.
+to show a bot's search does not depend on other bots' sizes. On SQLite each size is timed twice,
+same questions: with sqlite-vec's scan (the vector matrix off; the baseline) and from the bot's
+matrix in memory (rag/vector_cache.py), with the share of searches whose hits were identical.
 
 Chunks, vectors and text are synthetic (generated straight into the database for scale); the
 search itself is the code the API runs. `--quick` skips the 1M phase. Vectors are clustered like
@@ -28,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import rss_mb, summary_ms, write_results  # noqa: E402
+from _common import percentile, rss_mb, summary_ms, write_results  # noqa: E402
 
 DIM = 384
 BATCH = 20_000
@@ -75,8 +77,8 @@ def synthetic_batches(conn, bot_id: str, count: int, seed: int):
     """Adds the bot, its document and `count` chunk rows in batches; yields each batch's rowids,
     texts and unit vectors, for the backend's own keyword and vector rows."""
     r = random.Random(seed)
-    conn.execute("INSERT INTO chatbots (id, workspace_id, name, model, created_at, updated_at)"
-                 " VALUES (?, 'ws', ?, 'builtin/extractive', 't', 't')", (bot_id, bot_id))
+    conn.execute("INSERT INTO chatbots (id, workspace_id, name, slug, model, created_at, updated_at)"
+                 " VALUES (?, 'ws', ?, ?, 'builtin/extractive', 't', 't')", (bot_id, bot_id, bot_id))
     conn.execute("INSERT INTO documents (id, workspace_id, chatbot_id, source_type, title, created_at, updated_at)"
                  " VALUES (?, 'ws', ?, 'text', 'synthetic', 't', 't')", (bot_id + "-doc", bot_id))
     base = conn.execute("SELECT coalesce(max(rowid), 0) FROM chunks").fetchone()[0]
@@ -113,36 +115,74 @@ def add_bot(path: Path, bot_id: str, count: int, seed: int) -> None:
 
 async def time_searches(path: Path, bot_id: str) -> dict:
     """Search latency, and beside it the query embedding alone timed in the same moments: the
-    machine is shared, so the embedding time shows how loaded it was during this phase."""
+    machine is shared, so the embedding time shows how loaded it was during this phase.
+    The same questions twice: first with sqlite-vec's scan (the vector matrix off: the baseline),
+    then from the bot's matrix in memory (rag/vector_cache.py), once it has been read; the two
+    must return the same hits (the matrix scan is exact too)."""
     from modelpilot.core.db import SqliteDatabase
-    from modelpilot.rag.embedder import embed_query
-    from modelpilot.rag.retrieve import search
+    from modelpilot.rag.vector_cache import CACHE, DEFAULT_BUDGET_MB
 
     db = SqliteDatabase(path)
     await db.open()
-    r = random.Random(11)
     bot = SimpleNamespace(id=bot_id, top_k=5, score_threshold=0.0)  # what retrieval reads (BotScope)
     try:
-        for _ in range(3):
-            await search(db, "ws", bot, "warm up the caches")
-        searches, embeddings, asked = [], [], []
-        for _ in range(QUERIES):
-            query = "how do I " + " ".join(zipf_words(r, 4))
-            asked.append(query)
-            forget_query_vectors()
-            started = time.perf_counter()
-            await embed_query(query + " (probe)")
-            embeddings.append(time.perf_counter() - started)
-            forget_query_vectors()  # every search pays for its embedding (repeats: repeated_question_search)
-            started = time.perf_counter()
-            hits = await search(db, "ws", bot, query)
-            searches.append(time.perf_counter() - started)
-            assert hits, "search returned nothing"
-        repeated = await time_repeats(db, bot, asked)
+        CACHE.configure(0)
+        baseline = await _timed_questions(db, bot)
+        CACHE.configure(DEFAULT_BUDGET_MB)
+        read_s = await _matrix_ready(db, bot)
+        timed = await _timed_questions(db, bot)
+        repeated = await time_repeats(db, bot, timed["asked"])
     finally:
         await db.close()
-    return {"search": summary_ms(searches), "query_embedding_same_phase": summary_ms(embeddings),
-            "repeated_question_search": repeated}
+    same = sum(a == b for a, b in zip(baseline["hits"], timed["hits"])) / len(timed["hits"])
+    return {"search": summary_ms(timed["searches"]), "query_embedding_same_phase": summary_ms(timed["embeddings"]),
+            "search_sqlite_vec_scan": summary_ms(baseline["searches"]),
+            "query_embedding_baseline_phase": summary_ms(baseline["embeddings"]),
+            "p50_ratio_matrix_to_sqlite_vec": round(percentile(timed["searches"], 50)
+                                                    / percentile(baseline["searches"], 50), 3),
+            "same_hits_as_sqlite_vec": round(same, 3), "matrix_read_seconds": read_s,
+            "matrix_mb": round(CACHE.held_bytes() / 1e6, 1), "repeated_question_search": repeated}
+
+
+async def _timed_questions(db, bot) -> dict:
+    from modelpilot.rag.embedder import embed_query
+    from modelpilot.rag.retrieve import search
+
+    r = random.Random(11)
+    for _ in range(3):
+        await search(db, "ws", bot, "warm up the caches")
+    searches, embeddings, asked, found = [], [], [], []
+    for _ in range(QUERIES):
+        query = "how do I " + " ".join(zipf_words(r, 4))
+        asked.append(query)
+        forget_query_vectors()
+        started = time.perf_counter()
+        await embed_query(query + " (probe)")
+        embeddings.append(time.perf_counter() - started)
+        forget_query_vectors()  # every search pays for its embedding (repeats: repeated_question_search)
+        started = time.perf_counter()
+        hits = await search(db, "ws", bot, query)
+        searches.append(time.perf_counter() - started)
+        assert hits, "search returned nothing"
+        found.append([hit.chunk.chunk_id for hit in hits])
+    return {"searches": searches, "embeddings": embeddings, "asked": asked, "hits": found}
+
+
+async def _matrix_ready(db, bot) -> float:
+    """Seconds from the first search that finds no matrix to the first that uses it."""
+    from modelpilot.rag import retrieve, store
+    from modelpilot.rag.embedder import embed_query
+
+    vector = await embed_query("warm up the caches")
+    key = retrieve._cache_key(db, bot.id)
+    started = time.perf_counter()
+    while True:
+        await retrieve.search(db, "ws", bot, "warm up the caches")
+        async with db.read() as conn:
+            _, matrix = await store.vector_knn_cached(conn, "ws", bot.id, vector, 20, key)
+        if matrix is not None:
+            return round(time.perf_counter() - started, 2)
+        await asyncio.sleep(0.05)
 
 
 async def time_repeats(db, bot, asked: list[str]) -> dict:

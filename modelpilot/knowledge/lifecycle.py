@@ -10,7 +10,7 @@ from modelpilot.core.safe_http import SafeFetcher
 from modelpilot.knowledge import ingest, repo
 from modelpilot.knowledge.reader import ReaderPool
 from modelpilot.knowledge.service import INGEST_JOB, Knowledge, KnowledgeChanged
-from modelpilot.rag import embedder, store
+from modelpilot.rag import embedder, store, vector_cache
 from modelpilot.scheduler import jobs
 from modelpilot.scheduler.lifecycle import Scheduler
 from modelpilot.scheduler.worker import JobWorker
@@ -76,6 +76,7 @@ async def start_knowledge(db: Database, settings: Settings, scheduler: Scheduler
     """on_change: told of each document indexed or deleted, in that change's transaction (app.py)."""
     model = embedder.BUILTIN_MODEL if settings.embedding_model == "builtin" else settings.embedding_model
     embedder.configure(model)
+    vector_cache.CACHE.configure(settings.vector_cache_mb)
     await check_embedding_model(db)
     await requeue_orphans(db)
     reader = ReaderPool(settings.ingest_concurrency, settings.ingest_read_seconds)

@@ -22,7 +22,8 @@ from modelpilot.ops import copy_repo as repo
 from modelpilot.ops.copy_repo import VECTOR_TABLE
 
 NOT_COPIED = {"schema_version",  # each side keeps its own migration history
-              "chunk_terms"}     # Postgres's per-bot word counts: its triggers count the chunks as they are copied
+              "chunk_terms",     # Postgres's per-bot word counts: its triggers count the chunks as they are copied
+              "vector_generations"}  # SQLite's in-memory vector scan checks these; Postgres has its HNSW index
 VECTOR_SAMPLE = 5
 
 

@@ -6,6 +6,8 @@ cosine similarity of the chunk to the question, 0..1, which means the same thing
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
 from types import EllipsisType
 from typing import Protocol
@@ -13,6 +15,9 @@ from typing import Protocol
 from modelpilot.core.db import Database
 from modelpilot.rag import store
 from modelpilot.rag.embedder import embed_query
+from modelpilot.rag.vector_cache import CACHE
+
+log = logging.getLogger("modelpilot.rag")
 
 RRF_K = 60          # the usual constant: damps the difference between rank 1 and rank 2
 MIN_CANDIDATES = 20
@@ -87,13 +92,26 @@ async def search(db: Database, workspace_id: str, bot: BotScope, query: str, *, 
             return []  # every chat asks; a bot with no knowledge must not pay for an embedding
     candidates = max(MIN_CANDIDATES, 4 * k)
     vector = await embed_query(query)
+    cache_key = _cache_key(db, bot.id)
+    matrix = None
     async with db.read() as conn:
-        vector_hits = await store.vector_knn(conn, bot.id, vector, candidates) if mode != "keyword" else []
+        if mode == "keyword":
+            vector_hits = []
+        elif cache_key is not None:
+            vector_hits, matrix = await store.vector_knn_cached(conn, workspace_id, bot.id, vector, candidates,
+                                                                cache_key)
+            if matrix is None:
+                _read_matrix_later(db, workspace_id, bot.id, cache_key)
+        else:
+            vector_hits = await store.vector_knn(conn, bot.id, vector, candidates)
         keyword_hits = await store.keyword_search(conn, bot.id, query, candidates, keyword_weights) if mode != "vector" else []
         fused = fuse([r for r, _ in vector_hits], [r for r, _ in keyword_hits], keyword_weight)
         similarity = dict(vector_hits)
         missing = [rowid for rowid, _ in fused if rowid not in similarity]
-        similarity.update(await store.similarities(conn, missing, vector))
+        if matrix is not None:
+            similarity.update(matrix.similarities(missing, vector))
+        else:
+            similarity.update(await store.similarities(conn, missing, vector))
         # Only the rows that can be shown are read: the first k over the threshold, in fused
         # order (fusing 2 x 20 candidates, reading all 40 rows was most of the fetch on
         # Postgres, a random heap page each); more only when diversity or a row gone since the
@@ -131,6 +149,38 @@ async def search(db: Database, workspace_id: str, bot: BotScope, query: str, *, 
     keyword_rank = {rowid: i for i, (rowid, _) in enumerate(keyword_hits, start=1)}
     return [ScoredHit(_as_chunk(rows[rowid], similarity.get(rowid, 0.0)), fused_score, vector_rank.get(rowid),
                       keyword_rank.get(rowid), ok) for rowid, fused_score, ok in chosen]
+
+
+def _cache_key(db: Database, chatbot_id: str) -> tuple[str, str] | None:
+    """SQLite's in-memory vectors are per database file and bot (rag/vector_cache.py)."""
+    if db.backend != "sqlite" or CACHE.budget_bytes <= 0:
+        return None
+    return (str(getattr(db, "path", "")), chatbot_id)
+
+
+_reads: set[asyncio.Task] = set()  # held until done: the loop keeps only weak references
+
+
+def _read_matrix_later(db: Database, workspace_id: str, chatbot_id: str, key: tuple[str, str]) -> None:
+    """A fresh matrix for the next searches, read on a reader connection beside this one."""
+    if not CACHE.claim_read(key):
+        return
+
+    async def read() -> None:
+        entry, retry_after = None, 0.0
+        try:
+            entry = await db.run_read(lambda conn: store.bot_vectors_sync(conn, workspace_id, chatbot_id,
+                                                                          CACHE.max_rows))
+            if entry is None:
+                retry_after = 60.0  # over the budget: sqlite-vec it is; look again in a minute
+        except Exception as exc:  # the database closed meanwhile, or a read failed: sqlite-vec goes on
+            log.debug("vector matrix of bot %s not read: %s", chatbot_id, exc)
+        finally:
+            CACHE.finish_read(key, entry, retry_after)
+
+    task = asyncio.get_running_loop().create_task(read(), name=f"vectors-{chatbot_id}")
+    _reads.add(task)
+    task.add_done_callback(_reads.discard)
 
 
 def citation_title(row: dict) -> str:

@@ -26,6 +26,7 @@ import numpy as np
 from modelpilot.core.db import Connection, dialect, execute, execute_many, fetch_all, fetch_one, fetch_value
 from modelpilot.core.ids import new_id
 from modelpilot.core.pg import HNSW_EF_SEARCH
+from modelpilot.rag.vector_cache import CACHE, BotVectors
 
 CHUNK_COLUMNS = "rowid, id, document_id, ordinal, kind, title, url, page, heading, text, answer, token_count"
 # The same token boundaries as FTS5's unicode61 tokenizer: runs of letters and digits.
@@ -156,10 +157,56 @@ async def vector_knn(conn: Connection, chatbot_id: str, query: np.ndarray, k: in
     """(rowid, cosine similarity) of the k nearest vectors of one bot's partition."""
     if dialect(conn) == "postgres":
         return await conn.call(_pg_knn, conn.sync, chatbot_id, vector_text(query), k)
-    rows = await fetch_all(conn, "SELECT rowid, distance FROM chunk_vectors"
-                                 " WHERE embedding MATCH ? AND k = ? AND chatbot_id = ?",
-                           (vector_bytes(query), k, chatbot_id))
+    rows = await fetch_all(conn, _SQLITE_KNN, (vector_bytes(query), k, chatbot_id))
     return [(row["rowid"], 1.0 - float(row["distance"])) for row in rows]
+
+
+_SQLITE_KNN = "SELECT rowid, distance FROM chunk_vectors WHERE embedding MATCH ? AND k = ? AND chatbot_id = ?"
+
+
+def _generation_sync(conn, workspace_id: str, chatbot_id: str) -> int:
+    row = conn.execute("SELECT generation FROM vector_generations WHERE workspace_id = ? AND chatbot_id = ?",
+                       (workspace_id, chatbot_id)).fetchone()
+    return int(row[0]) if row is not None else 0
+
+
+async def vector_knn_cached(conn: Connection, workspace_id: str, chatbot_id: str, query: np.ndarray, k: int,
+                            cache_key: tuple[str, str]) -> tuple[list[tuple[int, float]], BotVectors | None]:
+    """SQLite: vector_knn from the bot's matrix in memory (rag/vector_cache.py) when it was read
+    at the bot's current generation, else sqlite-vec's scan; one hop to the reader either way.
+    Also returns the matrix used (None: the caller may ask for a fresh one)."""
+    query_bytes = vector_bytes(query)
+
+    def knn(sync):
+        found = CACHE.fresh(cache_key, _generation_sync(sync, workspace_id, chatbot_id))
+        if found is not None:
+            return found.nearest(query, k), found
+        rows = sync.execute(_SQLITE_KNN, (query_bytes, k, chatbot_id)).fetchall()
+        return [(row[0], 1.0 - float(row[1])) for row in rows], None
+
+    return await conn._execute(knn, conn._conn)  # aiosqlite's thread (core/db.run_on)
+
+
+def bot_vectors_sync(conn, workspace_id: str, chatbot_id: str, max_rows: int) -> BotVectors | None:
+    """The bot's vectors and the generation they are at, read in one transaction (a reader's
+    connection); None if the bot has more than max_rows chunks."""
+    conn.execute("BEGIN")
+    try:
+        rows = conn.execute("SELECT COUNT(*) FROM chunks WHERE workspace_id = ? AND chatbot_id = ?",
+                            (workspace_id, chatbot_id)).fetchone()[0]
+        if rows > max_rows:
+            return None
+        generation = _generation_sync(conn, workspace_id, chatbot_id)
+        found = conn.execute("SELECT rowid, embedding FROM chunk_vectors WHERE chatbot_id = ?",
+                             (chatbot_id,)).fetchall()
+    finally:
+        conn.execute("COMMIT")
+    rowids = np.fromiter((row[0] for row in found), dtype=np.int64, count=len(found))
+    matrix = np.frombuffer(b"".join(row[1] for row in found), dtype=np.float32).reshape(len(found), -1).copy()
+    if len(found):
+        # vec0's cosine distance divides by both lengths; unit rows make it one product
+        matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+    return BotVectors(generation, rowids, matrix)
 
 
 # pgvector: the HNSW index holds every bot's vectors, so a per-bot filter applied after the
