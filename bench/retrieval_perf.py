@@ -302,33 +302,16 @@ def knn_recall_pg(url: str, bot_id: str, k: int = 20, queries: int = 30) -> floa
 
 async def time_searches_pg(url: str, bot_id: str) -> dict:
     from modelpilot.core.pg import PostgresDatabase
-    from modelpilot.rag.embedder import embed_query
-    from modelpilot.rag.retrieve import search
 
     db = PostgresDatabase(url)
     await db.open()
-    r = random.Random(11)
     bot = SimpleNamespace(id=bot_id, top_k=5, score_threshold=0.0)  # what retrieval reads (BotScope)
     try:
-        for _ in range(3):
-            await search(db, "ws", bot, "warm up the caches")
-        searches, embeddings, asked = [], [], []
-        for _ in range(QUERIES):
-            query = "how do I " + " ".join(zipf_words(r, 4))
-            asked.append(query)
-            forget_query_vectors()
-            started = time.perf_counter()
-            await embed_query(query + " (probe)")
-            embeddings.append(time.perf_counter() - started)
-            forget_query_vectors()  # every search pays for its embedding (repeats: repeated_question_search)
-            started = time.perf_counter()
-            hits = await search(db, "ws", bot, query)
-            searches.append(time.perf_counter() - started)
-            assert hits, "search returned nothing"
-        repeated = await time_repeats(db, bot, asked)
+        timed = await _timed_questions(db, bot)
+        repeated = await time_repeats(db, bot, timed["asked"])
     finally:
         await db.close()
-    return {"search": summary_ms(searches), "query_embedding_same_phase": summary_ms(embeddings),
+    return {"search": summary_ms(timed["searches"]), "query_embedding_same_phase": summary_ms(timed["embeddings"]),
             "repeated_question_search": repeated}
 
 

@@ -102,27 +102,33 @@ def test_recent_counts_a_turn_that_has_already_begun_its_answer():
     assert foreground.recent(2.0) and not foreground.recent(0.0)
 
 
+async def deferring_worker(db, foreground: Foreground, ran: list[str], ref: str) -> tuple[JobWorker, asyncio.Task]:
+    """One job (ref) queued, a four-slot worker deferring by 60 s to turns that begin every 50 ms
+    (already beginning when it starts); each job run appends its ref_id to `ran`."""
+    async def note(db, job):
+        ran.append(job["ref_id"])
+        return None
+
+    async with db.write() as conn:
+        await execute(conn, "INSERT INTO workspaces (id, name, created_at, updated_at) VALUES ('ws1', 'W', 't', 't')")
+        await jobs.enqueue(conn, "ws1", KIND, ref)
+    worker = JobWorker(db, slots=4, node="n1", lease_seconds=30, yield_to=foreground)
+    worker.defer_seconds = 60.0
+    worker.register(KIND, note)
+    chats = keep_turns_beginning(foreground, 0.05)
+    await asyncio.sleep(0.01)
+    await worker.start()
+    return worker, chats
+
+
 def test_jobs_wait_while_turns_keep_beginning_and_go_when_they_pause(settings):
     """A burst of deliveries goes out in the pauses between chats (DEFER_SECONDS at most late)."""
     async def main() -> tuple[int, int]:
         db = open_database(settings, readers=1)
         await db.open()
         foreground, ran = Foreground(), []
-
-        async def note(db, job):
-            ran.append(job["id"])
-            return None
-
         try:
-            async with db.write() as conn:
-                await execute(conn, "INSERT INTO workspaces (id, name, created_at, updated_at) VALUES ('ws1', 'W', 't', 't')")
-                await jobs.enqueue(conn, "ws1", KIND, "ref")
-            worker = JobWorker(db, slots=4, node="n1", lease_seconds=30, yield_to=foreground)
-            worker.defer_seconds = 60.0
-            worker.register(KIND, note)
-            chats = keep_turns_beginning(foreground, 0.05)
-            await asyncio.sleep(0.01)
-            await worker.start()
+            worker, chats = await deferring_worker(db, foreground, ran, "ref")
             try:
                 await asyncio.sleep(1.5)  # three times CALM_SECONDS, chats never pausing
                 while_chatting = len(ran)
@@ -191,20 +197,8 @@ def test_a_deferring_worker_looks_without_writing_and_still_takes_overdue_jobs(s
             writes += 1
             return await plain_run_write(fn)
 
-        async def note(db, job):
-            ran.append(job["ref_id"])
-            return None
-
         try:
-            async with db.write() as conn:
-                await execute(conn, "INSERT INTO workspaces (id, name, created_at, updated_at) VALUES ('ws1', 'W', 't', 't')")
-                await jobs.enqueue(conn, "ws1", KIND, "fresh")
-            worker = JobWorker(db, slots=4, node="n1", lease_seconds=30, yield_to=foreground)
-            worker.defer_seconds = 60.0
-            worker.register(KIND, note)
-            chats = keep_turns_beginning(foreground, 0.05)
-            await asyncio.sleep(0.01)
-            await worker.start()
+            worker, chats = await deferring_worker(db, foreground, ran, "fresh")
             db.run_write = counted
             try:
                 for _ in range(20):  # a turn's queued delivery wakes the worker

@@ -5,6 +5,7 @@ On the real database file with the migrations; SQLite only (Postgres searches it
 from __future__ import annotations
 
 import asyncio
+from contextlib import asynccontextmanager
 
 import numpy as np
 import pytest
@@ -50,6 +51,20 @@ async def add_document(conn, ws: str, bot: str, doc: str, vectors: np.ndarray) -
     await store.insert_chunks(conn, ws, bot, doc, chunks, vectors)
 
 
+@asynccontextmanager
+async def bot_with(settings, vectors: np.ndarray):
+    """An open database with bot b1 of workspace ws1, its document d1 holding these vectors."""
+    db = open_database(settings, readers=2)
+    await db.open()
+    try:
+        async with db.write() as conn:
+            await add_bot(conn, "ws1", "b1")
+            await add_document(conn, "ws1", "b1", "d1", vectors)
+        yield db
+    finally:
+        await db.close()
+
+
 async def knn(db, ws: str, bot: str, query: np.ndarray, k: int = 20):
     async with db.read() as conn:
         return await store.vector_knn_cached(conn, ws, bot, query, k, retrieve._cache_key(db, bot))
@@ -75,13 +90,9 @@ def test_the_matrix_finds_what_sqlite_vec_finds(settings):
     rng = np.random.default_rng(3)
 
     async def main():
-        db = open_database(settings, readers=2)
-        await db.open()
-        try:
+        async with bot_with(settings, unit_rows(rng, 600)) as db:
             async with db.write() as conn:
-                await add_bot(conn, "ws1", "b1")
                 await add_bot(conn, "ws1", "other")
-                await add_document(conn, "ws1", "b1", "d1", unit_rows(rng, 600))
                 await add_document(conn, "ws1", "other", "d2", unit_rows(rng, 300))
             queries = unit_rows(rng, 12)
             _, matrix = await until_matrix(db, "ws1", "b1", queries[0])
@@ -96,8 +107,6 @@ def test_the_matrix_finds_what_sqlite_vec_finds(settings):
                 async with db.read() as conn:
                     from_sql = await store.similarities(conn, keyword_only, query)
                 assert matrix.similarities(keyword_only, query) == pytest.approx(from_sql, abs=1e-5)
-        finally:
-            await db.close()
 
     asyncio.run(main())
 
@@ -106,12 +115,7 @@ def test_every_change_is_seen_by_the_next_search(settings):
     rng = np.random.default_rng(5)
 
     async def main():
-        db = open_database(settings, readers=2)
-        await db.open()
-        try:
-            async with db.write() as conn:
-                await add_bot(conn, "ws1", "b1")
-                await add_document(conn, "ws1", "b1", "d1", unit_rows(rng, 400))
+        async with bot_with(settings, unit_rows(rng, 400)) as db:
             query = unit_rows(rng, 1)[0]
             await until_matrix(db, "ws1", "b1", query)
 
@@ -132,8 +136,6 @@ def test_every_change_is_seen_by_the_next_search(settings):
             async with db.write() as conn:  # the whole bot goes
                 await execute(conn, "DELETE FROM chatbots WHERE workspace_id = 'ws1' AND id = 'b1'")
             assert (await knn(db, "ws1", "b1", query))[0] == []
-        finally:
-            await db.close()
 
     asyncio.run(main())
 
@@ -143,19 +145,12 @@ def test_a_matrix_from_another_database_file_is_never_used(settings, tmp_path):
     rng = np.random.default_rng(9)
 
     async def main():
-        db = open_database(settings, readers=2)
-        await db.open()
-        try:
-            async with db.write() as conn:
-                await add_bot(conn, "ws1", "b1")
-                await add_document(conn, "ws1", "b1", "d1", unit_rows(rng, 50))
+        async with bot_with(settings, unit_rows(rng, 50)) as db:
             query = unit_rows(rng, 1)[0]
             _, matrix = await until_matrix(db, "ws1", "b1", query)
             async with db.read() as conn:
                 generation = await conn._execute(lambda c: store._generation_sync(c, "ws1", "b1"), conn._conn)
             assert generation not in (0, 1) and matrix.generation == generation
-        finally:
-            await db.close()
 
     asyncio.run(main())
 
@@ -164,23 +159,18 @@ def test_a_bot_larger_than_the_budget_is_searched_with_sqlite_vec(settings):
     rng = np.random.default_rng(11)
 
     async def main():
-        db = open_database(settings, readers=2)
-        await db.open()
         budget = CACHE.budget_bytes
         CACHE.budget_bytes = 100 * (DIM * 4 + 8)  # 100 vectors
         try:
-            async with db.write() as conn:
-                await add_bot(conn, "ws1", "b1")
-                await add_document(conn, "ws1", "b1", "d1", unit_rows(rng, 150))
-            query = unit_rows(rng, 1)[0]
-            for _ in range(10):
-                hits, matrix = await knn(db, "ws1", "b1", query)
-                retrieve._read_matrix_later(db, "ws1", "b1", retrieve._cache_key(db, "b1"))
-                await asyncio.sleep(0.05)
-                assert matrix is None and hits == await plain_knn(db, "b1", query)
-            assert CACHE.held_bytes() == 0
+            async with bot_with(settings, unit_rows(rng, 150)) as db:
+                query = unit_rows(rng, 1)[0]
+                for _ in range(10):
+                    hits, matrix = await knn(db, "ws1", "b1", query)
+                    retrieve._read_matrix_later(db, "ws1", "b1", retrieve._cache_key(db, "b1"))
+                    await asyncio.sleep(0.05)
+                    assert matrix is None and hits == await plain_knn(db, "b1", query)
+                assert CACHE.held_bytes() == 0
         finally:
             CACHE.budget_bytes = budget
-            await db.close()
 
     asyncio.run(main())
