@@ -14,13 +14,13 @@ from modelpilot.rag import embedder
 @pytest.fixture
 def counted(monkeypatch):
     calls: list[list[str]] = []
-    real = embedder.embed_texts
+    real = embedder.Embedder.embed_one_sync
 
-    async def counting(texts):
-        calls.append(list(texts))
-        return await real(texts)
+    def counting(self, text):
+        calls.append([text])
+        return real(self, text)
 
-    monkeypatch.setattr(embedder, "embed_texts", counting)
+    monkeypatch.setattr(embedder.Embedder, "embed_one_sync", counting)
     monkeypatch.setattr(embedder, "_query_cache", type(embedder._query_cache)())
     return calls
 
@@ -49,3 +49,18 @@ def test_the_cache_keeps_only_the_latest_questions(counted, monkeypatch):
     asyncio.run(run())
     # "one" stays (asked again before "three" came), "two" was the oldest when "three" arrived
     assert [texts[0] for texts in counted] == ["one", "two", "three", "two"]
+
+
+@pytest.mark.parametrize("text", ["What are your opening hours?", "Où est la gare ? 東京駅",
+                                  "refund " * 400, "x"])
+def test_a_query_gets_the_same_vector_as_a_document_of_the_same_text(text):
+    """The query path skips fastembed's batching, not its model: a question and a chunk of the
+    same words must meet at similarity 1 (long text truncated the same way)."""
+    async def run():
+        embedder._query_cache.clear()
+        return await embedder.embed_query(text), (await embedder.embed_texts([text]))[0]
+
+    query, document = asyncio.run(run())
+    assert query.dtype == np.float32 and query.shape == document.shape
+    assert np.allclose(query, document, atol=1e-6)
+    assert abs(float(np.linalg.norm(query)) - 1.0) < 1e-5
