@@ -94,6 +94,7 @@ class JobWorker:
         self._finishing: set[str] = set()  # handler done: the worker itself ends the job row
         self.backoff: tuple[float, ...] = BACKOFF_SECONDS  # tests shorten it
         self.defer_seconds = DEFER_SECONDS  # and this
+        self._found_nothing_at = float("-inf")  # monotonic time of the last look that found nothing overdue
 
     @property
     def slots_now(self) -> int:
@@ -223,11 +224,16 @@ class JobWorker:
         if free <= 0:
             return False
         due_by = self._due_by()
-        if due_by is not None and not await self._db.run_read(
-                lambda conn: jobs.any_due_sync(conn, self.node, self.kinds, due_by)):
-            # Deferring, and every chat's queued delivery wakes us: a read finds nothing due
-            # without queueing the claim's write beside the chats' own.
-            return False
+        if due_by is not None:
+            # Deferring, and every chat's queued delivery wakes us. A job becomes overdue only as
+            # time passes (a new one is due now, not DEFER_SECONDS ago): after a look that found
+            # nothing, the next is CALM_SECONDS later, and it is a read, without queueing the
+            # claim's write beside the chats' own.
+            if time.monotonic() - self._found_nothing_at < CALM_SECONDS:
+                return False
+            if not await self._db.run_read(lambda conn: jobs.any_due_sync(conn, self.node, self.kinds, due_by)):
+                self._found_nothing_at = time.monotonic()
+                return False
         claimed = await self._db.run_write(
             lambda conn: jobs.claim_sync(conn, self.node, self.lease_seconds, self.per_workspace, self.kinds, free,
                                          due_by))

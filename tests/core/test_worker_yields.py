@@ -182,29 +182,34 @@ def test_a_job_that_reaches_its_closing_write_during_the_vanished_check_is_left_
 
 
 def test_a_deferring_worker_looks_without_writing_and_still_takes_overdue_jobs(settings):
-    """While turns keep beginning, each one's queued delivery wakes the worker. It looks with a
-    read: the claim is a write transaction (on Postgres under the fleet's write lock) that would
-    queue beside the chats' own writes and find nothing past the cutoff. A job overdue by more
-    than the deferral still goes out while the chats go on."""
-    async def main() -> tuple[int, list[str]]:
+    """While turns keep beginning, each one's queued delivery wakes the worker. It looks at most
+    once per CALM_SECONDS, with a read: the claim is a write transaction (on Postgres under the
+    fleet's write lock) that would queue beside the chats' own writes and find nothing past the
+    cutoff. A job overdue by more than the deferral still goes out while the chats go on."""
+    async def main() -> tuple[int, int, list[str]]:
         db = open_database(settings, readers=1)
         await db.open()
-        foreground, ran, writes = Foreground(), [], 0
-        plain_run_write = db.run_write
+        foreground, ran, writes, reads = Foreground(), [], 0, 0
+        plain_run_write, plain_run_read = db.run_write, db.run_read
 
         async def counted(fn):
             nonlocal writes
             writes += 1
             return await plain_run_write(fn)
 
+        async def counted_read(fn):
+            nonlocal reads
+            reads += 1
+            return await plain_run_read(fn)
+
         try:
             worker, chats = await deferring_worker(db, foreground, ran, "fresh")
-            db.run_write = counted
+            db.run_write, db.run_read = counted, counted_read
             try:
                 for _ in range(20):  # a turn's queued delivery wakes the worker
                     worker.wake()
                     await asyncio.sleep(0.05)
-                writes_while_nothing_due = writes
+                writes_while_nothing_due, looks = writes, reads
                 async with db.write() as conn:
                     await execute(conn, "INSERT INTO jobs (id, workspace_id, kind, ref_id, payload, status, attempts,"
                                   " run_after, created_at, updated_at) VALUES ('old', 'ws1', ?, 'overdue', '{}',"
@@ -219,6 +224,8 @@ def test_a_deferring_worker_looks_without_writing_and_still_takes_overdue_jobs(s
                 await worker.stop()
         finally:
             await db.close()
-        return writes_while_nothing_due, ran
+        return writes_while_nothing_due, looks, ran
 
-    assert asyncio.run(main()) == (0, ["overdue"])
+    writes, looks, ran = asyncio.run(main())
+    # 20 wake-ups in one second: a look per CALM_SECONDS (0.5 s), not one per wake-up
+    assert (writes, ran) == (0, ["overdue"]) and 1 <= looks <= 4
