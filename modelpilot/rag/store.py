@@ -157,11 +157,14 @@ async def vector_knn(conn: Connection, chatbot_id: str, query: np.ndarray, k: in
     """(rowid, cosine similarity) of the k nearest vectors of one bot's partition."""
     if dialect(conn) == "postgres":
         return await conn.call(_pg_knn, conn.sync, chatbot_id, vector_text(query), k)
-    rows = await fetch_all(conn, _SQLITE_KNN, (vector_bytes(query), k, chatbot_id))
-    return [(row["rowid"], 1.0 - float(row["distance"])) for row in rows]
+    query_bytes = vector_bytes(query)
+    return await conn._execute(lambda sync: _sqlite_knn_sync(sync, chatbot_id, query_bytes, k), conn._conn)
 
 
-_SQLITE_KNN = "SELECT rowid, distance FROM chunk_vectors WHERE embedding MATCH ? AND k = ? AND chatbot_id = ?"
+def _sqlite_knn_sync(sync, chatbot_id: str, query_bytes: bytes, k: int) -> list[tuple[int, float]]:
+    rows = sync.execute("SELECT rowid, distance FROM chunk_vectors WHERE embedding MATCH ? AND k = ?"
+                        " AND chatbot_id = ?", (query_bytes, k, chatbot_id)).fetchall()
+    return [(row[0], 1.0 - float(row[1])) for row in rows]
 
 
 def _generation_sync(conn, workspace_id: str, chatbot_id: str) -> int:
@@ -181,8 +184,7 @@ async def vector_knn_cached(conn: Connection, workspace_id: str, chatbot_id: str
         found = CACHE.fresh(cache_key, _generation_sync(sync, workspace_id, chatbot_id))
         if found is not None:
             return found.nearest(query, k), found
-        rows = sync.execute(_SQLITE_KNN, (query_bytes, k, chatbot_id)).fetchall()
-        return [(row[0], 1.0 - float(row[1])) for row in rows], None
+        return _sqlite_knn_sync(sync, chatbot_id, query_bytes, k), None
 
     return await conn._execute(knn, conn._conn)  # aiosqlite's thread (core/db.run_on)
 

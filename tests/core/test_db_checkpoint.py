@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from contextlib import asynccontextmanager
 
 from modelpilot.core.db import CHECKPOINT_CALM_SECONDS, SqliteDatabase
 
@@ -21,6 +22,18 @@ async def _opened(tmp_path) -> SqliteDatabase:
     await db.open()
     await db.run_write(lambda conn: conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
     return db
+
+
+@asynccontextmanager
+async def _open(tmp_path, force_commits: int | None = None):
+    """_opened, closed afterwards; force_commits: its checkpoint_force_commits."""
+    db = await _opened(tmp_path)
+    if force_commits is not None:
+        db.checkpoint_force_commits = force_commits
+    try:
+        yield db
+    finally:
+        await db.close()
 
 
 async def _insert(db: SqliteDatabase, rows: int) -> None:
@@ -43,24 +56,19 @@ async def _grows_past(db: SqliteDatabase, size: int, seconds: float) -> bool:
 def test_writes_reach_the_main_file_once_no_turn_is_starting(tmp_path):
     # 200 pages: SQLite's own checkpoint waits for 1000, so before this the log only grew.
     async def scenario():
-        db = await _opened(tmp_path)
-        try:
+        async with _open(tmp_path) as db:
             before = _main_file(db)
             await _insert(db, 200)
             assert await _grows_past(db, before + 150 * PAGE, 5 * CHECKPOINT_CALM_SECONDS + 2)
             rows = await db.run_read(lambda conn: conn.execute("SELECT COUNT(*) FROM t").fetchone()[0])
             assert rows == 200
-        finally:
-            await db.close()
 
     run(scenario())
 
 
 def test_no_checkpoint_while_a_turn_is_starting_then_one_after(tmp_path):
     async def scenario():
-        db = await _opened(tmp_path)
-        db.checkpoint_force_commits = 100_000
-        try:
+        async with _open(tmp_path, force_commits=100_000) as db:
             before = _main_file(db)
             with db.foreground.hold():
                 # 1,200 pages: past SQLite's automatic threshold, which copied them within a commit.
@@ -68,23 +76,17 @@ def test_no_checkpoint_while_a_turn_is_starting_then_one_after(tmp_path):
                 await asyncio.sleep(CHECKPOINT_CALM_SECONDS * 2)
                 assert _main_file(db) < before + 100 * PAGE
             assert await _grows_past(db, before + 1000 * PAGE, 5 * CHECKPOINT_CALM_SECONDS + 2)
-        finally:
-            await db.close()
 
     run(scenario())
 
 
 def test_a_log_that_keeps_growing_is_copied_even_if_turns_never_pause(tmp_path):
     async def scenario():
-        db = await _opened(tmp_path)
-        db.checkpoint_force_commits = 50
-        try:
+        async with _open(tmp_path, force_commits=50) as db:
             before = _main_file(db)
             with db.foreground.hold():
                 await _insert(db, 60)
                 assert await _grows_past(db, before + 40 * PAGE, 3)
-        finally:
-            await db.close()
 
     run(scenario())
 
