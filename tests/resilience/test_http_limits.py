@@ -152,3 +152,54 @@ def test_modelpilot_serve_has_the_limits(tmp_path) -> None:
             assert status_and_error(read_all(sock)) == (431, "headers_too_large")
     finally:
         proc.kill()
+
+
+def read_responses(sock: socket.socket, count: int) -> list[tuple[int, bytes]]:
+    """`count` responses in a row on one connection (Content-Length bodies only)."""
+    data, answers = b"", []
+    while len(answers) < count:
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(65536)
+            assert chunk, f"the connection closed after {len(answers)} of {count} answers"
+            data += chunk
+        head, _, data = data.partition(b"\r\n\r\n")
+        length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length"))
+        while len(data) < length:
+            chunk = sock.recv(65536)
+            assert chunk, "the connection closed inside a body"
+            data += chunk
+        answers.append((int(head.split(b" ")[1]), data[:length]))
+        data = data[length:]
+    return answers
+
+
+def test_pipelined_requests_are_answered_in_order(quick) -> None:
+    """Requests sent back to back on one connection, before any answer: each gets its own answer,
+    in the order sent (the connection's pipeline queue)."""
+    paths = [b"/healthz", b"/api/v1/nowhere", b"/healthz", b"/api/v1/auth/me"]
+    with connect(quick.url) as sock:
+        sock.sendall(b"".join(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path for path in paths))
+        statuses = [status for status, _ in read_responses(sock, len(paths))]
+    assert statuses == [200, 404, 200, 401]
+
+
+def test_a_client_that_reads_slowly_gets_every_byte(quick) -> None:
+    """Far more answer than the socket buffers hold, to a client that does not read at first: the
+    server pauses writing (flow control) and resumes as the client reads; nothing is lost."""
+    host, port = quick.url.removeprefix("http://").split(":")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: a small window
+    sock.settimeout(SOCKET_TIMEOUT)
+    sock.connect((host, int(port)))
+    with sock:
+        with connect(quick.url) as probe:
+            probe.sendall(b"GET /css/components.css HTTP/1.1\r\nHost: x\r\n\r\n")
+            status, expected = read_response(probe)
+        assert status == 200 and len(expected) > 10_000
+        count = 200  # several MB in all
+        sock.sendall(b"GET /css/components.css HTTP/1.1\r\nHost: x\r\n\r\n" * count)
+        time.sleep(1.0)  # the server fills the buffers and has to wait for the reader
+        answers = read_responses(sock, count)
+    assert [status for status, _ in answers] == [200] * count
+    assert all(body == expected for _, body in answers)
