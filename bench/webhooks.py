@@ -38,6 +38,7 @@ from chat_overhead import postgres_url, start_process, ttfb
 
 BURST = 600
 CHATS = 30
+HEAD = 3  # the first chats of a slice, reported apart in by_position_in_slice
 SLICES = 3
 
 
@@ -211,6 +212,14 @@ async def run(target: dict, receiver: Receiver) -> dict:
     out["chat_idle_ttfb"], out["chat_burst_ttfb"] = summary_ms(idle), summary_ms(burst)
     out["chat_p95_burst_over_idle"] = round(percentile(burst, 95) / percentile(idle, 95), 3)
     out["chat_p50_burst_over_idle"] = round(percentile(burst, 50) / percentile(idle, 50), 3)
+    # Where in a slice the slow chats are: the first few after the burst was queued (deliveries
+    # already in flight when the first turn began) or throughout.
+    head = [i % CHATS < HEAD for i in range(len(burst))]
+    out["by_position_in_slice"] = {
+        f"idle_first_{HEAD}": summary_ms([t for t, h in zip(idle, head) if h]),
+        "idle_rest": summary_ms([t for t, h in zip(idle, head) if not h]),
+        f"burst_first_{HEAD}": summary_ms([t for t, h in zip(burst, head) if h]),
+        "burst_rest": summary_ms([t for t, h in zip(burst, head) if not h])}
     out["rejected_deliveries"] = receiver.rejected
     return out
 
