@@ -61,11 +61,9 @@ class Flag:
             await waiter
             return True
         finally:
-            waiters = self._waiters
-            if waiters is not None:
-                waiters.remove(waiter)
-                if not waiters:
-                    self._waiters = None
+            self._waiters.remove(waiter)  # still the list it was added to: only this finally empties it
+            if not self._waiters:
+                self._waiters = None
 
 
 class Pipeline:

@@ -36,14 +36,27 @@ def read_all(sock: socket.socket) -> bytes:
 
 def read_response(sock: socket.socket) -> tuple[int, bytes]:
     """One response on a kept-alive connection (Content-Length bodies only)."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        data += sock.recv(65536)
-    head, _, body = data.partition(b"\r\n\r\n")
-    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
-    while len(body) < length:
-        body += sock.recv(65536)
-    return int(head.split(b" ")[1]), body
+    return read_responses(sock, 1)[0]
+
+
+def read_responses(sock: socket.socket, count: int) -> list[tuple[int, bytes]]:
+    """`count` responses in a row on one connection (Content-Length bodies only)."""
+    data, answers = b"", []
+    while len(answers) < count:
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(65536)
+            assert chunk, f"the connection closed after {len(answers)} of {count} answers"
+            data += chunk
+        head, _, data = data.partition(b"\r\n\r\n")
+        length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length"))
+        while len(data) < length:
+            chunk = sock.recv(65536)
+            assert chunk, "the connection closed inside a body"
+            data += chunk
+        answers.append((int(head.split(b" ")[1]), data[:length]))
+        data = data[length:]
+    return answers
 
 
 def status_and_error(raw: bytes) -> tuple[int, str]:
@@ -152,26 +165,6 @@ def test_modelpilot_serve_has_the_limits(tmp_path) -> None:
             assert status_and_error(read_all(sock)) == (431, "headers_too_large")
     finally:
         proc.kill()
-
-
-def read_responses(sock: socket.socket, count: int) -> list[tuple[int, bytes]]:
-    """`count` responses in a row on one connection (Content-Length bodies only)."""
-    data, answers = b"", []
-    while len(answers) < count:
-        while b"\r\n\r\n" not in data:
-            chunk = sock.recv(65536)
-            assert chunk, f"the connection closed after {len(answers)} of {count} answers"
-            data += chunk
-        head, _, data = data.partition(b"\r\n\r\n")
-        length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                      if line.lower().startswith(b"content-length"))
-        while len(data) < length:
-            chunk = sock.recv(65536)
-            assert chunk, "the connection closed inside a body"
-            data += chunk
-        answers.append((int(head.split(b" ")[1]), data[:length]))
-        data = data[length:]
-    return answers
 
 
 def test_pipelined_requests_are_answered_in_order(quick) -> None:
