@@ -15,9 +15,9 @@ already warmed by the first half). A third server gives the RSS figure with all 
 same instant (`rss_streams_opened_at_once`). That one is higher, and not memory an idle stream
 holds: the allocator keeps the high-water mark of N request handlings at once, since arenas
 pinned by the streams' long-lived objects are not returned (10 KB per stream in waves of 25
-against 30 KB all at once, on fresh servers of the same build). The Python heap per idle stream comes from a second server
-of the same build run under tracemalloc (bench/_traced_serve.py, which writes its traced bytes on
-SIGUSR1): traced bytes with N idle streams minus before them, over N, with the allocation sites
+against 30 KB all at once, on fresh servers of the same build). The Python heap per idle
+stream comes from a second server of the same build run under tracemalloc
+(bench/_traced_serve.py, which writes its traced bytes on SIGUSR1): traced bytes with N idle streams minus before them, over N, with the allocation sites
 that grew (per stream). RSS also counts what tracemalloc cannot see (SQLite's page caches, the
 allocator's arenas and fragmentation, uvloop's C side); the heap figure is what the code holds.
 
@@ -41,6 +41,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 import httpx
 
@@ -166,27 +167,18 @@ async def measure(url: str, admin: httpx.Client, ws: str, bot: str, conversation
                                             if at_half is not None and streams > half else None)}
 
 
-async def _opened_at_once(url: str, bot: str, streams: int, server_pid: int) -> dict:
-    """RSS per stream when every stream opens in the same instant: besides what the idle streams
-    hold, what the allocator keeps from handling all their requests at once (its high-water
-    mark: arenas pinned by the streams' long-lived objects are not given back)."""
-    before = rss_mb(server_pid)
-    reader, stop = Streams(url, bot, streams), asyncio.Event()
-    running = asyncio.create_task(reader.run(stop))
-    await _until_live(reader, streams)
-    idle = rss_mb(server_pid)
-    stop.set()
-    await running
-    return {"streams_live": reader.live, "server_rss_mb_before": round(before, 1),
-            "server_rss_mb_idle_streams": round(idle, 1),
-            "kb_per_stream": round((idle - before) * 1024 / max(1, streams), 2)}
-
-
 def opened_at_once(work: Path, streams: int) -> dict:
+    """RSS per stream when every stream opens in the same instant, on a server of its own: besides
+    what the idle streams hold, what the allocator keeps from handling all their requests at once
+    (its high-water mark: arenas pinned by the streams' long-lived objects are not given back)."""
     process, url = start_node(work, "at-once", "")
     try:
         _, _, bot, _ = set_up(url, streams)
-        return asyncio.run(_opened_at_once(url, bot, streams, process.pid))
+        before = rss_mb(process.pid)
+        idle = asyncio.run(_hold_streams(url, bot, streams, lambda: {"rss_mb": rss_mb(process.pid)}))
+        return {"streams_live": idle["streams_live"], "server_rss_mb_before": round(before, 1),
+                "server_rss_mb_idle_streams": round(idle["rss_mb"], 1),
+                "kb_per_stream": round((idle["rss_mb"] - before) * 1024 / max(1, streams), 2)}
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
@@ -226,11 +218,12 @@ def traced_heap(process: subprocess.Popen, trace_file: Path) -> dict:
     return json.loads(trace_file.read_text())
 
 
-async def _hold_streams(process: subprocess.Popen, trace_file: Path, url: str, bot: str, streams: int) -> dict:
+async def _hold_streams(url: str, bot: str, streams: int, read: Callable[[], dict]) -> dict:
+    """Open `streams` streams at once, and once all are live and idle, `read()` (in a thread)."""
     reader, stop = Streams(url, bot, streams), asyncio.Event()
     running = asyncio.create_task(reader.run(stop))
     await _until_live(reader, streams)
-    idle = await asyncio.to_thread(traced_heap, process, trace_file)
+    idle = await asyncio.to_thread(read)
     stop.set()
     await running
     return {**idle, "streams_live": reader.live}
@@ -243,7 +236,7 @@ def python_heap_per_stream(work: Path, streams: int) -> dict:
     try:
         _, _, bot, _ = set_up(url, streams)
         before = traced_heap(process, trace_file)
-        idle = asyncio.run(_hold_streams(process, trace_file, url, bot, streams))
+        idle = asyncio.run(_hold_streams(url, bot, streams, lambda: traced_heap(process, trace_file)))
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
