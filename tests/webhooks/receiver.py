@@ -12,7 +12,7 @@ from standardwebhooks import Webhook
 
 
 SLOW = -1            # an answer script entry: wait SLOW_SECONDS, then 200
-SLOW_SECONDS = 1.5
+SLOW_SECONDS = 3.0
 
 
 class Receiver:

@@ -211,16 +211,19 @@ def test_a_receiver_slower_than_the_timeout_is_retried(hook_server, receiver):
     from tests.webhooks.receiver import SLOW
 
     receiver.answers = [SLOW]
-    live = hook_server(webhook_timeout_seconds=0.5)
+    live = hook_server(webhook_timeout_seconds=1)
     admin = Api(live.url)
     admin.setup_owner()
     hook = _hook(admin, receiver)
     admin.ok("POST", f"/api/v1/workspaces/{admin.ws}/webhooks/{hook['id']}/test", 202)
     done = _wait_delivery(admin, hook["id"], lambda d: d["status"] == "succeeded")
-    first, second = done["attempt_log"]
-    assert first["response_code"] is None and first["error"] == "no answer within 0.5 s"
-    assert second["response_code"] == 200
-    assert len(receiver.verified) == 1
+    first, *middle, last = done["attempt_log"]
+    assert first["response_code"] is None and first["error"] == "no answer within 1 s"
+    # A loaded machine may make a prompt answer miss the timeout too; such a try is logged the same way.
+    assert all(a["response_code"] is None and a["error"] == "no answer within 1 s" for a in middle)
+    assert last["response_code"] == 200 and last["error"] is None
+    # The slow answer never counted; every try the receiver accepted is the same message.
+    assert receiver.verified and len({v["id"] for v in receiver.verified}) == 1
     admin.close()
 
 
