@@ -34,7 +34,7 @@ from modelpilot.chat.handoff_notify import register_handoff_jobs
 from modelpilot.chat.sse import detach_live_streams
 from modelpilot.chat import routes as chat_routes
 from modelpilot.chatbots import routes as chatbot_routes
-from modelpilot.chatbots.service import count_bots_in, get_bot
+from modelpilot.chatbots.service import any_bot_needs_litellm, count_bots_in, get_bot
 from modelpilot.contacts import routes as contact_routes
 from modelpilot.contacts.service import ContactConversations, purge_workspace_contacts
 from modelpilot.core.body_type import json_body_middleware
@@ -129,7 +129,8 @@ def _lifespan(settings: Settings):
         if isinstance(throttle, DatabaseThrottle):
             scheduler.add_interval_job("ratelimit.sweep", throttle.sweep, DatabaseThrottle.SWEEP_SECONDS,
                                        once_per_fleet=True)
-        preload = asyncio.create_task(preload_litellm(delay=1.0)) if settings.llm_preload else None
+        preload = asyncio.create_task(preload_litellm(1.0, lambda: any_bot_needs_litellm(db, settings))) \
+            if settings.llm_preload else None
         try:
             yield
         finally:

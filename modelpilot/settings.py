@@ -226,8 +226,8 @@ class Settings:
                                          "and start answering.", _positive_float)
     llm_idle_timeout: float = setting(60.0, "Seconds an LLM stream may stay silent before it is "
                                       "given up with a timeout error.", _positive_float)
-    llm_preload: bool = setting(True, "Import the LLM library in the background after start-up "
-                                "(otherwise on the first chat).", _bool)
+    llm_preload: bool = setting(True, "Import the LLM library in the background after start-up when a "
+                                "bot needs it (otherwise on its first chat).", _bool)
     llm_direct_openai: bool = setting(True, "Stream OpenAI and OpenAI-compatible models with the built-in "
                                       "lean client (false: through LiteLLM like other providers).", _bool)
     chat_history_tokens: int = setting(3000, "Token budget (roughly) for earlier turns sent with "

@@ -25,7 +25,8 @@ from modelpilot.core import metrics
 from modelpilot.core.ids import new_id
 from modelpilot.core.ratelimit import Limit, Throttle
 from modelpilot.mcpservers import service as mcpservers
-from modelpilot.providers.llm import Usage, load_litellm
+from modelpilot.providers.llm import Usage
+from modelpilot.providers.price_map import load_catalog
 from modelpilot.providers.stream import AnswerRequest, open_stream, supports_tools
 from modelpilot.providers.tool_calls import (
     ToolCall, assistant_message, call_from_dict, call_to_dict, parse_arguments, tool_message,
@@ -82,7 +83,7 @@ async def toolbox_for(db, settings: Settings, turn: Any) -> dict[str, Tool]:
     bot = turn.bot
     if not bot.tools or turn.resolved.builtin:
         return {}
-    await load_litellm()  # its model catalog says which models call tools (loaded for pricing anyway)
+    await load_catalog()  # LiteLLM's model catalog says which models call tools
     if not supports_tools(turn.resolved):
         return {}
     verified = visitor_claims(turn.visitor) is not None

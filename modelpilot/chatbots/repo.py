@@ -96,6 +96,11 @@ async def slug_owner(conn: Connection, workspace_id: str, slug: str) -> str | No
     return await fetch_value(conn, "SELECT id FROM chatbots WHERE workspace_id = ? AND slug = ?", (workspace_id, slug))
 
 
+async def models_in_use(conn: Connection) -> list[str]:
+    """The distinct models of every bot of the instance (start-up's choice to import LiteLLM)."""
+    return [row["model"] for row in await fetch_all(conn, "SELECT DISTINCT model FROM chatbots")]
+
+
 async def workspace_of_bot(conn: Connection, bot_id: str) -> str | None:
     """The one lookup by bot id alone: a public widget call names only its bot. The answer
     scopes every later query to that workspace."""

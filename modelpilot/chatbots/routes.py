@@ -31,9 +31,9 @@ async def get_chatbot(db: Database, access: WorkspaceAccess, bot: str) -> dict:
 
 
 @patch(WS + "/chatbots/{bot:str}", tags=["chatbots"])
-async def update_chatbot(db: Database, access: WorkspaceAccess, bot: str, data: UpdateBotBody,
+async def update_chatbot(db: Database, settings: Settings, access: WorkspaceAccess, bot: str, data: UpdateBotBody,
                          tool_ref_check: ToolRefCheck) -> dict:
-    return await service.update_bot(db, access, bot, data, tool_ref_check)
+    return await service.update_bot(db, access, bot, data, tool_ref_check, settings)
 
 
 @delete(WS + "/chatbots/{bot:str}", tags=["chatbots"], status_code=204)

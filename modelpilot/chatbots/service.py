@@ -158,6 +158,13 @@ async def count_bots_in(conn: Connection, workspace_id: str) -> int:
     return await repo.count_bots(conn, workspace_id)
 
 
+async def any_bot_needs_litellm(db: Database, settings: Settings) -> bool:
+    """Whether some bot of the instance chats through LiteLLM (start-up: import it early or not)."""
+    async with db.read() as conn:
+        models = await repo.models_in_use(conn)
+    return any(providers.needs_litellm(model, settings.llm_direct_openai) for model in models)
+
+
 async def create_bot(db: Database, settings: Settings, access: WorkspaceAccess, body: CreateBotBody,
                      tool_check: ToolRefCheck | None = None) -> dict:
     access.require("editor")
@@ -176,11 +183,12 @@ async def create_bot(db: Database, settings: Settings, access: WorkspaceAccess, 
                            target_type="chatbot", target_id=values["id"], details={"name": values["name"]})
         bot = await repo.get_bot(conn, access.workspace_id, values["id"])
     await providers.load_model_catalog()
+    providers.preload_litellm_for(bot.model, settings.llm_direct_openai)
     return bot.public()
 
 
 async def update_bot(db: Database, access: WorkspaceAccess, bot_id: str, body: UpdateBotBody,
-                     tool_check: ToolRefCheck | None = None) -> dict:
+                     tool_check: ToolRefCheck | None = None, settings: Settings | None = None) -> dict:
     access.require("editor")
     changes = await _checked(db, access.workspace_id,
                              {k: v for k, v in msgspec.structs.asdict(body).items() if v is not msgspec.UNSET},
@@ -196,6 +204,8 @@ async def update_bot(db: Database, access: WorkspaceAccess, bot_id: str, body: U
                                target_type="chatbot", target_id=bot_id, details={"fields": sorted(changes)})
         bot = await repo.get_bot(conn, access.workspace_id, bot_id)
     await providers.load_model_catalog()
+    if "model" in changes:
+        providers.preload_litellm_for(bot.model, settings.llm_direct_openai if settings else True)
     return bot.public()
 
 

@@ -29,7 +29,9 @@ import msgspec
 from modelpilot.providers.egress import GuardedResolver, check_target
 from modelpilot.providers.env_proxy import request_options, with_env_options
 from modelpilot.providers.errors import LLMError, error_for_status, scrub
-from modelpilot.providers.llm import LLMCall, ModelStream, Usage, finish_usage, load_litellm
+from modelpilot.providers.llm import (
+    LLMCall, ModelStream, Usage, finish_usage, load_litellm, loaded_litellm, needs_litellm_to_price,
+)
 from modelpilot.providers.sse_decoder import SSEDecoder
 from modelpilot.providers.tool_calls import ToolCall, ToolCallAssembler
 
@@ -153,7 +155,9 @@ class DirectStream:
                 response.release()  # read to the end: the connection goes back to the pool
             else:
                 response.close()  # cut short (error, timeout, client gone): the connection is dropped
-        finish_usage(await load_litellm(), self.call, self.usage, produced)
+        model = self.call.litellm_model
+        litellm = await load_litellm() if needs_litellm_to_price(model) else loaded_litellm()
+        finish_usage(litellm, self.call, self.usage, produced)
 
     def _request(self) -> dict[str, Any]:
         call = self.call

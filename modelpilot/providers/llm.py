@@ -1,7 +1,8 @@
 """The one place that calls LiteLLM: a streaming chat call with timeouts, usage and cost.
 
-LiteLLM is imported lazily (about 2 s and 200 MB): on the first chat, or in the background after
-start-up, never on the way to a healthy /healthz. LITELLM_OFFLINE_MODE is set before the import so
+LiteLLM is imported lazily (about 2 s and 150 MB): on the first chat that needs it, or in the
+background after start-up when a bot's model does, never on the way to a healthy /healthz; the
+direct client's chats are priced without it (price_map.py). LITELLM_OFFLINE_MODE is set before the import so
 it reads its bundled price map instead of fetching one from the internet. Keys and api_base are
 passed per call, never through the process environment, so tenants cannot see each other's keys.
 """
@@ -15,10 +16,11 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 import anyio
 
+from modelpilot.providers import price_map
 from modelpilot.providers.egress import check_target, connect_refusal, guarded_litellm_client, target_of
 from modelpilot.providers.errors import LLMError, translate_error
 from modelpilot.providers.tool_calls import ToolCall, ToolCallAssembler
@@ -51,17 +53,26 @@ def litellm_module() -> Any:
     return _litellm
 
 
+def loaded_litellm() -> Any:
+    """LiteLLM if it has been imported, else None (never imports it)."""
+    return _litellm
+
+
 async def load_litellm() -> Any:
     if _litellm is not None:
         return _litellm
     return await anyio.to_thread.run_sync(litellm_module, abandon_on_cancel=True)
 
 
-async def preload_litellm(delay: float) -> None:
-    """Import LiteLLM in the background shortly after start-up, so the first chat is quick."""
+async def preload_litellm(delay: float, wanted: Callable[[], Awaitable[bool]] | None = None) -> None:
+    """After `delay` seconds: read the model catalog, and import LiteLLM unless `wanted()` says
+    no bot needs it, so such a bot's first chat is quick. An instance on the built-in model or
+    the direct client alone never pays LiteLLM's memory."""
     try:
         await asyncio.sleep(delay)
-        await load_litellm()
+        await price_map.load_catalog()
+        if wanted is None or await wanted():
+            await load_litellm()
     except asyncio.CancelledError:
         raise
     except Exception:  # a broken install shows up again, with its error, on the first chat
@@ -166,14 +177,29 @@ _unpriced_models: set[str] = set()
 
 
 def price(litellm: Any, model: str, usage: Usage) -> tuple[float, str]:
-    """Cost from LiteLLM's bundled price map; models it does not know (local ones) are free."""
+    """Cost from LiteLLM's bundled price map; models it does not know (local ones) are free.
+    The direct client's models are priced from the map without LiteLLM (price_map.py); the
+    rest by LiteLLM, when it is loaded (litellm None: not loaded, and not needed for this model)."""
     if model in _unpriced_models:  # the failed look-up costs ~100 µs and a traceback: remember it
+        return 0.0, _UNPRICED_NOTE
+    quick = price_map.quick_price(model, usage.tokens_in, usage.tokens_out)
+    if quick is None:
+        _unpriced_models.add(model)
+        return 0.0, _UNPRICED_NOTE
+    if quick is not price_map.ASK_LITELLM:
+        return float(quick), ""
+    if litellm is None:
         return 0.0, _UNPRICED_NOTE
     try:
         return _cost(litellm, model, usage.tokens_in, usage.tokens_out), ""
     except Exception:  # ModelNotMappedError and friends: no price known for this model
         _unpriced_models.add(model)
         return 0.0, _UNPRICED_NOTE
+
+
+def needs_litellm_to_price(model: str) -> bool:
+    """Whether pricing this model's answers takes LiteLLM (price_map.quick_price cannot)."""
+    return price_map.quick_price(model, 0, 0) is price_map.ASK_LITELLM
 
 
 @functools.lru_cache(maxsize=4096)
@@ -267,9 +293,10 @@ async def one_token_call(call: LLMCall) -> float:
 
 
 def partial_usage(model: str, messages: list[dict], produced: str) -> Usage:
-    """Usage for an answer cut short (disconnect, error): estimated, priced if LiteLLM is loaded."""
+    """Usage for an answer cut short (disconnect, error): estimated, and priced unless that would
+    take importing LiteLLM."""
     usage = Usage(tokens_in=rough_tokens(" ".join(str(m.get("content", "")) for m in messages)),
                   tokens_out=rough_tokens(produced))
-    if _litellm is not None and not model.startswith("builtin/"):
+    if not model.startswith("builtin/") and (_litellm is not None or not needs_litellm_to_price(model)):
         usage.cost, usage.cost_note = price(_litellm, model, usage)
     return usage

@@ -16,7 +16,11 @@ from modelpilot.providers.entities import ProviderKey
 from modelpilot.providers import catalog, repo
 from modelpilot.providers.errors import LLMError
 from modelpilot.providers.keys import open_api_key, seal_api_key
-from modelpilot.providers.llm import LLMCall, load_litellm, one_token_call
+from modelpilot.providers import price_map
+from modelpilot.providers.direct import direct_model_name
+from modelpilot.providers.llm import (
+    LLMCall, load_litellm, loaded_litellm, needs_litellm_to_price, one_token_call, preload_litellm,
+)
 from modelpilot.providers.models import (
     BUILTIN_EXTRACTIVE, COMMON_PROVIDERS, KEYLESS_PROVIDERS, PROVIDER_NAME, PREFIX_ALIASES, ModelRoute,
     DEFAULT_MODELS, default_model_for, mask_key, route_by_prefix,
@@ -39,8 +43,33 @@ class ResolvedModel:
 
 
 async def load_model_catalog() -> None:
-    """LiteLLM's bundled model catalog (which models call tools), imported once, off the event loop."""
-    await load_litellm()
+    """LiteLLM's bundled model catalog (which models call tools), read once, off the event loop,
+    without importing LiteLLM (price_map.py)."""
+    await price_map.load_catalog()
+
+
+def needs_litellm(model: str, allow_direct: bool) -> bool:
+    """Whether a bot on this model chats, or is priced, through LiteLLM (the built-in model and
+    the direct client's models are not)."""
+    route = route_by_prefix(model)
+    if route is not None and route.provider == "builtin":
+        return False
+    if route is None or not allow_direct or direct_model_name(route.provider, route.litellm_model) is None:
+        return True
+    return needs_litellm_to_price(route.litellm_model)
+
+
+def preload_litellm_for(model: str, allow_direct: bool) -> None:
+    """A bot was saved with this model: if it needs LiteLLM, import it now in the background,
+    so the bot's first chat does not wait ~2 s for it."""
+    if loaded_litellm() is not None or not needs_litellm(model, allow_direct):
+        return
+    task = asyncio.get_running_loop().create_task(preload_litellm(0), name="litellm-import")
+    _preloads.add(task)
+    task.add_done_callback(_preloads.discard)
+
+
+_preloads: set[asyncio.Task] = set()  # held until done: the loop keeps only weak references
 
 
 async def check_provider_name(provider: str) -> str:

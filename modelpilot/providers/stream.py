@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import AsyncIterator, Protocol, Sequence
 
-from modelpilot.providers import llm
+from modelpilot.providers import llm, price_map
 from modelpilot.providers.direct import model_stream
 from modelpilot.providers.extractive import ExtractiveStream
 from modelpilot.providers.llm import LLMCall, Usage
@@ -57,10 +57,10 @@ def tool_support(model: str) -> ToolSupport:
     """Whether a bot's model can call tools. The built-in model cannot; a model LiteLLM's bundled
     catalog marks as without function calling cannot. Models the catalog does not know (local
     servers, new names) are offered tools: their servers mostly speak OpenAI's tool format.
-    The catalog is read only once LiteLLM is loaded (never imported for this)."""
+    Read from the catalog once it is loaded (price_map.load_catalog; never read here, on the loop)."""
     if model == BUILTIN_EXTRACTIVE:
         return ToolSupport(False, EXTRACTIVE_REASON)
-    catalog = getattr(llm._litellm, "model_cost", None)
+    catalog = price_map.loaded() or getattr(llm.loaded_litellm(), "model_cost", None)
     if not catalog:
         return ToolSupport(True)
     route = route_by_prefix(model)

@@ -74,6 +74,7 @@ NO_WORKSPACE_ALLOWLIST = {
     "modelpilot.chatbots.repo.all_sealed_identity_secrets_sync": "rotating the secret key re-seals every "
                                                                  "workspace's bot identity secrets",
     "modelpilot.webhooks.repo.prune_settled_sync": "housekeeping prunes settled deliveries across every workspace",
+    "modelpilot.chatbots.repo.models_in_use": "start-up asks whether any bot of the instance needs LiteLLM",
     "modelpilot.mcpservers.repo.all_sealed_headers_sync": "rotating the secret key re-seals every workspace's "
                                                           "MCP server headers",
     "modelpilot.chat.handoff_repo.waiting_unnotified": "the waiting-mail job scans every workspace; each row's "
