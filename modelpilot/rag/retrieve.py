@@ -91,7 +91,16 @@ async def search(db: Database, workspace_id: str, bot: BotScope, query: str, *, 
         if not await store.bot_has_chunks(conn, workspace_id, bot.id):
             return []  # every chat asks; a bot with no knowledge must not pay for an embedding
     candidates = max(MIN_CANDIDATES, 4 * k)
-    vector = await embed_query(query)
+    # The question's embedding (a worker thread) and the keyword search (a reader connection's
+    # thread) need nothing of each other: they run at the same time, on two cores.
+    embedding = asyncio.ensure_future(embed_query(query))
+    try:
+        async with db.read() as conn:
+            keyword_hits = (await store.keyword_search(conn, bot.id, query, candidates, keyword_weights)
+                            if mode != "vector" else [])
+        vector = await embedding
+    finally:
+        embedding.cancel()  # a no-op once done; else the keyword search failed: stop waiting for it
     cache_key = _cache_key(db, bot.id)
     matrix = None
     async with db.read() as conn:
@@ -104,7 +113,6 @@ async def search(db: Database, workspace_id: str, bot: BotScope, query: str, *, 
                 _read_matrix_later(db, workspace_id, bot.id, cache_key)
         else:
             vector_hits = await store.vector_knn(conn, bot.id, vector, candidates)
-        keyword_hits = await store.keyword_search(conn, bot.id, query, candidates, keyword_weights) if mode != "vector" else []
         fused = fuse([r for r, _ in vector_hits], [r for r, _ in keyword_hits], keyword_weight)
         similarity = dict(vector_hits)
         missing = [rowid for rowid, _ in fused if rowid not in similarity]
