@@ -1,9 +1,10 @@
 """The one-file binary: size, cold start to a healthy /healthz, idle RSS.
 
-Goals on this machine (issue 8): <= 150 MB, <= 3 s to healthy on later starts, <= 400 MB idle
-RSS with the embedding model loaded. The first run after the build also creates the database;
-every one-file start unpacks the bundle to a temporary directory, so "later" starts pay the
-unpacking as well, with the file in the page cache.
+Goals on this machine (issue 8, tightened by issue 22): <= 150 MB, <= 2 s to healthy on later
+starts, <= 350 MB idle RSS with the embedding model loaded. LiteLLM is imported only when a bot
+needs it; the bench's bot has no provider (the built-in model), so it is not. The first run after
+the build also creates the database; every one-file start unpacks the bundle to a temporary
+directory, so "later" starts pay the unpacking as well, with the file in the page cache.
 
 Run after ./scripts/build-binary:  ./scripts/bench binary
 """
@@ -89,7 +90,7 @@ def main() -> int:
         "later_start_cpu_s_median": round(statistics.median(later_cpu), 2),
         "load_average_1min": round(os.getloadavg()[0], 1),
         **memory,
-        "goals": {"size_mb": 150, "later_start_s": 3, "idle_rss_with_model_mb": 400},
+        "goals": {"size_mb": 150, "later_start_s": 2, "idle_rss_with_model_mb": 350},
     }
     write_results("binary", results)
     return 0
