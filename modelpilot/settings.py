@@ -139,6 +139,12 @@ def setting(default: Any, help: str, parse: Callable[[str], Any] = str, flag: bo
     return field(default=default, metadata={"help": help, "parse": parse, "flag": flag})
 
 
+
+def default_ingest_threads() -> int:
+    """One knowledge embedding run per core, at most 4: each concurrent run holds a batch's
+    activations (~40 MB), and past 4 they mostly queue for memory bandwidth."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
 @dataclass(frozen=True)
 class Settings:
     host: str = setting("127.0.0.1", "Address to listen on.")
@@ -211,6 +217,9 @@ class Settings:
     ingest_concurrency: int = setting(2, "Knowledge documents indexed at once, each read in its own process; "
                                       "one workspace may use all but one of them, so others never wait "
                                       "behind it.", _positive_int)
+    ingest_embed_threads: int = setting(default_ingest_threads(), "Knowledge batches embedded at once (default: one "
+                                        "per core, at most 4), at low priority; while people chat, half of "
+                                        "them (at least one), so chat keeps a core.", _positive_int)
     job_lease_seconds: float = setting(60.0, "How long a node's claim on a running job lasts without renewal (it renews "
                                        "every third of it); a job of a node that died is taken over once it "
                                        "expires.", _positive_float)

@@ -22,7 +22,7 @@ from modelpilot.knowledge.extract import ExtractionError
 from modelpilot.knowledge.reader import ReaderPool
 from modelpilot.knowledge.service import KnowledgeChanged
 from modelpilot.rag import store
-from modelpilot.rag.embedder import embed_texts, model_info
+from modelpilot.rag.embedder import embed_knowledge, model_info
 from modelpilot.scheduler.worker import RetryableError
 from modelpilot.webhooks import service as webhooks
 from modelpilot.webhooks.events import document_data
@@ -78,7 +78,7 @@ async def embed_chunks(db: Database, target: Target, chunks: list[store.NewChunk
     parts = []
     for start in range(0, len(chunks), EMBED_BATCH):
         batch = chunks[start:start + EMBED_BATCH]
-        parts.append(await embed_texts([embed_text_of(c) for c in batch]))
+        parts.append(await embed_knowledge([embed_text_of(c) for c in batch], db.foreground))
         done = min(len(chunks), start + EMBED_BATCH) / max(len(chunks), 1)
         await _progress(db, target, span[0] + (span[1] - span[0]) * done)
     return np.concatenate(parts) if parts else np.zeros((0, model_info().dim), dtype=np.float32)

@@ -76,6 +76,7 @@ async def start_knowledge(db: Database, settings: Settings, scheduler: Scheduler
     """on_change: told of each document indexed or deleted, in that change's transaction (app.py)."""
     model = embedder.BUILTIN_MODEL if settings.embedding_model == "builtin" else settings.embedding_model
     embedder.configure(model)
+    embedder.configure_ingest_threads(settings.ingest_embed_threads)
     vector_cache.CACHE.configure(settings.vector_cache_mb)
     await check_embedding_model(db)
     await requeue_orphans(db)
