@@ -6,6 +6,7 @@ deleted or re-queued mid-job is never resurrected or doubled: the stale job just
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -75,12 +76,26 @@ async def embed_chunks(db: Database, target: Target, chunks: list[store.NewChunk
     """Vectors for all chunks, in batches, reporting progress across `span`."""
     import numpy as np
 
-    parts = []
-    for start in range(0, len(chunks), EMBED_BATCH):
-        batch = chunks[start:start + EMBED_BATCH]
-        parts.append(await embed_knowledge([embed_text_of(c) for c in batch], db.foreground))
-        done = min(len(chunks), start + EMBED_BATCH) / max(len(chunks), 1)
-        await _progress(db, target, span[0] + (span[1] - span[0]) * done)
+    def embedding(start: int) -> asyncio.Future | None:
+        if start >= len(chunks):
+            return None
+        texts = [embed_text_of(c) for c in chunks[start:start + EMBED_BATCH]]
+        return asyncio.ensure_future(embed_knowledge(texts, db.foreground))
+
+    # The next batch is queued while this one finishes and its progress is written, so the
+    # knowledge threads never wait between batches; no more than that, so another document
+    # indexing at the same time gets its turn on them.
+    parts, inflight = [], [embedding(0)]
+    try:
+        for start in range(0, len(chunks), EMBED_BATCH):
+            inflight.append(embedding(start + EMBED_BATCH))
+            parts.append(await inflight.pop(0))
+            done = min(len(chunks), start + EMBED_BATCH) / max(len(chunks), 1)
+            await _progress(db, target, span[0] + (span[1] - span[0]) * done)
+    finally:
+        for future in inflight:
+            if future is not None:
+                future.cancel()
     return np.concatenate(parts) if parts else np.zeros((0, model_info().dim), dtype=np.float32)
 
 
