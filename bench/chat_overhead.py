@@ -46,8 +46,9 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def start_process(args: list[str], marker: str, env: dict | None = None) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=open(os.environ["MP_BENCH_ERR"], "a") if os.environ.get("MP_BENCH_ERR") else subprocess.DEVNULL, text=True,
+def start_process(args: list[str], marker: str, env: dict | None = None,
+                  cwd: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=open(os.environ["MP_BENCH_ERR"], "a") if os.environ.get("MP_BENCH_ERR") else subprocess.DEVNULL, text=True,
                             env={**os.environ, **(env or {})})
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
