@@ -53,3 +53,22 @@ def test_the_default_limit_holds_in_explain_too(owner, bot) -> None:
     # The long page's best chunks come first, in fused order; the other page keeps its place.
     fused = [hit["fused_score"] for hit in found["results"]]
     assert fused == sorted(fused, reverse=True)
+
+
+def test_a_search_reads_the_chunks_twice_at_most_when_one_page_fills_the_candidates(owner, bot, monkeypatch) -> None:
+    """Every candidate on one page: the page's limit leaves places empty, and the rest of the
+    candidates are read in one more read, not a few rows at a time."""
+    longer = LONG_PAGE + "\n\n" + LONG_PAGE.replace("Delivery to", "Shipping to")
+    doc = add_text(owner, bot, "Delivery rates", longer)["id"]
+    assert wait_done(owner, bot, doc)["chunk_count"] >= 12  # a few rows a read would take 4 or more reads
+    reads = []
+    real = retrieve.store.chunks_by_rowid
+
+    async def counted(conn, workspace_id, rowids):
+        reads.append(len(rowids))
+        return await real(conn, workspace_id, rowids)
+
+    monkeypatch.setattr(retrieve.store, "chunks_by_rowid", counted)
+    hits = search(owner, bot, QUESTION, k=5)
+    assert [hit["document_id"] for hit in hits] == [doc] * retrieve.PER_PAGE
+    assert len(reads) == 2, reads
