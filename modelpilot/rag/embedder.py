@@ -84,7 +84,6 @@ class Embedder:
         # limiter below allows, and on a busy machine one thread was faster anyway (5-9 vs 2-3
         # chunks/s measured side by side).
         self._batches = _IdleRelease(self)
-        self._quick, self._quick_lock = None, threading.Lock()
         if model_name == BUILTIN_MODEL:
             _register_builtin(TextEmbedding)
             self._model = TextEmbedding(model_name=BUILTIN_MODEL, specific_model_path=str(TOKENIZER_DIR),
@@ -118,54 +117,18 @@ class Embedder:
         session.run(None, {name: value for name, value in feeds.items() if name in names}, options)
         trim_heap()
 
-    def embed_one_sync(self, text: str, quick: bool = False) -> np.ndarray:
+    def embed_one_sync(self, text: str) -> np.ndarray:
         """One text's vector (a search query). For the built-in model, fastembed's own run and
         the model's pooling (mean over the tokens, then unit length) without its batching
         generator: 5.8 -> 4.3 ms a query here, the same vector (to 1e-7; tests/knowledge/
-        test_query_cache.py). Other models keep fastembed's whole path (their pooling differs).
-        quick: on the two-thread session (_quick_session) when the machine has two cores."""
+        test_query_cache.py). Other models keep fastembed's whole path (their pooling differs)."""
         if self.info.name != BUILTIN_MODEL:
             return self.embed_sync([text])[0]
-        session = self._quick_session() if quick else None
-        if session is None:
-            out = self._model.model.onnx_embed([text])
-            hidden = np.asarray(out.model_output[0], dtype=np.float32)
-            mask = np.asarray(out.attention_mask[0], dtype=np.float32)
-        else:
-            encoded = self._model.model.tokenize([text])[0]
-            ids = np.array([encoded.ids], dtype=np.int64)
-            attention = np.array([encoded.attention_mask], dtype=np.int64)
-            feeds = {"input_ids": ids, "attention_mask": attention, "token_type_ids": np.zeros_like(ids)}
-            hidden = np.asarray(session.run(None, feeds)[0][0], dtype=np.float32)
-            mask = attention[0].astype(np.float32)
+        out = self._model.model.onnx_embed([text])
+        hidden = np.asarray(out.model_output[0], dtype=np.float32)
+        mask = np.asarray(out.attention_mask[0], dtype=np.float32)
         vector = (hidden * mask[:, None]).sum(axis=0) / max(float(mask.sum()), 1e-9)
         return (vector / max(float(np.linalg.norm(vector)), 1e-12)).astype(np.float32)
-
-
-    def _quick_session(self):
-        """A second session of the built-in model for a question asked while the node has no
-        other turn starting: two intra-op threads that spin briefly between the model's steps,
-        so a 20-token question takes ~3.7 ms instead of ~6.2 (measured here, 2 cores; without
-        spinning 5.0). Busy nodes use the one-thread session: spinning threads would take CPU
-        from the other turns. None on one core. ~25 MB, made on first use."""
-        if QUICK_THREADS < 2:
-            return None
-        with self._quick_lock:
-            if self._quick is None:
-                import onnxruntime
-
-                options = onnxruntime.SessionOptions()
-                options.intra_op_num_threads = QUICK_THREADS
-                options.inter_op_num_threads = 1
-                options.add_session_config_entry("session.intra_op.allow_spinning", "1")
-                options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-                self._quick = onnxruntime.InferenceSession(str(_builtin_model_file()), options,
-                                                           providers=["CPUExecutionProvider"])
-            return self._quick
-
-
-# Intra-op threads of the quick question session (Embedder._quick_session): two, if there are.
-QUICK_THREADS = min(2, os.cpu_count() or 1)
 
 
 class _IdleRelease:
@@ -389,9 +352,8 @@ _query_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
 _query_cache_lock = threading.Lock()
 
 
-async def embed_query(text: str, quick: bool = False) -> np.ndarray:
-    """The query's vector (read-only: it may be shared with the next identical question).
-    quick: nothing else is asking the machine for CPU (Embedder._quick_session)."""
+async def embed_query(text: str) -> np.ndarray:
+    """The query's vector (read-only: it may be shared with the next identical question)."""
     key = (_model_name, text)
     with _query_cache_lock:  # servers on other threads (tests, a fleet in one process) share it
         found = _query_cache.get(key)
@@ -399,7 +361,7 @@ async def embed_query(text: str, quick: bool = False) -> np.ndarray:
             _query_cache.move_to_end(key)
             return found
     embedder = await get_embedder()
-    vector = await anyio.to_thread.run_sync(embedder.embed_one_sync, text, quick, limiter=_get_limiter())
+    vector = await anyio.to_thread.run_sync(embedder.embed_one_sync, text, limiter=_get_limiter())
     vector.setflags(write=False)
     with _query_cache_lock:
         _query_cache[key] = vector

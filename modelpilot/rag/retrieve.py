@@ -115,12 +115,8 @@ async def search(db: Database, workspace_id: str, bot: BotScope, query: str, *, 
         async with db.read() as conn:
             return await store.keyword_search(conn, bot.id, query, candidates, keyword_weights)
 
-    # While this is the only turn starting on the node, the question takes the two-thread
-    # session (rag/embedder.py, Embedder._quick_session); during a burst, one thread each.
-    quick = db.foreground.active <= 1
-
     async def vector_side() -> tuple[np.ndarray, list[tuple[int, float]], BotVectors | None]:
-        vector = await embed_query(query, quick)
+        vector = await embed_query(query)
         if mode == "keyword":
             return vector, [], None
         async with db.read() as conn:

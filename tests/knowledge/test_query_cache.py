@@ -16,9 +16,9 @@ def counted(monkeypatch):
     calls: list[list[str]] = []
     real = embedder.Embedder.embed_one_sync
 
-    def counting(self, text, quick=False):
+    def counting(self, text):
         calls.append([text])
-        return real(self, text, quick)
+        return real(self, text)
 
     monkeypatch.setattr(embedder.Embedder, "embed_one_sync", counting)
     monkeypatch.setattr(embedder, "_query_cache", type(embedder._query_cache)())
@@ -53,13 +53,12 @@ def test_the_cache_keeps_only_the_latest_questions(counted, monkeypatch):
 
 @pytest.mark.parametrize("text", ["What are your opening hours?", "Où est la gare ? 東京駅",
                                   "refund " * 400, "x"])
-@pytest.mark.parametrize("quick", [False, True], ids=["one-thread", "quick"])
-def test_a_query_gets_the_same_vector_as_a_document_of_the_same_text(text, quick):
+def test_a_query_gets_the_same_vector_as_a_document_of_the_same_text(text):
     """The query path skips fastembed's batching, not its model: a question and a chunk of the
-    same words must meet at similarity 1 (long text truncated the same way), on either session."""
+    same words must meet at similarity 1 (long text truncated the same way)."""
     async def run():
         embedder._query_cache.clear()
-        return await embedder.embed_query(text, quick), (await embedder.embed_texts([text]))[0]
+        return await embedder.embed_query(text), (await embedder.embed_texts([text]))[0]
 
     query, document = asyncio.run(run())
     assert query.dtype == np.float32 and query.shape == document.shape

@@ -174,28 +174,3 @@ def test_a_bot_larger_than_the_budget_is_searched_with_sqlite_vec(settings):
             CACHE.budget_bytes = budget
 
     asyncio.run(main())
-
-
-def test_a_question_takes_the_quick_session_only_when_no_other_turn_is_starting(settings, monkeypatch):
-    """The two-thread session spins between the model's steps: right for one question on a quiet
-    node, wrong during a burst, where it would take CPU from the other turns."""
-    asked: list[bool] = []
-    real = retrieve.embed_query
-
-    async def recording(text, quick=False):
-        asked.append(quick)
-        return await real(text, quick)
-
-    monkeypatch.setattr(retrieve, "embed_query", recording)
-    bot = type("Bot", (), {"id": "b1", "top_k": 3, "score_threshold": 0.0})()
-
-    async def run():
-        async with bot_with(settings, unit_rows(np.random.default_rng(3), 30)) as db:
-            await retrieve.search(db, "ws1", bot, "alone")
-            with db.foreground.hold():  # this question's own turn
-                await retrieve.search(db, "ws1", bot, "one turn")
-                with db.foreground.hold():  # and another one starting beside it
-                    await retrieve.search(db, "ws1", bot, "a burst")
-
-    asyncio.run(run())
-    assert asked == [True, True, False]
