@@ -59,6 +59,7 @@ from modelpilot.openif.mcp_server import McpEndpoint, mcp_endpoint
 from modelpilot.ops import routes as ops_routes
 from modelpilot.ops.jobs import register_ops_jobs
 from modelpilot.insights import routes as insight_routes
+from modelpilot.knowledge import embedding_routes
 from modelpilot.knowledge import routes as knowledge_routes
 from modelpilot.knowledge.lifecycle import start_knowledge, stop_knowledge
 from modelpilot.knowledge.service import count_documents_in, purge_workspace
@@ -225,6 +226,7 @@ def create_app(settings: Settings) -> Litestar:
         *insight_routes.ROUTES,
         *widget_routes.ROUTES,
         *knowledge_routes.ROUTES,
+        *embedding_routes.ROUTES,
         *eval_routes.ROUTES,
         *billing_routes.ROUTES,
         *webhook_routes.ROUTES,

@@ -18,6 +18,7 @@ from modelpilot.core.safe_http import FetchError, SafeFetcher
 from modelpilot.knowledge import repo
 from modelpilot.knowledge.chunking import Chunk, embed_prefix
 from modelpilot.knowledge.crawler import CrawledPage, PageFailure, crawl
+from modelpilot.knowledge.embedding import embed_chunks_by_provider, embedding_info, provider_setting
 from modelpilot.knowledge.entities import Document
 from modelpilot.knowledge.extract import ExtractionError
 from modelpilot.knowledge.reader import ReaderPool
@@ -76,6 +77,11 @@ async def embed_chunks(db: Database, target: Target, chunks: list[store.NewChunk
     """Vectors for all chunks, in batches, reporting progress across `span`."""
     import numpy as np
 
+    by_provider = await provider_setting(db, target.workspace_id)  # the workspace's opt-in embedding
+    if by_provider is not None:
+        return await embed_chunks_by_provider(db, target.workspace_id, by_provider, chunks, embed_text_of,
+                                              lambda value: _progress(db, target, value), span)
+
     def embedding(start: int) -> asyncio.Future | None:
         if start >= len(chunks):
             return None
@@ -119,6 +125,7 @@ async def _finish(db: Database, target: Target, doc: Document, title: str | None
     info = model_info()
     async with db.write() as conn:
         await _still_current(conn, target)
+        info = await embedding_info(conn, target.workspace_id, info)  # a provider's, if the workspace chose one
         count = await store.count_document_chunks(conn, target.workspace_id, target.document_id)
         await repo.mark_indexed(conn, target.workspace_id, target.document_id, title=title, chunk_count=count,
                                 model=info.name, dim=info.dim, next_refresh_at=_next_refresh(doc))

@@ -7,10 +7,11 @@ import logging
 from modelpilot.core.db import Database
 from modelpilot.core.ids import utc_now_iso
 from modelpilot.core.safe_http import SafeFetcher
-from modelpilot.knowledge import ingest, repo
+from modelpilot.knowledge import ingest, reembed, repo
+from modelpilot.knowledge.embedding import ProviderEmbeddings
 from modelpilot.knowledge.reader import ReaderPool
 from modelpilot.knowledge.service import INGEST_JOB, Knowledge, KnowledgeChanged
-from modelpilot.rag import embedder, store, vector_cache
+from modelpilot.rag import embedder, store, vector_cache, workspace_embedding
 from modelpilot.scheduler import jobs
 from modelpilot.scheduler.lifecycle import Scheduler
 from modelpilot.scheduler.worker import JobWorker
@@ -91,6 +92,10 @@ async def start_knowledge(db: Database, settings: Settings, scheduler: Scheduler
         reader.reap_idle()
 
     worker.register(INGEST_JOB, handle, ingest.give_up_ingest, ingest.still_wanted)
+    # Workspaces that opted into a provider's embeddings reach it through providers (rag imports no domain).
+    workspace_embedding.use_provider_embedder(db, ProviderEmbeddings(db, settings))
+    worker.register(reembed.REEMBED_JOB, reembed.run_reembed_job, reembed.give_up_reembed, reembed.still_wanted,
+                    max_attempts=reembed.MAX_ATTEMPTS)
     scheduler.add_interval_job("knowledge.refresh", lambda: queue_due_refreshes(kb), REFRESH_CHECK_SECONDS,
                                once_per_fleet=True)
     # Reader processes are started on demand and stopped when idle: their memory is not kept.

@@ -141,3 +141,9 @@ async def count_pending_documents(conn: Connection, workspace_id: str, chatbot_i
     row = await fetch_one(conn, "SELECT COUNT(*) AS n FROM documents WHERE workspace_id = ? AND chatbot_id = ?"
                                 " AND status IN ('queued', 'processing')", (workspace_id, chatbot_id))
     return int(row["n"])
+
+
+async def set_embed_model(conn: Connection, workspace_id: str, model: str, dim: int) -> int:
+    """After a workspace's re-embedding: every indexed document's vectors are this model's."""
+    return await execute(conn, "UPDATE documents SET embed_model = ?, embed_dim = ? WHERE workspace_id = ?"
+                               " AND embed_model IS NOT NULL", (model, dim, workspace_id))

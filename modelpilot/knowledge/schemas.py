@@ -35,3 +35,10 @@ class DocumentPatchBody(msgspec.Struct, forbid_unknown_fields=True):
     title: str | UnsetType = UNSET
     text: str | UnsetType = UNSET
     items: list[FaqItem] | UnsetType = UNSET
+
+
+class EmbeddingBody(msgspec.Struct, forbid_unknown_fields=True):
+    """A workspace's embedding: {"mode": "builtin"} or {"mode": "provider", "provider", "model"}."""
+    mode: str
+    provider: str | None = None
+    model: str | None = None

@@ -379,3 +379,21 @@ def warm_up_in_background() -> asyncio.Task:
             log.exception("could not load the embedding model")
 
     return asyncio.get_running_loop().create_task(load(), name="embedder-warm-up")
+
+
+def cached_query_vector(key: tuple[str, str]) -> np.ndarray | None:
+    """A query vector another embedding than the built-in one made (rag/workspace_embedding.py),
+    from the same cache; its key's first part names that embedding, so vectors never mix."""
+    with _query_cache_lock:
+        found = _query_cache.get(key)
+        if found is not None:
+            _query_cache.move_to_end(key)
+        return found
+
+
+def remember_query_vector(key: tuple[str, str], vector: np.ndarray) -> None:
+    vector.setflags(write=False)
+    with _query_cache_lock:
+        _query_cache[key] = vector
+        while len(_query_cache) > QUERY_CACHE_SIZE:
+            _query_cache.popitem(last=False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from types import EllipsisType
 from typing import Awaitable, Protocol, TypeVar
@@ -16,8 +17,8 @@ import numpy as np
 
 from modelpilot.core.db import Database
 from modelpilot.rag import store
-from modelpilot.rag.embedder import embed_query
 from modelpilot.rag.vector_cache import CACHE, BotVectors
+from modelpilot.rag.workspace_embedding import WorkspaceEmbedding, embed_query_with, setting_of
 
 log = logging.getLogger("modelpilot.rag")
 A = TypeVar("A")
@@ -106,8 +107,10 @@ async def search(db: Database, workspace_id: str, bot: BotScope, query: str, *, 
     async with db.read() as conn:
         if not await store.bot_has_chunks(conn, workspace_id, bot.id):
             return []  # every chat asks; a bot with no knowledge must not pay for an embedding
+        setting = await setting_of(conn, workspace_id)
     candidates = max(MIN_CANDIDATES, 4 * k)
-    cache_key = _cache_key(db, bot.id)
+    # Mid re-embedding the matrix in memory holds vectors of two models: not used then.
+    cache_key = None if setting.mixed else _cache_key(db, bot.id)
 
     async def keyword_side() -> list[tuple[int, float]]:
         if mode == "vector":
@@ -115,11 +118,14 @@ async def search(db: Database, workspace_id: str, bot: BotScope, query: str, *, 
         async with db.read() as conn:
             return await store.keyword_search(conn, bot.id, query, candidates, keyword_weights)
 
-    async def vector_side() -> tuple[np.ndarray, list[tuple[int, float]], BotVectors | None]:
-        vector = await embed_query(query)
-        if mode == "keyword":
+    async def vector_side() -> tuple[np.ndarray | None, list[tuple[int, float]], BotVectors | None]:
+        vector = await _question_vector(db, workspace_id, setting, query)
+        if mode == "keyword" or vector is None:
             return vector, [], None
         async with db.read() as conn:
+            if setting.mixed:  # only chunks of the workspace's current embedding are comparable
+                return vector, await store.vector_knn_of_embedding(conn, workspace_id, bot.id, vector, candidates,
+                                                                   setting.identity), None
             if cache_key is None:
                 return vector, await store.vector_knn(conn, bot.id, vector, candidates), None
             hits, matrix = await store.vector_knn_cached(conn, workspace_id, bot.id, vector, candidates, cache_key)
@@ -129,21 +135,33 @@ async def search(db: Database, workspace_id: str, bot: BotScope, query: str, *, 
     # nearest vectors (a worker thread, then another reader connection): both sides run at the
     # same time, so a search costs the slower side, not their sum.
     keyword_hits, (vector, vector_hits, matrix) = await both(keyword_side(), vector_side())
-    if cache_key is not None and matrix is None and mode != "keyword":
+    if cache_key is not None and matrix is None and mode != "keyword" and vector is not None:
         _read_matrix_later(db, workspace_id, bot.id, cache_key)
     async with db.read() as conn:
         fused = fuse([r for r, _ in vector_hits], [r for r, _ in keyword_hits], keyword_weight)
         similarity = dict(vector_hits)
         missing = [rowid for rowid, _ in fused if rowid not in similarity]
+        # Keyword hits whose likeness to the question cannot be measured (no question vector: the
+        # provider failed; or their vector is of another model, mid re-embedding) keep their
+        # keyword rank and pass the threshold, which is a cosine of one model's vectors.
+        unmeasured: set[int] = set()
+        if vector is None:
+            unmeasured, missing = set(missing), []
+        elif setting.mixed:
+            comparable = await store.embedded_with(conn, workspace_id, missing, setting.identity)
+            unmeasured, missing = set(missing) - set(comparable), comparable
         if matrix is not None:
             similarity.update(matrix.similarities(missing, vector))
-        else:
+        elif missing:
             similarity.update(await store.similarities(conn, missing, vector))
+
+        def passes(rowid: int) -> bool:
+            return rowid in unmeasured or similarity.get(rowid, 0.0) >= threshold
         # Only the rows that can be shown are read: the first k over the threshold, in fused
         # order (fusing 2 x 20 candidates, reading all 40 rows was most of the fetch on
         # Postgres, a random heap page each); more only when diversity or a row gone since the
         # search (deleted meanwhile) leaves room. Explain (an admin's tool) reads them all.
-        pending = list(fused) if explain else [hit for hit in fused if similarity.get(hit[0], 0.0) >= threshold]
+        pending = list(fused) if explain else [hit for hit in fused if passes(hit[0])]
         rows: dict[int, dict] = {}
         if explain:
             rows = await store.chunks_by_rowid(conn, workspace_id, [rowid for rowid, _ in pending])
@@ -167,7 +185,7 @@ async def search(db: Database, workspace_id: str, bot: BotScope, query: str, *, 
                 if row is None:
                     continue
                 key = (row["document_id"], row["url"], row["page"])
-                if similarity.get(rowid, 0.0) >= threshold:
+                if passes(rowid):
                     if per_page and taken.get(key, 0) >= per_page:
                         continue
                     taken[key] = taken.get(key, 0) + 1
@@ -183,6 +201,28 @@ async def search(db: Database, workspace_id: str, bot: BotScope, query: str, *, 
     keyword_rank = {rowid: i for i, (rowid, _) in enumerate(keyword_hits, start=1)}
     return [ScoredHit(_as_chunk(rows[rowid], similarity.get(rowid, 0.0)), fused_score, vector_rank.get(rowid),
                       keyword_rank.get(rowid), ok) for rowid, fused_score, ok in chosen]
+
+
+# A provider that fails is logged once a minute per workspace, not once per question.
+FALLBACK_LOG_SECONDS = 60.0
+_fallback_logged: dict[str, float] = {}
+
+
+async def _question_vector(db: Database, workspace_id: str, setting: WorkspaceEmbedding,
+                           query: str) -> np.ndarray | None:
+    """The question's vector; None when the workspace's provider embedding fails, so this question
+    is answered from keyword search alone (the built-in model's failures are not expected: raised)."""
+    if setting.identity is None:
+        return await embed_query_with(db, workspace_id, setting, query)
+    try:
+        return await embed_query_with(db, workspace_id, setting, query)
+    except Exception as exc:  # the provider is down, slow or refusing: the chat still answers
+        now = time.monotonic()
+        if now - _fallback_logged.get(workspace_id, float("-inf")) >= FALLBACK_LOG_SECONDS:
+            _fallback_logged[workspace_id] = now
+            log.warning("workspace %s: the %s embedding failed (%s); searching by keywords only",
+                        workspace_id, setting.identity, exc)
+        return None
 
 
 def _cache_key(db: Database, chatbot_id: str) -> tuple[str, str] | None:

@@ -47,6 +47,7 @@ class NewChunk:
     heading: str | None = None
     answer: str | None = None
     token_count: int = 0
+    embedding: str | None = None  # which embedding made its vector (None: the built-in model)
 
 
 def bot_tag(chatbot_id: str) -> str:
@@ -73,9 +74,9 @@ def vector_text(vector: np.ndarray) -> str:
 
 
 _PG_INSERT_CHUNKS = ("INSERT INTO chunks (rowid, id, workspace_id, chatbot_id, document_id, ordinal, kind, title, url,"
-                     " page, heading, text, answer, token_count) SELECT * FROM unnest(?::bigint[], ?::text[],"
-                     " ?::text[], ?::text[], ?::text[], ?::integer[], ?::text[], ?::text[], ?::text[], ?::integer[],"
-                     " ?::text[], ?::text[], ?::text[], ?::integer[])")
+                     " page, heading, text, answer, token_count, embedding) SELECT * FROM unnest(?::bigint[],"
+                     " ?::text[], ?::text[], ?::text[], ?::text[], ?::integer[], ?::text[], ?::text[], ?::text[],"
+                     " ?::integer[], ?::text[], ?::text[], ?::text[], ?::integer[], ?::text[])")
 
 
 async def insert_chunks(conn: Connection, workspace_id: str, chatbot_id: str, document_id: str,
@@ -85,7 +86,7 @@ async def insert_chunks(conn: Connection, workspace_id: str, chatbot_id: str, do
         return 0
     base = await fetch_value(conn, "SELECT coalesce(max(rowid), 0) FROM chunks")
     rows = [(base + i + 1, new_id(), workspace_id, chatbot_id, document_id, first_ordinal + i, c.kind, c.title,
-             c.url, c.page, c.heading, c.text, c.answer, c.token_count) for i, c in enumerate(chunks)]
+             c.url, c.page, c.heading, c.text, c.answer, c.token_count, c.embedding) for i, c in enumerate(chunks)]
     if dialect(conn) == "postgres":
         # One statement per batch, not per row: one round trip, and chunk_terms' statement-level
         # trigger (migration 0012) counts the whole batch at once. chunks.fts is generated.
@@ -95,8 +96,8 @@ async def insert_chunks(conn: Connection, workspace_id: str, chatbot_id: str, do
                       (chatbot_id, [row[0] for row in rows], [vector_text(vectors[i]) for i in range(len(chunks))]))
         return len(chunks)
     await execute_many(conn, "INSERT INTO chunks (rowid, id, workspace_id, chatbot_id, document_id, ordinal, kind,"
-                             " title, url, page, heading, text, answer, token_count)"
-                             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+                             " title, url, page, heading, text, answer, token_count, embedding)"
+                             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
     await execute_many(conn, "INSERT INTO chunk_fts (rowid, text, title, heading) VALUES (?, ?, ?, ?)",
                        [fts_row(base + i + 1, c.text, c.title, c.heading, chatbot_id) for i, c in enumerate(chunks)])
     await execute_many(conn, "INSERT INTO chunk_vectors (rowid, embedding, chatbot_id) VALUES (?, ?, ?)",
@@ -374,3 +375,97 @@ async def list_document_chunks(conn: Connection, workspace_id: str, document_id:
 async def count_document_chunks(conn: Connection, workspace_id: str, document_id: str) -> int:
     return await fetch_value(conn, "SELECT count(*) FROM chunks WHERE workspace_id = ? AND document_id = ?",
                              (workspace_id, document_id))
+
+
+# ---- re-embedding a workspace (rag/workspace_embedding.py) ---------------------------------
+# chunks.embedding names the embedding that made a chunk's vector (NULL: the built-in model).
+# While a workspace moves to another embedding, the vector half of search compares the question
+# only with chunks of the current one: vectors of two models are never compared.
+
+def _marker_is(identity: str | None, column: str = "embedding") -> str:
+    return f"{column} IS NULL" if identity is None else f"{column} = ?"
+
+
+def _marker_params(identity: str | None) -> tuple:
+    return () if identity is None else (identity,)
+
+
+async def count_embedded(conn: Connection, workspace_id: str, identity: str | None) -> tuple[int, int]:
+    """(chunks of the workspace embedded with `identity`, all its chunks)."""
+    done = await fetch_value(conn, f"SELECT count(*) FROM chunks WHERE workspace_id = ? AND {_marker_is(identity)}",
+                             (workspace_id, *_marker_params(identity)))
+    total = await fetch_value(conn, "SELECT count(*) FROM chunks WHERE workspace_id = ?", (workspace_id,))
+    return int(done), int(total)
+
+
+async def chunks_not_embedded_with(conn: Connection, workspace_id: str, identity: str | None,
+                                   limit: int) -> list[dict]:
+    """Up to `limit` chunks of the workspace whose vector another embedding made, in rowid order."""
+    other = "embedding IS NOT NULL" if identity is None else "(embedding IS NULL OR embedding <> ?)"
+    return await fetch_all(conn, f"SELECT rowid, chatbot_id, kind, title, heading, text FROM chunks"
+                                 f" WHERE workspace_id = ? AND {other} ORDER BY rowid LIMIT ?",
+                           (workspace_id, *_marker_params(identity), limit))
+
+
+async def replace_vectors(conn: Connection, workspace_id: str, identity: str | None,
+                          rows: Sequence[dict], vectors: np.ndarray) -> int:
+    """New vectors for chunks (rows from chunks_not_embedded_with), marked with their embedding;
+    chunks deleted meanwhile are skipped. Call inside a write transaction."""
+    if not rows:
+        return 0
+    rowids = [int(row["rowid"]) for row in rows]
+    marks = ",".join("?" * len(rowids))
+    present = {r["rowid"]: r["chatbot_id"] for r in await fetch_all(
+        conn, f"SELECT rowid, chatbot_id FROM chunks WHERE workspace_id = ? AND rowid IN ({marks})",
+        (workspace_id, *rowids))}
+    keep = [(i, rowid) for i, rowid in enumerate(rowids) if rowid in present]
+    if not keep:
+        return 0
+    kept = [rowid for _, rowid in keep]
+    if dialect(conn) == "postgres":
+        await execute(conn, "UPDATE chunk_vectors SET embedding = t.e::vector FROM unnest(?::bigint[], ?::text[])"
+                            " AS t(r, e) WHERE chunk_vectors.rowid = t.r",
+                      (kept, [vector_text(vectors[i]) for i, _ in keep]))
+    else:
+        await execute_many(conn, "UPDATE chunk_vectors SET embedding = ? WHERE rowid = ?",
+                           [(vector_bytes(vectors[i]), rowid) for i, rowid in keep])
+        # An UPDATE of chunks fires no generation trigger (migration 0020): the bots' matrices in
+        # memory (rag/vector_cache.py) must be re-read, so draw their new generations here.
+        await execute_many(conn, "INSERT INTO vector_generations (chatbot_id, workspace_id, generation)"
+                                 " VALUES (?, ?, random()) ON CONFLICT (chatbot_id) DO UPDATE SET"
+                                 " generation = excluded.generation",
+                           [(bot, workspace_id) for bot in sorted(set(present.values()))])
+    marks = ",".join("?" * len(kept))
+    await execute(conn, f"UPDATE chunks SET embedding = ? WHERE workspace_id = ? AND rowid IN ({marks})",
+                  (identity, workspace_id, *kept))
+    return len(kept)
+
+
+async def vector_knn_of_embedding(conn: Connection, workspace_id: str, chatbot_id: str, query: np.ndarray, k: int,
+                                  identity: str | None) -> list[tuple[int, float]]:
+    """vector_knn among the bot's chunks embedded with `identity` only (a workspace being re-embedded)."""
+    if dialect(conn) == "postgres":
+        dim = int(np.asarray(query).shape[-1])
+        text = vector_text(query)
+        rows = await fetch_all(
+            conn, f"SELECT v.rowid, v.embedding <=> ?::vector AS distance FROM chunk_vectors v"
+                  f" JOIN chunks c ON c.rowid = v.rowid WHERE v.chatbot_id = ? AND c.workspace_id = ?"
+                  f" AND {_marker_is(identity, 'c.embedding')}"
+                  f" ORDER BY v.embedding::halfvec({dim}) <=> ?::halfvec({dim}) LIMIT ?",
+            (text, chatbot_id, workspace_id, *_marker_params(identity), text, k))
+        return sorted(((row["rowid"], 1.0 - float(row["distance"])) for row in rows), key=lambda hit: -hit[1])
+    rows = await fetch_all(conn, "SELECT rowid, distance FROM chunk_vectors WHERE embedding MATCH ? AND k = ?"
+                                 " AND chatbot_id = ? AND rowid IN (SELECT rowid FROM chunks WHERE workspace_id = ?"
+                                 f" AND chatbot_id = ? AND {_marker_is(identity)})",
+                           (vector_bytes(query), k, chatbot_id, workspace_id, chatbot_id, *_marker_params(identity)))
+    return [(row["rowid"], 1.0 - float(row["distance"])) for row in rows]
+
+
+async def embedded_with(conn: Connection, workspace_id: str, rowids: Sequence[int], identity: str | None) -> list[int]:
+    """Those of the rowids whose vector `identity` made."""
+    if not rowids:
+        return []
+    marks = ",".join("?" * len(rowids))
+    rows = await fetch_all(conn, f"SELECT rowid FROM chunks WHERE workspace_id = ? AND rowid IN ({marks})"
+                                 f" AND {_marker_is(identity)}", (workspace_id, *rowids, *_marker_params(identity)))
+    return [row["rowid"] for row in rows]

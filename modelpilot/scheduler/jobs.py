@@ -185,3 +185,10 @@ async def count_by_status(conn: Connection) -> dict[str, int]:
     processing, error)."""
     rows = await fetch_all(conn, "SELECT status, COUNT(*) AS n FROM jobs GROUP BY status")
     return {row["status"]: row["n"] for row in rows}
+
+
+async def unfinished_count(conn: Connection, workspace_id: str, kind: str) -> int:
+    """Jobs of a kind in a workspace still to run or running (failed ones excluded)."""
+    row = await fetch_one(conn, "SELECT count(*) AS n FROM jobs WHERE workspace_id = ? AND kind = ?"
+                                " AND status IN ('queued', 'processing')", (workspace_id, kind))
+    return int(row["n"]) if row else 0

@@ -316,7 +316,7 @@ TABLE_OWNERS = {
     "conversation_events": "chat", "saved_replies": "chat",
     "documents": "knowledge", "document_pages": "knowledge",
     "chunks": "rag", "chunk_fts": "rag", "chunk_vectors": "rag", "embedding_index": "rag",
-    "vector_generations": "rag",
+    "vector_generations": "rag", "workspace_embeddings": "rag",
     "message_reservations": "billing", "billing_accounts": "billing", "stripe_events": "billing",
     "widget_daily_usage": "widget",
     "webhook_endpoints": "webhooks", "webhook_deliveries": "webhooks", "webhook_attempts": "webhooks",

@@ -19,6 +19,11 @@ last user message (so one running server serves every test):
                 one turn. Once tool results follow the question: answer TOOL_ANSWER.
   [[toolloop:NAME {...}]]  call NAME whenever tools are offered, whatever came back (max rounds)
 A key containing "wrong" is refused with 401. `requests` keeps what each call received.
+POST /v1/embeddings answers OpenAI's shape with `fake_embedding` vectors (words hashed into the
+`dimensions` asked for, default 1536; `text-embedding-ada-002` always 1536, like the real one);
+`embedding_requests` keeps each request's body; `embeddings_down = True` makes it answer 503, and
+`embeddings_fail_containing = "word"` only requests with a text containing that word; a model
+named `unknown...` is 404.
 GET /v1/models lists MODELS the way OpenAI-compatible servers do (and /api/tags the way Ollama
 does); `model_list_requests` counts those calls, so tests can see the dashboard's cache work.
 """
@@ -26,7 +31,9 @@ does); `model_list_requests` counts those calls, so tests can see the dashboard'
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import math
 import re
 import socket
 import threading
@@ -42,6 +49,23 @@ TOOL_ANSWER = "Here is what the tool found."
 _TOOL_WORD = re.compile(r"\[\[(tool|toolloop):([A-Za-z0-9_-]+)(?:\s+(\{.*?\}))?\]\]")
 DEFAULT_PIECES = 8
 MODELS = ("fake-model", "fake-large")
+
+
+_EMBED_WORD = re.compile(r"[a-z0-9]+")
+FIXED_SIZE_MODELS = {"text-embedding-ada-002": 1536}
+
+
+def fake_embedding(text: str, dimensions: int) -> list[float]:
+    """A deterministic unit vector: each word adds +-1 at a place its hash picks, so texts that
+    share words are close and texts that share none are (almost) orthogonal."""
+    vector = [0.0] * dimensions
+    for word in _EMBED_WORD.findall(text.lower()):
+        digest = hashlib.sha256(word.encode()).digest()
+        vector[int.from_bytes(digest[:4], "big") % dimensions] += 1.0 if digest[4] & 1 else -1.0
+    if not any(vector):
+        vector[0] = 1.0
+    norm = math.sqrt(sum(x * x for x in vector))
+    return [x / norm for x in vector]
 
 
 def _words(text: str) -> int:
@@ -103,6 +127,9 @@ class FakeLLM:
     def __init__(self) -> None:
         self.requests: list[dict] = []
         self.model_list_requests = 0
+        self.embedding_requests: list[dict] = []
+        self.embeddings_down = False
+        self.embeddings_fail_containing: str | None = None
 
     async def __call__(self, scope: dict, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -122,6 +149,8 @@ class FakeLLM:
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         if scope["method"] == "GET" and scope["path"].endswith(("/models", "/api/tags")):
             return await self._models(scope["path"], headers, send)
+        if scope["method"] == "POST" and scope["path"].endswith("/embeddings"):
+            return await self._embeddings(headers, body, send)
         if not scope["path"].endswith("/chat/completions"):
             return await self._json(send, 404, {"error": {"message": "not found", "type": "invalid_request_error"}})
         if "wrong" in headers.get("authorization", ""):
@@ -130,6 +159,27 @@ class FakeLLM:
         request = json.loads(body or b"{}")
         self.requests.append(request)
         await self._answer(request, receive, send)
+
+    async def _embeddings(self, headers: dict, body: bytes, send) -> None:
+        if "wrong" in headers.get("authorization", ""):
+            return await self._json(send, 401, {"error": {"message": "Incorrect API key provided.",
+                                                          "type": "invalid_request_error"}})
+        request = json.loads(body or b"{}")
+        self.embedding_requests.append(request)
+        texts = request.get("input", [])
+        texts = [texts] if isinstance(texts, str) else texts
+        word = self.embeddings_fail_containing
+        if self.embeddings_down or (word and any(word in text for text in texts)):
+            return await self._json(send, 503, {"error": {"message": "The fake embedder is down.",
+                                                          "type": "server_error"}})
+        model = request.get("model", "")
+        if "unknown" in model:
+            return await self._json(send, 404, {"error": {"message": f"The model `{model}` does not exist.",
+                                                          "type": "invalid_request_error"}})
+        size = FIXED_SIZE_MODELS.get(model) or int(request.get("dimensions") or 1536)
+        data = [{"object": "embedding", "index": i, "embedding": fake_embedding(t, size)} for i, t in enumerate(texts)]
+        await self._json(send, 200, {"object": "list", "model": model, "data": data,
+                                     "usage": {"prompt_tokens": sum(map(_words, texts)), "total_tokens": 0}})
 
     async def _models(self, path: str, headers: dict, send) -> None:
         self.model_list_requests += 1
