@@ -28,4 +28,6 @@ SCENARIOS = {
     f"DELETE {BOT}/documents/{{doc}}": {},
     f"POST {BOT}/documents/{{doc}}/reindex": {},
     f"GET {BOT}/search": {"params": {"q": "secret recipe cardamom"}},
+    "GET /api/v1/workspaces/{ws}/embedding": {},
+    "PUT /api/v1/workspaces/{ws}/embedding": {"json": {"mode": "builtin"}},
 }
