@@ -12,7 +12,7 @@ from modelpilot.knowledge import reembed
 from modelpilot.knowledge.chunking import embed_prefix
 from modelpilot.rag.embedder import BUILTIN_MODEL
 from tests.fakes.llm import fake_embedding, start_fake_llm
-from tests.knowledge.conftest import add_text, create_bot, docs_path, wait_done
+from tests.knowledge.conftest import add_text, count_rows, create_bot, docs_path, wait_done
 from tests.support import Api, eventually
 
 KEY = "sk-embed-test-0123456789abcdef"
@@ -134,7 +134,14 @@ def test_documents_and_questions_are_embedded_by_the_provider(owner, ws, embedde
     assert len(embedder.embedding_requests) == calls + 1  # the repeated question came from the cache
 
 
-def test_a_change_reembeds_without_mixing_models_and_a_newer_one_supersedes(owner, ws, embedder):
+def term_counts(server) -> int:
+    """Postgres keeps per-bot word counts by trigger (migration 0012): re-marking must not skew them."""
+    if server.settings.backend != "postgres":
+        return 0
+    return count_rows(server.settings, "SELECT coalesce(sum(chunks), 0) FROM chunk_terms")
+
+
+def test_a_change_reembeds_without_mixing_models_and_a_newer_one_supersedes(server, owner, ws, embedder):
     bot = create_bot(owner)
     old = wait_done(owner, bot, add_text(owner, bot, "Zoo", "The zebra sleeps standing up at night.")["id"])
     assert old["embed_model"] == BUILTIN_MODEL
@@ -143,6 +150,7 @@ def test_a_change_reembeds_without_mixing_models_and_a_newer_one_supersedes(owne
     assert use_provider(owner, ws)["reembedding"]["state"] == "running"
     new = wait_done(owner, bot, add_text(owner, bot, "Farm", "The zebu grazes in the meadow all day.")["id"])
     assert new["status"] == "indexed"
+    terms_before = term_counts(server)
 
     progress = owner.ok("GET", setting_path(ws))["reembedding"]
     assert progress["state"] in ("running", "failed") and progress["done"] < progress["total"]
@@ -162,7 +170,8 @@ def test_a_change_reembeds_without_mixing_models_and_a_newer_one_supersedes(owne
     docs = owner.ok("GET", docs_path(owner, bot))
     assert {d["embed_model"] for d in docs} == {"openai_compatible:text-embedding-3-large"}
     (zebra,) = [h for h in explain(owner, bot, "zebra sleeps") if h["document_id"] == old["id"]]
-    assert zebra["vector_rank"] == 1
+    assert zebra["vector_rank"] == 1 and zebra["keyword_rank"] == 1
+    assert term_counts(server) == terms_before
 
     back = owner.ok("PUT", setting_path(ws), json={"mode": "builtin"})
     assert back["mode"] == "builtin" and back["reembedding"]["state"] == "running"
