@@ -3,6 +3,7 @@
 import { del, get, post, put } from "../api.js";
 import { badge, button, card, confirmDialog, field, onSubmit, pageHeader, showDialog, table, toast, toastError } from "../components.js";
 import { formatDate, h, replace } from "../dom.js";
+import { embeddingCard } from "./embedding.js";
 
 const PROVIDERS = [
   ["openai", "OpenAI"], ["anthropic", "Anthropic"], ["gemini", "Google Gemini"], ["mistral", "Mistral"],
@@ -14,11 +15,17 @@ export async function render(ctx) {
   const providers = await get(`/workspaces/${ctx.ws}/providers`);
   const admin = ctx.can("admin");
   const list = h("div");
-  const refresh = async () => replace(list, providersTable(ctx, await get(`/workspaces/${ctx.ws}/providers`), admin, refresh));
-  replace(list, providersTable(ctx, providers, admin, refresh));
+  const embeddings = h("div");
+  const draw = (rows) => {
+    replace(list, providersTable(ctx, rows, admin, refresh));
+    replace(embeddings, embeddingCard(ctx, rows, admin));  // its provider choices follow this list
+  };
+  const refresh = async () => draw(await get(`/workspaces/${ctx.ws}/providers`));
+  draw(providers);
   replace(ctx.main, pageHeader("Providers"),
     h("p", { text: "Connect the LLM services your bots use. Keys are encrypted on the server and never shown again." }),
-    h("div", { class: "stack" }, card("Connected providers", list), admin ? card("Add or replace a key", providerForm(ctx, refresh)) : null));
+    h("div", { class: "stack" }, card("Connected providers", list), admin ? card("Add or replace a key", providerForm(ctx, refresh)) : null,
+      embeddings));
 }
 
 function providerForm(ctx, refresh) {
