@@ -23,6 +23,8 @@ from modelpilot.settings import Settings
 # Failures that another try may not meet (a provider down, slow, rate limiting); the others need
 # an admin (a key, a model, a setting) and fail the document at once.
 TRANSIENT = frozenset({"provider_unreachable", "provider_timeout", "provider_error", "provider_rate_limited"})
+# A chat waits on its question's vector: past this, the question is searched by keywords alone.
+QUESTION_TIMEOUT_SECONDS = 10.0
 
 
 def storage_dim() -> int:
@@ -36,9 +38,11 @@ class ProviderEmbeddings:
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db, self.settings = db, settings
 
-    async def __call__(self, workspace_id: str, provider: str, model: str, texts: list[str]) -> np.ndarray:
+    async def __call__(self, workspace_id: str, provider: str, model: str, texts: list[str],
+                       question: bool = False) -> np.ndarray:
+        timeout = min(QUESTION_TIMEOUT_SECONDS, self.settings.llm_idle_timeout) if question else None
         vectors = await provider_embeddings(self.db, self.settings, workspace_id, provider, model, list(texts),
-                                            storage_dim())
+                                            storage_dim(), timeout)
         return unit_rows(np.asarray(vectors, dtype=np.float32).reshape(len(texts), storage_dim()))
 
 

@@ -83,32 +83,35 @@ async def _call_for(db: Database, settings: Settings, workspace_id: str, provide
 
 
 async def provider_embeddings(db: Database, settings: Settings, workspace_id: str, provider: str, model: str,
-                              texts: list[str], dimensions: int) -> list[list[float]]:
-    """One vector of `dimensions` numbers per text, BATCH texts a request. Raises LLMError in plain
-    words (code `embedding_size` when the model answers with another size)."""
+                              texts: list[str], dimensions: int,
+                              timeout_seconds: float | None = None) -> list[list[float]]:
+    """One vector of `dimensions` numbers per text, BATCH texts a request, each request within
+    timeout_seconds (default: the LLM idle timeout). Raises LLMError in plain words (code
+    `embedding_size` when the model answers with another size)."""
     call = await _call_for(db, settings, workspace_id, provider, model)
     await check_target(call.litellm_model, call.api_base, settings.providers_may_reach_private)
     vectors: list[list[float]] = []
     for start in range(0, len(texts), BATCH):
-        vectors += await _request(call, settings, model, texts[start:start + BATCH], dimensions)
+        vectors += await _request(call, settings, model, texts[start:start + BATCH], dimensions,
+                                  timeout_seconds or settings.llm_idle_timeout)
     return vectors
 
 
 def _request_options(call: EmbeddingCall, settings: Settings, model: str, texts: list[str],
-                     dimensions: int) -> dict:
+                     dimensions: int, timeout_seconds: float) -> dict:
     body = {"model": model, "input": texts, "dimensions": dimensions, "encoding_format": "float"}
     headers = {"Content-Type": "application/json"}
     if call.api_key:
         headers["Authorization"] = f"Bearer {call.api_key}"
-    timeout = aiohttp.ClientTimeout(total=settings.llm_idle_timeout, connect=settings.llm_connect_timeout,
+    timeout = aiohttp.ClientTimeout(total=timeout_seconds, connect=settings.llm_connect_timeout,
                                     sock_connect=settings.llm_connect_timeout)
     return {"url": call.url, "data": msgspec.json.encode(body), "headers": headers, "timeout": timeout,
             "allow_redirects": False}
 
 
 async def _request(call: EmbeddingCall, settings: Settings, model: str, texts: list[str],
-                   dimensions: int) -> list[list[float]]:
-    request = _request_options(call, settings, model, texts, dimensions)
+                   dimensions: int, timeout_seconds: float) -> list[list[float]]:
+    request = _request_options(call, settings, model, texts, dimensions, timeout_seconds)
     allow_private = settings.providers_may_reach_private
     if allow_private:  # HTTPS_PROXY and friends, as chat calls honour them
         request = with_env_options(request, await request_options(request["url"]))
@@ -118,7 +121,7 @@ async def _request(call: EmbeddingCall, settings: Settings, model: str, texts: l
             status = response.status
     except TimeoutError:
         raise LLMError("provider_timeout", f"The provider did not answer with embeddings within "
-                                           f"{settings.llm_idle_timeout:g} s.") from None
+                                           f"{timeout_seconds:g} s.") from None
     except (aiohttp.ClientError, OSError) as exc:
         detail = scrub(" ".join((str(exc) or type(exc).__name__).split())[:300], call.api_key)
         log.warning("embedding call to %s failed: %s", call.litellm_model, type(exc).__name__)

@@ -17,6 +17,7 @@ import numpy as np
 
 from modelpilot.core.db import Database
 from modelpilot.rag import store
+from modelpilot.rag.embedder import embed_query
 from modelpilot.rag.vector_cache import CACHE, BotVectors
 from modelpilot.rag.workspace_embedding import WorkspaceEmbedding, embed_query_with, setting_of
 
@@ -213,7 +214,7 @@ async def _question_vector(db: Database, workspace_id: str, setting: WorkspaceEm
     """The question's vector; None when the workspace's provider embedding fails, so this question
     is answered from keyword search alone (the built-in model's failures are not expected: raised)."""
     if setting.identity is None:
-        return await embed_query_with(db, workspace_id, setting, query)
+        return await embed_query(query)  # the built-in model (tests replace this seam)
     try:
         return await embed_query_with(db, workspace_id, setting, query)
     except Exception as exc:  # the provider is down, slow or refusing: the chat still answers

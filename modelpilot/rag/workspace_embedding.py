@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
-from typing import Awaitable, Callable
+from typing import Protocol
 
 import numpy as np
 
@@ -59,9 +59,15 @@ async def current(db: Database, workspace_id: str) -> WorkspaceEmbedding:
         return await setting_of(conn, workspace_id)
 
 
-# (workspace_id, provider, model, texts) -> one unit-length float32 row per text. Raises the
-# provider's own error (with a plain message) when the call fails.
-ProviderEmbedder = Callable[[str, str, str, list[str]], Awaitable[np.ndarray]]
+class ProviderEmbedder(Protocol):
+    """(workspace_id, provider, model, texts) -> one unit-length float32 row per text; `question`:
+    one search question, which a chat waits on (a shorter timeout). Raises the provider's own
+    error, in plain words, when the call fails."""
+
+    async def __call__(self, workspace_id: str, provider: str, model: str, texts: list[str],
+                       question: bool = False) -> np.ndarray: ...
+
+
 _embedders: "weakref.WeakKeyDictionary[Database, ProviderEmbedder]" = weakref.WeakKeyDictionary()
 
 
@@ -106,7 +112,8 @@ async def embed_query_with(db: Database, workspace_id: str, setting: WorkspaceEm
     found = cached_query_vector(key)
     if found is not None:
         return found
-    vector = unit_rows(await provider_embedder(db)(workspace_id, setting.provider, setting.model, [text]))[0]
+    vector = unit_rows(await provider_embedder(db)(workspace_id, setting.provider, setting.model, [text],
+                                                   question=True))[0]
     remember_query_vector(key, np.ascontiguousarray(vector))
     return vector
 
