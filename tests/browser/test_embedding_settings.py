@@ -47,11 +47,11 @@ def test_embeddings_card_refuses_a_wrong_size_by_the_field_then_reembeds(chromiu
     page.get_by_role("link", name="Providers").click()
     section = page.get_by_role("region", name="Embeddings")
     expect(section).to_contain_text("In use: Built-in model")
-    model = section.get_by_label("Model", exact=True)
+    model = section.get_by_label("Embedding model", exact=True)
     expect(model).to_be_hidden()
 
     section.get_by_label("Embedding", exact=True).select_option("provider")
-    expect(section.get_by_label("Provider", exact=True)).to_have_value("openai_compatible")
+    expect(section.get_by_label("Embedding provider", exact=True)).to_have_value("openai_compatible")
     model.fill("text-embedding-ada-002")
     section.get_by_role("button", name="Save embedding").click()
     error = section.locator("[data-field=model] .error")

@@ -64,9 +64,9 @@ function form(state, setting) {
     field({ label: "Embedding", name: "mode", type: "select", value: setting.mode,
       options: [["builtin", "Built-in model (on this server)"], ["provider", "A connected provider's model"]] }),
     h("div", { class: "form-row provider-embedding" },
-      field({ label: "Provider", name: "provider", type: "select", value: setting.provider || connected[0] || "", options: providerOptions,
+      field({ label: "Embedding provider", name: "provider", type: "select", value: setting.provider || connected[0] || "", options: providerOptions,
         help: "Add a key for OpenAI, Ollama or an OpenAI-compatible server above first." }),
-      field({ label: "Model", name: "model", value: setting.model || "", attrs: { placeholder: "text-embedding-3-small" },
+      field({ label: "Embedding model", name: "model", value: setting.model || "", attrs: { placeholder: "text-embedding-3-small" },
         help: "It must return 384 numbers: text-embedding-3-small or -large (asked for 384), or all-minilm on Ollama." })),
     h("div", { class: "actions" }, h("button", { class: "btn btn-primary", type: "submit" }, "Save embedding")));
   const mode = el.elements.mode;
