@@ -117,7 +117,7 @@ async def _request(call: EmbeddingCall, settings: Settings, model: str, texts: l
         request = with_env_options(request, await request_options(request["url"]))
     try:
         async with shared_session(guarded=not allow_private).post(**request) as response:
-            body = await response.content.read(_BODY_LIMIT)
+            body = await _read_body(response)
             status = response.status
     except TimeoutError:
         raise LLMError("provider_timeout", f"The provider did not answer with embeddings within "
@@ -129,6 +129,18 @@ async def _request(call: EmbeddingCall, settings: Settings, model: str, texts: l
     if status != 200:
         raise error_for_status(status, _error_text(body), call)
     return _vectors(body, model, len(texts), dimensions)
+
+
+async def _read_body(response: aiohttp.ClientResponse) -> bytes:
+    """The whole answer (64 vectors of 384 numbers are ~500 KB of JSON, many network reads), cut
+    off past _BODY_LIMIT."""
+    parts, size = [], 0
+    async for piece in response.content.iter_chunked(1 << 16):
+        size += len(piece)
+        if size > _BODY_LIMIT:
+            raise LLMError("provider_error", "The provider's answer was far larger than embeddings can be.")
+        parts.append(piece)
+    return b"".join(parts)
 
 
 def _error_text(body: bytes) -> str:

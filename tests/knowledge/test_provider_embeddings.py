@@ -222,3 +222,17 @@ def test_another_workspace_keeps_the_builtin_embedding(owner, ws, embedder):
     done = wait_done(owner, bot, doc["id"], ws=other)
     assert done["embed_model"] == BUILTIN_MODEL
     assert not [r for r in embedder.embedding_requests if any("Walruses" in t for t in r["input"])]
+
+
+def test_chunks_go_to_the_provider_64_a_request_and_come_back_in_order(owner, ws, embedder):
+    use_provider(owner, ws)
+    wait_reembedded(owner, ws)
+    bot = create_bot(owner)
+    items = [{"question": f"What is code {i}?", "answer": f"Code {i} opens locker {i}."} for i in range(70)]
+    doc = owner.ok("POST", docs_path(owner, bot) + "/faq", 202, json={"items": items})
+    done = wait_done(owner, bot, doc["id"])
+    assert done["chunk_count"] == 70, (done["status"], done["error"])
+    sent = [r for r in embedder.embedding_requests if any("locker" in t for t in r["input"])]
+    assert [len(r["input"]) for r in sent] == [64, 6]
+    hits = explain(owner, bot, "code 67 opens locker 67")
+    assert hits[0]["answer"] == "Code 67 opens locker 67." and hits[0]["vector_rank"] == 1
