@@ -2,6 +2,9 @@
 
 Fusion decides the order; the score a user sees (and the bot's threshold applies to) is the
 cosine similarity of the chunk to the question, 0..1, which means the same thing for every bot.
+The question is embedded with the workspace's embedding (rag/workspace_embedding.py). Where no
+cosine can be had (the provider failed: keyword-only; or, mid re-embedding, a chunk whose vector
+another model made) a keyword hit keeps its rank, passes the threshold and shows score 0.
 """
 
 from __future__ import annotations
