@@ -51,3 +51,17 @@ async def count_failure(conn: Connection, workspace_id: str, version: int, error
 async def clear_failures(conn: Connection, workspace_id: str, version: int) -> None:
     await execute(conn, "UPDATE workspace_embeddings SET reembed_failures = 0, reembed_error = NULL"
                         " WHERE workspace_id = ? AND version = ? AND reembed_failures > 0", (workspace_id, version))
+
+
+async def search_scope(conn: Connection, workspace_id: str, chatbot_id: str) -> tuple[bool, dict | None]:
+    """What a search reads first, in one statement: whether the bot has any knowledge (an index
+    seek; a bot without must not pay for an embedding) and the workspace's embedding setting
+    (None: the built-in model)."""
+    row = await fetch_one(
+        conn,
+        f"SELECT EXISTS (SELECT 1 FROM chunks WHERE workspace_id = ? AND chatbot_id = ?) AS has_chunks,"
+        f" {', '.join('e.' + c.strip() for c in COLUMNS.split(','))}"
+        " FROM (SELECT 1 AS one) AS scope LEFT JOIN workspace_embeddings e ON e.workspace_id = ?",
+        (workspace_id, chatbot_id, workspace_id))
+    setting = None if row["mode"] is None else {c.strip(): row[c.strip()] for c in COLUMNS.split(",")}
+    return bool(row["has_chunks"]), setting

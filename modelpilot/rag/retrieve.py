@@ -19,10 +19,10 @@ from typing import Awaitable, Protocol, TypeVar
 import numpy as np
 
 from modelpilot.core.db import Database
-from modelpilot.rag import store
+from modelpilot.rag import embedding_repo, store
 from modelpilot.rag.embedder import embed_query
 from modelpilot.rag.vector_cache import CACHE, BotVectors
-from modelpilot.rag.workspace_embedding import WorkspaceEmbedding, embed_query_with, setting_of
+from modelpilot.rag.workspace_embedding import WorkspaceEmbedding, embed_query_with
 
 log = logging.getLogger("modelpilot.rag")
 A = TypeVar("A")
@@ -109,9 +109,10 @@ async def search(db: Database, workspace_id: str, bot: BotScope, query: str, *, 
     if not query:
         return []
     async with db.read() as conn:
-        if not await store.bot_has_chunks(conn, workspace_id, bot.id):
-            return []  # every chat asks; a bot with no knowledge must not pay for an embedding
-        setting = await setting_of(conn, workspace_id)
+        has_chunks, setting_row = await embedding_repo.search_scope(conn, workspace_id, bot.id)
+    if not has_chunks:
+        return []  # every chat asks; a bot with no knowledge must not pay for an embedding
+    setting = WorkspaceEmbedding.from_row(setting_row)
     candidates = max(MIN_CANDIDATES, 4 * k)
     # Mid re-embedding the matrix in memory holds vectors of two models: not used then.
     cache_key = None if setting.mixed else _cache_key(db, bot.id)
