@@ -105,3 +105,14 @@ def open_browsing(browser: Browser, base_url: str, shots: Path) -> Browsing:
     watcher.attach(page)
     shots.mkdir(parents=True, exist_ok=True)
     return Browsing(context, page, watcher, shots)
+
+
+def log_in_as_owner(page: Page) -> None:
+    """The dashboard's login form, as the owner the `server` fixture set up; ends on Overview."""
+    from tests.support import PASSWORD
+
+    page.goto("/#/login")
+    page.get_by_label("Email", exact=True).fill("owner@example.com")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Overview")

@@ -6,12 +6,12 @@ the provider's key never reaches the page."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.browser.harness import open_browsing
+from tests.browser.harness import log_in_as_owner, open_browsing
 from tests.fakes.llm import start_fake_llm
 from tests.knowledge.conftest import add_text, create_bot, wait_done
-from tests.support import PASSWORD, Api
+from tests.support import Api
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -25,14 +25,6 @@ def embedder():
     running.stop()
 
 
-def log_in(page: Page) -> None:
-    page.goto("/#/login")
-    page.get_by_label("Email", exact=True).fill("owner@example.com")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Overview")
-
-
 def test_embeddings_card_refuses_a_wrong_size_by_the_field_then_reembeds(chromium, server, embedder, artifacts_dir):
     owner = Api(server.url)
     owner.setup_owner()
@@ -43,7 +35,7 @@ def test_embeddings_card_refuses_a_wrong_size_by_the_field_then_reembeds(chromiu
     b = open_browsing(chromium, server.url, artifacts_dir / "embeddings")
     b.watcher.allow(400, r"/api/v1/workspaces/[^/]+/embedding$")
     page = b.page
-    log_in(page)
+    log_in_as_owner(page)
     page.get_by_role("link", name="Providers").click()
     section = page.get_by_role("region", name="Embeddings")
     expect(section).to_contain_text("In use: Built-in model")

@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.browser.harness import open_browsing
+from tests.browser.harness import log_in_as_owner, open_browsing
 from tests.mcpservers.remote_server import RemoteMcp
-from tests.support import PASSWORD, Api, free_port
+from tests.support import Api, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -36,14 +36,6 @@ def mcp_server(server_factory):
     owner.close()
 
 
-def log_in(page: Page) -> None:
-    page.goto("/#/login")
-    page.get_by_label("Email", exact=True).fill("owner@example.com")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Overview")
-
-
 def tool_calls_with_token(remote: RemoteMcp) -> int:
     return sum(1 for r in remote.requests if r.get("authorization") == f"Bearer {TOKEN}")
 
@@ -53,7 +45,7 @@ def test_mcp_servers_page_adds_lists_live_keeps_sealed_headers_and_survives_a_de
     remote.required_token = TOKEN
     b = open_browsing(chromium, live.url, artifacts_dir / "mcp-servers")
     page = b.page
-    log_in(page)
+    log_in_as_owner(page)
     page.get_by_role("link", name="MCP servers").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("MCP servers")
     expect(page.get_by_text("No MCP servers yet.")).to_be_visible()

@@ -8,19 +8,10 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.harness import browser, open_browsing  # noqa: F401 (fixture)
-from tests.support import PASSWORD
+from tests.browser.harness import browser, log_in_as_owner, open_browsing  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 SUNDAY = "When does the bakery open on Sundays?"
-
-
-def log_in(page: Page) -> None:
-    page.goto("/#/login")
-    page.get_by_label("Email", exact=True).fill("owner@example.com")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Overview")
 
 
 def fill_case(page: Page, number: int, question: str, source: str = "", words: str = "") -> None:
@@ -35,7 +26,7 @@ def test_test_sets_tab(browser, stocked, artifacts_dir):  # noqa: F811
     b = open_browsing(browser, bench.live.url, artifacts_dir / "dashboard")
     page = b.page
     try:
-        log_in(page)
+        log_in_as_owner(page)
         page.goto(f"/#/w/{bench.api.ws}/bots/{bench.bot}")
         page.get_by_role("navigation", name="Chatbot sections").get_by_role("link", name="Test sets").click()
         expect(page.get_by_text("No test sets yet")).to_be_visible()
