@@ -19,3 +19,11 @@ CREATE TABLE workspace_embeddings (
 -- re-embedded, vector search compares the question only with chunks of its current embedding.
 ALTER TABLE chunks ADD COLUMN embedding TEXT;
 CREATE INDEX chunks_embedding ON chunks(workspace_id, embedding);
+
+-- Re-embedding replaces vectors in place and marks their chunks (an UPDATE of chunks.embedding,
+-- in the same transaction): the bot's matrix in memory (migration 0020) must be read again.
+CREATE TRIGGER chunks_new_generation_on_reembed AFTER UPDATE OF embedding ON chunks BEGIN
+    INSERT INTO vector_generations (chatbot_id, workspace_id, generation)
+    VALUES (new.chatbot_id, new.workspace_id, random())
+    ON CONFLICT (chatbot_id) DO UPDATE SET generation = excluded.generation;
+END;

@@ -409,9 +409,8 @@ async def replace_vectors(conn: Connection, workspace_id: str, identity: str | N
         return 0
     rowids = [int(row["rowid"]) for row in rows]
     marks = ",".join("?" * len(rowids))
-    present = {r["rowid"]: r["chatbot_id"] for r in await fetch_all(
-        conn, f"SELECT rowid, chatbot_id FROM chunks WHERE workspace_id = ? AND rowid IN ({marks})",
-        (workspace_id, *rowids))}
+    present = {r["rowid"] for r in await fetch_all(
+        conn, f"SELECT rowid FROM chunks WHERE workspace_id = ? AND rowid IN ({marks})", (workspace_id, *rowids))}
     keep = [(i, rowid) for i, rowid in enumerate(rowids) if rowid in present]
     if not keep:
         return 0
@@ -423,12 +422,8 @@ async def replace_vectors(conn: Connection, workspace_id: str, identity: str | N
     else:
         await execute_many(conn, "UPDATE chunk_vectors SET embedding = ? WHERE rowid = ?",
                            [(vector_bytes(vectors[i]), rowid) for i, rowid in keep])
-        # An UPDATE of chunks fires no generation trigger (migration 0020): the bots' matrices in
-        # memory (rag/vector_cache.py) must be re-read, so draw their new generations here.
-        await execute_many(conn, "INSERT INTO vector_generations (chatbot_id, workspace_id, generation)"
-                                 " VALUES (?, ?, random()) ON CONFLICT (chatbot_id) DO UPDATE SET"
-                                 " generation = excluded.generation",
-                           [(bot, workspace_id) for bot in sorted(set(present.values()))])
+    # Marking the chunks draws their bots' new vector generations on SQLite (migration 0021's
+    # trigger), so no matrix in memory outlives the vectors it copied.
     marks = ",".join("?" * len(kept))
     await execute(conn, f"UPDATE chunks SET embedding = ? WHERE workspace_id = ? AND rowid IN ({marks})",
                   (identity, workspace_id, *kept))

@@ -174,3 +174,27 @@ def test_a_bot_larger_than_the_budget_is_searched_with_sqlite_vec(settings):
             CACHE.budget_bytes = budget
 
     asyncio.run(main())
+
+
+def test_vectors_replaced_by_a_reembedding_are_seen_by_the_next_search(settings):
+    """Re-embedding changes vectors in place (no chunk is inserted or deleted): the matrix read
+    before it must not answer after it."""
+    rng = np.random.default_rng(9)
+
+    async def main():
+        async with bot_with(settings, unit_rows(rng, 200)) as db:
+            query = unit_rows(rng, 1)[0]
+            await until_matrix(db, "ws1", "b1", query)
+            async with db.read() as conn:
+                rows = await store.chunks_not_embedded_with(conn, "ws1", "provider:m", 200)
+            fresh = unit_rows(rng, len(rows))
+            fresh[7] = query  # one chunk's new vector is the question itself
+            async with db.write() as conn:
+                assert await store.replace_vectors(conn, "ws1", "provider:m", rows, fresh) == len(rows)
+            hits, matrix = await knn(db, "ws1", "b1", query)
+            assert matrix is None  # the matrix in memory holds the old vectors: not used
+            assert hits[0] == (rows[7]["rowid"], pytest.approx(1.0, abs=1e-5))
+            hits, _ = await until_matrix(db, "ws1", "b1", query)
+            assert hits[0][0] == rows[7]["rowid"]
+
+    asyncio.run(main())
