@@ -139,11 +139,11 @@ def setting(default: Any, help: str, parse: Callable[[str], Any] = str, flag: bo
     return field(default=default, metadata={"help": help, "parse": parse, "flag": flag})
 
 
-
 def default_ingest_threads() -> int:
     """One knowledge embedding run per core, at most 4: each concurrent run holds a batch's
     activations (~40 MB), and past 4 they mostly queue for memory bandwidth."""
     return max(1, min(os.cpu_count() or 1, 4))
+
 
 @dataclass(frozen=True)
 class Settings:

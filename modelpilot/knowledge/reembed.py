@@ -21,8 +21,8 @@ import logging
 from modelpilot.core.db import Database
 from modelpilot.core.ids import utc_now_iso
 from modelpilot.knowledge import repo
-from modelpilot.knowledge.chunking import embed_prefix
 from modelpilot.knowledge.embedding import storage_dim
+from modelpilot.knowledge.ingest import embed_text_of
 from modelpilot.knowledge.service import INGEST_JOB
 from modelpilot.providers.errors import LLMError
 from modelpilot.rag import embedder, store, workspace_embedding
@@ -42,10 +42,9 @@ MAX_ATTEMPTS = 1_000_000
 
 
 def _text_of(row: dict) -> str:
-    """What ingestion embedded for the chunk (knowledge/ingest.embed_text_of), from its row."""
-    if row["kind"] != "text":
-        return row["text"]
-    return embed_prefix(row["title"], row["heading"]) + row["text"]
+    """What ingestion embedded for the chunk, from its row."""
+    return embed_text_of(store.NewChunk(text=row["text"], title=row["title"], kind=row["kind"],
+                                        heading=row["heading"]))
 
 
 async def _setting(db: Database, job: dict) -> WorkspaceEmbedding | None:

@@ -355,18 +355,12 @@ _query_cache_lock = threading.Lock()
 async def embed_query(text: str) -> np.ndarray:
     """The query's vector (read-only: it may be shared with the next identical question)."""
     key = (_model_name, text)
-    with _query_cache_lock:  # servers on other threads (tests, a fleet in one process) share it
-        found = _query_cache.get(key)
-        if found is not None:
-            _query_cache.move_to_end(key)
-            return found
+    found = cached_query_vector(key)
+    if found is not None:
+        return found
     embedder = await get_embedder()
     vector = await anyio.to_thread.run_sync(embedder.embed_one_sync, text, limiter=_get_limiter())
-    vector.setflags(write=False)
-    with _query_cache_lock:
-        _query_cache[key] = vector
-        while len(_query_cache) > QUERY_CACHE_SIZE:
-            _query_cache.popitem(last=False)
+    remember_query_vector(key, vector)
     return vector
 
 
@@ -382,9 +376,10 @@ def warm_up_in_background() -> asyncio.Task:
 
 
 def cached_query_vector(key: tuple[str, str]) -> np.ndarray | None:
-    """A query vector another embedding than the built-in one made (rag/workspace_embedding.py),
-    from the same cache; its key's first part names that embedding, so vectors never mix."""
-    with _query_cache_lock:
+    """A question's vector from the cache, or None. The key's first part names the embedding
+    (the built-in model's name, or a workspace's provider: rag/workspace_embedding.py), so
+    vectors of two embeddings never mix."""
+    with _query_cache_lock:  # servers on other threads (tests, a fleet in one process) share it
         found = _query_cache.get(key)
         if found is not None:
             _query_cache.move_to_end(key)
@@ -392,6 +387,7 @@ def cached_query_vector(key: tuple[str, str]) -> np.ndarray | None:
 
 
 def remember_query_vector(key: tuple[str, str], vector: np.ndarray) -> None:
+    """Keeps the vector for the next identical question: read-only from here on, since it is shared."""
     vector.setflags(write=False)
     with _query_cache_lock:
         _query_cache[key] = vector

@@ -99,7 +99,7 @@ async def embed_texts_with(db: Database, workspace_id: str, setting: WorkspaceEm
     threads, which step aside for chats)."""
     if setting.identity is None:
         return await embed_knowledge(texts, db.foreground)
-    return unit_rows(await provider_embedder(db)(workspace_id, setting.provider, setting.model, texts))
+    return await provider_embedder(db)(workspace_id, setting.provider, setting.model, texts)
 
 
 async def embed_query_with(db: Database, workspace_id: str, setting: WorkspaceEmbedding, text: str) -> np.ndarray:
@@ -112,9 +112,10 @@ async def embed_query_with(db: Database, workspace_id: str, setting: WorkspaceEm
     found = cached_query_vector(key)
     if found is not None:
         return found
-    vector = unit_rows(await provider_embedder(db)(workspace_id, setting.provider, setting.model, [text],
-                                                   question=True))[0]
-    remember_query_vector(key, np.ascontiguousarray(vector))
+    # The embedder's rows are unit length already (ProviderEmbedder).
+    vector = np.ascontiguousarray((await provider_embedder(db)(workspace_id, setting.provider, setting.model,
+                                                               [text], question=True))[0])
+    remember_query_vector(key, vector)
     return vector
 
 
