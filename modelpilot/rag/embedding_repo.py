@@ -53,15 +53,17 @@ async def clear_failures(conn: Connection, workspace_id: str, version: int) -> N
                         " WHERE workspace_id = ? AND version = ? AND reembed_failures > 0", (workspace_id, version))
 
 
+# Every search runs it: built once.
+_NAMES = tuple(name.strip() for name in COLUMNS.split(","))
+_SEARCH_SCOPE = ("SELECT EXISTS (SELECT 1 FROM chunks WHERE workspace_id = ? AND chatbot_id = ?) AS has_chunks, "
+                 + ", ".join(f"e.{name}" for name in _NAMES)
+                 + " FROM (SELECT 1 AS one) AS scope LEFT JOIN workspace_embeddings e ON e.workspace_id = ?")
+
+
 async def search_scope(conn: Connection, workspace_id: str, chatbot_id: str) -> tuple[bool, dict | None]:
     """What a search reads first, in one statement: whether the bot has any knowledge (an index
     seek; a bot without must not pay for an embedding) and the workspace's embedding setting
     (None: the built-in model)."""
-    row = await fetch_one(
-        conn,
-        f"SELECT EXISTS (SELECT 1 FROM chunks WHERE workspace_id = ? AND chatbot_id = ?) AS has_chunks,"
-        f" {', '.join('e.' + c.strip() for c in COLUMNS.split(','))}"
-        " FROM (SELECT 1 AS one) AS scope LEFT JOIN workspace_embeddings e ON e.workspace_id = ?",
-        (workspace_id, chatbot_id, workspace_id))
-    setting = None if row["mode"] is None else {c.strip(): row[c.strip()] for c in COLUMNS.split(",")}
+    row = await fetch_one(conn, _SEARCH_SCOPE, (workspace_id, chatbot_id, workspace_id))
+    setting = None if row["mode"] is None else {name: row[name] for name in _NAMES}
     return bool(row["has_chunks"]), setting
