@@ -103,7 +103,7 @@ def retrieval_finds(monkeypatch, **chunk: object) -> None:
     found = rag.RetrievedChunk(**{"chunk_id": "c1", "document_id": "d1", "title": "Opening hours", "score": 0.9,
                                   "text": "We open at 9 and close at 17 on weekdays.", "url": SOURCE_URL, **chunk})
 
-    async def retrieve(db, workspace_id, bot, query, *, top_k=None):
+    async def retrieve(db, workspace_id, bot, query, *, top_k=None, scope=None):
         return [found]
 
     monkeypatch.setattr(rag, "retrieve", retrieve)

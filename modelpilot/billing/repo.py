@@ -7,7 +7,7 @@ is filtered by workspace like any other repo query.
 
 from __future__ import annotations
 
-from modelpilot.core.db import Connection, execute, fetch_one, fetch_value
+from modelpilot.core.db import Connection, execute, fetch_one_sync, fetch_value, run_on
 from modelpilot.core.ids import utc_now_iso
 
 ACCOUNT_COLUMNS = (
@@ -21,9 +21,13 @@ SUBSCRIPTION_FIELDS = (
 )
 
 # Resource name -> table holding one row per counted thing (see the module doc).
+def get_account_sync(conn, workspace_id: str) -> dict | None:
+    return fetch_one_sync(conn, f"SELECT {ACCOUNT_COLUMNS} FROM billing_accounts WHERE workspace_id = ?",
+                          (workspace_id,))
+
+
 async def get_account(conn: Connection, workspace_id: str) -> dict | None:
-    return await fetch_one(conn, f"SELECT {ACCOUNT_COLUMNS} FROM billing_accounts WHERE workspace_id = ?",
-                           (workspace_id,))
+    return await run_on(conn, lambda sync: get_account_sync(sync, workspace_id))
 
 
 async def ensure_account(conn: Connection, workspace_id: str) -> dict:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Mapping
+from typing import Any, Awaitable, Callable, Mapping
 
 from modelpilot.billing import repo
 from modelpilot.billing.plans import RESOURCES, Plan, load_catalog
@@ -84,7 +84,16 @@ def usage_period(account: dict | None, now: float, subscribed: bool) -> tuple[st
 
 
 async def standing_in(conn: Connection, settings: Settings, workspace_id: str) -> Standing:
-    account = await repo.get_account(conn, workspace_id)
+    return standing_of(settings, await repo.get_account(conn, workspace_id))
+
+
+def account_sync(conn, workspace_id: str) -> dict | None:
+    """The workspace's billing account row on a blocking connection (None: never billed), for a
+    caller that reads it with other things in one hop (chat's turn): reserve_message's `account`."""
+    return repo.get_account_sync(conn, workspace_id)
+
+
+def standing_of(settings: Settings, account: dict | None) -> Standing:
     subscribed = billing_enabled(settings) and subscription_is_live(account)
     start, end = usage_period(account, time.time(), subscribed)
     return Standing(plan_in_force(settings, account), start, end, account, subscribed)
@@ -98,14 +107,17 @@ def quota_exceeded(plan: Plan, used: int, period_end: str) -> ApiError:
     )
 
 
-async def reserve_message(db: Database, settings: Settings, workspace_id: str) -> str | None:
+async def reserve_message(db: Database, settings: Settings, workspace_id: str, account: Any = ...) -> str | None:
     """Hold one message of the period's quota, or raise 402 quota_exceeded; None when unlimited.
 
     The count (answered messages plus holds of turns still running) and the new hold are one
     write transaction: parallel chats are admitted one at a time, so they never pass the quota.
+    `account`: account_sync's row when the caller has read it already (left out: read here).
     """
-    async with db.read() as conn:  # unlimited workspaces (most installs) never take the writer
-        standing = await standing_in(conn, settings, workspace_id)
+    if account is ...:
+        async with db.read() as conn:  # unlimited workspaces (most installs) never take the writer
+            account = await repo.get_account(conn, workspace_id)
+    standing = standing_of(settings, account)
     if standing.plan is None or standing.plan.monthly_messages is None:
         return None
     now = time.time()

@@ -14,6 +14,7 @@ events go through handoff_events.emit and are announced after commit.
 
 from __future__ import annotations
 
+from types import EllipsisType
 from typing import AsyncIterator
 
 from modelpilot.chat import handoff_repo as repo
@@ -120,16 +121,18 @@ def _needs_us(state: dict | None, keyword: bool) -> bool:
 
 async def take_message(db: Database, bus: EventBus | None, bot: Bot, channel: str, session_id: str, text: str, *,
                        visitor_ip_hash: str = "", page_url: str | None = None,
-                       contact_id: str | None = None) -> dict | None:
+                       contact_id: str | None = None, state: dict | None | EllipsisType = ...) -> dict | None:
     """Handle a chat message the bot must not answer; None when the bot answers it as usual.
 
     Waiting or with a person: saved and shown to operators. A keyword: the same as the button
     (the message is kept in the log). Closed: reopened as `bot`, then answered by the bot.
-    Returns the short stream's `done` event otherwise.
+    Returns the short stream's `done` event otherwise. `state`: session_state_sync's row when the
+    caller has read it already (left out: read here).
     """
     keyword = bot.handoff["enabled"] and matches_keyword(text, bot.handoff["keywords"])
-    async with db.read() as conn:
-        state = await repo.session_state(conn, bot.workspace_id, bot.id, channel, session_id)
+    if state is ...:
+        async with db.read() as conn:
+            state = await repo.session_state(conn, bot.workspace_id, bot.id, channel, session_id)
     if not _needs_us(state, keyword):
         return None
     into = Emitted()
@@ -158,6 +161,18 @@ async def _take_in(conn: Connection, bot: Bot, channel: str, session_id: str, te
         return {**done, **offline_reply(bot)}
     await _to_waiting(conn, conversation, page_url, into)
     return {**done, "status": conversation["status"]}
+
+
+def session_state_sync(conn, bot: Bot, channel: str, session_id: str) -> dict | None:
+    """The session's conversation state (None: no conversation yet) on a blocking connection:
+    take_message's `state`, for a caller that reads it with other things in one hop."""
+    return repo.session_state_sync(conn, bot.workspace_id, bot.id, channel, session_id)
+
+
+def reopens(state: dict | None) -> bool:
+    """Whether take_message, given this state, reopens the conversation (a write) and then leaves
+    the message to the bot: what was read with the state is older than that write."""
+    return state is not None and state["status"] == "closed"
 
 
 async def with_person(db: Database, bot: Bot, channel: str, session_id: str) -> bool:

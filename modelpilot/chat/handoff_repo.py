@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from modelpilot.core.db import Connection, execute, fetch_all, fetch_one, fetch_value
+from modelpilot.core.db import Connection, execute, fetch_all, fetch_one, fetch_one_sync, fetch_value, run_on
 
 # The display name of an assignee: a member's name, else their e-mail (display join on users).
 _ASSIGNEE_NAME = "(SELECT COALESCE(NULLIF(u.name, ''), u.email) FROM users u WHERE u.id = c.assignee_id)"
@@ -23,12 +23,17 @@ async def conversation_state(conn: Connection, workspace_id: str, conversation_i
                            (workspace_id, conversation_id))
 
 
+_SESSION_STATE = (f"SELECT {STATE_COLUMNS} FROM conversations c WHERE c.workspace_id = ? AND c.chatbot_id = ?"
+                  " AND c.channel = ? AND c.session_id = ?")
+
+
+def session_state_sync(conn, workspace_id: str, chatbot_id: str, channel: str, session_id: str) -> dict | None:
+    return fetch_one_sync(conn, _SESSION_STATE, (workspace_id, chatbot_id, channel, session_id))
+
+
 async def session_state(conn: Connection, workspace_id: str, chatbot_id: str, channel: str,
                         session_id: str) -> dict | None:
-    return await fetch_one(
-        conn, f"SELECT {STATE_COLUMNS} FROM conversations c WHERE c.workspace_id = ? AND c.chatbot_id = ?"
-              " AND c.channel = ? AND c.session_id = ?",
-        (workspace_id, chatbot_id, channel, session_id))
+    return await run_on(conn, lambda sync: session_state_sync(sync, workspace_id, chatbot_id, channel, session_id))
 
 
 async def ensure_conversation(conn: Connection, workspace_id: str, row: dict) -> None:

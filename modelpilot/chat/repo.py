@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from modelpilot.chat.entities import CONVERSATION_FIELDS, MESSAGE_FIELDS, Conversation, Message
-from modelpilot.core.db import Connection, dialect, execute, fetch_all, fetch_one
+from modelpilot.core.db import Connection, dialect, execute, fetch_all, fetch_all_sync, fetch_one, run_on
 
 # The columns each entity's fields name (a conversation's bot name comes from the join with chatbots b,
 # its contact's name and e-mail from a display join on contacts).
@@ -16,17 +16,23 @@ _DISPLAYED = {"chatbot_name": "b.name AS chatbot_name", "contact_name": _CONTACT
 CONVERSATION_COLUMNS = ", ".join(_DISPLAYED.get(name, f"c.{name}") for name in CONVERSATION_FIELDS)
 
 
+_RECENT_MESSAGES = (
+    f"SELECT {MESSAGE_COLUMNS} FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+    " WHERE c.workspace_id = ? AND c.chatbot_id = ? AND c.channel = ? AND c.session_id = ?"
+    " AND m.workspace_id = ? ORDER BY m.created_at DESC, m.rowid DESC LIMIT ?")
+
+
+def recent_messages_sync(conn, workspace_id: str, chatbot_id: str, channel: str, session_id: str,
+                         limit: int) -> list[Message]:
+    """The session's last `limit` messages, newest first."""
+    rows = fetch_all_sync(conn, _RECENT_MESSAGES, (workspace_id, chatbot_id, channel, session_id, workspace_id, limit))
+    return [Message.from_row(row) for row in rows]
+
+
 async def recent_messages(conn: Connection, workspace_id: str, chatbot_id: str, channel: str, session_id: str,
                           limit: int) -> list[Message]:
-    """The session's last `limit` messages, newest first."""
-    rows = await fetch_all(
-        conn,
-        f"SELECT {MESSAGE_COLUMNS} FROM messages m JOIN conversations c ON c.id = m.conversation_id"
-        " WHERE c.workspace_id = ? AND c.chatbot_id = ? AND c.channel = ? AND c.session_id = ?"
-        " AND m.workspace_id = ? ORDER BY m.created_at DESC, m.rowid DESC LIMIT ?",
-        (workspace_id, chatbot_id, channel, session_id, workspace_id, limit),
-    )
-    return [Message.from_row(row) for row in rows]
+    return await run_on(conn, lambda sync: recent_messages_sync(sync, workspace_id, chatbot_id, channel, session_id,
+                                                                limit))
 
 
 _UPSERT_CONVERSATION = (

@@ -89,17 +89,43 @@ def check_message_text(message: str, settings: Settings) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class TurnReads:
+    """Everything a turn reads before the model is called, read in one hop (one reader connection,
+    one trip to its thread, instead of one per domain): the session's handoff state, the
+    workspace's provider keys and billing account, the session's recent messages (None: the
+    caller brings its own history) and the bot's search scope. Each domain's own service reads
+    its part (`*_sync`); the services that decide take it instead of reading it again."""
+    state: dict | None
+    keys: dict
+    account: dict | None
+    recent: list[Message] | None
+    scope: rag.SearchScope
+
+
+async def read_turn(db: Database, workspace_id: str, bot: Bot, channel: str, session_id: str,
+                    with_history: bool = True) -> TurnReads:
+    def read(conn) -> TurnReads:
+        recent = (repo.recent_messages_sync(conn, workspace_id, bot.id, channel, session_id, HISTORY_FETCH)
+                  if with_history else None)
+        return TurnReads(handoff.session_state_sync(conn, bot, channel, session_id),
+                         providers.keys_sync(conn, workspace_id), billing.account_sync(conn, workspace_id),
+                         recent, rag.scope_sync(conn, workspace_id, bot.id))
+    return await db.run_read(read)
+
+
 async def prepare_turn(db: Database, settings: Settings, *, workspace_id: str, bot: Bot, session_id: str,
                        message: str, channel: str = "api", visitor: Visitor | None = None,
-                       confirming: bool = False) -> Turn:
+                       confirming: bool = False, reads: TurnReads | None = None) -> Turn:
     """Every check that can refuse a message before the stream begins (HTTP errors, not events),
     the plan's message quota (402) last: an over-quota workspace never reaches the model, and the
     message is held against the quota from here on (the caller settles or releases the hold).
-    A confirmation's follow-up (`confirming`) has no text of its own but calls the model too."""
+    A confirmation's follow-up (`confirming`) has no text of its own but calls the model too.
+    `reads`: read_turn's, when the caller has them (left out: each part is read here)."""
     text = "" if confirming else check_message_text(message, settings)
     session_id = clean_session_id(session_id)
-    resolved = await providers.resolve_model(db, settings, workspace_id, bot.model)
-    hold = await billing.reserve_message(db, settings, workspace_id)
+    resolved = await providers.resolve_model(db, settings, workspace_id, bot.model, reads.keys if reads else None)
+    hold = await billing.reserve_message(db, settings, workspace_id, reads.account if reads else ...)
     return Turn(workspace_id, bot, session_id, text, resolved, channel, hold, visitor=visitor,
                 confirm_minutes=settings.chat_tool_confirm_minutes)
 
@@ -111,16 +137,19 @@ async def load_history(db: Database, turn: Turn, budget_tokens: int) -> list[dic
     return history_within_budget(recent, budget_tokens)
 
 
-async def _open_turn(db: Database, settings: Settings, turn: Turn,
-                     throttle: Throttle | None, history: list[dict] | None = None) -> tuple[ToolLoop, TurnOutcome]:
+async def _open_turn(db: Database, settings: Settings, turn: Turn, throttle: Throttle | None,
+                     history: list[dict] | None = None, reads: TurnReads | None = None) -> tuple[ToolLoop, TurnOutcome]:
     """History (the session's saved one unless the caller brings its own), knowledge, the bot's tools
     and the answer's loop; the quota hold goes back if any of it fails (or the client leaves) before
     the stream exists."""
     bot = turn.bot
     try:
-        if history is None:
+        if history is None and reads is not None and reads.recent is not None:
+            history = history_within_budget(reads.recent, settings.chat_history_tokens)
+        elif history is None:
             history = await load_history(db, turn, settings.chat_history_tokens)
-        chunks = await rag.retrieve(db, turn.workspace_id, bot, turn.message, top_k=bot.top_k)
+        chunks = await rag.retrieve(db, turn.workspace_id, bot, turn.message, top_k=bot.top_k,
+                                    scope=reads.scope if reads else None)
         messages = build_messages(bot, history, chunks, turn.message, visitor=turn.visitor)  # threshold applied
         request = AnswerRequest(messages, temperature=bot.temperature, max_tokens=bot.max_tokens,
                                 question=turn.message, knowledge=chunks)
@@ -157,17 +186,21 @@ async def _reply(db: Database, settings: Settings, *, workspace_id: str, bot: Bo
     # Waiting for or with a person, a handoff keyword, or closed: the handoff decides first
     # (the model is not called while a person has the conversation). A caller that brings its
     # own history (answer_with_history) has no server-side conversation for a person to take.
+    text, session_id = check_message_text(message, settings), clean_session_id(session_id)
+    reads = await read_turn(db, workspace_id, bot, channel, session_id, with_history=history is None)
     handled = None if history is not None else await handoff.take_message(
-        db, bus, bot, channel, clean_session_id(session_id), check_message_text(message, settings),
-        visitor_ip_hash=visitor_ip_hash, page_url=page_url, contact_id=visitor.contact_id if visitor else None)
+        db, bus, bot, channel, session_id, text, visitor_ip_hash=visitor_ip_hash, page_url=page_url,
+        contact_id=visitor.contact_id if visitor else None, state=reads.state)
     if handled is not None:
         if handled.get("status") == "offline" and lead_form_on_handoff(bot, visitor):
             handled["lead_form"] = True
         yield handled
         return
+    if history is None and handoff.reopens(reads.state):
+        reads = await read_turn(db, workspace_id, bot, channel, session_id)  # read before the reopening wrote
     turn = await prepare_turn(db, settings, workspace_id=workspace_id, bot=bot, session_id=session_id,
-                              message=message, channel=channel, visitor=visitor)
-    loop, outcome = await _open_turn(db, settings, turn, throttle, history)
+                              message=message, channel=channel, visitor=visitor, reads=reads)
+    loop, outcome = await _open_turn(db, settings, turn, throttle, history, reads)
     async for event in _answer(db, turn, loop, outcome, visitor_ip_hash, bus):
         yield event
 

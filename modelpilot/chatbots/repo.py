@@ -7,7 +7,7 @@ import json
 from modelpilot.chatbots.entities import Bot
 from modelpilot.chatbots import lead_form_config
 from modelpilot.chatbots.handoff_config import with_defaults
-from modelpilot.core.db import Connection, execute, fetch_all, fetch_one, fetch_value
+from modelpilot.core.db import Connection, execute, fetch_all, fetch_one, fetch_one_sync, fetch_value, run_on
 
 COLUMNS = (
     "id, workspace_id, name, slug, system_prompt, model, temperature, max_tokens, greeting, accent_color, position,"
@@ -49,9 +49,13 @@ async def count_bots(conn: Connection, workspace_id: str) -> int:
     return int(await fetch_value(conn, "SELECT COUNT(*) FROM chatbots WHERE workspace_id = ?", (workspace_id,)))
 
 
+def get_bot_sync(conn, workspace_id: str, bot_id: str) -> Bot | None:
+    return _decode(fetch_one_sync(conn, f"SELECT {SELECTED} FROM chatbots WHERE workspace_id = ? AND id = ?",
+                                  (workspace_id, bot_id)))
+
+
 async def get_bot(conn: Connection, workspace_id: str, bot_id: str) -> Bot | None:
-    return _decode(await fetch_one(conn, f"SELECT {SELECTED} FROM chatbots WHERE workspace_id = ? AND id = ?",
-                                   (workspace_id, bot_id)))
+    return await run_on(conn, lambda sync: get_bot_sync(sync, workspace_id, bot_id))
 
 
 async def list_bots(conn: Connection, workspace_id: str) -> list[Bot]:
@@ -101,10 +105,10 @@ async def models_in_use(conn: Connection) -> list[str]:
     return [row["model"] for row in await fetch_all(conn, "SELECT DISTINCT model FROM chatbots")]
 
 
-async def workspace_of_bot(conn: Connection, bot_id: str) -> str | None:
+def workspace_of_bot_sync(conn, bot_id: str) -> str | None:
     """The one lookup by bot id alone: a public widget call names only its bot. The answer
     scopes every later query to that workspace."""
-    row = await fetch_one(conn, "SELECT workspace_id FROM chatbots WHERE id = ?", (bot_id,))
+    row = fetch_one_sync(conn, "SELECT workspace_id FROM chatbots WHERE id = ?", (bot_id,))
     return row["workspace_id"] if row else None
 
 

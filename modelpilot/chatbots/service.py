@@ -221,11 +221,14 @@ async def delete_bot(db: Database, access: WorkspaceAccess, bot_id: str) -> None
                            target_type="chatbot", target_id=bot_id)
 
 
-async def workspace_of_bot(db: Database, bot_id: str) -> str | None:
-    """The workspace a bot belongs to, looked up by id alone. Only for the public widget, whose
-    requests name nothing but the bot; everything after this is scoped to the answer."""
-    async with db.read() as conn:
-        return await repo.workspace_of_bot(conn, bot_id)
+async def bot_by_id_alone(db: Database, bot_id: str) -> Bot | None:
+    """The bot, looked up by id alone (its workspace first, then the bot within that workspace),
+    in one read. Only for the public widget, whose requests name nothing but the bot; everything
+    after this is scoped to the bot's workspace."""
+    def read(conn) -> Bot | None:
+        workspace_id = repo.workspace_of_bot_sync(conn, bot_id)
+        return None if workspace_id is None else repo.get_bot_sync(conn, workspace_id, bot_id)
+    return await db.run_read(read)
 
 
 # ---- the identity secret of verified visitors ----------------------------------------------------

@@ -283,6 +283,16 @@ async def fetch_value(conn: Connection, sql: str, params: Sequence[Any] | dict =
     return rows[0][0] if rows else None
 
 
+def fetch_one_sync(conn: Any, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+    """fetch_one on a blocking connection (inside run_read / run_write), either engine."""
+    row = conn.execute(sql, params).fetchone()
+    return None if row is None else _as_dict(row)
+
+
+def fetch_all_sync(conn: Any, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    return [_as_dict(row) for row in conn.execute(sql, params).fetchall()]
+
+
 async def execute(conn: Connection, sql: str, params: Sequence[Any] | dict = ()) -> int:
     """Run one statement; returns the number of rows changed."""
     async with conn.execute(sql, params) as cursor:

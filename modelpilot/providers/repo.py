@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from modelpilot.providers.entities import ProviderKey
-from modelpilot.core.db import Connection, execute, fetch_all, fetch_one
+from modelpilot.core.db import Connection, execute, fetch_all, fetch_all_sync, fetch_one, run_on
 
 PUBLIC_COLUMNS = "provider, key_mask, api_base, created_at, updated_at"
 
@@ -55,7 +55,11 @@ async def delete_provider(conn: Connection, workspace_id: str, provider: str) ->
                          (workspace_id, provider)) > 0
 
 
-async def providers_with_keys(conn: Connection, workspace_id: str) -> dict[str, ProviderKey]:
-    rows = await fetch_all(conn, f"SELECT {PUBLIC_COLUMNS}, sealed_key FROM providers WHERE workspace_id = ?",
-                           (workspace_id,))
+def providers_with_keys_sync(conn, workspace_id: str) -> dict[str, ProviderKey]:
+    rows = fetch_all_sync(conn, f"SELECT {PUBLIC_COLUMNS}, sealed_key FROM providers WHERE workspace_id = ?",
+                          (workspace_id,))
     return {row["provider"]: ProviderKey(**row) for row in rows}
+
+
+async def providers_with_keys(conn: Connection, workspace_id: str) -> dict[str, ProviderKey]:
+    return await run_on(conn, lambda sync: providers_with_keys_sync(sync, workspace_id))

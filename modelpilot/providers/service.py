@@ -159,15 +159,23 @@ async def _route_for(model: str, rows: dict[str, ProviderKey]) -> ModelRoute:
     return await _route_by_litellm(model)
 
 
-async def resolve_model(db: Database, settings: Settings, workspace_id: str, model: str) -> ResolvedModel:
+def keys_sync(conn, workspace_id: str) -> dict[str, ProviderKey]:
+    """The workspace's providers with their sealed keys, on a blocking connection: what
+    resolve_model reads, for a caller that reads it with other things in one hop (chat's turn)."""
+    return repo.providers_with_keys_sync(conn, workspace_id)
+
+
+async def resolve_model(db: Database, settings: Settings, workspace_id: str, model: str,
+                        keys: dict[str, ProviderKey] | None = None) -> ResolvedModel:
     """The provider, key and base for a model name; 409 if the workspace lacks that provider.
-    One database read: this runs before every chat message."""
+    One database read (none when the caller brings `keys_sync`'s): this runs before every chat message."""
     route = route_by_prefix(model)
     if route is not None and route.provider == "builtin":
         return ResolvedModel(route)
-    async with db.read() as conn:
-        rows = await repo.providers_with_keys(conn, workspace_id)
-    return _credentials(settings, workspace_id, await _route_for(model, rows), rows)
+    if keys is None:
+        async with db.read() as conn:
+            keys = await repo.providers_with_keys(conn, workspace_id)
+    return _credentials(settings, workspace_id, await _route_for(model, keys), keys)
 
 
 async def _route_by_litellm(model: str) -> ModelRoute:

@@ -6,7 +6,7 @@ know which model to embed the question with and whether vectors of two models si
 
 from __future__ import annotations
 
-from modelpilot.core.db import Connection, execute, fetch_one
+from modelpilot.core.db import Connection, execute, fetch_one, fetch_one_sync, run_on
 
 COLUMNS = "mode, provider, model, identity, version, reembed_state, reembed_error, reembed_failures, updated_at"
 
@@ -60,10 +60,14 @@ _SEARCH_SCOPE = ("SELECT EXISTS (SELECT 1 FROM chunks WHERE workspace_id = ? AND
                  + " FROM (SELECT 1 AS one) AS scope LEFT JOIN workspace_embeddings e ON e.workspace_id = ?")
 
 
-async def search_scope(conn: Connection, workspace_id: str, chatbot_id: str) -> tuple[bool, dict | None]:
+def search_scope_sync(conn, workspace_id: str, chatbot_id: str) -> tuple[bool, dict | None]:
     """What a search reads first, in one statement: whether the bot has any knowledge (an index
     seek; a bot without must not pay for an embedding) and the workspace's embedding setting
     (None: the built-in model)."""
-    row = await fetch_one(conn, _SEARCH_SCOPE, (workspace_id, chatbot_id, workspace_id))
+    row = fetch_one_sync(conn, _SEARCH_SCOPE, (workspace_id, chatbot_id, workspace_id))
     setting = None if row["mode"] is None else {name: row[name] for name in _NAMES}
     return bool(row["has_chunks"]), setting
+
+
+async def search_scope(conn: Connection, workspace_id: str, chatbot_id: str) -> tuple[bool, dict | None]:
+    return await run_on(conn, lambda sync: search_scope_sync(sync, workspace_id, chatbot_id))

@@ -33,6 +33,8 @@ MIN_CANDIDATES = 20
 MAX_TOP_K = 50
 # At most this many chunks of one page in the final top k (bench/retrieval_eval.py measures 1, 2, none).
 PER_PAGE = 2
+# (the bot has knowledge, the workspace's embedding setting row or None): embedding_repo.search_scope
+SearchScope = tuple[bool, dict | None]
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ async def both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
 async def search(db: Database, workspace_id: str, bot: BotScope, query: str, *, top_k: int | None = None,
                  mode: str = "hybrid", per_page: int | None | EllipsisType = ..., explain: bool = False,
                  keyword_weights: tuple[float, float, float] = store.KEYWORD_WEIGHTS,
-                 keyword_weight: float = 1.0) -> list[ScoredHit]:
+                 keyword_weight: float = 1.0, scope: SearchScope | None = None) -> list[ScoredHit]:
     """Ranked hits with their ranks in each list; mode is hybrid, vector or keyword.
 
     At most `per_page` chunks of one page (document, URL, PDF page) make the top k (None: no
@@ -100,7 +102,8 @@ async def search(db: Database, workspace_id: str, bot: BotScope, query: str, *, 
     listed too, in their place, with passed=False (at most k of them); the passing hits are
     exactly the ones the bot gets. keyword_weights: BM25's weights of a chunk's text, title and
     heading (store.KEYWORD_WEIGHTS unless measuring others); keyword_weight: the keyword list's
-    share in the fusion (1: equal to the vector list's)."""
+    share in the fusion (1: equal to the vector list's). scope: scope_sync's answer when the
+    caller has read it already, with other things in one hop (chat's turn)."""
     k = max(1, min(int(top_k or bot.top_k or 5), MAX_TOP_K))
     if per_page is ...:
         per_page = PER_PAGE
@@ -108,8 +111,10 @@ async def search(db: Database, workspace_id: str, bot: BotScope, query: str, *, 
     query = query.strip()
     if not query:
         return []
-    async with db.read() as conn:
-        has_chunks, setting_row = await embedding_repo.search_scope(conn, workspace_id, bot.id)
+    if scope is None:
+        async with db.read() as conn:
+            scope = await embedding_repo.search_scope(conn, workspace_id, bot.id)
+    has_chunks, setting_row = scope
     if not has_chunks:
         return []  # every chat asks; a bot with no knowledge must not pay for an embedding
     setting = WorkspaceEmbedding.from_row(setting_row)
@@ -276,6 +281,13 @@ def _as_chunk(row: dict, score: float) -> RetrievedChunk:
                           kind=row["kind"], answer=row["answer"])
 
 
-async def retrieve(db, workspace_id: str, bot: BotScope, query: str, *, top_k: int | None = None) -> list[RetrievedChunk]:
+def scope_sync(conn, workspace_id: str, chatbot_id: str) -> SearchScope:
+    """What a search reads before anything else (whether the bot has knowledge, and the
+    workspace's embedding setting), on a blocking connection: search's `scope`."""
+    return embedding_repo.search_scope_sync(conn, workspace_id, chatbot_id)
+
+
+async def retrieve(db, workspace_id: str, bot: BotScope, query: str, *, top_k: int | None = None,
+                   scope: SearchScope | None = None) -> list[RetrievedChunk]:
     """What the bot knows about the query: top_k chunks above the bot's score threshold."""
-    return [hit.chunk for hit in await search(db, workspace_id, bot, query, top_k=top_k)]
+    return [hit.chunk for hit in await search(db, workspace_id, bot, query, top_k=top_k, scope=scope)]

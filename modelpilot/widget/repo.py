@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from modelpilot.core.db import Connection, fetch_one
+from modelpilot.core.db import fetch_one_sync
 
 
-async def count_message_within_cap(conn: Connection, workspace_id: str, bot_id: str, day: str, cap: int) -> bool:
+def count_message_within_cap_sync(conn, workspace_id: str, bot_id: str, day: str, cap: int) -> bool:
     """Count one message for (bot, day) unless the day's cap is reached; True when counted.
 
     One statement, so two requests racing for the last slot cannot both get it.
     """
-    row = await fetch_one(
+    row = fetch_one_sync(
         conn,
         "INSERT INTO widget_daily_usage (workspace_id, chatbot_id, day, messages) VALUES (?, ?, ?, 1)"
         " ON CONFLICT (chatbot_id, day) DO UPDATE SET messages = widget_daily_usage.messages + 1"

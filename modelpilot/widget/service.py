@@ -32,11 +32,8 @@ async def find_public_bot(db: Database, bot_id: str) -> Bot:
     """The bot behind a widget call; 404 unless it exists and is published."""
     if not bot_id or len(bot_id) > MAX_BOT_ID_CHARS:
         raise not_found("chatbot")
-    workspace_id = await chatbots.workspace_of_bot(db, bot_id)
-    if workspace_id is None:
-        raise not_found("chatbot")
-    bot = await chatbots.get_bot(db, workspace_id, bot_id)
-    if not bot.published:
+    bot = await chatbots.bot_by_id_alone(db, bot_id)
+    if bot is None or not bot.published:
         raise not_found("chatbot")
     return bot
 
@@ -85,8 +82,9 @@ def seconds_until_tomorrow(now: datetime) -> int:
 async def count_daily_message(db: Database, bot: Bot, cap: int) -> None:
     """Count one widget message for the bot today, or refuse with 429 once the cap is reached."""
     now = _utc_now()
-    async with db.write() as conn:
-        counted = await repo.count_message_within_cap(conn, bot.workspace_id, bot.id, now.strftime("%Y-%m-%d"), cap)
+    # One atomic statement: no write transaction around it (on Postgres, no fleet write lock).
+    counted = await db.run_atomic(lambda conn: repo.count_message_within_cap_sync(
+        conn, bot.workspace_id, bot.id, now.strftime("%Y-%m-%d"), cap))
     if not counted:
         raise ApiError(429, "daily_limit_reached",
                        "This assistant has answered all the messages it can today. Please come back tomorrow.",

@@ -44,7 +44,7 @@ NO_WORKSPACE_ALLOWLIST = {
     "modelpilot.billing.repo.record_event": "Stripe event ids are global; recorded once per event",
     "modelpilot.billing.repo.finish_event": "Stripe event ids are global",
     "modelpilot.workspaces.repo.find_workspaces": "the instance owner's CLI looks a workspace up by id or name",
-    "modelpilot.chatbots.repo.workspace_of_bot": "the public widget names only a bot; this finds its workspace",
+    "modelpilot.chatbots.repo.workspace_of_bot_sync": "the public widget names only a bot; this finds its workspace",
     "modelpilot.knowledge.repo.due_refreshes": "the scheduler scans every workspace for due re-crawls",
     "modelpilot.knowledge.repo.all_document_keys": "start-up re-indexing scans every workspace",
     "modelpilot.knowledge.repo.unfinished_without_job": "crash recovery scans every workspace",

@@ -15,7 +15,7 @@ def knows_opening_hours(monkeypatch) -> None:
     found = rag.RetrievedChunk(chunk_id="c1", document_id="d1", title="Opening hours", score=0.9,
                                text="We open at 9 and close at 17 on weekdays.")
 
-    async def retrieve(db, workspace_id, bot, query, *, top_k=None):
+    async def retrieve(db, workspace_id, bot, query, *, top_k=None, scope=None):
         return [found] if "hours" in query else []
 
     monkeypatch.setattr(rag, "retrieve", retrieve)

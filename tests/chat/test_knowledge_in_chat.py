@@ -67,7 +67,7 @@ def test_extractive_answers_faq_directly_and_otherwise_quotes_the_best_sentences
 
 @pytest.fixture
 def knowledge(monkeypatch):
-    async def fake_retrieve(db, workspace_id, bot, query, *, top_k=None):
+    async def fake_retrieve(db, workspace_id, bot, query, *, top_k=None, scope=None):
         # As rag.retrieve promises: only chunks at or above the bot's threshold (chat relies on it).
         return [c for c in (FAQ, HOURS, HOURS_AGAIN) if c.score >= (bot.score_threshold or 0.0)]
 
