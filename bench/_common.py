@@ -26,6 +26,13 @@ def summary_ms(values_s: list[float]) -> dict:
             "p99_ms": round(percentile(ms, 99), 2), "mean_ms": round(statistics.fmean(ms), 2) if ms else None}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (load-independent, unlike latency here)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int | None = None) -> float:
     """Resident set size of a process (this one by default), in MB, from /proc."""
     pid = pid or os.getpid()

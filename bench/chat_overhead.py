@@ -30,20 +30,13 @@ from pathlib import Path
 
 import httpx
 
-from _common import percentile, rss_mb, summary_ms, write_results
+from _common import cpu_seconds, percentile, rss_mb, summary_ms, write_results
 
 ROOT = Path(__file__).resolve().parent.parent
 SEQUENTIAL_ROUNDS = 40   # streams one after another (concurrency 1)
 BURST_ROUNDS = 4         # rounds of 50 simultaneous streams
 STEADY_SECONDS = 10.0    # how long 50 workers keep streams in flight
 CONCURRENCY = 50
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used (load-independent, unlike latency here)."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start_process(args: list[str], marker: str, env: dict | None = None,

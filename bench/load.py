@@ -9,7 +9,9 @@ the same writer and CPU.
 Reported: replies/s, time to first piece and to `done` (p50/p95/p99), the same for the fake
 model called directly at the same concurrency (the baseline, so the difference is what
 ModelPilot adds), errors by kind, "database is locked" lines in the server log, documents
-indexed, and the server's peak RSS (VmHWM).
+indexed, the server's peak RSS (VmHWM), and each process's CPU per reply (the load generator,
+the fake, ModelPilot). The load generator speaks HTTP/1.1 over asyncio streams (_rawhttp.py):
+with httpx it used a whole core itself and set the pace of both runs.
 
     ./scripts/bench load                 # 60 s, 200 conversations
     .venv/bin/python bench/load.py --seconds 20 --conversations 50
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import json
 import os
 import re
 import signal
@@ -31,16 +34,18 @@ from pathlib import Path
 
 import httpx
 
-from _common import summary_ms, write_results
+from _common import cpu_seconds, summary_ms, write_results
+from _rawhttp import Connection
 
 ROOT = Path(__file__).resolve().parent.parent
 ORIGIN = "https://shop.example.com"
 PASSWORD = "a long enough passphrase"
 
 
-def start_process(argv: list[str], env: dict, log_path: Path, pattern: str) -> tuple[subprocess.Popen, str]:
+def start_process(argv: list[str], env: dict, log_path: Path, pattern: str,
+                  cwd: Path = ROOT) -> tuple[subprocess.Popen, str]:
     log = open(log_path, "ab")
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=log, cwd=ROOT)
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=log, cwd=cwd)
     log.close()
     line = proc.stdout.readline().decode()
     match = re.search(pattern, line)
@@ -90,45 +95,42 @@ class Tally:
         self.errors: collections.Counter = collections.Counter()
 
 
-async def one_reply(client: httpx.AsyncClient, path: str, body: dict, headers: dict, tally: Tally) -> None:
-    started = time.perf_counter()
-    first = None
-    text = ""
+async def one_reply(conn: Connection, path: str, body: dict, headers: dict, tally: Tally) -> None:
     try:
-        async with client.stream("POST", path, json=body, headers=headers) as response:
-            if response.status_code != 200:
-                tally.errors[f"http_{response.status_code}"] += 1
-                await response.aread()
-                return
-            async for piece in response.aiter_text():
-                if first is None:
-                    first = time.perf_counter() - started
-                text += piece
-    except httpx.HTTPError as exc:
+        status, first, total, text = await conn.post_json(path, body, headers)
+    except (OSError, asyncio.IncompleteReadError) as exc:
         tally.errors[type(exc).__name__] += 1
+        conn.close()
+        await asyncio.sleep(0.05)
         return
-    if '"done"' in text or '"finish_reason"' in text:
-        tally.first.append(first or 0.0)
-        tally.total.append(time.perf_counter() - started)
+    if status != 200:
+        tally.errors[f"http_{status}"] += 1
+    elif b'"done"' in text or b'"finish_reason"' in text:
+        tally.first.append(first)
+        tally.total.append(total)
     else:
-        match = re.search(r'"code":\s*"([a-z_]+)"', text)
-        tally.errors[match.group(1) if match else "no_done_event"] += 1
+        match = re.search(rb'"code":\s*"([a-z_]+)"', text)
+        tally.errors[match.group(1).decode() if match else "no_done_event"] += 1
 
 
-async def conversation(client, path_of, body_of, headers, deadline: float, tally: Tally, index: int) -> None:
+async def conversation(base: str, path_of, body_of, headers, deadline: float, tally: Tally, index: int) -> None:
+    conn = Connection(base)
     turn = 0
-    while time.monotonic() < deadline:
-        await one_reply(client, path_of(index), body_of(index, turn), headers, tally)
-        turn += 1
+    try:
+        while time.monotonic() < deadline:
+            await one_reply(conn, path_of(index), body_of(index, turn), headers, tally)
+            turn += 1
+    finally:
+        conn.close()
 
 
-async def drive(count: int, seconds: float, path_of, body_of, headers: dict) -> Tally:
+async def drive(base: str, count: int, seconds: float, path_of, body_of, headers: dict) -> Tally:
+    """`count` conversations, each on its own keep-alive connection (bench/_rawhttp.py: a driver
+    lean enough that the server, not the load generator, sets the pace)."""
     tally = Tally()
-    limits = httpx.Limits(max_connections=count + 10, max_keepalive_connections=count + 10)
-    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
-        deadline = time.monotonic() + seconds
-        await asyncio.gather(*(conversation(client, path_of, body_of, headers, deadline, tally, i)
-                               for i in range(count)))
+    deadline = time.monotonic() + seconds
+    await asyncio.gather(*(conversation(base, path_of, body_of, headers, deadline, tally, i)
+                           for i in range(count)))
     return tally
 
 
@@ -174,21 +176,36 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--conversations", type=int, default=200)
     parser.add_argument("--no-ingest", action="store_true", help="chat only, to see what ingestion costs chat")
+    parser.add_argument("--server-tree", type=Path, default=ROOT,
+                        help="serve ModelPilot from this checkout (an older commit, to compare); results are "
+                             "not written then, only printed")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="mp-load-"))
     llm, llm_url = start_process([sys.executable, "tests/fakes/llm.py"], dict(os.environ), work / "llm.log",
                                  r"(http://127\.0\.0\.1:\d+/v1)")
     server, url = start_process([sys.executable, "-m", "modelpilot", "serve"], server_env(work / "data"),
-                                work / "server.log", r"on (http://127\.0\.0\.1:\d+)")
+                                work / "server.log", r"on (http://127\.0\.0\.1:\d+)", cwd=args.server_tree)
     try:
         wait_healthy(url)
         admin, ws, chat_bot, docs_bot = set_up(url, llm_url)
+        processes = {"load_generator": os.getpid(), "fake_llm": llm.pid, "modelpilot": server.pid}
+        before = {name: cpu_seconds(pid) for name, pid in processes.items()}
         baseline = asyncio.run(drive(
-            args.conversations, min(15.0, args.seconds), lambda i: llm_url + "/chat/completions",
+            llm_url, args.conversations, min(15.0, args.seconds), lambda i: "/chat/completions",
             lambda i, t: {"model": "gpt-4o-mini", "stream": True, "messages": [{"role": "user", "content": "hi"}]},
             {"authorization": "Bearer sk-bench"}))
+        middle = {name: cpu_seconds(pid) for name, pid in processes.items()}
         results = asyncio.run(run_load(url, admin, ws, chat_bot, docs_bot, args))
+        after = {name: cpu_seconds(pid) for name, pid in processes.items()}
         results["baseline_fake_llm_direct"] = summarise(baseline, min(15.0, args.seconds))
+        # Who spent the machine's CPU, per reply: a load generator near a whole core would be
+        # measuring itself. ModelPilot's figure includes its ingestion when that runs.
+        for key, start, end, replies in (("baseline_fake_llm_direct", before, middle, len(baseline.total)),
+                                         ("widget_chat", middle, after, results["widget_chat"]["replies"])):
+            results[key]["cpu_ms_per_reply"] = {name: round((end[name] - start[name]) * 1000 / max(replies, 1), 2)
+                                                for name in processes}
+        results["replies_per_s_over_fake"] = round(
+            results["widget_chat"]["replies_per_s"] / results["baseline_fake_llm_direct"]["replies_per_s"], 3)
         log_text = (work / "server.log").read_text(errors="replace")
         results["database_is_locked_lines"] = log_text.count("database is locked")
         results["server_errors_logged"] = len(re.findall(r"\bERROR\b|\"level\": \"error\"", log_text))
@@ -202,7 +219,11 @@ def main() -> None:
         # The issue's configuration is "load"; other runs are kept beside it, named by their shape.
         standard = args.conversations == 200 and args.seconds == 60
         name = "load" if standard else f"load_c{args.conversations}_s{int(args.seconds)}"
-        write_results(name + ("_no_ingest" if args.no_ingest else ""), results)
+        if args.server_tree.resolve() == ROOT:
+            write_results(name + ("_no_ingest" if args.no_ingest else ""), results)
+        else:
+            results["server_tree"] = str(args.server_tree)
+            print(json.dumps(results, indent=2))
     finally:
         for proc in (server, llm):
             proc.send_signal(signal.SIGTERM)
@@ -218,7 +239,7 @@ async def run_load(url: str, admin: httpx.Client, ws: str, chat_bot: str, docs_b
     ingest_until = 0 if args.no_ingest else deadline
     ingestion = asyncio.create_task(ingest(url, admin.cookies, ws, docs_bot, ingest_until, upload_errors))
     tally = await drive(
-        args.conversations, args.seconds, lambda i: f"{url}/api/v1/widget/{chat_bot}/chat",
+        url, args.conversations, args.seconds, lambda i: f"/api/v1/widget/{chat_bot}/chat",
         lambda i, t: {"session_id": f"load-visitor-{i:04d}-session", "message": f"Question {t} from {i}?"},
         {"origin": ORIGIN})
     doc_ids = await ingestion

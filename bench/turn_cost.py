@@ -24,8 +24,8 @@ from pathlib import Path
 
 import httpx
 
-from _common import summary_ms, write_results
-from chat_overhead import cpu_seconds, postgres_url, setup_workspace, start_process, ttfb
+from _common import cpu_seconds, summary_ms, write_results
+from chat_overhead import postgres_url, setup_workspace, start_process, ttfb
 
 ROOT = Path(__file__).resolve().parent.parent
 BLOCK = 40
