@@ -7,6 +7,7 @@ column is one field here (and its migration).
 from __future__ import annotations
 
 import json
+from typing import NamedTuple
 
 import msgspec
 
@@ -51,6 +52,12 @@ class Message(msgspec.Struct, frozen=True, kw_only=True):
 
 
 MESSAGE_FIELDS = tuple(field.name for field in msgspec.structs.fields(Message))
+
+
+class Said(NamedTuple):
+    """One message as a turn's history reads it (chat/prompt.history_within_budget)."""
+    role: str
+    content: str
 
 
 class Conversation(msgspec.Struct, frozen=True, kw_only=True):

@@ -6,7 +6,7 @@ import json
 import re
 from typing import Sequence
 
-from modelpilot.chat.entities import Message
+from modelpilot.chat.entities import Said
 from modelpilot.chatbots.entities import Bot
 from modelpilot.contacts.entities import Visitor
 from modelpilot.providers.llm import rough_tokens
@@ -49,7 +49,7 @@ def _attr(value: str) -> str:
     return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
 
 
-def history_within_budget(recent_newest_first: list[Message], budget_tokens: int) -> list[dict]:
+def history_within_budget(recent_newest_first: Sequence[Said], budget_tokens: int) -> list[dict]:
     """The last turns that fit the budget, oldest first; empty or failed replies are skipped."""
     kept: list[dict] = []
     used = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from modelpilot.chat.entities import CONVERSATION_FIELDS, MESSAGE_FIELDS, Conversation, Message
+from modelpilot.chat.entities import CONVERSATION_FIELDS, MESSAGE_FIELDS, Conversation, Message, Said
 from modelpilot.core.db import Connection, dialect, execute, fetch_all, fetch_all_sync, fetch_one, run_on
 
 # The columns each entity's fields name (a conversation's bot name comes from the join with chatbots b,
@@ -16,23 +16,25 @@ _DISPLAYED = {"chatbot_name": "b.name AS chatbot_name", "contact_name": _CONTACT
 CONVERSATION_COLUMNS = ", ".join(_DISPLAYED.get(name, f"c.{name}") for name in CONVERSATION_FIELDS)
 
 
-_RECENT_MESSAGES = (
-    f"SELECT {MESSAGE_COLUMNS} FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+# What a turn's history needs of the session's last messages: who said what, newest first.
+_RECENT_LINES = (
+    "SELECT m.role, m.content FROM messages m JOIN conversations c ON c.id = m.conversation_id"
     " WHERE c.workspace_id = ? AND c.chatbot_id = ? AND c.channel = ? AND c.session_id = ?"
     " AND m.workspace_id = ? ORDER BY m.created_at DESC, m.rowid DESC LIMIT ?")
 
 
-def recent_messages_sync(conn, workspace_id: str, chatbot_id: str, channel: str, session_id: str,
-                         limit: int) -> list[Message]:
-    """The session's last `limit` messages, newest first."""
-    rows = fetch_all_sync(conn, _RECENT_MESSAGES, (workspace_id, chatbot_id, channel, session_id, workspace_id, limit))
-    return [Message.from_row(row) for row in rows]
+def recent_lines_sync(conn, workspace_id: str, chatbot_id: str, channel: str, session_id: str,
+                      limit: int) -> list[Said]:
+    """The session's last `limit` messages as the model's history reads them, newest first (only
+    role and content: every turn reads these, and whole messages cost it their JSON fields)."""
+    rows = fetch_all_sync(conn, _RECENT_LINES, (workspace_id, chatbot_id, channel, session_id, workspace_id, limit))
+    return [Said(row["role"], row["content"]) for row in rows]
 
 
-async def recent_messages(conn: Connection, workspace_id: str, chatbot_id: str, channel: str, session_id: str,
-                          limit: int) -> list[Message]:
-    return await run_on(conn, lambda sync: recent_messages_sync(sync, workspace_id, chatbot_id, channel, session_id,
-                                                                limit))
+async def recent_lines(conn: Connection, workspace_id: str, chatbot_id: str, channel: str, session_id: str,
+                       limit: int) -> list[Said]:
+    return await run_on(conn, lambda sync: recent_lines_sync(sync, workspace_id, chatbot_id, channel, session_id,
+                                                             limit))
 
 
 _UPSERT_CONVERSATION = (

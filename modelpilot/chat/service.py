@@ -19,7 +19,7 @@ from modelpilot.chatbots.entities import Bot
 from modelpilot.core.access import WorkspaceAccess
 from modelpilot.billing import service as billing
 from modelpilot.chat import handoff, repo, tools_repo
-from modelpilot.chat.entities import Message
+from modelpilot.chat.entities import Message, Said
 from modelpilot.chat.prompt import HISTORY_FETCH, build_messages, history_within_budget, sources_of
 from modelpilot.chat.tools import Resume, ToolContext, ToolLoop, toolbox_for
 from modelpilot.chat.turns import TurnOutcome, save_turn, unanswered_reason
@@ -99,14 +99,14 @@ class TurnReads:
     state: dict | None
     keys: dict
     account: dict | None
-    recent: list[Message] | None
+    recent: list[Said] | None
     scope: rag.SearchScope
 
 
 async def read_turn(db: Database, workspace_id: str, bot: Bot, channel: str, session_id: str,
                     with_history: bool = True) -> TurnReads:
     def read(conn) -> TurnReads:
-        recent = (repo.recent_messages_sync(conn, workspace_id, bot.id, channel, session_id, HISTORY_FETCH)
+        recent = (repo.recent_lines_sync(conn, workspace_id, bot.id, channel, session_id, HISTORY_FETCH)
                   if with_history else None)
         return TurnReads(handoff.session_state_sync(conn, bot, channel, session_id),
                          providers.keys_sync(conn, workspace_id), billing.account_sync(conn, workspace_id),
@@ -132,8 +132,8 @@ async def prepare_turn(db: Database, settings: Settings, *, workspace_id: str, b
 
 async def load_history(db: Database, turn: Turn, budget_tokens: int) -> list[dict]:
     async with db.read() as conn:
-        recent = await repo.recent_messages(conn, turn.workspace_id, turn.bot.id, turn.channel, turn.session_id,
-                                            HISTORY_FETCH)
+        recent = await repo.recent_lines(conn, turn.workspace_id, turn.bot.id, turn.channel, turn.session_id,
+                                         HISTORY_FETCH)
     return history_within_budget(recent, budget_tokens)
 
 

@@ -264,7 +264,14 @@ def _transaction_of(conn: sqlean.Connection, fn: Callable[[sqlean.Connection], T
 
 
 def _as_dict(row: Any) -> dict[str, Any]:
-    return {key: row[key] for key in row.keys()}
+    return dict(zip(row.keys(), row))  # rows iterate their values (sqlite3.Row, core/pg.Row): 2x a dict comprehension
+
+
+def _as_dicts(rows: Sequence[Any]) -> list[dict[str, Any]]:
+    if not rows:
+        return []
+    keys = rows[0].keys()  # one result's rows share their columns
+    return [dict(zip(keys, row)) for row in rows]
 
 
 # execute_fetchall is one hop to the connection's thread; execute + fetch + close would be three,
@@ -275,7 +282,7 @@ async def fetch_one(conn: Connection, sql: str, params: Sequence[Any] | dict = (
 
 
 async def fetch_all(conn: Connection, sql: str, params: Sequence[Any] | dict = ()) -> list[dict[str, Any]]:
-    return [_as_dict(row) for row in await conn.execute_fetchall(sql, params)]
+    return _as_dicts(await conn.execute_fetchall(sql, params))
 
 
 async def fetch_value(conn: Connection, sql: str, params: Sequence[Any] | dict = ()) -> Any:
@@ -290,7 +297,7 @@ def fetch_one_sync(conn: Any, sql: str, params: Sequence[Any] = ()) -> dict[str,
 
 
 def fetch_all_sync(conn: Any, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-    return [_as_dict(row) for row in conn.execute(sql, params).fetchall()]
+    return _as_dicts(conn.execute(sql, params).fetchall())
 
 
 async def execute(conn: Connection, sql: str, params: Sequence[Any] | dict = ()) -> int:

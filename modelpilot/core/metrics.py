@@ -10,7 +10,7 @@ user input, or the series multiply without bound.
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import prometheus_client
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -99,20 +99,33 @@ MCP_DURATION = Histogram(
     buckets=HTTP_BUCKETS, registry=REGISTRY)
 
 
+_children: dict[tuple, Any] = {}
+
+
+def _child(metric: Any, *values: str) -> Any:
+    """metric.labels(*values), kept: prometheus_client checks and locks on every labels() call,
+    and every request and chat reply records several (label values here are few: routes, channels)."""
+    key = (id(metric), values)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*values)
+    return child
+
+
 def record_request(method: str, route: str, status: int, seconds: float) -> None:
-    HTTP_REQUESTS.labels(method=method, route=route, status=str(status)).inc()
-    HTTP_DURATION.labels(method=method, route=route).observe(seconds)
+    _child(HTTP_REQUESTS, method, route, str(status)).inc()
+    _child(HTTP_DURATION, method, route).observe(seconds)
 
 
 def record_chat(channel: str, outcome: str, *, duration_s: float, first_token_s: float | None = None,
                 tokens_in: int = 0, tokens_out: int = 0, cost: float = 0.0) -> None:
     """One finished chat reply. channel: "widget" or "api"; outcome: "ok", "error" or "cancelled"."""
-    CHAT_REPLIES.labels(channel=channel, outcome=outcome).inc()
-    CHAT_DURATION.labels(channel=channel).observe(duration_s)
+    _child(CHAT_REPLIES, channel, outcome).inc()
+    _child(CHAT_DURATION, channel).observe(duration_s)
     if first_token_s is not None:
-        CHAT_FIRST_TOKEN.labels(channel=channel).observe(first_token_s)
-    CHAT_TOKENS.labels(direction="in").inc(max(0, tokens_in))
-    CHAT_TOKENS.labels(direction="out").inc(max(0, tokens_out))
+        _child(CHAT_FIRST_TOKEN, channel).observe(first_token_s)
+    _child(CHAT_TOKENS, "in").inc(max(0, tokens_in))
+    _child(CHAT_TOKENS, "out").inc(max(0, tokens_out))
     CHAT_COST.inc(max(0.0, cost or 0.0))
 
 
