@@ -171,11 +171,12 @@ class RunningBinary:
         total = 0
         for pid in self.pids():
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
+            total += sum(int(value) for value in fields[11:15])  # utime, stime, and its ended children's (unpacking)
         return total / ticks
 
     def pids(self) -> list[int]:
-        """The bootloader and the Python process it unpacks and starts (one-file mode)."""
+        """The server's process, and its children (PyInstaller's one-file bootloader, on Windows,
+        starts the Python process as its child)."""
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         found = [self.process.pid]
         if children.exists():
@@ -186,7 +187,7 @@ class RunningBinary:
         return self
 
     def kill(self) -> None:
-        """SIGKILL the Python child as well: the bootloader cannot forward a SIGKILL."""
+        """SIGKILL any child as well: a one-file bootloader cannot forward a SIGKILL."""
         for pid in reversed(self.pids()):
             try:
                 os.kill(pid, signal.SIGKILL)

@@ -7,6 +7,7 @@ first). Every run of the binary has proxies pointing at a closed port (see runne
 from __future__ import annotations
 
 import signal
+import sys
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,17 @@ def test_first_start_setup_login_and_clean_shutdown(tmp_path: Path) -> None:
             again.login("owner@example.com")
             assert sorted(ws["name"] for ws in again.workspaces) == ["Acme", "Second"]
         assert_closed_cleanly(restarted, data_dir)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="PyInstaller's own one-file mode there")
+def test_the_first_start_unpacks_the_program_once_and_later_starts_run_it(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    first = run_command(["--version"], tmp_path, MODELPILOT_BINARY_CACHE=str(cache))
+    assert first.returncode == 0 and first.stdout.startswith("modelpilot "), first.stderr
+    (version,) = cache.iterdir()
+    program = version / "modelpilot" / "modelpilot"
+    assert program.is_file() and (version / "modelpilot" / "_internal").is_dir()
+    inode = program.stat().st_ino
+    later = run_command(["--version"], tmp_path, MODELPILOT_BINARY_CACHE=str(cache))
+    assert later.stdout == first.stdout
+    assert program.stat().st_ino == inode and list(cache.iterdir()) == [version]  # run, not unpacked again
