@@ -45,7 +45,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from modelpilot.core.http_server import uvicorn_config
     from modelpilot.core.instance import running_pid
     from modelpilot.core.logs import configure_logging
-    from modelpilot.core.memory import limit_malloc_arenas
+    from modelpilot.core.memory import freeze_heap, limit_malloc_arenas
     from modelpilot.providers.keys import KeyRingMismatch, check_key_ring
 
     limit_malloc_arenas()  # before the server's thread pools start
@@ -72,6 +72,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     app = create_app(settings)
     config = uvicorn_config(app, settings)
+    freeze_heap()  # every module and the app live as long as the server: collections skip them
     print(f"ModelPilot {__version__} on {settings.base_url}  (data in {settings.data_dir})", flush=True)
     if waiting:
         # The token is this run's: whoever else reaches the port first cannot claim the instance.

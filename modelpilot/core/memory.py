@@ -10,6 +10,7 @@ default (500 streams). A MALLOC_ARENA_MAX the operator set wins: glibc has read 
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import sys
 
@@ -31,6 +32,19 @@ def limit_malloc_arenas(arenas: int = ARENAS) -> bool:
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int
     return mallopt(_M_ARENA_MAX, arenas) == 1
+
+
+def freeze_heap() -> int:
+    """Collect, then move every object the garbage collector still tracks into its permanent
+    generation (gc.freeze), so later collections skip them; returns how many are frozen in all.
+    For what lives as long as the process, once each: the imported modules and the app (`serve`),
+    LiteLLM, the embedding model. A full collection walks every tracked object while the event
+    loop waits: ~60 ms once the app is imported, ~250 ms once LiteLLM is (416,000 objects), a
+    pause every stream saw whenever one ran (the first burst of 50 requests after LiteLLM loaded
+    waited ~260 ms on it). The collection first, so nothing that was garbage is frozen."""
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
 
 
 def trim_heap() -> bool:

@@ -20,6 +20,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 
 import anyio
 
+from modelpilot.core.memory import freeze_heap
 from modelpilot.providers import price_map
 from modelpilot.providers.egress import check_target, connect_refusal, guarded_litellm_client, target_of
 from modelpilot.providers.errors import LLMError, translate_error
@@ -49,6 +50,7 @@ def litellm_module() -> Any:
                 litellm.disable_streaming_logging = True
                 for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm"):
                     logging.getLogger(name).setLevel(logging.WARNING)
+                freeze_heap()  # its ~330,000 objects live as long as the process
                 _litellm = litellm
     return _litellm
 

@@ -23,7 +23,7 @@ import anyio
 import numpy as np
 
 from modelpilot.core.foreground import Foreground
-from modelpilot.core.memory import trim_heap
+from modelpilot.core.memory import freeze_heap, trim_heap
 from modelpilot.settings import default_ingest_threads
 
 log = logging.getLogger("modelpilot.embedder")
@@ -214,6 +214,7 @@ def get_embedder_sync() -> Embedder:
             log.info("loading embedding model %s", _model_name)
             _instance = Embedder(_model_name)
             trim_heap()  # the model's load-time buffers (~65 MB) are freed but stay resident otherwise
+            freeze_heap()  # and the model's objects live as long as the process
         return _instance
 
 
