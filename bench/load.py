@@ -40,6 +40,7 @@ from _rawhttp import Connection
 ROOT = Path(__file__).resolve().parent.parent
 ORIGIN = "https://shop.example.com"
 PASSWORD = "a long enough passphrase"
+PACED_MARK = "[[slow]] "  # tests/fakes/llm.py: 40 pieces, 100 ms apart
 
 
 def start_process(argv: list[str], env: dict, log_path: Path, pattern: str,
@@ -93,6 +94,7 @@ class Tally:
         self.first: list[float] = []
         self.total: list[float] = []
         self.errors: collections.Counter = collections.Counter()
+        self.elapsed = 0.0
 
 
 async def one_reply(conn: Connection, path: str, body: dict, headers: dict, tally: Tally) -> None:
@@ -128,9 +130,11 @@ async def drive(base: str, count: int, seconds: float, path_of, body_of, headers
     """`count` conversations, each on its own keep-alive connection (bench/_rawhttp.py: a driver
     lean enough that the server, not the load generator, sets the pace)."""
     tally = Tally()
-    deadline = time.monotonic() + seconds
+    started = time.monotonic()
+    deadline = started + seconds
     await asyncio.gather(*(conversation(base, path_of, body_of, headers, deadline, tally, i)
                            for i in range(count)))
+    tally.elapsed = time.monotonic() - started  # the replies in flight at the deadline end after it
     return tally
 
 
@@ -165,8 +169,8 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def summarise(tally: Tally, seconds: float) -> dict:
-    return {"replies": len(tally.total), "replies_per_s": round(len(tally.total) / seconds, 1),
+def summarise(tally: Tally) -> dict:
+    return {"replies": len(tally.total), "replies_per_s": round(len(tally.total) / tally.elapsed, 1),
             "first_piece": summary_ms(tally.first), "complete": summary_ms(tally.total),
             "errors": dict(tally.errors)}
 
@@ -176,6 +180,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--conversations", type=int, default=200)
     parser.add_argument("--no-ingest", action="store_true", help="chat only, to see what ingestion costs chat")
+    parser.add_argument("--paced", action="store_true",
+                        help="the fake answers like a model, 40 pieces 100 ms apart (4 s a reply), in both runs: "
+                             "whether ModelPilot keeps up with 200 streams, rather than its CPU ceiling")
     parser.add_argument("--server-tree", type=Path, default=ROOT,
                         help="serve ModelPilot from this checkout (an older commit, to compare); results are "
                              "not written then, only printed")
@@ -192,12 +199,13 @@ def main() -> None:
         before = {name: cpu_seconds(pid) for name, pid in processes.items()}
         baseline = asyncio.run(drive(
             llm_url, args.conversations, min(15.0, args.seconds), lambda i: "/chat/completions",
-            lambda i, t: {"model": "gpt-4o-mini", "stream": True, "messages": [{"role": "user", "content": "hi"}]},
+            lambda i, t: {"model": "gpt-4o-mini", "stream": True,
+                          "messages": [{"role": "user", "content": PACED_MARK * args.paced + "hi"}]},
             {"authorization": "Bearer sk-bench"}))
         middle = {name: cpu_seconds(pid) for name, pid in processes.items()}
         results = asyncio.run(run_load(url, admin, ws, chat_bot, docs_bot, args))
         after = {name: cpu_seconds(pid) for name, pid in processes.items()}
-        results["baseline_fake_llm_direct"] = summarise(baseline, min(15.0, args.seconds))
+        results["baseline_fake_llm_direct"] = summarise(baseline)
         # Who spent the machine's CPU, per reply: a load generator near a whole core would be
         # measuring itself. ModelPilot's figure includes its ingestion when that runs.
         for key, start, end, replies in (("baseline_fake_llm_direct", before, middle, len(baseline.total)),
@@ -215,12 +223,13 @@ def main() -> None:
         results["added_latency_ms"] = {
             key: round(chat["complete"][key] - base["complete"][key], 2) for key in ("p50_ms", "p95_ms", "p99_ms")}
         results["config"] = {"seconds": args.seconds, "conversations": args.conversations, "cpus": os.cpu_count(),
-                             "ingestion": not args.no_ingest, "load_average_after": os.getloadavg()[0]}
+                             "ingestion": not args.no_ingest, "paced": args.paced,
+                             "load_average_after": os.getloadavg()[0]}
         # The issue's configuration is "load"; other runs are kept beside it, named by their shape.
         standard = args.conversations == 200 and args.seconds == 60
         name = "load" if standard else f"load_c{args.conversations}_s{int(args.seconds)}"
         if args.server_tree.resolve() == ROOT:
-            write_results(name + ("_no_ingest" if args.no_ingest else ""), results)
+            write_results(name + ("_paced" if args.paced else "") + ("_no_ingest" if args.no_ingest else ""), results)
         else:
             results["server_tree"] = str(args.server_tree)
             print(json.dumps(results, indent=2))
@@ -240,7 +249,8 @@ async def run_load(url: str, admin: httpx.Client, ws: str, chat_bot: str, docs_b
     ingestion = asyncio.create_task(ingest(url, admin.cookies, ws, docs_bot, ingest_until, upload_errors))
     tally = await drive(
         url, args.conversations, args.seconds, lambda i: f"/api/v1/widget/{chat_bot}/chat",
-        lambda i, t: {"session_id": f"load-visitor-{i:04d}-session", "message": f"Question {t} from {i}?"},
+        lambda i, t: {"session_id": f"load-visitor-{i:04d}-session",
+                      "message": PACED_MARK * args.paced + f"Question {t} from {i}?"},
         {"origin": ORIGIN})
     doc_ids = await ingestion
     statuses = collections.Counter()
@@ -251,7 +261,7 @@ async def run_load(url: str, admin: httpx.Client, ws: str, chat_bot: str, docs_b
         if statuses.get("queued", 0) + statuses.get("processing", 0) == 0:
             break
         await asyncio.sleep(1)
-    return {"widget_chat": summarise(tally, args.seconds),
+    return {"widget_chat": summarise(tally),
             "ingestion": {"documents_added": len(doc_ids), "upload_errors": dict(upload_errors),
                           "final_statuses": dict(statuses)}}
 
