@@ -36,7 +36,8 @@ ID=@ID@
 SKIP=@SKIP@
 self="$0"
 case "$self" in */*) ;; *) self=$(command -v -- "$self") ;; esac
-umask 077
+umask_was=$(umask)
+umask 077  # what it unpacks is this user's alone; the program runs with the caller's umask
 private() { [ -d "$1" ] && [ -O "$1" ] && [ -z "$(find "$1" -maxdepth 0 \( -perm -020 -o -perm -002 \) 2>/dev/null)" ]; }
 in_use() {  # a running process's program lies under $1 (where /proc tells)
   for exe in /proc/[0-9]*/exe; do
@@ -66,20 +67,21 @@ if [ ! -x "$dir/@PROGRAM@/@PROGRAM@" ]; then
       pid=${old##*-}; [ -d "$old" ] && ! kill -0 "$pid" 2>/dev/null && rm -rf "$old"
     done
     # Other versions not started for a week, unless a running server was started from one.
-    for old in $(find "$cache" -mindepth 1 -maxdepth 1 -type d ! -name "$ID" ! -name '.*' -mtime +6 2>/dev/null); do
-      in_use "$old" || rm -rf "$old"
-    done
+    find "$cache" -mindepth 1 -maxdepth 1 -type d ! -name "$ID" ! -name '.*' -mtime +6 2>/dev/null |
+      while IFS= read -r old; do in_use "$old" || rm -rf "$old"; done
   else
     echo "modelpilot: $cache is not a private directory of this user; unpacking for this run only" >&2
     work=$(mktemp -d "${TMPDIR:-/tmp}/modelpilot.XXXXXX") && unpack "$work" || exit 70
     trap 'rm -rf "$work"' EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
+    umask "$umask_was"
     "$work/@PROGRAM@/@PROGRAM@" "$@"
     exit $?
   fi
 fi
 touch "$dir" 2>/dev/null
+umask "$umask_was"
 exec "$dir/@PROGRAM@/@PROGRAM@" "$@"
 """
 

@@ -157,3 +157,24 @@ def test_a_week_old_version_a_running_server_was_started_from_is_kept(tmp_path: 
     newer, newer_id = build(tmp_path, "newer")  # no longer running: the next new version removes it
     assert run(newer, cache).stdout == "newer \n"
     assert old_id not in [p.name for p in cache.iterdir()]
+
+
+def test_the_program_runs_with_the_caller_s_umask_and_a_cache_path_may_have_spaces(tmp_path: Path):
+    folder = tmp_path / "umask"
+    folder.mkdir()
+    (folder / "modelpilot").write_text('#!/bin/sh\numask\n')
+    (folder / "modelpilot").chmod(0o755)
+    binary = tmp_path / "modelpilot-umask"
+    identity = selfextract.write_self_extracting(folder, binary)
+    cache = tmp_path / "a cache"
+    cache.mkdir(mode=0o700)
+    stale = cache / "old version"  # a week-old version whose name has a space
+    stale.mkdir()
+    os.utime(stale, (time.time() - 8 * 86400,) * 2)
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "MODELPILOT_BINARY_CACHE": str(cache)}
+    result = subprocess.run(["/bin/sh", "-c", 'umask 022; exec "$0"', str(binary)], capture_output=True,
+                            text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "0022"  # files the server makes are as the caller's umask says
+    assert oct((cache / identity).stat().st_mode & 0o777) == "0o700"  # while the unpacked copy is private
+    assert sorted(p.name for p in cache.iterdir()) == [identity]
