@@ -52,33 +52,34 @@ elif [ -n "$HOME" ] && [ -d "$HOME" ] && [ -w "$HOME" ]; then cache=$HOME/.cache
 else cache=${TMPDIR:-/tmp}/modelpilot-$(id -u)
 fi
 dir=$cache/$ID
+mkdir -p "$cache" 2>/dev/null
+# Whatever lies in a directory others can write to (or this user does not own) may have been
+# planted there: it is neither run nor written to.
+if ! private "$cache"; then
+  echo "modelpilot: $cache is not a private directory of this user; unpacking for this run only" >&2
+  work=$(mktemp -d "${TMPDIR:-/tmp}/modelpilot.XXXXXX") && unpack "$work" || exit 70
+  trap 'rm -rf "$work"' EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  umask "$umask_was"
+  "$work/@PROGRAM@/@PROGRAM@" "$@"
+  exit $?
+fi
 if [ ! -x "$dir/@PROGRAM@/@PROGRAM@" ]; then
-  mkdir -p "$cache" 2>/dev/null
-  if private "$cache"; then
-    work=$cache/.unpacking-$ID-$$
-    rm -rf "$work" && mkdir "$work" && unpack "$work" || { rm -rf "$work"; echo "modelpilot: could not unpack into $cache" >&2; exit 70; }
-    # The folder appears whole or not at all: a start cut short leaves only a .unpacking-* folder.
-    if [ -d "$dir" ] && [ ! -x "$dir/@PROGRAM@/@PROGRAM@" ]; then  # damaged since: set aside, then replaced
-      mv "$dir" "$cache/.unpacking-$ID-damaged$$" 2>/dev/null && rm -rf "$cache/.unpacking-$ID-damaged$$"
-    fi
-    if [ ! -d "$dir" ]; then mv "$work" "$dir" 2>/dev/null; fi
-    rm -rf "$work" "$dir/.unpacking-$ID-$$"
-    for old in "$cache"/.unpacking-*; do
-      pid=${old##*-}; [ -d "$old" ] && ! kill -0 "$pid" 2>/dev/null && rm -rf "$old"
-    done
-    # Other versions not started for a week, unless a running server was started from one.
-    find "$cache" -mindepth 1 -maxdepth 1 -type d ! -name "$ID" ! -name '.*' -mtime +6 2>/dev/null |
-      while IFS= read -r old; do in_use "$old" || rm -rf "$old"; done
-  else
-    echo "modelpilot: $cache is not a private directory of this user; unpacking for this run only" >&2
-    work=$(mktemp -d "${TMPDIR:-/tmp}/modelpilot.XXXXXX") && unpack "$work" || exit 70
-    trap 'rm -rf "$work"' EXIT
-    trap 'exit 130' INT
-    trap 'exit 143' TERM
-    umask "$umask_was"
-    "$work/@PROGRAM@/@PROGRAM@" "$@"
-    exit $?
+  work=$cache/.unpacking-$ID-$$
+  rm -rf "$work" && mkdir "$work" && unpack "$work" || { rm -rf "$work"; echo "modelpilot: could not unpack into $cache" >&2; exit 70; }
+  # The folder appears whole or not at all: a start cut short leaves only a .unpacking-* folder.
+  if [ -d "$dir" ] && [ ! -x "$dir/@PROGRAM@/@PROGRAM@" ]; then  # damaged since: set aside, then replaced
+    mv "$dir" "$cache/.unpacking-$ID-damaged$$" 2>/dev/null && rm -rf "$cache/.unpacking-$ID-damaged$$"
   fi
+  if [ ! -d "$dir" ]; then mv "$work" "$dir" 2>/dev/null; fi
+  rm -rf "$work" "$dir/.unpacking-$ID-$$"
+  for old in "$cache"/.unpacking-*; do
+    pid=${old##*-}; [ -d "$old" ] && ! kill -0 "$pid" 2>/dev/null && rm -rf "$old"
+  done
+  # Other versions not started for a week, unless a running server was started from one.
+  find "$cache" -mindepth 1 -maxdepth 1 -type d ! -name "$ID" ! -name '.*' -mtime +6 2>/dev/null |
+    while IFS= read -r old; do in_use "$old" || rm -rf "$old"; done
 fi
 touch "$dir" 2>/dev/null
 umask "$umask_was"

@@ -109,6 +109,22 @@ def test_a_cache_others_can_write_to_is_refused_and_the_run_cleans_up_after_itse
     assert list(scratch.iterdir()) == []  # this run's own unpacking is gone after it
 
 
+def test_a_program_planted_in_a_shared_cache_is_never_run(tmp_path: Path):
+    binary, identity = build(tmp_path)
+    cache = tmp_path / "shared"
+    planted = cache / identity / "modelpilot" / "modelpilot"  # the version's name is public: it is in the file
+    planted.parent.mkdir(parents=True)
+    planted.write_text('#!/bin/sh\necho planted\n')
+    planted.chmod(0o755)
+    cache.chmod(0o777)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    result = run(binary, cache, TMPDIR=str(scratch))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "hello \n"
+    assert "is not a private directory of this user" in result.stderr
+
+
 def test_concurrent_first_starts_all_run_and_leave_one_copy(tmp_path: Path):
     binary, identity = build(tmp_path)
     cache = tmp_path / "cache"
