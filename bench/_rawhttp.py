@@ -15,15 +15,6 @@ import time
 from urllib.parse import urlsplit
 
 
-class HTTPStatusError(Exception):
-    """The server answered with a status other than the one expected (the body is kept)."""
-
-    def __init__(self, status: int, body: bytes) -> None:
-        super().__init__(f"HTTP {status}")
-        self.status = status
-        self.body = body
-
-
 class Connection:
     """One keep-alive connection to one origin; reopened when the server closes it."""
 

@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 
 
-from _common import summary_ms, write_results
+from _common import cpu_seconds, summary_ms, write_results
 from load import ORIGIN, Tally, drive, set_up, start_process, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,12 +46,11 @@ MESSAGE = "[[paced]] What do you sell?"
 
 
 def clock_ticks(pid: int) -> float:
+    """CPU seconds of a process, 0 once it has gone."""
     try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
+        return cpu_seconds(pid)
     except FileNotFoundError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def children_of(parent: int) -> list[int]:
